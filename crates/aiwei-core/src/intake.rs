@@ -1,0 +1,567 @@
+//! Intake: what the hotline or the reception window records
+//! about a call or a visit, and the rules that turn the raw request into a
+//! [`NewMatter`].
+//!
+//! Every rule reports the field it refuses, so the API and the form can point
+//! at it; all fields are checked and all errors returned at once.
+
+use std::fmt;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{FieldErrors, bounded_text};
+use crate::kinds::{CallerKind, Channel, MatterType};
+use crate::phone::PhoneNumber;
+use crate::time::truncate;
+
+/// Longest matter text, answer or finding, in characters.
+pub const MAX_TEXT: usize = 5_000;
+/// Longest caller name or organisation name.
+pub const MAX_NAME: usize = 100;
+/// Longest address.
+pub const MAX_ADDRESS: usize = 300;
+/// A clock a little ahead of the server's is tolerated, not a future time.
+pub const CLOCK_SKEW: Duration = Duration::minutes(5);
+/// Ring-to-answer seconds above this are a typing error, not a slow answer.
+pub const MAX_RING_SECONDS: i64 = 3_600;
+
+/// The caller as given at intake.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CallerInput {
+    /// `person` (default) or `organization`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// The person's name; for an organisation, its contact person.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The organisation's name (required when `kind` is `organization`).
+    #[serde(default)]
+    pub organization: Option<String>,
+    /// Contact phone; any common punctuation is accepted.
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// Where the matter is.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LocationInput {
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Six-digit administrative division code (e.g. `330106`).
+    #[serde(default)]
+    pub area_code: Option<String>,
+    #[serde(default)]
+    pub latitude: Option<f64>,
+    #[serde(default)]
+    pub longitude: Option<f64>,
+}
+
+/// The intake request, as the API and the form deliver it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct IntakeRequest {
+    /// `phone` or `visit`.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// When the call was answered or reception began; defaults to now.
+    #[serde(default)]
+    pub received_at: Option<DateTime<Utc>>,
+    /// Calls only: seconds from the first ring to answering.
+    #[serde(default)]
+    pub ring_seconds: Option<i64>,
+    /// Visits only: when the visitor arrived at the window.
+    #[serde(default)]
+    pub arrived_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub caller: CallerInput,
+    /// `consultation`, `complaint`, `suggestion` or `other`.
+    #[serde(default, rename = "type")]
+    pub matter_type: Option<String>,
+    /// A sub-category code from `GET /api/v1/categories`.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// What the caller said.
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default)]
+    pub location: Option<LocationInput>,
+    /// Trade secrets, technical secrets, internal management.
+    #[serde(default)]
+    pub sensitive: bool,
+    /// The answer given on the spot; the matter closes with it.
+    #[serde(default)]
+    pub answer: Option<String>,
+    /// The reply time agreed with the caller when no answer was given.
+    #[serde(default)]
+    pub agreed_reply_at: Option<DateTime<Utc>>,
+    /// Receiving department code; defaults to the staff member's own.
+    #[serde(default)]
+    pub department: Option<String>,
+}
+
+/// A validated caller. Its `Debug` hides the personal data.
+#[derive(Clone, PartialEq)]
+pub struct Caller {
+    pub kind: CallerKind,
+    pub name: Option<String>,
+    pub organization: Option<String>,
+    pub phone: PhoneNumber,
+}
+
+impl fmt::Debug for Caller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Caller")
+            .field("kind", &self.kind)
+            .field("phone", &self.phone)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A validated location.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Location {
+    pub address: Option<String>,
+    pub area_code: Option<String>,
+    pub coordinates: Option<(f64, f64)>,
+}
+
+/// How intake left the matter: answered on the spot, or a reply
+/// agreed for a later time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolution {
+    Answered(String),
+    ReplyBy(DateTime<Utc>),
+}
+
+/// A matter that passed every intake rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMatter {
+    pub channel: Channel,
+    pub received_at: DateTime<Utc>,
+    pub ring_seconds: Option<i32>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub caller: Caller,
+    pub matter_type: MatterType,
+    pub category: Option<String>,
+    pub content: String,
+    pub location: Location,
+    pub sensitive: bool,
+    pub resolution: Resolution,
+    pub department: Option<String>,
+}
+
+fn earliest() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+impl IntakeRequest {
+    /// Applies every intake rule. `now` is the server's clock.
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<NewMatter, FieldErrors> {
+        let mut errs = FieldErrors::default();
+
+        let channel = match self.channel.as_deref() {
+            None => {
+                errs.push("channel", "required");
+                None
+            }
+            Some(c) => errs.take(Channel::parse(c)),
+        };
+
+        let received_at = truncate(self.received_at.unwrap_or(now));
+        if received_at > now + CLOCK_SKEW {
+            errs.push("received_at", "in_future");
+        } else if received_at < earliest() {
+            errs.push("received_at", "too_old");
+        }
+
+        let mut ring_seconds = None;
+        let mut arrived_at = None;
+        match channel {
+            Some(Channel::Phone) => {
+                if self.arrived_at.is_some() {
+                    errs.push("arrived_at", "not_for_channel");
+                }
+                match self.ring_seconds {
+                    Some(s) if !(0..=MAX_RING_SECONDS).contains(&s) => {
+                        errs.push("ring_seconds", "out_of_range")
+                    }
+                    Some(s) => ring_seconds = i32::try_from(s).ok(),
+                    None => {}
+                }
+            }
+            Some(Channel::Visit) => {
+                if self.ring_seconds.is_some() {
+                    errs.push("ring_seconds", "not_for_channel");
+                }
+                if let Some(a) = self.arrived_at.map(truncate) {
+                    if a > received_at {
+                        errs.push("arrived_at", "after_received");
+                    } else if received_at - a > Duration::hours(24) {
+                        errs.push("arrived_at", "too_early");
+                    } else {
+                        arrived_at = Some(a);
+                    }
+                }
+            }
+            None => {}
+        }
+
+        let caller = validate_caller(&self.caller, &mut errs);
+
+        let matter_type = match self.matter_type.as_deref() {
+            None => {
+                errs.push("type", "required");
+                None
+            }
+            Some(t) => errs.take(MatterType::parse(t)),
+        };
+
+        let category = match self.category.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(c)
+                if c.len() <= 64
+                    && c
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.') =>
+            {
+                Some(c.to_owned())
+            }
+            Some(_) => {
+                errs.push("category", "unknown_value");
+                None
+            }
+        };
+
+        let content = errs
+            .take(bounded_text(
+                "content",
+                self.content.as_deref(),
+                MAX_TEXT,
+                true,
+            ))
+            .flatten();
+
+        let location = validate_location(self.location.as_ref(), &mut errs);
+
+        let answer = errs
+            .take(bounded_text(
+                "answer",
+                self.answer.as_deref(),
+                MAX_TEXT,
+                false,
+            ))
+            .flatten();
+        let resolution = match (answer, self.agreed_reply_at.map(truncate)) {
+            (Some(_), Some(_)) => {
+                errs.push("agreed_reply_at", "not_with_answer");
+                None
+            }
+            (Some(a), None) => Some(Resolution::Answered(a)),
+            (None, Some(t)) if t <= received_at => {
+                errs.push("agreed_reply_at", "before_received");
+                None
+            }
+            (None, Some(t)) => Some(Resolution::ReplyBy(t)),
+            (None, None) if errs.0.iter().any(|e| e.field == "answer") => None,
+            (None, None) => {
+                errs.push("agreed_reply_at", "required");
+                None
+            }
+        };
+
+        let department = self
+            .department
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| d.to_ascii_uppercase());
+
+        match (
+            channel,
+            caller,
+            matter_type,
+            content,
+            resolution,
+            errs.is_empty(),
+        ) {
+            (
+                Some(channel),
+                Some(caller),
+                Some(matter_type),
+                Some(content),
+                Some(resolution),
+                true,
+            ) => Ok(NewMatter {
+                channel,
+                received_at,
+                ring_seconds,
+                arrived_at,
+                caller,
+                matter_type,
+                category,
+                content,
+                location,
+                sensitive: self.sensitive,
+                resolution,
+                department,
+            }),
+            _ => Err(errs),
+        }
+    }
+}
+
+fn validate_caller(c: &CallerInput, errs: &mut FieldErrors) -> Option<Caller> {
+    let kind = match c.kind.as_deref() {
+        None | Some("") => Some(CallerKind::Person),
+        Some(k) => errs.take(CallerKind::parse(k)),
+    };
+    let name = errs
+        .take(bounded_text("caller.name", c.name.as_deref(), MAX_NAME, false))
+        .flatten();
+    let organization = errs
+        .take(bounded_text(
+            "caller.organization",
+            c.organization.as_deref(),
+            MAX_NAME,
+            false,
+        ))
+        .flatten();
+    match kind {
+        Some(CallerKind::Person) if name.is_none() && !errs.0.iter().any(|e| e.field == "caller.name") => {
+            errs.push("caller.name", "required")
+        }
+        Some(CallerKind::Organization) if organization.is_none() && !errs.0.iter().any(|e| e.field == "caller.organization") => {
+            errs.push("caller.organization", "required")
+        }
+        _ => {}
+    }
+    let phone = match c.phone.as_deref() {
+        None => {
+            errs.push("caller.phone", "required");
+            None
+        }
+        Some(p) => errs.take(PhoneNumber::parse("caller.phone", p)),
+    };
+    Some(Caller {
+        kind: kind?,
+        name,
+        organization,
+        phone: phone?,
+    })
+}
+
+fn validate_location(l: Option<&LocationInput>, errs: &mut FieldErrors) -> Location {
+    let Some(l) = l else {
+        return Location::default();
+    };
+    let address = errs
+        .take(bounded_text(
+            "location.address",
+            l.address.as_deref(),
+            MAX_ADDRESS,
+            false,
+        ))
+        .flatten();
+    let area_code = match l.area_code.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(a) if a.len() == 6 && a.chars().all(|c| c.is_ascii_digit()) => Some(a.to_owned()),
+        Some(_) => {
+            errs.push("location.area_code", "invalid_area_code");
+            None
+        }
+    };
+    let coordinates = match (l.latitude, l.longitude) {
+        (None, None) => None,
+        (Some(lat), Some(lng))
+            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lng) =>
+        {
+            Some((lat, lng))
+        }
+        (Some(_), Some(_)) => {
+            errs.push("location.latitude", "out_of_range");
+            None
+        }
+        (None, Some(_)) => {
+            errs.push("location.latitude", "required");
+            None
+        }
+        (Some(_), None) => {
+            errs.push("location.longitude", "required");
+            None
+        }
+    };
+    Location {
+        address,
+        area_code,
+        coordinates,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 27, 6, 0, 0).unwrap()
+    }
+
+    fn phone_complaint() -> IntakeRequest {
+        IntakeRequest {
+            channel: Some("phone".into()),
+            received_at: Some(now() - Duration::minutes(3)),
+            ring_seconds: Some(6),
+            caller: CallerInput {
+                kind: Some("person".into()),
+                name: Some("张三".into()),
+                organization: None,
+                phone: Some("138 1234 5678".into()),
+            },
+            matter_type: Some("complaint".into()),
+            category: Some("env.garbage".into()),
+            content: Some("小区门口垃圾堆放三天无人清运".into()),
+            agreed_reply_at: Some(now() + Duration::days(3)),
+            ..Default::default()
+        }
+    }
+
+    fn codes(r: &IntakeRequest) -> Vec<(String, &'static str)> {
+        r.validate(now())
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect()
+    }
+
+    #[test]
+    fn a_complete_call_is_accepted() {
+        let m = phone_complaint().validate(now()).unwrap();
+        assert_eq!(m.channel, Channel::Phone);
+        assert_eq!(m.ring_seconds, Some(6));
+        assert_eq!(m.caller.phone.as_str(), "13812345678");
+        assert_eq!(m.matter_type, MatterType::Complaint);
+        assert!(matches!(m.resolution, Resolution::ReplyBy(_)));
+    }
+
+    #[test]
+    fn received_at_defaults_to_now() {
+        let mut r = phone_complaint();
+        r.received_at = None;
+        assert_eq!(r.validate(now()).unwrap().received_at, now());
+    }
+
+    #[test]
+    fn missing_caller_is_refused_by_field() {
+        let mut r = phone_complaint();
+        r.caller.name = None;
+        r.caller.phone = None;
+        assert_eq!(
+            codes(&r),
+            vec![
+                ("caller.name".into(), "required"),
+                ("caller.phone".into(), "required")
+            ]
+        );
+    }
+
+    #[test]
+    fn an_organisation_needs_its_name_not_a_person_name() {
+        let mut r = phone_complaint();
+        r.caller.kind = Some("organization".into());
+        r.caller.name = None;
+        assert_eq!(codes(&r), vec![("caller.organization".into(), "required")]);
+        r.caller.organization = Some("某某物业公司".into());
+        assert!(r.validate(now()).is_ok());
+    }
+
+    #[test]
+    fn unknown_type_and_future_time_are_refused() {
+        let mut r = phone_complaint();
+        r.matter_type = Some("praise".into());
+        r.received_at = Some(now() + Duration::hours(1));
+        assert_eq!(
+            codes(&r),
+            vec![
+                ("received_at".into(), "in_future"),
+                ("type".into(), "unknown_value")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_small_clock_skew_is_not_the_future() {
+        let mut r = phone_complaint();
+        r.received_at = Some(now() + Duration::minutes(2));
+        assert!(r.validate(now()).is_ok());
+    }
+
+    #[test]
+    fn overlong_content_is_refused() {
+        let mut r = phone_complaint();
+        r.content = Some("垃".repeat(MAX_TEXT + 1));
+        assert_eq!(codes(&r), vec![("content".into(), "too_long")]);
+    }
+
+    #[test]
+    fn either_an_answer_or_an_agreed_reply_time() {
+        let mut r = phone_complaint();
+        r.agreed_reply_at = None;
+        assert_eq!(codes(&r), vec![("agreed_reply_at".into(), "required")]);
+        r.answer = Some("已当场答复".into());
+        assert!(matches!(
+            r.validate(now()).unwrap().resolution,
+            Resolution::Answered(_)
+        ));
+        r.agreed_reply_at = Some(now() + Duration::days(1));
+        assert_eq!(
+            codes(&r),
+            vec![("agreed_reply_at".into(), "not_with_answer")]
+        );
+    }
+
+    #[test]
+    fn visits_record_arrival_not_rings() {
+        let mut r = phone_complaint();
+        r.channel = Some("visit".into());
+        assert_eq!(codes(&r), vec![("ring_seconds".into(), "not_for_channel")]);
+        r.ring_seconds = None;
+        r.arrived_at = Some(now() - Duration::minutes(20));
+        let m = r.validate(now()).unwrap();
+        assert_eq!(m.arrived_at, Some(now() - Duration::minutes(20)));
+        r.arrived_at = Some(now());
+        assert_eq!(codes(&r), vec![("arrived_at".into(), "after_received")]);
+    }
+
+    #[test]
+    fn coordinates_come_in_pairs_and_in_range() {
+        let mut r = phone_complaint();
+        r.location = Some(LocationInput {
+            latitude: Some(30.27),
+            ..Default::default()
+        });
+        assert_eq!(codes(&r), vec![("location.longitude".into(), "required")]);
+        r.location = Some(LocationInput {
+            latitude: Some(130.0),
+            longitude: Some(120.15),
+            ..Default::default()
+        });
+        assert_eq!(
+            codes(&r),
+            vec![("location.latitude".into(), "out_of_range")]
+        );
+    }
+
+    #[test]
+    fn caller_debug_hides_personal_data() {
+        let m = phone_complaint().validate(now()).unwrap();
+        let dbg = format!("{m:?}");
+        assert!(!dbg.contains("张三"));
+        assert!(!dbg.contains("13812345678"));
+    }
+}

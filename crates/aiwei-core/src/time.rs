@@ -1,0 +1,64 @@
+//! Instants and the organisation's local time.
+//!
+//! Instants are kept in UTC and stored as whole milliseconds since the Unix
+//! epoch, so both backends compare and index them identically. Mainland China
+//! has had one fixed offset (UTC+8, no daylight saving) since 1991, so local
+//! time is a fixed offset rather than a time-zone database.
+
+use chrono::{DateTime, FixedOffset, Offset, Utc};
+
+
+/// Asia/Shanghai.
+pub fn china() -> FixedOffset {
+    // 8 hours is within ±24 h, so this cannot fail; fall back to UTC rather
+    // than panic if the invariant were ever broken.
+    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
+}
+
+/// An instant as stored: milliseconds since the epoch.
+pub fn to_millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// A stored instant back as a UTC time. Out-of-range values (which the
+/// program never writes) map to the epoch rather than panic.
+pub fn from_millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// A UTC instant truncated to whole milliseconds, the storage precision, so
+/// that a value read back compares equal to the value written.
+pub fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
+    from_millis(to_millis(t))
+}
+
+/// Formats an instant in local time for pages: `2026-11-27 14:05`.
+pub fn local_minute(t: DateTime<Utc>) -> String {
+    t.with_timezone(&china()).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Formats an instant in local time with seconds.
+pub fn local_second(t: DateTime<Utc>) -> String {
+    t.with_timezone(&china())
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_time_is_utc_plus_eight() {
+        let t = DateTime::parse_from_rfc3339("2026-01-31T16:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(local_minute(t), "2026-02-01 00:30");
+    }
+
+    #[test]
+    fn millis_round_trip() {
+        let t = truncate(Utc::now());
+        assert_eq!(from_millis(to_millis(t)), t);
+    }
+}
