@@ -91,7 +91,10 @@ pub fn bounded_text(
         None if required => Err(FieldError::new(field, "required")),
         None => Ok(None),
         Some(s) if s.chars().count() > max => Err(FieldError::new(field, "too_long")),
-        Some(s) if s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') => {
+        Some(s)
+            if s.chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') =>
+        {
             Err(FieldError::new(field, "invalid_characters"))
         }
         Some(s) => Ok(Some(s.to_owned())),

@@ -226,8 +226,7 @@ impl IntakeRequest {
             None | Some("") => None,
             Some(c)
                 if c.len() <= 64
-                    && c
-                        .chars()
+                    && c.chars()
                         .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.') =>
             {
                 Some(c.to_owned())
@@ -322,7 +321,12 @@ fn validate_caller(c: &CallerInput, errs: &mut FieldErrors) -> Option<Caller> {
         Some(k) => errs.take(CallerKind::parse(k)),
     };
     let name = errs
-        .take(bounded_text("caller.name", c.name.as_deref(), MAX_NAME, false))
+        .take(bounded_text(
+            "caller.name",
+            c.name.as_deref(),
+            MAX_NAME,
+            false,
+        ))
         .flatten();
     let organization = errs
         .take(bounded_text(
@@ -333,10 +337,15 @@ fn validate_caller(c: &CallerInput, errs: &mut FieldErrors) -> Option<Caller> {
         ))
         .flatten();
     match kind {
-        Some(CallerKind::Person) if name.is_none() && !errs.0.iter().any(|e| e.field == "caller.name") => {
+        Some(CallerKind::Person)
+            if name.is_none() && !errs.0.iter().any(|e| e.field == "caller.name") =>
+        {
             errs.push("caller.name", "required")
         }
-        Some(CallerKind::Organization) if organization.is_none() && !errs.0.iter().any(|e| e.field == "caller.organization") => {
+        Some(CallerKind::Organization)
+            if organization.is_none()
+                && !errs.0.iter().any(|e| e.field == "caller.organization") =>
+        {
             errs.push("caller.organization", "required")
         }
         _ => {}

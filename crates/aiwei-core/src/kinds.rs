@@ -118,9 +118,6 @@ mod tests {
             MatterType::parse("praise").unwrap_err(),
             FieldError::new("type", "unknown_value")
         );
-        assert_eq!(
-            CallerKind::parse("robot").unwrap_err().field,
-            "caller.kind"
-        );
+        assert_eq!(CallerKind::parse("robot").unwrap_err().field, "caller.kind");
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod ids;
 pub mod intake;
 pub mod kinds;
+pub mod mask;
 pub mod phone;
 pub mod time;
 

@@ -56,15 +56,7 @@ impl PhoneNumber {
     /// `138****5678` for a mobile, otherwise everything but the last four
     /// digits hidden.
     pub fn masked(&self) -> String {
-        let s = &self.0;
-        let n = s.chars().count();
-        if n == 11 && s.starts_with('1') {
-            format!("{}****{}", &s[..3], &s[7..])
-        } else if n > 4 {
-            format!("{}{}", "*".repeat(n - 4), &s[n - 4..])
-        } else {
-            "*".repeat(n)
-        }
+        crate::mask::phone(&self.0)
     }
 }
 

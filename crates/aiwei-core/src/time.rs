@@ -7,7 +7,6 @@
 
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 
-
 /// Asia/Shanghai.
 pub fn china() -> FixedOffset {
     // 8 hours is within ±24 h, so this cannot fail; fall back to UTC rather
@@ -34,7 +33,9 @@ pub fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
 
 /// Formats an instant in local time for pages: `2026-11-27 14:05`.
 pub fn local_minute(t: DateTime<Utc>) -> String {
-    t.with_timezone(&china()).format("%Y-%m-%d %H:%M").to_string()
+    t.with_timezone(&china())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// Formats an instant in local time with seconds.

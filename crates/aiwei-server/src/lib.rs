@@ -1,1 +1,115 @@
-//! placeholder
+//! The HTTP edge of Aiwei Desk: the JSON API under `/api/v1`, the staff
+//! pages, authentication and sessions.
+//!
+//! The application is a value: [`Application::build`] takes the store and the
+//! configuration, binds the listener (port 0 in tests) and is then run until
+//! shut down. Nothing global: everything a handler needs is in [`AppState`].
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod ledger;
+pub mod messages;
+pub mod pages;
+pub mod security;
+pub mod session;
+pub mod state;
+pub mod views;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aiwei_store::Store;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+pub use state::{AppConfig, AppState, Clock};
+
+/// Bodies above this size are refused with 413 before they are read whole.
+/// Large enough that an over-long text field is named by validation (422)
+/// rather than cut off here.
+pub const MAX_BODY: usize = 2 * 1024 * 1024;
+
+/// Builds the state shared by all handlers.
+pub fn app_state(store: Store, config: AppConfig, clock: Clock) -> anyhow::Result<AppState> {
+    let throttle = auth::LoginThrottle::new(
+        config.login_max_failures,
+        Duration::from_secs(config.login_lockout_secs),
+    );
+    Ok(AppState {
+        store,
+        config: Arc::new(config),
+        clock,
+        throttle: Arc::new(throttle),
+        dummy_hash: Arc::new(auth::hash_password("aiwei-dummy-password")?),
+    })
+}
+
+/// The whole router: API, pages, health probes, static assets.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::router())
+        .merge(pages::router())
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::middleware::from_fn(security::same_origin))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        // Request lines carry matter numbers and ids, never caller data
+        // (phone look-ups travel in bodies), so they may be logged.
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
+    }
+}
+
+/// A bound, not yet running, server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Binds `addr` (port 0 picks a free port) and builds the router.
+    pub async fn build(state: AppState, addr: SocketAddr) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Self {
+            listener,
+            router: router(state),
+        })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until `shutdown` completes; in-flight requests finish first.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,1 +1,73 @@
-//! placeholder
+//! Persistence of Aiwei Desk.
+//!
+//! One storage API over two backends, chosen at run time from the database
+//! URL: SQLite (the embedded default) and PostgreSQL (several app instances
+//! sharing one database). Almost all SQL is written once, with `$n`
+//! placeholders that both drivers accept, and run against whichever pool the
+//! [`Db`] holds through [`on_pool!`] / [`on_tx!`]; the few statements that
+//! differ per dialect say so where they stand.
+//!
+//! Writes that belong together (a change, its event) commit in one
+//! transaction.
+
+#[macro_use]
+mod db;
+pub mod audit;
+pub mod categories;
+pub mod departments;
+mod error;
+pub mod keys;
+pub mod matters;
+pub mod sessions;
+pub mod users;
+
+pub use db::{Backend, DatabaseUrl, Db, Tx};
+pub use error::StoreError;
+pub use keys::Keys;
+
+/// The store: a database handle plus the keys that protect personal data.
+#[derive(Clone)]
+pub struct Store {
+    db: Db,
+    keys: Keys,
+}
+
+impl Store {
+    /// Opens the database named by `url` (see [`DatabaseUrl`]) without
+    /// migrating it.
+    pub async fn connect(url: &DatabaseUrl, keys: Keys) -> Result<Self, StoreError> {
+        Ok(Self {
+            db: Db::connect(url).await?,
+            keys,
+        })
+    }
+
+    /// Brings the schema up to date and seeds what a fresh database needs
+    /// (the default category tree). Safe to run on every start.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        self.db.migrate().await?;
+        self.seed_default_categories().await
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// Whether the database answers: for `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(&self.db, p => sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(&self.db, p => p.close().await)
+    }
+}

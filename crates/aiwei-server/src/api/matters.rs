@@ -1,0 +1,117 @@
+//! Matters over the API: intake, the ledger, one matter with its timeline,
+//! and a caller's earlier matters.
+
+use aiwei_core::PhoneNumber;
+use aiwei_core::intake::IntakeRequest;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{Can, LookUpCallers, RecordIntake, Staff};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::ledger::{self, LedgerPage, LedgerQuery};
+use crate::state::AppState;
+use crate::views::MatterView;
+
+/// Record a call or a visit. Intake staff only.
+#[utoipa::path(post, path = "/api/v1/matters", tag = "matters",
+    request_body = IntakeRequest,
+    responses(
+        (status = 201, description = "Recorded", body = MatterView),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not an intake role", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 422, description = "Invalid fields; `field` names the first", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    can: Can<RecordIntake>,
+    ApiJson(req): ApiJson<IntakeRequest>,
+) -> ApiResult<(StatusCode, Json<MatterView>)> {
+    let user = &can.staff.user;
+    let m = ledger::record(&state, user, &req).await?;
+    let events = state.store.events(m.id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(MatterView::new(m, user, Some(events))),
+    ))
+}
+
+/// The tracking ledger (台账, R-4.1.2): newest first, filtered, paged by
+/// cursor.
+#[utoipa::path(get, path = "/api/v1/matters", tag = "matters",
+    params(LedgerQuery),
+    responses(
+        (status = 200, body = LedgerPage),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<LedgerQuery>,
+) -> ApiResult<Json<LedgerPage>> {
+    Ok(Json(ledger::page(&state, &staff.user, &q).await?))
+}
+
+/// One matter with its full event timeline, by id or number.
+#[utoipa::path(get, path = "/api/v1/matters/{key}", tag = "matters",
+    params(("key" = String, Path, description = "UUID or number such as AW2026-000123")),
+    responses(
+        (status = 200, body = MatterView),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No such matter, or not visible to the caller", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+) -> ApiResult<Json<MatterView>> {
+    let m = ledger::find_visible(&state, &staff.user, &key).await?;
+    let events = state.store.events(m.id).await?;
+    Ok(Json(MatterView::new(m, &staff.user, Some(events))))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct HistoryRequest {
+    pub phone: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HistoryResponse {
+    pub items: Vec<MatterView>,
+}
+
+/// A caller's earlier matters, newest first (the phone number travels in the
+/// body, never in a URL, so it stays out of access logs).
+#[utoipa::path(post, path = "/api/v1/callers/history", tag = "matters",
+    request_body = HistoryRequest,
+    responses(
+        (status = 200, body = HistoryResponse),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn caller_history(
+    State(state): State<AppState>,
+    can: Can<LookUpCallers>,
+    ApiJson(req): ApiJson<HistoryRequest>,
+) -> ApiResult<Json<HistoryResponse>> {
+    let phone = PhoneNumber::parse("phone", &req.phone).map_err(ApiError::invalid_field)?;
+    let user = &can.staff.user;
+    let items = state
+        .store
+        .caller_history(&phone, &ledger::scope_for(user), 20)
+        .await?
+        .into_iter()
+        .map(|m| MatterView::new(m, user, None))
+        .collect();
+    Ok(Json(HistoryResponse { items }))
+}

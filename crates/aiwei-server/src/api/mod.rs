@@ -1,0 +1,61 @@
+//! The JSON API under `/api/v1`, and its OpenAPI document, generated from
+//! the handlers' annotations.
+
+use axum::Json;
+use axum::routing::get;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+pub mod matters;
+pub mod reference;
+pub mod session;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Aiwei Desk API",
+        description = "爱卫来电来访管理系统 — intake, ledger and handling of calls and visits. \
+                       Authenticate with `POST /api/v1/session` (cookie) or `Authorization: Bearer <token>` \
+                       (`aiwei token create USER`). Errors: `{\"error\":{\"code\",\"message\",\"field\"?}}`."
+    ),
+    components(schemas(crate::error::ErrorBody)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The API routes and the OpenAPI document describing exactly them.
+pub fn router() -> axum::Router<AppState> {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(session::login, session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(matters::create, matters::list))
+        .routes(routes!(matters::get_one))
+        .routes(routes!(matters::caller_history))
+        .routes(routes!(reference::categories))
+        .routes(routes!(reference::departments))
+        .split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    router.route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let doc = doc.clone();
+            async move { Json(doc.as_ref().clone()) }
+        }),
+    )
+}

@@ -1,0 +1,79 @@
+//! Logging in and out over the API.
+
+use aiwei_core::Username;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::SET_COOKIE;
+use axum::response::{AppendHeaders, IntoResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Staff;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::session::{clear_cookie, login_user, logout_session};
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub id: uuid::Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<aiwei_core::Role>,
+    pub departments: Vec<String>,
+}
+
+impl From<&aiwei_store::users::User> for Me {
+    fn from(u: &aiwei_store::users::User) -> Self {
+        Self {
+            id: u.id.0,
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            roles: u.roles.clone(),
+            departments: u.departments.clone(),
+        }
+    }
+}
+
+/// Log in; the answer sets the session cookie.
+#[utoipa::path(post, path = "/api/v1/session", tag = "session",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in; `Set-Cookie` holds the session", body = Me),
+        (status = 401, description = "Wrong user name or password (the same answer for both)", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts for this account", body = ErrorBody),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let username = Username::parse(&req.username).map_err(|_| ApiError::login_failed())?;
+    let (user, cookie) = login_user(&state, &username, &req.password).await?;
+    Ok((AppendHeaders([(SET_COOKIE, cookie)]), Json(Me::from(&user))))
+}
+
+/// Log out: the session ends on the server.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session",
+    responses((status = 204, description = "Logged out")))]
+pub async fn logout(State(state): State<AppState>, staff: Staff) -> ApiResult<impl IntoResponse> {
+    logout_session(&state, &staff).await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        AppendHeaders([(SET_COOKIE, clear_cookie(&state))]),
+    ))
+}
+
+/// Who is logged in.
+#[utoipa::path(get, path = "/api/v1/me", tag = "session",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn me(staff: Staff) -> Json<Me> {
+    Json(Me::from(&staff.user))
+}

@@ -1,0 +1,296 @@
+//! Authentication: passwords, sessions, API tokens, login throttling, and
+//! the extractors that put the caller's identity and permission into the
+//! type a handler receives.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use aiwei_core::Role;
+use aiwei_store::users::User;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "aiwei_session";
+
+/// Hashes a password with argon2id and a random salt (PHC string).
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))
+}
+
+/// Checks a password against a PHC string; any malformed hash is a mismatch.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A fresh random secret (session id, CSRF token, API token): 32 bytes, hex.
+pub fn new_secret() -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// The stored form of a session id or API token.
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Prefix of API tokens, so a leaked one is recognisable in a scan.
+pub const TOKEN_PREFIX: &str = "aw_";
+
+/// A new API token and the hash to store.
+pub fn new_api_token() -> (String, String) {
+    let token = format!("{TOKEN_PREFIX}{}", new_secret());
+    let hash = secret_hash(&token);
+    (token, hash)
+}
+
+/// Counts failed logins per account name (whether or not it exists, so the
+/// throttle does not reveal which names exist).
+#[derive(Debug)]
+pub struct LoginThrottle {
+    max_failures: u32,
+    lockout: Duration,
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl LoginThrottle {
+    pub fn new(max_failures: u32, lockout: Duration) -> Self {
+        Self {
+            max_failures,
+            lockout,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `name` may try to log in now.
+    pub fn allowed(&self, name: &str) -> bool {
+        let Ok(mut map) = self.failures.lock() else {
+            return false;
+        };
+        match map.get(name) {
+            Some((n, since)) if *n >= self.max_failures => {
+                if since.elapsed() >= self.lockout {
+                    map.remove(name);
+                    true
+                } else {
+                    false
+                }
+            }
+            _ => true,
+        }
+    }
+
+    pub fn failed(&self, name: &str) {
+        if let Ok(mut map) = self.failures.lock() {
+            // Bound memory under a spray of random names.
+            if map.len() > 100_000 {
+                let lockout = self.lockout;
+                map.retain(|_, (_, since)| since.elapsed() < lockout);
+            }
+            let e = map.entry(name.to_owned()).or_insert((0, Instant::now()));
+            e.0 += 1;
+            e.1 = Instant::now();
+        }
+    }
+
+    pub fn succeeded(&self, name: &str) {
+        if let Ok(mut map) = self.failures.lock() {
+            map.remove(name);
+        }
+    }
+}
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone)]
+pub enum Via {
+    /// A browser session; `csrf` is the token its forms must carry.
+    Session {
+        id_hash: String,
+        csrf: String,
+    },
+    Token,
+}
+
+/// An authenticated, active staff member.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub user: User,
+    pub via: Via,
+}
+
+impl Staff {
+    pub fn csrf(&self) -> &str {
+        match &self.via {
+            Via::Session { csrf, .. } => csrf,
+            Via::Token => "",
+        }
+    }
+}
+
+/// The value of cookie `name` in the request, if any.
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(cached) = parts.extensions.get::<Staff>() {
+            return Ok(cached.clone());
+        }
+        let staff = if let Some(auth) = parts.headers.get(AUTHORIZATION) {
+            let token = auth
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .ok_or_else(ApiError::unauthenticated)?;
+            let user = state
+                .store
+                .user_by_token_hash(&secret_hash(token))
+                .await?
+                .ok_or_else(ApiError::unauthenticated)?;
+            Staff {
+                user,
+                via: Via::Token,
+            }
+        } else {
+            let sid = cookie(parts, SESSION_COOKIE).ok_or_else(ApiError::unauthenticated)?;
+            let id_hash = secret_hash(sid);
+            let session = state
+                .store
+                .session(&id_hash, state.clock.now())
+                .await?
+                .ok_or_else(ApiError::unauthenticated)?;
+            Staff {
+                user: session.user,
+                via: Via::Session {
+                    id_hash,
+                    csrf: session.csrf_token,
+                },
+            }
+        };
+        parts.extensions.insert(staff.clone());
+        Ok(staff)
+    }
+}
+
+/// A permission: the roles that grant it.
+pub trait Permission: Send + Sync + 'static {
+    const ROLES: &'static [Role];
+}
+
+/// Any logged-in staff member.
+pub struct AnyStaff;
+impl Permission for AnyStaff {
+    const ROLES: &'static [Role] = Role::ALL;
+}
+
+/// Record calls and visits.
+pub struct RecordIntake;
+impl Permission for RecordIntake {
+    const ROLES: &'static [Role] = &[Role::Intake];
+}
+
+/// Look up a caller's earlier matters by phone: the people who see caller
+/// data in full.
+pub struct LookUpCallers;
+impl Permission for LookUpCallers {
+    const ROLES: &'static [Role] = &[Role::Intake, Role::Supervisor];
+}
+
+/// Manage users, departments and settings.
+pub struct Administer;
+impl Permission for Administer {
+    const ROLES: &'static [Role] = &[Role::Admin];
+}
+
+/// A staff member holding permission `P`; a handler that takes `Can<P>`
+/// cannot run for anyone else (403).
+pub struct Can<P: Permission> {
+    pub staff: Staff,
+    _p: PhantomData<P>,
+}
+
+impl<P: Permission> FromRequestParts<AppState> for Can<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let staff = Staff::from_request_parts(parts, state).await?;
+        if P::ROLES.iter().any(|r| staff.user.has(*r)) {
+            Ok(Self {
+                staff,
+                _p: PhantomData,
+            })
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_and_hashes_are_salted() {
+        let a = hash_password("correct horse").unwrap();
+        let b = hash_password("correct horse").unwrap();
+        assert_ne!(a, b);
+        assert!(a.starts_with("$argon2id$"));
+        assert!(verify_password(&a, "correct horse"));
+        assert!(!verify_password(&a, "wrong"));
+        assert!(!verify_password("not a hash", "x"));
+    }
+
+    #[test]
+    fn throttle_locks_after_the_limit_and_forgets_on_success() {
+        let t = LoginThrottle::new(3, Duration::from_secs(60));
+        for _ in 0..3 {
+            assert!(t.allowed("a"));
+            t.failed("a");
+        }
+        assert!(!t.allowed("a"));
+        assert!(t.allowed("b"));
+        t.succeeded("a");
+        assert!(t.allowed("a"));
+    }
+
+    #[test]
+    fn api_tokens_are_prefixed_and_stored_hashed() {
+        let (token, hash) = new_api_token();
+        assert!(token.starts_with(TOKEN_PREFIX));
+        assert_eq!(secret_hash(&token), hash);
+        assert!(!hash.contains(&token));
+    }
+}

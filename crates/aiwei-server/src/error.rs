@@ -1,0 +1,204 @@
+//! The one error type at the HTTP edge, and the error policy.
+//!
+//! Policy:
+//! - Every error has a stable snake_case `code`; it is also the UI's message
+//!   key (see [`crate::messages`]).
+//! - Status codes are honest: 400 malformed body, 401 no valid session or
+//!   token, 403 a role that may not act, 404 absent *or not visible to the
+//!   caller* (so ids cannot be probed), 409 the current state forbids the
+//!   action, 413 too large, 415 wrong content type, 422 well-formed but
+//!   invalid fields (naming the field), 429 throttled, 500 our fault.
+//! - Internal detail (database errors, cause chains) goes to the log with a
+//!   request-scoped error id; the client gets the code, a Chinese message and
+//!   the id, never the detail. Nothing personal is put into either.
+//!
+//! API responses carry `{"error":{"code","message","field"?,"errors"?}}`.
+//! Page routes turn the same error into an HTML page (see `pages`), using the
+//! [`ErrorInfo`] extension every error response carries.
+
+use aiwei_core::{FieldError, FieldErrors};
+use aiwei_store::StoreError;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::messages::{field_message, zh};
+
+/// An error answer, before it is rendered.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub errors: Vec<FieldError>,
+    internal: Option<anyhow::Error>,
+}
+
+/// What a page needs to render an error; attached to every error response.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code.
+    pub code: String,
+    /// Human-readable text (Simplified Chinese).
+    pub message: String,
+    /// The first refused field, as a dotted path (`caller.phone`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Every refused field, when there were several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldErrorBody>,
+    /// Quote this id when reporting a 500; the log has the detail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_id: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FieldErrorBody {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str) -> Self {
+        Self {
+            status,
+            code,
+            errors: Vec::new(),
+            internal: None,
+        }
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated")
+    }
+
+    pub fn login_failed() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "login_failed")
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden")
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found")
+    }
+
+    pub fn conflict(code: &'static str) -> Self {
+        Self::new(StatusCode::CONFLICT, code)
+    }
+
+    pub fn csrf() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "csrf_failed")
+    }
+
+    pub fn too_many_attempts() -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
+    }
+
+    /// 422 naming the refused fields; the code is the first field's.
+    pub fn invalid(errors: FieldErrors) -> Self {
+        let code = errors
+            .first()
+            .map(|e| e.code)
+            .unwrap_or("validation_failed");
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            errors: errors.0,
+            internal: None,
+        }
+    }
+
+    pub fn invalid_field(e: FieldError) -> Self {
+        Self::invalid(FieldErrors(vec![e]))
+    }
+
+    /// 500; `e` goes to the log only.
+    pub fn internal(e: impl Into<anyhow::Error>) -> Self {
+        Self {
+            internal: Some(e.into()),
+            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        }
+    }
+
+    pub fn first_field(&self) -> Option<&str> {
+        self.errors.first().map(|e| e.field.as_str())
+    }
+
+    /// The Chinese message: the first field's when fields were refused.
+    pub fn message(&self) -> String {
+        match self.errors.first() {
+            Some(f) => field_message(&f.field, f.code),
+            None => zh(self.code).to_owned(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::not_found(),
+            StoreError::Conflict(code) => Self::conflict(code),
+            StoreError::Invalid(f) => Self::invalid_field(f),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let error_id = if let Some(e) = &self.internal {
+            let id = uuid::Uuid::now_v7().simple().to_string();
+            // `{:#}` prints the cause chain. Store and sqlx errors carry no
+            // caller data, only statements and constraint names.
+            tracing::error!(error_id = %id, error = format!("{e:#}"), "request failed");
+            Some(id)
+        } else {
+            None
+        };
+        let message = self.message();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: message.clone(),
+                field: self.first_field().map(str::to_owned),
+                errors: if self.errors.len() > 1 {
+                    self.errors
+                        .iter()
+                        .map(|f| FieldErrorBody {
+                            field: f.field.clone(),
+                            code: f.code.to_owned(),
+                            message: field_message(&f.field, f.code),
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+                error_id,
+            },
+        };
+        let mut resp = (self.status, Json(body)).into_response();
+        resp.extensions_mut().insert(ErrorInfo {
+            status: self.status,
+            code: self.code,
+            message,
+        });
+        resp
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

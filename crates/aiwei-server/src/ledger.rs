@@ -1,0 +1,194 @@
+//! Intake and the tracking ledger, shared by the API and the pages: who sees
+//! which matters, how ledger queries are read, how a matter is recorded.
+
+use aiwei_core::intake::IntakeRequest;
+use aiwei_core::time::china;
+use aiwei_core::{Channel, FieldErrors, MatterId, MatterNumber, MatterStatus, MatterType, Role};
+use aiwei_store::matters::{Cursor, IntakeContext, LedgerFilter, Matter, Scope};
+use aiwei_store::users::User;
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::views::MatterView;
+
+/// Which matters `user` may see. Department staff see their departments'
+/// matters; everyone else with a reading role sees all.
+pub fn scope_for(user: &User) -> Scope {
+    let wide = [
+        Role::Intake,
+        Role::Supervisor,
+        Role::Auditor,
+        Role::Admin,
+        Role::LeadingGroup,
+    ];
+    if wide.iter().any(|r| user.has(*r)) {
+        Scope::All
+    } else {
+        Scope::Departments(user.departments.clone())
+    }
+}
+
+fn visible(m: &Matter, scope: &Scope) -> bool {
+    match scope {
+        Scope::All => true,
+        Scope::Departments(ds) => m.department.as_ref().is_some_and(|d| ds.contains(d)),
+    }
+}
+
+/// A matter by UUID or by number (`AW2026-000123`), or 404 when it does not
+/// exist or `user` may not see it.
+pub async fn find_visible(state: &AppState, user: &User, key: &str) -> Result<Matter, ApiError> {
+    let m = if let Ok(id) = key.parse::<MatterId>() {
+        state.store.matter(id).await?
+    } else if let Ok(n) = key.parse::<MatterNumber>() {
+        state.store.matter_by_number(&n).await?
+    } else {
+        return Err(ApiError::not_found());
+    };
+    if visible(&m, &scope_for(user)) {
+        Ok(m)
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+/// Records a matter for `user` (who must hold the intake role; the caller
+/// checks that through the type it received).
+pub async fn record(
+    state: &AppState,
+    user: &User,
+    req: &IntakeRequest,
+) -> Result<Matter, ApiError> {
+    let now = state.clock.now();
+    let new = req.validate(now).map_err(ApiError::invalid)?;
+    let ctx = IntakeContext {
+        actor: user,
+        prefix: &state.config.number_prefix,
+        now,
+    };
+    let m = state.store.record_intake(&new, &ctx).await?;
+    tracing::info!(matter = %m.id, number = %m.number, "matter recorded");
+    Ok(m)
+}
+
+/// Ledger filters as query parameters. Dates are local (Asia/Shanghai)
+/// calendar days, both ends included.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerQuery {
+    /// `consultation`, `complaint`, `suggestion` or `other`.
+    #[serde(rename = "type", default, skip_serializing_if = "opt_blank")]
+    #[param(rename = "type")]
+    pub matter_type: Option<String>,
+    /// `received` or `closed`.
+    #[serde(default, skip_serializing_if = "opt_blank")]
+    pub status: Option<String>,
+    /// `phone` or `visit`.
+    #[serde(default, skip_serializing_if = "opt_blank")]
+    pub channel: Option<String>,
+    /// Department code.
+    #[serde(default, skip_serializing_if = "opt_blank")]
+    pub department: Option<String>,
+    /// Sub-category code; its children match too.
+    #[serde(default, skip_serializing_if = "opt_blank")]
+    pub category: Option<String>,
+    /// First day, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "opt_blank")]
+    pub received_from: Option<String>,
+    /// Last day, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "opt_blank")]
+    pub received_to: Option<String>,
+    /// `next` of the previous page.
+    #[serde(default, skip_serializing_if = "opt_blank")]
+    pub cursor: Option<String>,
+    /// Page size, 1–500 (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+fn opt_blank(v: &Option<String>) -> bool {
+    v.as_deref().is_none_or(|s| s.trim().is_empty())
+}
+
+fn blank_to_none(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn local_day_start(field: &str, raw: &str, errs: &mut FieldErrors) -> Option<NaiveDate> {
+    match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errs.push(field, "invalid_date");
+            None
+        }
+    }
+}
+
+fn instant(d: NaiveDate) -> Option<DateTime<Utc>> {
+    china()
+        .from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+impl LedgerQuery {
+    pub fn parse(&self) -> Result<(LedgerFilter, Option<Cursor>, u32), ApiError> {
+        let mut errs = FieldErrors::default();
+        let mut f = LedgerFilter::default();
+        if let Some(t) = blank_to_none(&self.matter_type) {
+            f.matter_type = errs.take(MatterType::parse(t));
+        }
+        if let Some(s) = blank_to_none(&self.status) {
+            f.status = errs.take(MatterStatus::parse(s));
+        }
+        if let Some(c) = blank_to_none(&self.channel) {
+            f.channel = errs.take(Channel::parse(c));
+        }
+        f.department = blank_to_none(&self.department).map(|d| d.to_ascii_uppercase());
+        f.category = blank_to_none(&self.category).map(str::to_owned);
+        if let Some(d) = blank_to_none(&self.received_from) {
+            f.received_from = local_day_start("received_from", d, &mut errs).and_then(instant);
+        }
+        if let Some(d) = blank_to_none(&self.received_to) {
+            f.received_to = local_day_start("received_to", d, &mut errs)
+                .and_then(|d| d.checked_add_days(Days::new(1)))
+                .and_then(instant);
+        }
+        let cursor = blank_to_none(&self.cursor).and_then(|c| errs.take(c.parse::<Cursor>()));
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=500).contains(&limit) {
+            errs.push("limit", "out_of_range");
+        }
+        if errs.is_empty() {
+            Ok((f, cursor, limit))
+        } else {
+            Err(ApiError::invalid(errs))
+        }
+    }
+}
+
+/// One page of the ledger.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerPage {
+    pub items: Vec<MatterView>,
+    /// Cursor of the next page; null on the last page.
+    pub next: Option<String>,
+}
+
+pub async fn page(state: &AppState, user: &User, q: &LedgerQuery) -> Result<LedgerPage, ApiError> {
+    let (filter, cursor, limit) = q.parse()?;
+    let (matters, next) = state
+        .store
+        .ledger(&filter, &scope_for(user), cursor, limit)
+        .await?;
+    Ok(LedgerPage {
+        items: matters
+            .into_iter()
+            .map(|m| MatterView::new(m, user, None))
+            .collect(),
+        next: next.map(|c| c.to_string()),
+    })
+}

@@ -1,0 +1,135 @@
+//! User-facing text, in Simplified Chinese, behind stable message keys.
+//!
+//! Error codes are message keys too: the API returns the code and its text,
+//! and pages show the text. Adding a language means adding a table here.
+
+/// The text for a message key; unknown keys fall back to the key itself so
+/// a missing translation is visible rather than silent.
+pub fn zh(key: &str) -> &str {
+    match key {
+        // Error codes.
+        "required" => "此项必填",
+        "too_long" => "内容过长",
+        "invalid_characters" => "包含不允许的控制字符",
+        "unknown_value" => "不是可选的值",
+        "in_future" => "时间不能晚于当前时间",
+        "too_old" => "时间过早",
+        "not_for_channel" => "该受理渠道不填写此项",
+        "out_of_range" => "数值超出范围",
+        "after_received" => "到达时间不能晚于开始接待时间",
+        "too_early" => "到达时间与接待时间相隔超过24小时",
+        "before_received" => "约定回复时间须晚于受理时间",
+        "not_with_answer" => "已当场答复的事项无需约定回复时间",
+        "invalid_phone" => "电话号码格式不正确",
+        "invalid_area_code" => "行政区划代码应为6位数字",
+        "invalid_code" => "代码只能包含字母、数字、- 和 _",
+        "invalid_username" => "用户名为2–64位小写字母、数字、. _ -",
+        "invalid_number" => "事项编号格式不正确",
+        "invalid_cursor" => "分页游标无效",
+        "invalid_date" => "日期格式应为 YYYY-MM-DD",
+        "invalid_value" => "取值无效",
+        "too_short" => "长度不足",
+        "cannot_disable_self" => "不能停用自己的账号",
+        "unknown_department" => "部门不存在",
+        "not_of_type" => "子类别与事项类型不符",
+        "department_exists" => "部门代码已存在",
+        "username_taken" => "用户名已被使用",
+        "malformed_json" => "请求体不是有效的 JSON",
+        "unsupported_media_type" => "请求的内容类型应为 application/json",
+        "validation_failed" => "提交的内容有误",
+        "unauthenticated" => "请先登录",
+        "login_failed" => "用户名或密码错误",
+        "too_many_attempts" => "登录失败次数过多，请稍后再试",
+        "forbidden" => "无权执行此操作",
+        "csrf_failed" => "页面已过期，请刷新后重试",
+        "not_found" => "未找到",
+        "conflict" => "当前状态不允许此操作",
+        "payload_too_large" => "提交的内容过大",
+        "internal" => "系统内部错误，请稍后重试",
+        "unavailable" => "服务暂不可用",
+        // Field labels.
+        "channel" => "受理渠道",
+        "received_at" => "受理时间",
+        "ring_seconds" => "响铃秒数",
+        "arrived_at" => "到达时间",
+        "caller.kind" => "来电来访人类别",
+        "caller.name" => "姓名",
+        "caller.organization" => "单位名称",
+        "caller.phone" => "联系电话",
+        "type" => "事项类型",
+        "category" => "子类别",
+        "content" => "来电来访事项",
+        "location.address" => "地址",
+        "location.area_code" => "行政区划代码",
+        "location.latitude" => "纬度",
+        "location.longitude" => "经度",
+        "answer" => "当场答复",
+        "agreed_reply_at" => "约定回复时间",
+        "department" => "部门",
+        "username" => "用户名",
+        "password" => "密码",
+        "display_name" => "姓名",
+        "name" => "名称",
+        "role" => "角色",
+        "status" => "状态",
+        "received_from" => "受理日期起",
+        "received_to" => "受理日期止",
+        "cursor" => "分页游标",
+        "limit" => "每页条数",
+        // Vocabularies.
+        "phone" => "电话",
+        "visit" => "来访",
+        "consultation" => "咨询",
+        "complaint" => "投诉",
+        "suggestion" => "建议",
+        "other" => "其他",
+        "received" => "办理中",
+        "closed" => "已办结",
+        "person" => "个人",
+        "organization" => "单位",
+        "intake" => "接听/接待人员",
+        "handler" => "责任部门经办人",
+        "dept_lead" => "部门负责人",
+        "leading_group" => "爱卫领导小组",
+        "supervisor" => "督办/管理人员",
+        "auditor" => "审计",
+        "admin" => "系统管理员",
+        // Event kinds.
+        "event.received" => "登记受理",
+        "event.answered" => "当场答复并办结",
+        _ => key,
+    }
+}
+
+/// `label：text` for a refused field, e.g. `联系电话：此项必填`.
+pub fn field_message(field: &str, code: &str) -> String {
+    format!("{}：{}", zh(field), zh(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aiwei_core::{CallerKind, Channel, MatterStatus, MatterType, Role};
+
+    #[test]
+    fn every_vocabulary_value_has_chinese_text() {
+        let codes = Role::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .chain(Channel::ALL.iter().map(|c| c.as_str()))
+            .chain(MatterType::ALL.iter().map(|c| c.as_str()))
+            .chain(MatterStatus::ALL.iter().map(|c| c.as_str()))
+            .chain(CallerKind::ALL.iter().map(|c| c.as_str()));
+        for code in codes {
+            assert_ne!(zh(code), code, "{code} has no text");
+        }
+    }
+
+    #[test]
+    fn field_messages_name_the_field_in_chinese() {
+        assert_eq!(
+            field_message("caller.phone", "required"),
+            "联系电话：此项必填"
+        );
+    }
+}

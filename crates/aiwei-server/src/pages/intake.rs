@@ -1,0 +1,316 @@
+//! The intake page: record a call or a visit while it happens (R-2.2,
+//! Sensible defaults (now, the staff member's department), keyboard
+//! first, the caller's earlier matters beside the form.
+
+use aiwei_core::intake::{CallerInput, IntakeRequest, LocationInput};
+use aiwei_core::time::china;
+use aiwei_core::{FieldError, FieldErrors, MatterType, PhoneNumber};
+use aiwei_store::departments::Department;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use serde::Deserialize;
+
+use super::{Layout, fragment, options};
+use crate::auth::{Can, LookUpCallers, RecordIntake, Staff};
+use crate::error::ApiError;
+use crate::extract::CsrfForm;
+use crate::ledger::{record, scope_for};
+use crate::messages::field_message;
+use crate::state::AppState;
+use crate::views::MatterView;
+
+/// The form as posted: every field a string, so nothing the staff member
+/// typed is lost when the form comes back with errors.
+#[derive(Debug, Default, Deserialize)]
+pub struct IntakeForm {
+    #[serde(default)]
+    pub channel: String,
+    #[serde(default)]
+    pub received_at: String,
+    #[serde(default)]
+    pub ring_seconds: String,
+    #[serde(default)]
+    pub arrived_at: String,
+    #[serde(default)]
+    pub caller_kind: String,
+    #[serde(default)]
+    pub caller_name: String,
+    #[serde(default)]
+    pub caller_organization: String,
+    #[serde(default)]
+    pub caller_phone: String,
+    #[serde(default, rename = "type")]
+    pub matter_type: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub content: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub area_code: String,
+    #[serde(default)]
+    pub sensitive: Option<String>,
+    #[serde(default)]
+    pub answer: String,
+    #[serde(default)]
+    pub agreed_reply_at: String,
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub action: String,
+}
+
+fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// A `datetime-local` value (local time, minutes or seconds) as an instant.
+fn local_instant(field: &str, raw: &str, errs: &mut FieldErrors) -> Option<DateTime<Utc>> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let parsed = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S")
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M"));
+    match parsed
+        .ok()
+        .and_then(|n| china().from_local_datetime(&n).single())
+    {
+        Some(t) => Some(t.with_timezone(&Utc)),
+        None => {
+            errs.push(field, "invalid_date");
+            None
+        }
+    }
+}
+
+fn local_input(t: DateTime<Utc>) -> String {
+    t.with_timezone(&china())
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+impl IntakeForm {
+    /// The API request this form stands for, or the fields that could not
+    /// even be read (dates, numbers).
+    fn to_request(&self) -> Result<IntakeRequest, FieldErrors> {
+        let mut errs = FieldErrors::default();
+        let received_at = local_instant("received_at", &self.received_at, &mut errs);
+        let arrived_at = local_instant("arrived_at", &self.arrived_at, &mut errs);
+        let agreed_reply_at = local_instant("agreed_reply_at", &self.agreed_reply_at, &mut errs);
+        let ring_seconds = match self.ring_seconds.trim() {
+            "" => None,
+            s => match s.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    errs.push("ring_seconds", "invalid_value");
+                    None
+                }
+            },
+        };
+        let visit = self.channel == "visit";
+        let req = IntakeRequest {
+            channel: opt(&self.channel),
+            received_at,
+            // The form shows both inputs; keep only the one of the channel.
+            ring_seconds: if visit { None } else { ring_seconds },
+            arrived_at: if visit { arrived_at } else { None },
+            caller: CallerInput {
+                kind: opt(&self.caller_kind),
+                name: opt(&self.caller_name),
+                organization: opt(&self.caller_organization),
+                phone: opt(&self.caller_phone),
+            },
+            matter_type: opt(&self.matter_type),
+            category: opt(&self.category),
+            content: opt(&self.content),
+            location: Some(LocationInput {
+                address: opt(&self.address),
+                area_code: opt(&self.area_code),
+                latitude: None,
+                longitude: None,
+            }),
+            sensitive: self.sensitive.is_some(),
+            answer: opt(&self.answer),
+            agreed_reply_at,
+            department: opt(&self.department),
+        };
+        if errs.is_empty() { Ok(req) } else { Err(errs) }
+    }
+}
+
+pub struct CategoryOption {
+    pub code: String,
+    pub label: String,
+    pub matter_type: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "intake.html")]
+pub struct IntakePage {
+    layout: Layout,
+    f: IntakeForm,
+    errors: Vec<(String, String)>,
+    types: Vec<(&'static str, &'static str)>,
+    categories: Vec<CategoryOption>,
+    departments: Vec<Department>,
+    history: Option<Vec<MatterView>>,
+}
+
+impl IntakePage {
+    fn err(&self, field: &str) -> &str {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+            .unwrap_or("")
+    }
+
+    fn has_err(&self, field: &str) -> bool {
+        self.errors.iter().any(|(f, _)| f == field)
+    }
+
+    fn has_timing_err(&self) -> bool {
+        ["received_at", "ring_seconds", "arrived_at", "department"]
+            .iter()
+            .any(|f| self.has_err(f))
+    }
+}
+
+pub async fn category_options(state: &AppState) -> Result<Vec<CategoryOption>, ApiError> {
+    let all = state.store.list_categories().await?;
+    Ok(all
+        .iter()
+        .map(|c| {
+            let label = match c
+                .parent
+                .as_ref()
+                .and_then(|p| all.iter().find(|x| &x.code == p))
+            {
+                Some(p) => format!("{} / {}", p.name, c.name),
+                None => c.name.clone(),
+            };
+            CategoryOption {
+                code: c.code.clone(),
+                label,
+                matter_type: c.matter_type.clone(),
+            }
+        })
+        .collect())
+}
+
+async fn render(
+    state: &AppState,
+    staff: &Staff,
+    f: IntakeForm,
+    errors: &[FieldError],
+    history: Option<Vec<MatterView>>,
+) -> Result<Response, ApiError> {
+    let status = if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = IntakePage {
+        layout: Layout::new(state, staff, "/intake"),
+        errors: errors
+            .iter()
+            .map(|e| (e.field.clone(), field_message(&e.field, e.code)))
+            .collect(),
+        f,
+        types: options(MatterType::ALL, MatterType::as_str),
+        categories: category_options(state).await?,
+        departments: state.store.list_departments().await?,
+        history,
+    };
+    let mut resp = page.into_response();
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    can: Can<RecordIntake>,
+) -> Result<Response, ApiError> {
+    let f = IntakeForm {
+        channel: "phone".into(),
+        caller_kind: "person".into(),
+        matter_type: "complaint".into(),
+        received_at: local_input(state.clock.now()),
+        ..Default::default()
+    };
+    render(&state, &can.staff, f, &[], None).await
+}
+
+async fn lookup(
+    state: &AppState,
+    staff: &Staff,
+    phone: &str,
+) -> Result<Option<Vec<MatterView>>, ApiError> {
+    let Ok(p) = PhoneNumber::parse("caller_phone", phone) else {
+        return Ok(None);
+    };
+    let items = state
+        .store
+        .caller_history(&p, &scope_for(&staff.user), 10)
+        .await?
+        .into_iter()
+        .map(|m| MatterView::new(m, &staff.user, None))
+        .collect();
+    Ok(Some(items))
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    form: CsrfForm<IntakeForm, RecordIntake>,
+) -> Result<Response, ApiError> {
+    let staff = form.staff;
+    let f = form.form;
+    if f.action == "lookup" {
+        let history = lookup(&state, &staff, &f.caller_phone).await?;
+        return render(&state, &staff, f, &[], history).await;
+    }
+    let req = match f.to_request() {
+        Ok(r) => r,
+        Err(errs) => return render(&state, &staff, f, &errs.0, None).await,
+    };
+    match record(&state, &staff.user, &req).await {
+        Ok(m) => Ok(Redirect::to(&format!("/matters/{}?created=1", m.number)).into_response()),
+        Err(e) if !e.errors.is_empty() => {
+            let errors = e.errors.clone();
+            render(&state, &staff, f, &errors, None).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "history_fragment.html")]
+struct HistoryFragment {
+    history: Option<Vec<MatterView>>,
+}
+
+#[derive(Deserialize)]
+pub struct HistoryForm {
+    #[serde(default)]
+    caller_phone: String,
+}
+
+/// The caller-history panel as an HTML fragment, for the script on the
+/// intake page. A POST so that the number stays out of URLs and logs.
+pub async fn history(
+    State(state): State<AppState>,
+    form: CsrfForm<HistoryForm, LookUpCallers>,
+) -> Result<Response, ApiError> {
+    let staff = form.staff;
+    let history = lookup(&state, &staff, &form.form.caller_phone).await?;
+    let html = HistoryFragment { history }
+        .render()
+        .map_err(ApiError::internal)?;
+    Ok(fragment(html).into_response())
+}

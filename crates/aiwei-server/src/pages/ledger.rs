@@ -1,0 +1,141 @@
+//! The ledger (台账) page, the matter page with its timeline, and the
+//! printable 来电来访登记表.
+
+use aiwei_core::time::local_minute;
+use aiwei_core::{Channel, MatterStatus, MatterType};
+use aiwei_store::departments::Department;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+
+use super::intake::{CategoryOption, category_options};
+use super::{Layout, options};
+use crate::auth::Staff;
+use crate::error::ApiError;
+use crate::ledger::{LedgerQuery, find_visible, page};
+use crate::state::AppState;
+use crate::views::{EventView, MatterView};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "ledger.html")]
+pub struct LedgerPage {
+    layout: Layout,
+    q: LedgerQuery,
+    items: Vec<MatterView>,
+    error: Option<String>,
+    next_href: Option<String>,
+    first_href: String,
+    types: Vec<(&'static str, &'static str)>,
+    statuses: Vec<(&'static str, &'static str)>,
+    channels: Vec<(&'static str, &'static str)>,
+    departments: Vec<Department>,
+    categories: Vec<CategoryOption>,
+}
+
+fn href(q: &LedgerQuery) -> String {
+    match serde_urlencoded::to_string(q) {
+        Ok(s) if !s.is_empty() => format!("/ledger?{s}"),
+        _ => "/ledger".to_owned(),
+    }
+}
+
+pub async fn ledger(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<LedgerQuery>,
+) -> Result<LedgerPage, ApiError> {
+    let (items, next, error) = match page(&state, &staff.user, &q).await {
+        Ok(p) => (p.items, p.next, None),
+        Err(e) if !e.errors.is_empty() => (Vec::new(), None, Some(e.message())),
+        Err(e) => return Err(e),
+    };
+    let next_href = next.map(|c| {
+        href(&LedgerQuery {
+            cursor: Some(c),
+            ..q.clone()
+        })
+    });
+    let first_href = href(&LedgerQuery {
+        cursor: None,
+        ..q.clone()
+    });
+    Ok(LedgerPage {
+        layout: Layout::new(&state, &staff, "/ledger"),
+        items,
+        error,
+        next_href,
+        first_href,
+        types: options(MatterType::ALL, MatterType::as_str),
+        statuses: options(MatterStatus::ALL, MatterStatus::as_str),
+        channels: options(Channel::ALL, Channel::as_str),
+        departments: state.store.list_departments().await?,
+        categories: category_options(&state).await?,
+        q,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "matter.html")]
+pub struct MatterPage {
+    layout: Layout,
+    m: MatterView,
+    events: Vec<EventView>,
+    created: bool,
+}
+
+#[derive(Deserialize)]
+pub struct MatterQuery {
+    #[serde(default)]
+    created: Option<String>,
+}
+
+async fn load(
+    state: &AppState,
+    staff: &Staff,
+    number: &str,
+) -> Result<(MatterView, Vec<EventView>), ApiError> {
+    let m = find_visible(state, &staff.user, number).await?;
+    let events = state.store.events(m.id).await?;
+    let mut view = MatterView::new(m, &staff.user, Some(events));
+    let events = view.events.take().unwrap_or_default();
+    Ok((view, events))
+}
+
+pub async fn matter(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+    Query(q): Query<MatterQuery>,
+) -> Result<MatterPage, ApiError> {
+    let (m, events) = load(&state, &staff, &number).await?;
+    Ok(MatterPage {
+        layout: Layout::new(&state, &staff, "/ledger"),
+        m,
+        events,
+        created: q.created.is_some(),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "print.html")]
+pub struct PrintPage {
+    org_name: String,
+    printed_at: String,
+    m: MatterView,
+    events: Vec<EventView>,
+}
+
+pub async fn print(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> Result<PrintPage, ApiError> {
+    let (m, events) = load(&state, &staff, &number).await?;
+    Ok(PrintPage {
+        org_name: state.config.org_name.clone(),
+        printed_at: local_minute(state.clock.now()),
+        m,
+        events,
+    })
+}

@@ -1,0 +1,247 @@
+//! Server-rendered staff pages (Simplified Chinese). They work without
+//! JavaScript; `static/app.js` only adds comfort (caller history as the
+//! phone is typed, Ctrl+Enter to save).
+//!
+//! Handlers are thin: they read the request, call the same functions as the
+//! API, and render a template. Errors are the API's errors; a layer turns
+//! them into an HTML page, or a redirect to the login page for a 401.
+
+mod admin;
+mod intake;
+mod ledger;
+
+use aiwei_core::{Role, Username};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::auth::Staff;
+use crate::error::{ApiError, ErrorInfo};
+use crate::extract::CsrfForm;
+use crate::messages::zh;
+use crate::session::{clear_cookie, login_user, logout_session};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/intake", get(intake::form).post(intake::submit))
+        .route("/intake/history", post(intake::history))
+        .route("/ledger", get(ledger::ledger))
+        .route("/matters/{number}", get(ledger::matter))
+        .route("/matters/{number}/print", get(ledger::print))
+        .route("/admin/users", get(admin::users).post(admin::add_user))
+        .route("/admin/users/{id}/active", post(admin::set_active))
+        .route(
+            "/admin/departments",
+            get(admin::departments).post(admin::add_department),
+        )
+        .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
+        .layer(axum::middleware::from_fn(html_errors))
+}
+
+/// A link in the sidebar.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// What every page's frame shows.
+pub struct Layout {
+    pub org_name: String,
+    pub display_name: String,
+    pub roles_zh: String,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+}
+
+impl Layout {
+    pub fn new(state: &AppState, staff: &Staff, current: &str) -> Self {
+        let u = &staff.user;
+        let mut nav = Vec::new();
+        let mut add = |href: &'static str, label: &'static str| {
+            nav.push(NavItem {
+                href,
+                label,
+                current: href == current,
+            })
+        };
+        if u.has(Role::Intake) {
+            add("/intake", "登记来电来访");
+        }
+        add("/ledger", "来电来访台账");
+        if u.has(Role::Admin) {
+            add("/admin/users", "用户管理");
+            add("/admin/departments", "部门管理");
+        }
+        Self {
+            org_name: state.config.org_name.clone(),
+            display_name: u.display_name.clone(),
+            roles_zh: roles_zh(&u.roles),
+            csrf: staff.csrf().to_owned(),
+            nav,
+        }
+    }
+}
+
+pub fn roles_zh(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| zh(r.as_str()))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// (code, Chinese) pairs of a vocabulary, for selects.
+pub fn options<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+) -> Vec<(&'static str, &'static str)> {
+    all.iter()
+        .map(|v| {
+            let c = code(*v);
+            (c, crate::views::zh_static(c))
+        })
+        .collect()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    message: String,
+}
+
+/// Turns error responses of page routes into HTML: a 401 becomes a redirect
+/// to the login page, anything else an error page with the same status.
+async fn html_errors(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let Some(info) = resp.extensions().get::<ErrorInfo>().cloned() else {
+        return resp;
+    };
+    if info.status == StatusCode::UNAUTHORIZED && info.code == "unauthenticated" {
+        return Redirect::to("/login").into_response();
+    }
+    let mut page = ErrorPage {
+        status: info.status.as_u16(),
+        message: info.message,
+    }
+    .into_response();
+    *page.status_mut() = info.status;
+    page
+}
+
+async fn home(staff: Staff) -> Redirect {
+    if staff.user.has(Role::Intake) {
+        Redirect::to("/intake")
+    } else {
+        Redirect::to("/ledger")
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+struct LoginPage {
+    org_name: String,
+    error: Option<String>,
+    username: String,
+}
+
+async fn login_page(State(state): State<AppState>) -> LoginPage {
+    LoginPage {
+        org_name: state.config.org_name.clone(),
+        error: None,
+        username: String::new(),
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn login_submit(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Response {
+    let result = match Username::parse(&f.username) {
+        Ok(u) => login_user(&state, &u, &f.password).await,
+        Err(_) => Err(ApiError::login_failed()),
+    };
+    match result {
+        Ok((_, cookie)) => (
+            StatusCode::SEE_OTHER,
+            AppendHeaders([(SET_COOKIE, cookie), (LOCATION, "/".to_owned())]),
+        )
+            .into_response(),
+        Err(e) => {
+            let status = e.status;
+            let mut page = LoginPage {
+                org_name: state.config.org_name.clone(),
+                error: Some(e.message()),
+                username: f.username,
+            }
+            .into_response();
+            *page.status_mut() = status;
+            page
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn logout(
+    State(state): State<AppState>,
+    form: CsrfForm<Empty>,
+) -> Result<Response, ApiError> {
+    logout_session(&state, &form.staff).await?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        AppendHeaders([
+            (SET_COOKIE, clear_cookie(&state)),
+            (LOCATION, "/login".to_owned()),
+        ]),
+    )
+        .into_response())
+}
+
+const APP_CSS: &str = include_str!("../../static/app.css");
+const APP_JS: &str = include_str!("../../static/app.js");
+
+async fn css() -> impl IntoResponse {
+    (
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/css; charset=utf-8"),
+        )],
+        APP_CSS,
+    )
+}
+
+async fn js() -> impl IntoResponse {
+    (
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/javascript; charset=utf-8"),
+        )],
+        APP_JS,
+    )
+}
+
+/// A fragment of HTML (for script-driven partial updates).
+pub fn fragment(html: String) -> Html<String> {
+    Html(html)
+}

@@ -1,0 +1,69 @@
+//! The application's shared state and configuration.
+
+use std::sync::Arc;
+
+use aiwei_store::Store;
+use chrono::{DateTime, Utc};
+
+use crate::auth::LoginThrottle;
+
+/// What the HTTP layer needs to know about the installation.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// The organisation's name, shown in the header and on printed forms
+    /// staff announce the department's name).
+    pub org_name: String,
+    /// Prefix of matter numbers, e.g. `AW`.
+    pub number_prefix: String,
+    /// How long a login session lives.
+    pub session_hours: i64,
+    /// Mark cookies `Secure` (behind TLS).
+    pub secure_cookies: bool,
+    /// Failed logins of one account before it is throttled.
+    pub login_max_failures: u32,
+    /// How long a throttled account waits, in seconds.
+    pub login_lockout_secs: u64,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            org_name: "爱国卫生运动委员会办公室".into(),
+            number_prefix: "AW".into(),
+            session_hours: 12,
+            secure_cookies: false,
+            login_max_failures: 5,
+            login_lockout_secs: 900,
+        }
+    }
+}
+
+/// Where "now" comes from. Tests move it; production reads the system clock.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
+
+impl Clock {
+    pub fn system() -> Self {
+        Self(Arc::new(Utc::now))
+    }
+
+    pub fn from_fn(f: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.0)()
+    }
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<AppConfig>,
+    pub clock: Clock,
+    pub throttle: Arc<LoginThrottle>,
+    /// A real argon2 hash checked when a login names no account, so the
+    /// answer takes as long as for a wrong password.
+    pub dummy_hash: Arc<String>,
+}

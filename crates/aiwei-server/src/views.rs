@@ -1,0 +1,263 @@
+//! What a viewer is shown of a matter: the JSON of the API and the data of
+//! the pages, with caller data masked for roles that may not see it
+//!
+
+use aiwei_core::time::{local_minute, local_second};
+use aiwei_core::{CallerKind, Channel, MatterStatus, MatterType, Role, mask};
+use aiwei_store::matters::{Event, Matter};
+use aiwei_store::users::User;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::messages::zh;
+
+/// Whether `user` sees caller data unmasked: the hotline/window staff who
+/// took it, and supervisors.
+pub fn sees_caller(user: &User) -> bool {
+    user.has(Role::Intake) || user.has(Role::Supervisor)
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Ref {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserRef {
+    pub id: uuid::Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CallerView {
+    pub kind: CallerKind,
+    pub name: Option<String>,
+    pub organization: Option<String>,
+    pub phone: String,
+    /// True when the fields above are masked for this viewer.
+    pub masked: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LocationView {
+    pub address: Option<String>,
+    pub area_code: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: Option<UserRef>,
+    pub kind: String,
+    /// What changed; free text and personal data appear only as digests.
+    pub payload: serde_json::Value,
+    /// This event's link in the matter's hash chain.
+    pub hash: String,
+}
+
+/// A matter as the API returns it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MatterView {
+    pub id: uuid::Uuid,
+    pub number: String,
+    pub status: MatterStatus,
+    pub channel: Channel,
+    pub received_at: DateTime<Utc>,
+    pub ring_seconds: Option<i32>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub intake_user: UserRef,
+    pub department: Option<Ref>,
+    pub caller: CallerView,
+    #[serde(rename = "type")]
+    pub matter_type: MatterType,
+    pub category: Option<Ref>,
+    pub content: String,
+    pub location: LocationView,
+    pub sensitive: bool,
+    pub answer: Option<String>,
+    pub agreed_reply_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The timeline, oldest first; present on single-matter reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventView>>,
+}
+
+impl MatterView {
+    pub fn new(m: Matter, viewer: &User, events: Option<Vec<Event>>) -> Self {
+        let full = sees_caller(viewer);
+        let caller = if full {
+            CallerView {
+                kind: m.caller.kind,
+                name: m.caller.name,
+                organization: m.caller.organization,
+                phone: m.caller.phone,
+                masked: false,
+            }
+        } else {
+            CallerView {
+                kind: m.caller.kind,
+                name: m.caller.name.as_deref().map(mask::name),
+                organization: m.caller.organization.as_deref().map(mask::organization),
+                phone: mask::phone(&m.caller.phone),
+                masked: true,
+            }
+        };
+        Self {
+            id: m.id.0,
+            number: m.number,
+            status: m.status,
+            channel: m.channel,
+            received_at: m.received_at,
+            ring_seconds: m.ring_seconds,
+            arrived_at: m.arrived_at,
+            intake_user: UserRef {
+                id: m.intake_user.0,
+                name: m.intake_user_name,
+            },
+            department: m.department.map(|code| Ref {
+                name: m.department_name.unwrap_or_else(|| code.clone()),
+                code,
+            }),
+            caller,
+            matter_type: m.matter_type,
+            category: m.category.map(|code| Ref {
+                name: m.category_name.unwrap_or_else(|| code.clone()),
+                code,
+            }),
+            content: m.content,
+            location: LocationView {
+                address: m.location.address,
+                area_code: m.location.area_code,
+                latitude: m.location.latitude,
+                longitude: m.location.longitude,
+            },
+            sensitive: m.sensitive,
+            answer: m.answer,
+            agreed_reply_at: m.agreed_reply_at,
+            closed_at: m.closed_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            events: events.map(|es| {
+                es.into_iter()
+                    .map(|e| EventView {
+                        seq: e.seq,
+                        at: e.at,
+                        actor: e.actor.map(|a| UserRef {
+                            id: a.0,
+                            name: e.actor_name.unwrap_or_default(),
+                        }),
+                        kind: e.kind,
+                        payload: e.payload,
+                        hash: e.hash,
+                    })
+                    .collect()
+            }),
+        }
+    }
+
+    // Helpers for templates.
+
+    pub fn caller_label(&self) -> String {
+        match (&self.caller.organization, &self.caller.name) {
+            (Some(o), Some(n)) => format!("{o}（{n}）"),
+            (Some(o), None) => o.clone(),
+            (None, Some(n)) => n.clone(),
+            (None, None) => String::new(),
+        }
+    }
+
+    pub fn received_local(&self) -> String {
+        local_minute(self.received_at)
+    }
+
+    pub fn received_local_seconds(&self) -> String {
+        local_second(self.received_at)
+    }
+
+    pub fn type_zh(&self) -> &'static str {
+        zh_static(self.matter_type.as_str())
+    }
+
+    pub fn channel_zh(&self) -> &'static str {
+        zh_static(self.channel.as_str())
+    }
+
+    pub fn status_zh(&self) -> &'static str {
+        zh_static(self.status.as_str())
+    }
+
+    pub fn caller_kind_zh(&self) -> &'static str {
+        zh_static(self.caller.kind.as_str())
+    }
+
+    pub fn department_name(&self) -> &str {
+        self.department
+            .as_ref()
+            .map(|d| d.name.as_str())
+            .unwrap_or("")
+    }
+
+    pub fn category_name(&self) -> &str {
+        self.category
+            .as_ref()
+            .map(|d| d.name.as_str())
+            .unwrap_or("")
+    }
+
+    pub fn summary(&self) -> String {
+        let s: String = self.content.chars().take(40).collect();
+        if self.content.chars().count() > 40 {
+            format!("{s}…")
+        } else {
+            s
+        }
+    }
+
+    pub fn wait_minutes(&self) -> Option<i64> {
+        self.arrived_at
+            .map(|a| (self.received_at - a).num_minutes())
+    }
+
+    pub fn opt_local(t: &Option<DateTime<Utc>>) -> String {
+        t.map(local_minute).unwrap_or_default()
+    }
+}
+
+impl EventView {
+    pub fn at_local(&self) -> String {
+        local_second(self.at)
+    }
+
+    pub fn kind_zh(&self) -> String {
+        let key = format!("event.{}", self.kind);
+        let text = zh(&key);
+        if text == key {
+            self.kind.clone()
+        } else {
+            text.to_owned()
+        }
+    }
+
+    pub fn actor_name(&self) -> &str {
+        self.actor
+            .as_ref()
+            .map(|a| a.name.as_str())
+            .unwrap_or("系统")
+    }
+
+    pub fn short_hash(&self) -> &str {
+        self.hash.get(..12).unwrap_or(&self.hash)
+    }
+}
+
+/// `zh` for vocabulary codes, whose texts are all static.
+pub fn zh_static(code: &'static str) -> &'static str {
+    zh(code)
+}

@@ -1,0 +1,607 @@
+//! Matters (事项) and their events: intake, the tracking ledger (台账,
+//! R-4.1.2) and the per-matter hash chain.
+//!
+//! Events never hold personal data or free text themselves, only digests of
+//! it: the chain stays verifiable when a caller is later anonymised, and still
+//! proves that the text stored with the matter is the text that was recorded.
+
+use std::fmt;
+use std::str::FromStr;
+
+use aiwei_core::chain::{self, GENESIS, Link};
+use aiwei_core::intake::{NewMatter, Resolution};
+use aiwei_core::time::{from_millis, to_millis};
+use aiwei_core::{
+    CallerKind, Channel, FieldError, MatterId, MatterNumber, MatterStatus, MatterType, UserId,
+};
+use chrono::{DateTime, Datelike, Utc};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::Store;
+use crate::db::{Backend, Tx};
+use crate::error::StoreError;
+use crate::users::User;
+
+/// The caller as stored.
+#[derive(Clone, PartialEq)]
+pub struct StoredCaller {
+    pub kind: CallerKind,
+    pub name: Option<String>,
+    pub organization: Option<String>,
+    pub phone: String,
+}
+
+impl fmt::Debug for StoredCaller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredCaller")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredLocation {
+    pub address: Option<String>,
+    pub area_code: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+/// One matter as the ledger holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matter {
+    pub id: MatterId,
+    pub number: String,
+    pub channel: Channel,
+    pub received_at: DateTime<Utc>,
+    pub ring_seconds: Option<i32>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub intake_user: UserId,
+    pub intake_user_name: String,
+    pub department: Option<String>,
+    pub department_name: Option<String>,
+    pub caller: StoredCaller,
+    pub matter_type: MatterType,
+    pub category: Option<String>,
+    pub category_name: Option<String>,
+    pub content: String,
+    pub location: StoredLocation,
+    pub sensitive: bool,
+    pub status: MatterStatus,
+    pub answer: Option<String>,
+    pub agreed_reply_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One event of a matter's timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: Option<UserId>,
+    pub actor_name: Option<String>,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub hash: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct MatterRow {
+    id: Uuid,
+    number: String,
+    channel: String,
+    received_at: i64,
+    ring_seconds: Option<i32>,
+    arrived_at: Option<i64>,
+    intake_user: Uuid,
+    intake_user_name: String,
+    department: Option<String>,
+    department_name: Option<String>,
+    caller_kind: String,
+    caller_name: Option<String>,
+    caller_org: Option<String>,
+    caller_phone: String,
+    matter_type: String,
+    category: Option<String>,
+    category_name: Option<String>,
+    content: String,
+    address: Option<String>,
+    area_code: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    sensitive: bool,
+    status: String,
+    answer: Option<String>,
+    agreed_reply_at: Option<i64>,
+    closed_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const MATTER_SELECT: &str =
+    "SELECT m.id, m.number, m.channel, m.received_at, m.ring_seconds, m.arrived_at,
+    m.intake_user, u.display_name AS intake_user_name, m.department, d.name AS department_name,
+    m.caller_kind, m.caller_name, m.caller_org, m.caller_phone, m.matter_type, m.category,
+    c.name AS category_name, m.content, m.address, m.area_code, m.latitude, m.longitude,
+    m.sensitive, m.status, m.answer, m.agreed_reply_at, m.closed_at, m.created_at, m.updated_at
+  FROM matters m
+  JOIN users u ON u.id = m.intake_user
+  LEFT JOIN departments d ON d.code = m.department
+  LEFT JOIN categories c ON c.code = m.category";
+
+fn corrupt(what: &str) -> impl Fn(FieldError) -> StoreError + '_ {
+    move |_| StoreError::Corrupt(format!("bad stored {what}"))
+}
+
+impl TryFrom<MatterRow> for Matter {
+    type Error = StoreError;
+    fn try_from(r: MatterRow) -> Result<Self, StoreError> {
+        Ok(Matter {
+            id: MatterId(r.id),
+            number: r.number,
+            channel: Channel::parse(&r.channel).map_err(corrupt("channel"))?,
+            received_at: from_millis(r.received_at),
+            ring_seconds: r.ring_seconds,
+            arrived_at: r.arrived_at.map(from_millis),
+            intake_user: UserId(r.intake_user),
+            intake_user_name: r.intake_user_name,
+            department: r.department,
+            department_name: r.department_name,
+            caller: StoredCaller {
+                kind: CallerKind::parse(&r.caller_kind).map_err(corrupt("caller kind"))?,
+                name: r.caller_name,
+                organization: r.caller_org,
+                phone: r.caller_phone,
+            },
+            matter_type: MatterType::parse(&r.matter_type).map_err(corrupt("type"))?,
+            category: r.category,
+            category_name: r.category_name,
+            content: r.content,
+            location: StoredLocation {
+                address: r.address,
+                area_code: r.area_code,
+                latitude: r.latitude,
+                longitude: r.longitude,
+            },
+            sensitive: r.sensitive,
+            status: MatterStatus::parse(&r.status).map_err(corrupt("status"))?,
+            answer: r.answer,
+            agreed_reply_at: r.agreed_reply_at.map(from_millis),
+            closed_at: r.closed_at.map(from_millis),
+            created_at: from_millis(r.created_at),
+            updated_at: from_millis(r.updated_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    seq: i64,
+    at: i64,
+    actor: Option<Uuid>,
+    actor_name: Option<String>,
+    kind: String,
+    payload: String,
+    hash: String,
+}
+
+/// Which matters a reader may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Intake, supervisors, auditors, admins.
+    All,
+    /// Department staff: matters of these departments only.
+    Departments(Vec<String>),
+}
+
+/// Filters of the ledger; all optional, combined with AND.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LedgerFilter {
+    pub matter_type: Option<MatterType>,
+    pub status: Option<MatterStatus>,
+    pub channel: Option<Channel>,
+    pub department: Option<String>,
+    /// A category code; its sub-categories match too.
+    pub category: Option<String>,
+    /// Received at or after.
+    pub received_from: Option<DateTime<Utc>>,
+    /// Received before.
+    pub received_to: Option<DateTime<Utc>>,
+    /// Blind index of the caller's phone.
+    pub phone_index: Option<String>,
+}
+
+/// A position in the ledger's order (newest first): the last row of a page.
+/// Its text form is opaque to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub received_at_ms: i64,
+    pub id: Uuid,
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.received_at_ms, self.id.simple())
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = FieldError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || FieldError::new("cursor", "invalid_cursor");
+        let (ms, id) = s.split_once('.').ok_or_else(bad)?;
+        Ok(Cursor {
+            received_at_ms: ms.parse().map_err(|_| bad())?,
+            id: Uuid::parse_str(id).map_err(|_| bad())?,
+        })
+    }
+}
+
+/// Hex SHA-256 of a text, as events record free text.
+fn digest(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Where a new matter lands.
+#[derive(Debug, Clone)]
+pub struct IntakeContext<'a> {
+    pub actor: &'a User,
+    /// Matter number prefix, e.g. `AW`.
+    pub prefix: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+impl Store {
+    /// Records a matter received by phone or at the window (R-2.2, R-2.3):
+    /// allocates its number, writes it with its `received` event and, when
+    /// answered on the spot, its closing event, all in one transaction.
+    #[tracing::instrument(skip_all, fields(actor = %ctx.actor.id))]
+    pub async fn record_intake(
+        &self,
+        m: &NewMatter,
+        ctx: &IntakeContext<'_>,
+    ) -> Result<Matter, StoreError> {
+        if let Some(code) = &m.category {
+            self.require_category(code, m.matter_type).await?;
+        }
+        let department = match &m.department {
+            Some(d) => Some(self.require_department("department", d).await?.code),
+            None => ctx.actor.departments.first().cloned(),
+        };
+        if !aiwei_core::ids::valid_prefix(ctx.prefix) {
+            return Err(StoreError::Config("invalid matter number prefix".into()));
+        }
+        let year = m
+            .received_at
+            .with_timezone(&aiwei_core::time::china())
+            .year();
+        let id = MatterId::new();
+        let now_ms = to_millis(ctx.now);
+        let phone_index = self.keys.phone_index(&m.caller.phone);
+        let (status, answer, reply_at, closed_at) = match &m.resolution {
+            Resolution::Answered(a) => (MatterStatus::Closed, Some(a.as_str()), None, Some(now_ms)),
+            Resolution::ReplyBy(t) => (MatterStatus::Received, None, Some(to_millis(*t)), None),
+        };
+
+        let mut tx = self.db.begin().await?;
+        // The upsert holds the sequence row locked until commit, so numbers
+        // are handed out without gaps and never twice, whichever app instance
+        // asks; a rolled-back intake gives its number back with its row.
+        let seq: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO matter_sequences (prefix, year, last) VALUES ($1, $2, 1)
+             ON CONFLICT (prefix, year) DO UPDATE SET last = matter_sequences.last + 1
+             RETURNING last")
+            .bind(ctx.prefix)
+            .bind(year)
+            .fetch_one(c)
+            .await)?;
+        let number = MatterNumber::new(ctx.prefix, year, seq as u64)
+            .map_err(|_| StoreError::Corrupt("matter sequence out of range".into()))?
+            .to_string();
+        let coords = m.location.coordinates;
+        on_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO matters (id, number, channel, received_at, ring_seconds, arrived_at,
+                intake_user, department, caller_kind, caller_name, caller_org, caller_phone,
+                caller_phone_hash, matter_type, category, content, address, area_code, latitude,
+                longitude, sensitive, status, answer, agreed_reply_at, closed_at, created_at,
+                updated_at, event_count, last_hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                $18, $19, $20, $21, $22, $23, $24, $25, $26, $26, 0, $27)")
+            .bind(id.0)
+            .bind(&number)
+            .bind(m.channel.as_str())
+            .bind(to_millis(m.received_at))
+            .bind(m.ring_seconds)
+            .bind(m.arrived_at.map(to_millis))
+            .bind(ctx.actor.id.0)
+            .bind(&department)
+            .bind(m.caller.kind.as_str())
+            .bind(&m.caller.name)
+            .bind(&m.caller.organization)
+            .bind(m.caller.phone.as_str())
+            .bind(&phone_index)
+            .bind(m.matter_type.as_str())
+            .bind(&m.category)
+            .bind(&m.content)
+            .bind(&m.location.address)
+            .bind(&m.location.area_code)
+            .bind(coords.map(|c| c.0))
+            .bind(coords.map(|c| c.1))
+            .bind(m.sensitive)
+            .bind(status.as_str())
+            .bind(answer)
+            .bind(reply_at)
+            .bind(closed_at)
+            .bind(now_ms)
+            .bind(GENESIS)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(|e| StoreError::on_unique(e, "number_taken"))?;
+
+        let received = json!({
+            "number": number,
+            "channel": m.channel,
+            "received_at": to_millis(m.received_at),
+            "ring_seconds": m.ring_seconds,
+            "arrived_at": m.arrived_at.map(to_millis),
+            "type": m.matter_type,
+            "category": m.category,
+            "department": department,
+            "sensitive": m.sensitive,
+            "caller_kind": m.caller.kind,
+            "caller_sha256": digest(&format!(
+                "{}\n{}\n{}",
+                m.caller.name.as_deref().unwrap_or(""),
+                m.caller.organization.as_deref().unwrap_or(""),
+                m.caller.phone.as_str()
+            )),
+            "content_sha256": digest(&m.content),
+            "location_sha256": m.location.address.as_deref().map(digest),
+            "agreed_reply_at": reply_at,
+        });
+        append_event(
+            &mut tx,
+            id,
+            Some(ctx.actor.id),
+            "received",
+            &received,
+            ctx.now,
+        )
+        .await?;
+        if let Some(a) = answer {
+            let answered = json!({ "answer_sha256": digest(a), "status": status });
+            append_event(
+                &mut tx,
+                id,
+                Some(ctx.actor.id),
+                "answered",
+                &answered,
+                ctx.now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.matter(id).await
+    }
+
+    pub async fn matter(&self, id: MatterId) -> Result<Matter, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!("{MATTER_SELECT} WHERE m.id = $1"));
+        let row = on_pool!(&self.db, p => sqlx::query_as::<_, MatterRow>(sql)
+            .bind(id.0)
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    pub async fn matter_by_number(&self, number: &MatterNumber) -> Result<Matter, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!("{MATTER_SELECT} WHERE m.number = $1"));
+        let row = on_pool!(&self.db, p => sqlx::query_as::<_, MatterRow>(sql)
+            .bind(number.to_string())
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    /// The timeline of a matter, oldest first.
+    pub async fn events(&self, id: MatterId) -> Result<Vec<Event>, StoreError> {
+        let rows = on_pool!(&self.db, p => sqlx::query_as::<_, EventRow>(
+            "SELECT e.seq, e.at, e.actor, u.display_name AS actor_name, e.kind, e.payload, e.hash
+             FROM matter_events e LEFT JOIN users u ON u.id = e.actor
+             WHERE e.matter_id = $1 ORDER BY e.seq")
+            .bind(id.0)
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Event {
+                    seq: r.seq,
+                    at: from_millis(r.at),
+                    actor: r.actor.map(UserId),
+                    actor_name: r.actor_name,
+                    kind: r.kind,
+                    payload: serde_json::from_str(&r.payload)
+                        .map_err(|_| StoreError::Corrupt("event payload".into()))?,
+                    hash: r.hash,
+                })
+            })
+            .collect()
+    }
+
+    /// One page of the ledger, newest first, and the cursor of the next page
+    /// when there is one. Keyset pagination: the cost of a page does not grow
+    /// with how deep it lies.
+    pub async fn ledger(
+        &self,
+        filter: &LedgerFilter,
+        scope: &Scope,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<(Vec<Matter>, Option<Cursor>), StoreError> {
+        let limit = limit.clamp(1, 500) as i64;
+        let mut rows: Vec<MatterRow> = on_pool!(&self.db, p => {
+            let mut q = sqlx::QueryBuilder::new(MATTER_SELECT);
+            q.push(" WHERE 1=1");
+            if let Scope::Departments(depts) = scope {
+                if depts.is_empty() {
+                    q.push(" AND 1=0");
+                } else {
+                    q.push(" AND m.department IN (");
+                    let mut sep = q.separated(", ");
+                    for d in depts {
+                        sep.push_bind(d.clone());
+                    }
+                    sep.push_unseparated(")");
+                }
+            }
+            if let Some(t) = filter.matter_type {
+                q.push(" AND m.matter_type = ").push_bind(t.as_str());
+            }
+            if let Some(s) = filter.status {
+                q.push(" AND m.status = ").push_bind(s.as_str());
+            }
+            if let Some(c) = filter.channel {
+                q.push(" AND m.channel = ").push_bind(c.as_str());
+            }
+            if let Some(d) = &filter.department {
+                q.push(" AND m.department = ").push_bind(d.clone());
+            }
+            if let Some(c) = &filter.category {
+                q.push(" AND (m.category = ").push_bind(c.clone());
+                q.push(" OR m.category LIKE ").push_bind(format!("{}.%", c.replace(['%', '_'], "")));
+                q.push(")");
+            }
+            if let Some(f) = filter.received_from {
+                q.push(" AND m.received_at >= ").push_bind(to_millis(f));
+            }
+            if let Some(t) = filter.received_to {
+                q.push(" AND m.received_at < ").push_bind(to_millis(t));
+            }
+            if let Some(h) = &filter.phone_index {
+                q.push(" AND m.caller_phone_hash = ").push_bind(h.clone());
+            }
+            if let Some(c) = after {
+                q.push(" AND (m.received_at, m.id) < (")
+                    .push_bind(c.received_at_ms)
+                    .push(", ")
+                    .push_bind(c.id)
+                    .push(")");
+            }
+            q.push(" ORDER BY m.received_at DESC, m.id DESC LIMIT ").push_bind(limit + 1);
+            q.build_query_as::<MatterRow>().fetch_all(p).await
+        })?;
+        let next = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| Cursor {
+                received_at_ms: r.received_at,
+                id: r.id,
+            })
+        } else {
+            None
+        };
+        let matters = rows
+            .into_iter()
+            .map(Matter::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((matters, next))
+    }
+
+    /// A caller's earlier matters, newest first, found by the blind index of
+    /// the phone number.
+    pub async fn caller_history(
+        &self,
+        phone: &aiwei_core::PhoneNumber,
+        scope: &Scope,
+        limit: u32,
+    ) -> Result<Vec<Matter>, StoreError> {
+        let filter = LedgerFilter {
+            phone_index: Some(self.keys.phone_index(phone)),
+            ..Default::default()
+        };
+        Ok(self.ledger(&filter, scope, None, limit).await?.0)
+    }
+}
+
+/// Appends one event to a matter's chain inside `tx`, and moves the matter's
+/// chain head. The matter row is locked for the rest of the transaction, so
+/// two writers cannot both append event N.
+pub async fn append_event(
+    tx: &mut Tx,
+    matter: MatterId,
+    actor: Option<UserId>,
+    kind: &str,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    // Dialect: PostgreSQL needs an explicit row lock; SQLite already holds
+    // the database's write lock (BEGIN IMMEDIATE).
+    let head_sql = match tx.backend() {
+        Backend::Postgres => "SELECT event_count, last_hash FROM matters WHERE id = $1 FOR UPDATE",
+        Backend::Sqlite => "SELECT event_count, last_hash FROM matters WHERE id = $1",
+    };
+    let (count, prev): (i64, String) =
+        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(head_sql))
+        .bind(matter.0)
+        .fetch_optional(c)
+        .await)?
+        .ok_or(StoreError::NotFound)?;
+    let seq = count + 1;
+    let payload =
+        serde_json::to_string(payload).map_err(|_| StoreError::Corrupt("event payload".into()))?;
+    let at_ms = to_millis(now);
+    let hash = chain::link_hash(
+        &prev,
+        &Link {
+            matter_id: matter,
+            seq,
+            at_ms,
+            actor,
+            kind,
+            payload: &payload,
+        },
+    );
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO matter_events (matter_id, seq, at, actor, kind, payload, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(matter.0)
+        .bind(seq)
+        .bind(at_ms)
+        .bind(actor.map(|a| a.0))
+        .bind(kind)
+        .bind(&payload)
+        .bind(&prev)
+        .bind(&hash)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE matters SET event_count = $1, last_hash = $2, updated_at = $3 WHERE id = $4")
+        .bind(seq)
+        .bind(&hash)
+        .bind(at_ms)
+        .bind(matter.0)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(seq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        let c = Cursor {
+            received_at_ms: 1_764_000_000_000,
+            id: Uuid::now_v7(),
+        };
+        assert_eq!(c.to_string().parse::<Cursor>().unwrap(), c);
+        assert!("x".parse::<Cursor>().is_err());
+        assert!("1.2".parse::<Cursor>().is_err());
+    }
+}

@@ -1,0 +1,420 @@
+//! The command line: `aiwei serve | migrate | user | department | token |
+//! demo | audit verify | config show`.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use aiwei_core::{DepartmentCode, Role, Username};
+use aiwei_server::auth::{hash_password, new_api_token};
+use aiwei_server::{Application, Clock, app_state};
+use aiwei_store::users::NewUser;
+use aiwei_store::{Keys, Store};
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Overrides, Settings};
+use crate::demo::{self, DemoOptions};
+
+#[derive(Parser)]
+#[command(name = "aiwei", version, about = "Aiwei Desk — 爱卫来电来访管理系统")]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Global {
+    /// Data directory (SQLite database, key file).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://FILE or postgres://USER@HOST/DB.
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// Configuration file (default: ./aiwei.toml if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (migrates the database first).
+    Serve {
+        /// Listen address, e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        bind: Option<String>,
+        /// Load the demo organisation first when the database is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage departments.
+    Department {
+        #[command(subcommand)]
+        command: DepartmentCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Fill an empty database with a demo organisation and matters.
+    Demo {
+        #[arg(long, default_value_t = 3000)]
+        matters: u32,
+        #[arg(long, default_value_t = 120)]
+        days: u32,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Verify the ledger.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Show configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from standard input.
+    Add {
+        username: String,
+        /// Role code (repeatable): intake, handler, dept_lead, leading_group,
+        /// supervisor, auditor, admin.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Department code (repeatable).
+        #[arg(long = "department")]
+        departments: Vec<String>,
+        /// Display name (default: the user name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from standard input (required, so it never
+        /// appears in the process list or shell history).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List accounts.
+    List,
+}
+
+#[derive(Subcommand)]
+enum DepartmentCommand {
+    /// Create a department.
+    Add { code: String, name: String },
+    /// List departments.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for USER and print it (shown once).
+    Create {
+        username: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every matter's event chain.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration, secrets redacted.
+    Show,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let overrides = Overrides {
+        config_file: cli.global.config.clone(),
+        data_dir: cli.global.data_dir.clone(),
+        database_url: cli.global.database_url.clone(),
+        bind: match &cli.command {
+            Command::Serve { bind, .. } => bind.clone(),
+            _ => None,
+        },
+    };
+    let settings = match Settings::load(&overrides, |k| std::env::var(k).ok()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("aiwei: configuration error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&settings.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("aiwei: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, settings)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("aiwei: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(filter: &str) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(filter))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Opens the store and brings its schema up to date.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let keys = Keys::load_or_create(&settings.key_path()).context("loading the key file")?;
+    let url = settings.database()?;
+    let store = Store::connect(&url, keys)
+        .await
+        .with_context(|| format!("opening database {}", url.redacted()))?;
+    store.migrate().await.context("migrating the database")?;
+    Ok(store)
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Config {
+            command: ConfigCommand::Show,
+        } => {
+            print!("{}", settings.show()?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            open_store(&settings).await?;
+            println!("数据库已是最新结构 (database is up to date)");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { demo, .. } => serve(settings, demo).await,
+        Command::User { command } => user(settings, command).await,
+        Command::Department { command } => department(settings, command).await,
+        Command::Token {
+            command: TokenCommand::Create { username, label },
+        } => {
+            let store = open_store(&settings).await?;
+            let user = store
+                .user_by_name(&Username::parse(&username)?)
+                .await
+                .with_context(|| format!("no user {username}"))?;
+            let (token, hash) = new_api_token();
+            store.add_api_token(user.id, &hash, &label).await?;
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            matters,
+            days,
+            seed,
+        } => {
+            let store = open_store(&settings).await?;
+            load_demo(&store, &settings, matters, days, seed).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let store = open_store(&settings).await?;
+            let report = store.verify_chains().await?;
+            if report.ok() {
+                println!(
+                    "ok: {} matters, {} events verified",
+                    report.matters, report.events
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for b in &report.broken {
+                    println!("BROKEN {}: {}", b.number, b.reason);
+                }
+                println!(
+                    "FAILED: {} of {} matters have a broken chain ({} events checked)",
+                    report.broken.len(),
+                    report.matters,
+                    report.events
+                );
+                Ok(ExitCode::from(1))
+            }
+        }
+    }
+}
+
+async fn load_demo(
+    store: &Store,
+    settings: &Settings,
+    matters: u32,
+    days: u32,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let opts = DemoOptions {
+        matters,
+        days,
+        seed,
+        prefix: settings.number_prefix.clone(),
+    };
+    eprintln!("正在生成演示数据（{matters} 条事项）…");
+    let report = demo::seed(store, &opts, &hash_password, chrono::Utc::now()).await?;
+    println!(
+        "演示数据已生成：{} 个部门，{} 条事项。以下账号密码只显示这一次：",
+        report.departments, report.matters
+    );
+    println!("{:<12} {:<8} {:<16} 角色", "用户名", "姓名", "密码");
+    for a in &report.accounts {
+        let roles: Vec<&str> = a.roles.iter().map(|r| r.as_str()).collect();
+        println!(
+            "{:<12} {:<8} {:<16} {}",
+            a.username,
+            a.display_name,
+            a.password,
+            roles.join(",")
+        );
+    }
+    Ok(())
+}
+
+async fn serve(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
+    let store = open_store(&settings).await?;
+    if demo {
+        let (existing, _) = store
+            .ledger(
+                &Default::default(),
+                &aiwei_store::matters::Scope::All,
+                None,
+                1,
+            )
+            .await?;
+        if existing.is_empty() && store.list_users().await?.is_empty() {
+            load_demo(&store, &settings, 3000, 120, 2026).await?;
+        } else {
+            eprintln!("数据库已有数据，跳过演示数据 (database not empty; --demo ignored)");
+        }
+    }
+    let state = app_state(store.clone(), settings.app_config(), Clock::system())?;
+    let app = Application::build(state, settings.bind_addr()?).await?;
+    let addr = app.local_addr()?;
+    tracing::info!(%addr, backend = %store.backend(), "aiwei serving");
+    println!("Aiwei Desk 已启动：http://{addr}");
+    app.run_until(shutdown_signal()).await?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<ExitCode> {
+    let store = open_store(&settings).await?;
+    match command {
+        UserCommand::Add {
+            username,
+            roles,
+            departments,
+            name,
+            password_stdin: _,
+        } => {
+            let username = Username::parse(&username)?;
+            let roles = roles
+                .iter()
+                .map(|r| Role::parse(r))
+                .collect::<Result<Vec<_>, _>>()?;
+            let departments = departments
+                .iter()
+                .map(|d| DepartmentCode::parse(d))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            if password.chars().count() < 8 {
+                bail!("the password must have at least 8 characters");
+            }
+            let new = NewUser {
+                display_name: name.unwrap_or_else(|| username.to_string()),
+                username,
+                password_hash: hash_password(password)?,
+                roles,
+                departments,
+            };
+            let u = store.add_user(&new).await?;
+            println!("created user {} ({})", u.username, u.id);
+        }
+        UserCommand::List => {
+            for u in store.list_users().await? {
+                let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    u.username,
+                    u.display_name,
+                    roles.join(","),
+                    u.departments.join(","),
+                    if u.active { "active" } else { "disabled" }
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn department(settings: Settings, command: DepartmentCommand) -> anyhow::Result<ExitCode> {
+    let store = open_store(&settings).await?;
+    match command {
+        DepartmentCommand::Add { code, name } => {
+            let d = store
+                .add_department(&DepartmentCode::parse(&code)?, &name)
+                .await?;
+            println!("created department {} {}", d.code, d.name);
+        }
+        DepartmentCommand::List => {
+            for d in store.list_departments().await? {
+                println!("{}\t{}", d.code, d.name);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

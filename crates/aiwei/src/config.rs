@@ -1,0 +1,245 @@
+//! Layered configuration: built-in defaults, then `aiwei.toml`, then `AIWEI_*`
+//! environment variables, then the command line. Secrets can come from
+//! files (`AIWEI_DATABASE_URL_FILE`), and `aiwei config show` prints the
+//! result with secrets redacted.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use aiwei_server::AppConfig;
+use aiwei_store::DatabaseUrl;
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+/// Every setting, with its default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where the SQLite database, the key file and logs live.
+    pub data_dir: PathBuf,
+    /// `sqlite://FILE` or `postgres://…`; empty: `DATA_DIR/aiwei.db`.
+    pub database_url: String,
+    /// The key file protecting personal data; empty: `DATA_DIR/secret.key`.
+    pub key_file: String,
+    /// Address `aiwei serve` listens on.
+    pub bind: String,
+    /// The organisation's name, shown in pages and on printed forms.
+    pub org_name: String,
+    /// Prefix of matter numbers (1–8 capital letters).
+    pub number_prefix: String,
+    /// Hours a login session lasts.
+    pub session_hours: i64,
+    /// Mark cookies Secure (set when served behind TLS).
+    pub secure_cookies: bool,
+    /// Log filter, e.g. `info` or `aiwei_server=debug,info`.
+    pub log: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let app = AppConfig::default();
+        Self {
+            data_dir: PathBuf::from("data"),
+            database_url: String::new(),
+            key_file: String::new(),
+            bind: "127.0.0.1:8080".into(),
+            org_name: app.org_name,
+            number_prefix: app.number_prefix,
+            session_hours: app.session_hours,
+            secure_cookies: app.secure_cookies,
+            log: "info".into(),
+        }
+    }
+}
+
+/// Overrides from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub bind: Option<String>,
+}
+
+impl Settings {
+    /// Defaults → file → environment (`env` yields the variables) → CLI.
+    pub fn load(
+        overrides: &Overrides,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let mut s = match &overrides.config_file {
+            Some(path) => Self::from_file(path)?,
+            None if Path::new("aiwei.toml").exists() => Self::from_file(Path::new("aiwei.toml"))?,
+            None => Self::default(),
+        };
+        let get = |name: &str| -> anyhow::Result<Option<String>> {
+            if let Some(v) = env(&format!("AIWEI_{name}")) {
+                return Ok(Some(v));
+            }
+            if let Some(path) = env(&format!("AIWEI_{name}_FILE")) {
+                let v = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading AIWEI_{name}_FILE ({path})"))?;
+                return Ok(Some(v.trim().to_owned()));
+            }
+            Ok(None)
+        };
+        if let Some(v) = get("DATA_DIR")? {
+            s.data_dir = v.into();
+        }
+        if let Some(v) = get("DATABASE_URL")? {
+            s.database_url = v;
+        }
+        if let Some(v) = get("KEY_FILE")? {
+            s.key_file = v;
+        }
+        if let Some(v) = get("BIND")? {
+            s.bind = v;
+        }
+        if let Some(v) = get("ORG_NAME")? {
+            s.org_name = v;
+        }
+        if let Some(v) = get("NUMBER_PREFIX")? {
+            s.number_prefix = v;
+        }
+        if let Some(v) = get("SESSION_HOURS")? {
+            s.session_hours = v
+                .parse()
+                .context("AIWEI_SESSION_HOURS must be a whole number")?;
+        }
+        if let Some(v) = get("SECURE_COOKIES")? {
+            s.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = get("LOG")? {
+            s.log = v;
+        }
+        if let Some(v) = &overrides.data_dir {
+            s.data_dir = v.clone();
+        }
+        if let Some(v) = &overrides.database_url {
+            s.database_url = v.clone();
+        }
+        if let Some(v) = &overrides.bind {
+            s.bind = v.clone();
+        }
+        s.check()?;
+        Ok(s)
+    }
+
+    fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if !aiwei_core::ids::valid_prefix(&self.number_prefix) {
+            bail!("number_prefix must be 1–8 capital letters A–Z");
+        }
+        if !(1..=24 * 30).contains(&self.session_hours) {
+            bail!("session_hours must be between 1 and 720");
+        }
+        self.bind_addr()?;
+        self.database()?;
+        Ok(())
+    }
+
+    pub fn bind_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.bind
+            .parse()
+            .with_context(|| format!("bind address {:?} is not IP:PORT", self.bind))
+    }
+
+    pub fn database(&self) -> anyhow::Result<DatabaseUrl> {
+        if self.database_url.trim().is_empty() {
+            Ok(DatabaseUrl::default_in(&self.data_dir))
+        } else {
+            Ok(DatabaseUrl::parse(&self.database_url)?)
+        }
+    }
+
+    pub fn key_path(&self) -> PathBuf {
+        if self.key_file.trim().is_empty() {
+            self.data_dir.join("secret.key")
+        } else {
+            PathBuf::from(&self.key_file)
+        }
+    }
+
+    pub fn app_config(&self) -> AppConfig {
+        AppConfig {
+            org_name: self.org_name.clone(),
+            number_prefix: self.number_prefix.clone(),
+            session_hours: self.session_hours,
+            secure_cookies: self.secure_cookies,
+            ..AppConfig::default()
+        }
+    }
+
+    /// The effective settings as TOML, database password redacted.
+    pub fn show(&self) -> anyhow::Result<String> {
+        let mut shown = self.clone();
+        shown.database_url = self.database()?.redacted();
+        shown.key_file = self.key_path().display().to_string();
+        Ok(toml::to_string_pretty(&shown)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let s = Settings::load(
+            &Overrides {
+                bind: Some("127.0.0.1:9000".into()),
+                ..Default::default()
+            },
+            env(&[
+                ("AIWEI_BIND", "127.0.0.1:7000"),
+                ("AIWEI_NUMBER_PREFIX", "AWB"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.bind, "127.0.0.1:9000");
+        assert_eq!(s.number_prefix, "AWB");
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(
+            Settings::load(&Overrides::default(), env(&[("AIWEI_NUMBER_PREFIX", "a1")])).is_err()
+        );
+        assert!(
+            Settings::load(
+                &Overrides::default(),
+                env(&[("AIWEI_DATABASE_URL", "mysql://x")])
+            )
+            .is_err()
+        );
+        assert!(
+            Settings::load(&Overrides::default(), env(&[("AIWEI_BIND", "localhost")])).is_err()
+        );
+    }
+
+    #[test]
+    fn show_redacts_the_database_password() {
+        let s = Settings::load(
+            &Overrides::default(),
+            env(&[("AIWEI_DATABASE_URL", "postgres://aiwei:hunter2@db/aiwei")]),
+        )
+        .unwrap();
+        let shown = s.show().unwrap();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("postgres://aiwei:***@db/aiwei"));
+    }
+}
