@@ -66,22 +66,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ApiError::new(StatusCode::BAD_REQUEST, "malformed_json")
         } else {
             let msg = inner.to_string();
-            let field = if msg.starts_with("unknown field") {
-                // The path points at the parent; name the unknown key.
-                msg.split('`').nth(1).map(|k| {
-                    if path == "." {
-                        k.to_owned()
-                    } else {
-                        format!("{path}.{k}")
-                    }
-                })
+            let key = msg.split('`').nth(1).unwrap_or_default().to_owned();
+            let at = |fallback: String| if path == "." { fallback } else { path.clone() };
+            if msg.starts_with("unknown field") {
+                // The path already ends with the unknown key.
+                ApiError::invalid_field(FieldError::new(at(key), "unknown_field"))
             } else if msg.starts_with("missing field") {
-                msg.split('`').nth(1).map(str::to_owned)
+                let field = if path == "." {
+                    key
+                } else {
+                    format!("{path}.{key}")
+                };
+                ApiError::invalid_field(FieldError::new(field, "required"))
             } else {
-                None
-            };
-            let field = field.unwrap_or(if path == "." { "body".into() } else { path });
-            ApiError::invalid_field(FieldError::new(field, "invalid_value"))
+                ApiError::invalid_field(FieldError::new(at("body".into()), "invalid_value"))
+            }
         }
     })
 }

@@ -28,6 +28,7 @@ pub fn zh(key: &str) -> &str {
         "invalid_cursor" => "分页游标无效",
         "invalid_date" => "日期格式应为 YYYY-MM-DD",
         "invalid_value" => "取值无效",
+        "unknown_field" => "不是可识别的字段",
         "too_short" => "长度不足",
         "cannot_disable_self" => "不能停用自己的账号",
         "unknown_department" => "部门不存在",

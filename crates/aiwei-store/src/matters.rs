@@ -265,16 +265,50 @@ impl Store {
         m: &NewMatter,
         ctx: &IntakeContext<'_>,
     ) -> Result<Matter, StoreError> {
-        if let Some(code) = &m.category {
-            self.require_category(code, m.matter_type).await?;
+        let id = self.record_intakes(std::slice::from_ref(m), ctx).await?;
+        match id.first() {
+            Some(id) => self.matter(*id).await,
+            None => Err(StoreError::Corrupt("intake wrote nothing".into())),
         }
-        let department = match &m.department {
-            Some(d) => Some(self.require_department("department", d).await?.code),
-            None => ctx.actor.departments.first().cloned(),
-        };
+    }
+
+    /// Records several matters in one transaction (imports, demo data, bulk
+    /// tests): all or none. Returns their ids in order.
+    pub async fn record_intakes(
+        &self,
+        matters: &[NewMatter],
+        ctx: &IntakeContext<'_>,
+    ) -> Result<Vec<MatterId>, StoreError> {
         if !aiwei_core::ids::valid_prefix(ctx.prefix) {
             return Err(StoreError::Config("invalid matter number prefix".into()));
         }
+        let mut checked = Vec::with_capacity(matters.len());
+        for m in matters {
+            if let Some(code) = &m.category {
+                self.require_category(code, m.matter_type).await?;
+            }
+            let department = match &m.department {
+                Some(d) => Some(self.require_department("department", d).await?.code),
+                None => ctx.actor.departments.first().cloned(),
+            };
+            checked.push((m, department));
+        }
+        let mut tx = self.db.begin().await?;
+        let mut ids = Vec::with_capacity(matters.len());
+        for (m, department) in checked {
+            ids.push(self.insert_matter(&mut tx, m, department, ctx).await?);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn insert_matter(
+        &self,
+        tx: &mut Tx,
+        m: &NewMatter,
+        department: Option<String>,
+        ctx: &IntakeContext<'_>,
+    ) -> Result<MatterId, StoreError> {
         let year = m
             .received_at
             .with_timezone(&aiwei_core::time::china())
@@ -286,12 +320,10 @@ impl Store {
             Resolution::Answered(a) => (MatterStatus::Closed, Some(a.as_str()), None, Some(now_ms)),
             Resolution::ReplyBy(t) => (MatterStatus::Received, None, Some(to_millis(*t)), None),
         };
-
-        let mut tx = self.db.begin().await?;
         // The upsert holds the sequence row locked until commit, so numbers
         // are handed out without gaps and never twice, whichever app instance
         // asks; a rolled-back intake gives its number back with its row.
-        let seq: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+        let seq: i64 = on_tx!(&mut *tx, c => sqlx::query_scalar(
             "INSERT INTO matter_sequences (prefix, year, last) VALUES ($1, $2, 1)
              ON CONFLICT (prefix, year) DO UPDATE SET last = matter_sequences.last + 1
              RETURNING last")
@@ -303,7 +335,7 @@ impl Store {
             .map_err(|_| StoreError::Corrupt("matter sequence out of range".into()))?
             .to_string();
         let coords = m.location.coordinates;
-        on_tx!(&mut tx, c => sqlx::query(
+        on_tx!(&mut *tx, c => sqlx::query(
             "INSERT INTO matters (id, number, channel, received_at, ring_seconds, arrived_at,
                 intake_user, department, caller_kind, caller_name, caller_org, caller_phone,
                 caller_phone_hash, matter_type, category, content, address, area_code, latitude,
@@ -364,29 +396,12 @@ impl Store {
             "location_sha256": m.location.address.as_deref().map(digest),
             "agreed_reply_at": reply_at,
         });
-        append_event(
-            &mut tx,
-            id,
-            Some(ctx.actor.id),
-            "received",
-            &received,
-            ctx.now,
-        )
-        .await?;
+        append_event(tx, id, Some(ctx.actor.id), "received", &received, ctx.now).await?;
         if let Some(a) = answer {
             let answered = json!({ "answer_sha256": digest(a), "status": status });
-            append_event(
-                &mut tx,
-                id,
-                Some(ctx.actor.id),
-                "answered",
-                &answered,
-                ctx.now,
-            )
-            .await?;
+            append_event(tx, id, Some(ctx.actor.id), "answered", &answered, ctx.now).await?;
         }
-        tx.commit().await?;
-        self.matter(id).await
+        Ok(id)
     }
 
     pub async fn matter(&self, id: MatterId) -> Result<Matter, StoreError> {

@@ -408,7 +408,7 @@ const TEMPLATES: &[Template] = &[
     complaint("env.garbage", "{estate}{building}幢", "{who}反映{estate}{building}幢楼下的垃圾桶已经{days}没有清运，垃圾满溢到路面，气味很大。{ask}"),
     complaint("env.garbage", "{street}{no}号附近", "{who}反映{street}{no}号附近有人长期乱堆建筑垃圾和废旧家具，占用人行道，晚上经过很不安全。{ask}"),
     complaint("env.garbage", "{street}", "{who}投诉{street}沿街商铺把垃圾直接堆在路边绿化带里，环卫车{freq}才来一次，清运不及时。{ask}"),
-    complaint("env.garbage", "{estate}", "{who}反映{estate}垃圾分类亭周边污水横流，分类桶破损{days}无人更换，居民意见很大。{ask}"),
+    complaint("env.garbage", "{estate}", "{who}反映{estate}垃圾分类亭周边污水横流，分类桶破损{days}无人更换。{ask}"),
     complaint("env.toilet", "{street}与{street2}交叉口", "{who}反映{street}与{street2}交叉口的公厕卫生状况差，地面湿滑，便池堵塞，异味很重。{ask}"),
     complaint("env.toilet", "{street}街心公园", "{who}反映{street}街心公园内的公厕{days}没有厕纸和洗手液，洗手池水龙头坏了也没人修。{ask}"),
     complaint("env.toilet", "{market}", "{who}称{market}旁的公厕开放时间不固定，{time}经常锁着门，附近摊贩和顾客如厕困难。{ask}"),

@@ -1,0 +1,82 @@
+//! `aiwei audit verify`: the ledger's hash chains prove that no event was
+//! edited behind the program's back (R-4.1.2).
+
+use std::process::Command;
+
+use aiwei_core::Role;
+
+use crate::both_backends;
+use crate::helpers::{Backend, TestApp, phone_complaint};
+
+fn verify(app: &TestApp) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_aiwei"))
+        .args([
+            "--data-dir",
+            app.db.dir.to_str().unwrap(),
+            "--database-url",
+            &app.db.url_text,
+        ])
+        .args(["audit", "verify"])
+        .env("AIWEI_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+both_backends!(
+    verify_passes_then_names_the_edited_matter,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (_, token) = app
+            .token_user("jieting", &[Role::Intake], Some("AWB"))
+            .await;
+        let mut numbers = Vec::new();
+        for i in 0..3 {
+            let (s, m) = app
+                .post_json(
+                    &token,
+                    "/api/v1/matters",
+                    &phone_complaint(&format!("1380000100{i}"), "张三"),
+                )
+                .await;
+            assert_eq!(s, 201);
+            numbers.push(m["number"].as_str().unwrap().to_owned());
+        }
+        let (ok, out) = verify(&app);
+        assert!(ok, "{out}");
+        assert!(out.contains("3 matters, 3 events"), "{out}");
+
+        // Edit one event's payload with SQL.
+        let n = app
+        .raw_execute(&format!(
+            "UPDATE matter_events SET payload = REPLACE(payload, '\"sensitive\":false', '\"sensitive\":true')
+             WHERE matter_id = (SELECT id FROM matters WHERE number = '{}')",
+            numbers[1]
+        ))
+        .await;
+        assert_eq!(n, 1);
+        let (ok, out) = verify(&app);
+        assert!(!ok, "{out}");
+        assert!(out.contains(&numbers[1]), "{out}");
+        assert!(!out.contains(&format!("BROKEN {}", numbers[0])), "{out}");
+        assert!(!out.contains(&format!("BROKEN {}", numbers[2])), "{out}");
+
+        // Deleting an event is found too.
+        app.raw_execute(&format!(
+        "DELETE FROM matter_events WHERE matter_id = (SELECT id FROM matters WHERE number = '{}')",
+        numbers[2]
+    ))
+    .await;
+        let (ok, out) = verify(&app);
+        assert!(!ok);
+        assert!(out.contains(&numbers[2]), "{out}");
+        app.stop().await;
+    }
+);

@@ -1,0 +1,248 @@
+//! End to end in Debian's Chromium through chromedriver: log in, record a
+//! complaint by phone, find it in the ledger, open its timeline.
+//!
+//! Skips itself when `AIWEI_CHROMEDRIVER` is not set, unless
+//! `AIWEI_REQUIRE_BROWSER=1` (the test command sets both), so a plain
+//! `cargo test` works on a machine without a browser.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use aiwei_core::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp};
+
+const ELEMENT: &str = "element-6066-11e4-a52f-4abd5ca3d5a3";
+
+/// A minimal W3C WebDriver client: the handful of commands the tests use.
+struct Driver {
+    http: reqwest::Client,
+    base: String,
+    session: String,
+    child: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Driver {
+    async fn start() -> Option<Self> {
+        let required = std::env::var("AIWEI_REQUIRE_BROWSER").as_deref() == Ok("1");
+        let driver = match std::env::var("AIWEI_CHROMEDRIVER") {
+            Ok(d) => d,
+            Err(_) if required => {
+                panic!("AIWEI_REQUIRE_BROWSER=1 but AIWEI_CHROMEDRIVER is not set")
+            }
+            Err(_) => {
+                eprintln!("browser test skipped: set AIWEI_CHROMEDRIVER (the test command does)");
+                return None;
+            }
+        };
+        let chromium =
+            std::env::var("AIWEI_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let child = Command::new(&driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..100 {
+            if let Ok(r) = http.get(format!("{base}/status")).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--window-size=1366,768",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        }}});
+        let r: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {r}"))
+            .to_owned();
+        Some(Self {
+            http,
+            base,
+            session,
+            child,
+            _profile: profile,
+        })
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{}", self.base, self.session, path);
+        let mut req = self.http.request(method.clone(), url);
+        if method != reqwest::Method::GET {
+            req = req.json(&body);
+        }
+        let v: Value = req.send().await.unwrap().json().await.unwrap();
+        if v["value"]["error"].is_string() {
+            panic!("WebDriver {path}: {}", v["value"]);
+        }
+        v["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", json!({ "url": url }))
+            .await;
+    }
+
+    /// Waits up to 10 s for `css` to appear.
+    async fn find(&self, css: &str) -> String {
+        for _ in 0..100 {
+            let url = format!("{}/session/{}/element", self.base, self.session);
+            let v: Value = self
+                .http
+                .post(url)
+                .json(&json!({"using": "css selector", "value": css}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if let Some(id) = v["value"][ELEMENT].as_str() {
+                return id.to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} did not appear");
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{el}/value"),
+            json!({ "text": text }),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{el}/click"),
+            json!({}),
+        )
+        .await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let el = self.find(css).await;
+        self.cmd(
+            reqwest::Method::GET,
+            &format!("/element/{el}/text"),
+            Value::Null,
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    async fn script(&self, js: &str, args: Value) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": js, "args": args}),
+        )
+        .await
+    }
+
+    async fn quit(mut self) {
+        let _ = self
+            .http
+            .delete(format!("{}/session/{}", self.base, self.session))
+            .send()
+            .await;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_in_record_a_complaint_find_it_and_open_its_timeline() {
+    let Some(browser) = Driver::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, password) = app.user("jieting", &[Role::Intake], Some("AWB")).await;
+
+    browser.goto(&app.url("/")).await;
+    browser.type_into("#username", "jieting").await;
+    browser.type_into("#password", &password).await;
+    browser.click("#login-submit").await;
+    browser.find("#intake-form").await;
+
+    browser.type_into("#caller_phone", "13866667777").await;
+    // The history panel answers as the number is typed.
+    for _ in 0..50 {
+        if browser.text("#history").await.contains("没有找到") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(browser.text("#history").await.contains("没有找到"));
+    browser.type_into("#caller_name", "浏览器测试").await;
+    browser
+        .script(
+            "document.getElementById('category').value = 'vector.rodent';",
+            json!([]),
+        )
+        .await;
+    browser
+        .type_into("#content", "农贸市场后巷夜间老鼠很多，请尽快处理。")
+        .await;
+    browser.type_into("#address", "建设街农贸市场后巷").await;
+    browser
+        .script(
+            "document.getElementById('agreed_reply_at').value = arguments[0];",
+            json!(["2099-12-31T16:00"]),
+        )
+        .await;
+    browser.click("#intake-submit").await;
+
+    let notice = browser.text("#created-notice").await;
+    let number = notice
+        .split_whitespace()
+        .find(|w| w.starts_with("AW"))
+        .map(|w| w.trim_end_matches('。').to_owned())
+        .unwrap_or_else(|| panic!("no number in {notice}"));
+
+    browser.goto(&app.url("/ledger?type=complaint")).await;
+    let table = browser.text("#ledger-table").await;
+    assert!(table.contains(&number), "{table}");
+    assert!(table.contains("农贸市场后巷"), "{table}");
+    browser.click(&format!("a[href='/matters/{number}']")).await;
+    let timeline = browser.text("#timeline").await;
+    assert!(timeline.contains("登记受理"), "{timeline}");
+    browser.quit().await;
+    app.stop().await;
+}

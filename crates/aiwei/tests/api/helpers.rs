@@ -1,0 +1,338 @@
+//! The test harness: a real app on port 0 against a fresh SQLite file or a
+//! fresh PostgreSQL database, with helpers to make users and call the API.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use aiwei_core::{DepartmentCode, Role, Username};
+use aiwei_server::auth::{hash_password, new_api_token};
+use aiwei_server::{AppConfig, Application, Clock, app_state};
+use aiwei_store::users::{NewUser, User};
+use aiwei_store::{DatabaseUrl, Keys, Store};
+use serde_json::{Value, json};
+use sqlx::Connection;
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Everything the app logged during this test run, at debug level: tests
+/// grep it for personal data.
+pub fn captured_log() -> String {
+    let buf = log_buffer();
+    let bytes = buf.lock().map(|b| b.clone()).unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn log_buffer() -> Arc<Mutex<Vec<u8>>> {
+    static BUF: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    BUF.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let writer = SharedWriter(buf.clone());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug,hyper=info,hyper_util=info,h2=info")
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .try_init();
+        buf
+    })
+    .clone()
+}
+
+#[derive(Clone)]
+struct SharedWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut v) = self.0.lock() {
+            v.extend_from_slice(b);
+        }
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("AIWEI_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database created for one test and dropped when the test ends, even
+/// when it fails.
+pub struct TestDb {
+    pub url: DatabaseUrl,
+    /// The URL as `aiwei --database-url` takes it.
+    pub url_text: String,
+    _dir: tempfile::TempDir,
+    pub dir: PathBuf,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_owned();
+        match backend {
+            Backend::Sqlite => {
+                let file = path.join("aiwei.db");
+                let url_text = format!("sqlite://{}?mode=rwc", file.display());
+                TestDb {
+                    url: DatabaseUrl::parse(&url_text).unwrap(),
+                    url_text,
+                    _dir: dir,
+                    dir: path,
+                    pg_name: None,
+                }
+            }
+            Backend::Postgres => {
+                let name = format!("aiwei_test_{}", uuid::Uuid::now_v7().simple());
+                let admin = pg_admin_url();
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .expect("PostgreSQL for tests (set AIWEI_TEST_PG_URL)");
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"
+                )))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+                conn.close().await.unwrap();
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                let url_text = format!("{base}/{name}");
+                TestDb {
+                    url: DatabaseUrl::parse(&url_text).unwrap(),
+                    url_text,
+                    _dir: dir,
+                    dir: path,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        // Drop runs outside async context (and during panics): use a
+        // runtime of its own on a plain thread.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+/// One running app instance.
+pub struct TestApp {
+    pub base: String,
+    pub store: Store,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    pub db: Arc<TestDb>,
+    pub keys: Keys,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        let db = Arc::new(TestDb::new(backend).await);
+        Self::spawn_on(db, Keys::generate()).await
+    }
+
+    /// Another instance on the same database (several app servers sharing
+    /// one PostgreSQL).
+    pub async fn spawn_on(db: Arc<TestDb>, keys: Keys) -> Self {
+        log_buffer();
+        let store = Store::connect(&db.url, keys.clone()).await.unwrap();
+        store.migrate().await.unwrap();
+        let state = app_state(store.clone(), AppConfig::default(), Clock::system()).unwrap();
+        let app = Application::build(state, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let addr = app.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel();
+        tokio::spawn(app.run_until(async move {
+            let _ = rx.await;
+        }));
+        Self {
+            base: format!("http://{addr}"),
+            store,
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            shutdown: Some(tx),
+            db,
+            keys,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Creates the department if needed and a user with these roles;
+    /// returns the user and their password.
+    pub async fn user(&self, name: &str, roles: &[Role], dept: Option<&str>) -> (User, String) {
+        if let Some(d) = dept {
+            let code = DepartmentCode::parse(d).unwrap();
+            let _ = self.store.add_department(&code, &format!("{d}科")).await;
+        }
+        let password = format!("pw-{name}-{}", uuid::Uuid::now_v7().simple());
+        let user = self
+            .store
+            .add_user(&NewUser {
+                username: Username::parse(name).unwrap(),
+                display_name: format!("测试{name}"),
+                password_hash: hash_password(&password).unwrap(),
+                roles: roles.to_vec(),
+                departments: dept
+                    .map(|d| DepartmentCode::parse(d).unwrap())
+                    .into_iter()
+                    .collect(),
+            })
+            .await
+            .unwrap();
+        (user, password)
+    }
+
+    /// A user with these roles and an API token for them.
+    pub async fn token_user(
+        &self,
+        name: &str,
+        roles: &[Role],
+        dept: Option<&str>,
+    ) -> (User, String) {
+        let (user, _) = self.user(name, roles, dept).await;
+        let (token, hash) = new_api_token();
+        self.store
+            .add_api_token(user.id, &hash, "test")
+            .await
+            .unwrap();
+        (user, token)
+    }
+
+    pub async fn post_json(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get_json(&self, token: &str, path: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn matter_count(&self) -> i64 {
+        match self.store.db() {
+            aiwei_store::Db::Sqlite(p) => sqlx::query_scalar("SELECT COUNT(*) FROM matters")
+                .fetch_one(p)
+                .await
+                .unwrap(),
+            aiwei_store::Db::Postgres(p) => sqlx::query_scalar("SELECT COUNT(*) FROM matters")
+                .fetch_one(p)
+                .await
+                .unwrap(),
+        }
+    }
+
+    /// Runs a statement behind the program's back.
+    pub async fn raw_execute(&self, sql: &str) -> u64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match self.store.db() {
+            aiwei_store::Db::Sqlite(p) => {
+                sqlx::query(sql).execute(p).await.unwrap().rows_affected()
+            }
+            aiwei_store::Db::Postgres(p) => {
+                sqlx::query(sql).execute(p).await.unwrap().rows_affected()
+            }
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.store.close().await;
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A complete, valid phone complaint.
+pub fn phone_complaint(phone: &str, name: &str) -> Value {
+    json!({
+        "channel": "phone",
+        "received_at": (chrono::Utc::now() - chrono::Duration::minutes(2)).to_rfc3339(),
+        "ring_seconds": 7,
+        "caller": {"kind": "person", "name": name, "phone": phone},
+        "type": "complaint",
+        "category": "env.garbage",
+        "content": "幸福里小区3号楼门口垃圾堆放三天无人清运，气味很大。",
+        "location": {"address": "解放路幸福里小区3号楼", "area_code": "330102", "latitude": 30.25, "longitude": 120.16},
+        "sensitive": false,
+        "agreed_reply_at": (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339()
+    })
+}
+
+/// Declares a test that runs once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)($crate::helpers::Backend::Postgres).await
+            }
+        }
+    };
+}

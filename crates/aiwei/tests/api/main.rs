@@ -1,0 +1,14 @@
+//! The integration suite: one binary, every test against a real app on
+//! port 0, on SQLite and on PostgreSQL alike.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod browser;
+mod concurrency;
+mod intake;
+mod ledger;
+mod pages;

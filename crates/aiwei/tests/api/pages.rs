@@ -1,0 +1,310 @@
+//! The staff pages, driven as a browser without JavaScript would: forms,
+//! cookies, CSRF tokens, redirects.
+
+use aiwei_core::Role;
+
+use crate::both_backends;
+use crate::helpers::{Backend, TestApp};
+
+/// The value of the first `name="csrf"` hidden input on a page.
+pub fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+async fn login(app: &TestApp, user: &str, password: &str) {
+    let r = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("username", user), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "login");
+}
+
+both_backends!(
+    intake_form_to_ledger_to_matter_page,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (_, password) = app.user("jieting", &[Role::Intake], Some("AWB")).await;
+
+        let r = app.client.get(app.url("/ledger")).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "/login");
+        let r = app
+            .client
+            .post(app.url("/login"))
+            .form(&[("username", "jieting"), ("password", "wrong")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        assert!(r.text().await.unwrap().contains("用户名或密码错误"));
+        login(&app, "jieting", &password).await;
+
+        let page = app.client.get(app.url("/intake")).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert_eq!(page.headers()["cache-control"], "no-store");
+        assert!(
+            page.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'none'")
+        );
+        let html = page.text().await.unwrap();
+        assert!(html.contains("登记来电来访"));
+        let csrf = csrf_of(&html);
+
+        let mut form = vec![
+            ("csrf", csrf.as_str()),
+            ("channel", "phone"),
+            ("caller_phone", "139 1111 2222"),
+            ("caller_kind", "person"),
+            ("caller_name", ""),
+            ("type", "complaint"),
+            ("category", "env.toilet"),
+            (
+                "content",
+                "<script>alert(1)</script>人民公园公厕没有纸，地面湿滑。",
+            ),
+            ("address", "人民公园北门公厕"),
+            ("agreed_reply_at", "2099-01-01T10:00"),
+            ("ring_seconds", "4"),
+            ("action", "submit"),
+        ];
+        // Without a name the form comes back with the error and the typed text.
+        let r = app
+            .client
+            .post(app.url("/intake"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("姓名：此项必填"), "error shown");
+        assert!(html.contains("人民公园北门公厕"), "typed values kept");
+        assert!(!html.contains("<script>alert(1)"), "text is escaped");
+        assert_eq!(app.matter_count().await, 0);
+
+        // Without the CSRF token nothing is written either.
+        form.retain(|(k, _)| *k != "caller_name" && *k != "csrf");
+        form.push(("caller_name", "陈一"));
+        let r = app
+            .client
+            .post(app.url("/intake"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(app.matter_count().await, 0);
+
+        form.push(("csrf", csrf.as_str()));
+        let r = app
+            .client
+            .post(app.url("/intake"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let location = r.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.starts_with("/matters/AW"), "{location}");
+        let number = location
+            .trim_start_matches("/matters/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+
+        let html = app
+            .client
+            .get(app.url(&location))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("已登记"));
+        assert!(html.contains("登记受理"), "timeline");
+        assert!(html.contains("13911112222"));
+        assert!(!html.contains("<script>alert(1)"), "escaped");
+        assert!(html.contains("alert(1)"), "the text itself is kept");
+
+        let html = app
+            .client
+            .get(app.url("/ledger?type=complaint"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(&number));
+        let html = app
+            .client
+            .get(app.url("/ledger?type=suggestion"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains(&number));
+
+        let html = app
+            .client
+            .get(app.url(&format!("/matters/{number}/print")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("爱国卫生来电来访登记表"));
+        assert!(html.contains(&number));
+
+        // History lookup without JavaScript: the same form, another button.
+        let html = app
+            .client
+            .get(app.url("/intake"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = csrf_of(&html);
+        let r = app
+            .client
+            .post(app.url("/intake"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("caller_phone", "13911112222"),
+                ("action", "lookup"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains(&number));
+        // And the fragment the script asks for.
+        let r = app
+            .client
+            .post(app.url("/intake/history"))
+            .form(&[("csrf", csrf.as_str()), ("caller_phone", "139-1111-2222")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains(&number));
+        app.stop().await;
+    }
+);
+
+both_backends!(pages_respect_roles, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let (_, password) = app.user("jingban", &[Role::Handler], Some("HJWS")).await;
+    login(&app, "jingban", &password).await;
+    let r = app.client.get(app.url("/intake")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("无权执行此操作"));
+    let r = app
+        .client
+        .get(app.url("/admin/users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = app.client.get(app.url("/ledger")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app
+        .client
+        .get(app.url("/matters/AW2026-999999"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    app.stop().await;
+});
+
+both_backends!(
+    admin_creates_departments_and_users,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (_, password) = app.user("admin", &[Role::Admin], None).await;
+        login(&app, "admin", &password).await;
+        let html = app
+            .client
+            .get(app.url("/admin/departments"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = csrf_of(&html);
+        let r = app
+            .client
+            .post(app.url("/admin/departments"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("code", "bmfz"),
+                ("name", "病媒防制科"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let r = app
+            .client
+            .post(app.url("/admin/departments"))
+            .form(&[("csrf", csrf.as_str()), ("code", "BMFZ"), ("name", "重复")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 409);
+        let r = app
+            .client
+            .post(app.url("/admin/users"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("username", "xiaoli"),
+                ("display_name", "小李"),
+                ("password", "long-enough-pw"),
+                ("role", "handler"),
+                ("role", "dept_lead"),
+                ("department", "BMFZ"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("已新增用户 xiaoli"));
+        let u = app
+            .store
+            .user_by_name(&aiwei_core::Username::parse("xiaoli").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(u.roles, vec![Role::Handler, Role::DeptLead]);
+        assert_eq!(u.departments, vec!["BMFZ".to_owned()]);
+        let r = app
+            .client
+            .post(app.url("/admin/users"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("username", "x"),
+                ("display_name", "x"),
+                ("password", "short"),
+                ("role", "handler"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+        app.stop().await;
+    }
+);
