@@ -1,8 +1,8 @@
 //! Response headers and the same-origin rule for state-changing requests.
 
 use axum::extract::Request;
+use axum::http::Method;
 use axum::http::header::{self, HeaderValue};
-use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -29,7 +29,7 @@ pub async fn headers(req: Request, next: Next) -> Response {
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     if !is_static {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -42,23 +42,19 @@ pub async fn headers(req: Request, next: Next) -> Response {
 /// send none and authenticate with tokens instead.
 pub async fn same_origin(req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe {
-        if let Some(origin) = req.headers().get(header::ORIGIN) {
-            let host = req
-                .headers()
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok());
-            let origin_host = origin
-                .to_str()
-                .ok()
-                .and_then(|o| o.split_once("://"))
-                .map(|(_, rest)| rest.trim_end_matches('/'));
-            if host.is_none() || origin_host != host {
-                tracing::warn!("cross-origin request refused");
-                let mut e = ApiError::csrf().into_response();
-                *e.status_mut() = StatusCode::FORBIDDEN;
-                return e;
-            }
+    if let (false, Some(origin)) = (safe, req.headers().get(header::ORIGIN)) {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok());
+        let origin_host = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .map(|(_, rest)| rest.trim_end_matches('/'));
+        if host.is_none() || origin_host != host {
+            tracing::warn!("cross-origin request refused");
+            return ApiError::csrf().into_response();
         }
     }
     next.run(req).await

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp};
 
-const ELEMENT: &str = "element-6066-11e4-a52f-4abd5ca3d5a3";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A minimal W3C WebDriver client: the handful of commands the tests use.
 struct Driver {
@@ -52,10 +52,10 @@ impl Driver {
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
         for _ in 0..100 {
-            if let Ok(r) = http.get(format!("{base}/status")).send().await {
-                if r.status().is_success() {
-                    break;
-                }
+            if let Ok(r) = http.get(format!("{base}/status")).send().await
+                && r.status().is_success()
+            {
+                break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -131,7 +131,16 @@ impl Driver {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("{css} did not appear");
+        let src = self.cmd(reqwest::Method::GET, "/source", Value::Null).await;
+        let url = self.cmd(reqwest::Method::GET, "/url", Value::Null).await;
+        panic!(
+            "{css} did not appear on {url}: {}",
+            src.as_str()
+                .unwrap_or_default()
+                .chars()
+                .take(600)
+                .collect::<String>()
+        );
     }
 
     async fn type_into(&self, css: &str, text: &str) {
