@@ -70,7 +70,9 @@ async fn start(url: &DatabaseUrl) -> (Store, String, String) {
     let (token, hash) = new_api_token();
     store.add_api_token(user.id, &hash, "bench").await.unwrap();
     let state = app_state(store.clone(), AppConfig::default(), Clock::system()).unwrap();
-    let app = Application::build(state, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let app = Application::build(state, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let base = format!("http://{}", app.local_addr().unwrap());
     tokio::spawn(app.run_until(std::future::pending()));
     (store, base, token)
@@ -83,7 +85,12 @@ async fn intake(base: &str, token: &str, conc: usize, total: usize) -> (f64, f64
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..conc {
-        let (client, next, base, token) = (client.clone(), next.clone(), base.to_owned(), token.to_owned());
+        let (client, next, base, token) = (
+            client.clone(),
+            next.clone(),
+            base.to_owned(),
+            token.to_owned(),
+        );
         workers.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             loop {
@@ -124,12 +131,19 @@ async fn intake(base: &str, token: &str, conc: usize, total: usize) -> (f64, f64
 /// ledger query is what is measured).
 async fn bulk_load(store: &Store, n: u64) {
     let user: uuid::Uuid = match store.db() {
-        Db::Sqlite(p) => sqlx::query_scalar("SELECT id FROM users LIMIT 1").fetch_one(p).await.unwrap(),
-        Db::Postgres(p) => sqlx::query_scalar("SELECT id FROM users LIMIT 1").fetch_one(p).await.unwrap(),
+        Db::Sqlite(p) => sqlx::query_scalar("SELECT id FROM users LIMIT 1")
+            .fetch_one(p)
+            .await
+            .unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar("SELECT id FROM users LIMIT 1")
+            .fetch_one(p)
+            .await
+            .unwrap(),
     };
     let now = chrono::Utc::now().timestamp_millis();
     // Spread over a year; types and channels rotate.
-    let cols = "id, number, channel, received_at, intake_user, department, caller_kind, caller_name,
+    let cols =
+        "id, number, channel, received_at, intake_user, department, caller_kind, caller_name,
         caller_phone, caller_phone_hash, matter_type, content, sensitive, status, created_at,
         updated_at, event_count, last_hash";
     match store.db() {
@@ -144,7 +158,11 @@ async fn bulk_load(store: &Store, n: u64) {
                    '垃圾堆放无人清运', 0, CASE i % 5 WHEN 0 THEN 'received' ELSE 'closed' END, {now}, {now}, 0, ''
                  FROM s"
             );
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user).execute(p).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(user)
+                .execute(p)
+                .await
+                .unwrap();
             sqlx::query("ANALYZE").execute(p).await.unwrap();
         }
         Db::Postgres(p) => {
@@ -157,7 +175,11 @@ async fn bulk_load(store: &Store, n: u64) {
                    '垃圾堆放无人清运', false, CASE i % 5 WHEN 0 THEN 'received' ELSE 'closed' END, {now}, {now}, 0, ''
                  FROM generate_series(1, {n}) AS i"
             );
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user).execute(p).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(user)
+                .execute(p)
+                .await
+                .unwrap();
             sqlx::query("ANALYZE matters").execute(p).await.unwrap();
         }
     }
@@ -170,7 +192,12 @@ async fn page(base: &str, token: &str, path: &str, reps: usize) -> (f64, f64, us
     let mut items = 0;
     for _ in 0..reps {
         let t = Instant::now();
-        let r = client.get(format!("{base}{path}")).bearer_auth(token).send().await.unwrap();
+        let r = client
+            .get(format!("{base}{path}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         let v: serde_json::Value = r.json().await.unwrap();
         lat.push(t.elapsed());
@@ -183,48 +210,81 @@ async fn page(base: &str, token: &str, path: &str, reps: usize) -> (f64, f64, us
 #[tokio::main]
 async fn main() {
     let a = args();
-    println!("Aiwei Desk foundation benchmark ({} intakes per level, {} matters in the ledger)", a.requests, a.matters);
-    println!("{:<10} {:<32} {:>10} {:>9} {:>9}", "backend", "measure", "req/s", "p50 ms", "p99 ms");
+    println!(
+        "Aiwei Desk foundation benchmark ({} intakes per level, {} matters in the ledger)",
+        a.requests, a.matters
+    );
+    println!(
+        "{:<10} {:<32} {:>10} {:>9} {:>9}",
+        "backend", "measure", "req/s", "p50 ms", "p99 ms"
+    );
     for backend in ["sqlite", "postgres"] {
         let dir = tempfile::tempdir().unwrap();
         let mut pg_name = None;
         let url = if backend == "sqlite" {
-            DatabaseUrl::parse(&format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display())).unwrap()
+            DatabaseUrl::parse(&format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("bench.db").display()
+            ))
+            .unwrap()
         } else {
             let name = format!("aiwei_bench_{}", uuid::Uuid::now_v7().simple());
             let mut c = sqlx::PgConnection::connect(&pg_admin()).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")))
-                .execute(&mut c)
-                .await
-                .unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"
+            )))
+            .execute(&mut c)
+            .await
+            .unwrap();
             let admin = pg_admin();
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin);
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_owned())
+                .unwrap_or(admin);
             pg_name = Some(name.clone());
             DatabaseUrl::parse(&format!("{base}/{name}")).unwrap()
         };
         let (store, base, token) = start(&url).await;
         for conc in [1, 8, 32] {
             let (rps, p50, p99) = intake(&base, &token, conc, a.requests).await;
-            println!("{backend:<10} {:<32} {rps:>10.1} {p50:>9.2} {p99:>9.2}", format!("intake, concurrency {conc}"));
+            println!(
+                "{backend:<10} {:<32} {rps:>10.1} {p50:>9.2} {p99:>9.2}",
+                format!("intake, concurrency {conc}")
+            );
         }
         let t = Instant::now();
         bulk_load(&store, a.matters).await;
-        eprintln!("({backend}: loaded {} matters in {:.1} s)", a.matters, t.elapsed().as_secs_f64());
+        eprintln!(
+            "({backend}: loaded {} matters in {:.1} s)",
+            a.matters,
+            t.elapsed().as_secs_f64()
+        );
         for (label, path) in [
             ("ledger first page (50)", "/api/v1/matters?limit=50"),
-            ("ledger filtered page (50)", "/api/v1/matters?limit=50&type=complaint&channel=visit&status=received"),
-            ("ledger deep page via cursor", "/api/v1/matters?limit=50&cursor=1700000000000.00000000000000000000000000000000"),
+            (
+                "ledger filtered page (50)",
+                "/api/v1/matters?limit=50&type=complaint&channel=visit&status=received",
+            ),
+            (
+                "ledger deep page via cursor",
+                "/api/v1/matters?limit=50&cursor=1700000000000.00000000000000000000000000000000",
+            ),
         ] {
             let (p50, p99, n) = page(&base, &token, path, 30).await;
-            println!("{backend:<10} {:<32} {:>10} {p50:>9.2} {p99:>9.2}   ({n} rows)", label, "-");
+            println!(
+                "{backend:<10} {:<32} {:>10} {p50:>9.2} {p99:>9.2}   ({n} rows)",
+                label, "-"
+            );
         }
         store.close().await;
         if let Some(name) = pg_name {
             let mut c = sqlx::PgConnection::connect(&pg_admin()).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&mut c)
-                .await
-                .unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut c)
+            .await
+            .unwrap();
         }
     }
 }

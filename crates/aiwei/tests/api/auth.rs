@@ -11,13 +11,7 @@ both_backends!(
     |backend: Backend| async move {
         let app = TestApp::spawn(backend).await;
         let body = phone_complaint("13800001234", "张三");
-        let r = app
-            .client
-            .post(app.url("/api/v1/matters"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let r = app.post_cookie_json("/api/v1/matters", &body).await;
         assert_eq!(r.status(), 401);
         let err: Value = r.json().await.unwrap();
         assert_eq!(err["error"]["code"], "unauthenticated");
@@ -61,33 +55,21 @@ both_backends!(
         // Wrong password and unknown user answer alike.
         let login = |u: &str, p: &str| json!({"username": u, "password": p});
         let r1 = app
-            .client
-            .post(app.url("/api/v1/session"))
-            .json(&login("jieting", "nope"))
-            .send()
-            .await
-            .unwrap();
+            .post_cookie_json("/api/v1/session", &login("jieting", "nope"))
+            .await;
         let s1 = r1.status();
         let b1: Value = r1.json().await.unwrap();
         let r2 = app
-            .client
-            .post(app.url("/api/v1/session"))
-            .json(&login("nobody", "nope"))
-            .send()
-            .await
-            .unwrap();
+            .post_cookie_json("/api/v1/session", &login("nobody", "nope"))
+            .await;
         let s2 = r2.status();
         let b2: Value = r2.json().await.unwrap();
         assert_eq!(s1, 401);
         assert_eq!((s1, &b1), (s2, &b2));
 
         let r = app
-            .client
-            .post(app.url("/api/v1/session"))
-            .json(&login("jieting", &password))
-            .send()
-            .await
-            .unwrap();
+            .post_cookie_json("/api/v1/session", &login("jieting", &password))
+            .await;
         assert_eq!(r.status(), 200);
         let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
         assert!(
@@ -98,12 +80,8 @@ both_backends!(
         assert_eq!(me["username"], "jieting");
         // The cookie now authenticates, also for intake.
         let r = app
-            .client
-            .post(app.url("/api/v1/matters"))
-            .json(&phone_complaint("13800005678", "李四"))
-            .send()
-            .await
-            .unwrap();
+            .post_cookie_json("/api/v1/matters", &phone_complaint("13800005678", "李四"))
+            .await;
         assert_eq!(r.status(), 201);
         assert_eq!(r.headers()["cache-control"], "no-store");
         // A cross-site POST carrying the cookie is refused.
@@ -137,20 +115,12 @@ both_backends!(
         // Five failures lock the account name, existing or not, even for the
         // right password.
         for _ in 0..5 {
-            app.client
-                .post(app.url("/api/v1/session"))
-                .json(&login("jieting", "bad"))
-                .send()
-                .await
-                .unwrap();
+            app.post_cookie_json("/api/v1/session", &login("jieting", "bad"))
+                .await;
         }
         let r = app
-            .client
-            .post(app.url("/api/v1/session"))
-            .json(&login("jieting", &password))
-            .send()
-            .await
-            .unwrap();
+            .post_cookie_json("/api/v1/session", &login("jieting", &password))
+            .await;
         assert_eq!(r.status(), 429);
         app.stop().await;
     }

@@ -246,6 +246,30 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// Posts an urlencoded form with the client's cookies (no token).
+    pub async fn post_form<T: serde::Serialize + ?Sized>(
+        &self,
+        path: &str,
+        form: &T,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts JSON with the client's cookies (no token).
+    pub async fn post_cookie_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get_json(&self, token: &str, path: &str) -> (u16, Value) {
         let r = self
             .client

@@ -14,12 +14,8 @@ pub fn csrf_of(html: &str) -> String {
 
 async fn login(app: &TestApp, user: &str, password: &str) {
     let r = app
-        .client
-        .post(app.url("/login"))
-        .form(&[("username", user), ("password", password)])
-        .send()
-        .await
-        .unwrap();
+        .post_form("/login", &[("username", user), ("password", password)])
+        .await;
     assert_eq!(r.status(), 303, "login");
 }
 
@@ -33,12 +29,8 @@ both_backends!(
         assert_eq!(r.status(), 303);
         assert_eq!(r.headers()["location"], "/login");
         let r = app
-            .client
-            .post(app.url("/login"))
-            .form(&[("username", "jieting"), ("password", "wrong")])
-            .send()
-            .await
-            .unwrap();
+            .post_form("/login", &[("username", "jieting"), ("password", "wrong")])
+            .await;
         assert_eq!(r.status(), 401);
         assert!(r.text().await.unwrap().contains("用户名或密码错误"));
         login(&app, "jieting", &password).await;
@@ -74,13 +66,7 @@ both_backends!(
             ("action", "submit"),
         ];
         // Without a name the form comes back with the error and the typed text.
-        let r = app
-            .client
-            .post(app.url("/intake"))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let r = app.post_form("/intake", &form).await;
         assert_eq!(r.status(), 422);
         let html = r.text().await.unwrap();
         assert!(html.contains("姓名：此项必填"), "error shown");
@@ -91,24 +77,12 @@ both_backends!(
         // Without the CSRF token nothing is written either.
         form.retain(|(k, _)| *k != "caller_name" && *k != "csrf");
         form.push(("caller_name", "陈一"));
-        let r = app
-            .client
-            .post(app.url("/intake"))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let r = app.post_form("/intake", &form).await;
         assert_eq!(r.status(), 403);
         assert_eq!(app.matter_count().await, 0);
 
         form.push(("csrf", csrf.as_str()));
-        let r = app
-            .client
-            .post(app.url("/intake"))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let r = app.post_form("/intake", &form).await;
         assert_eq!(r.status(), 303);
         let location = r.headers()["location"].to_str().unwrap().to_owned();
         assert!(location.starts_with("/matters/AW"), "{location}");
@@ -179,26 +153,24 @@ both_backends!(
             .unwrap();
         let csrf = csrf_of(&html);
         let r = app
-            .client
-            .post(app.url("/intake"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("caller_phone", "13911112222"),
-                ("action", "lookup"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                "/intake",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("caller_phone", "13911112222"),
+                    ("action", "lookup"),
+                ],
+            )
+            .await;
         assert_eq!(r.status(), 200);
         assert!(r.text().await.unwrap().contains(&number));
         // And the fragment the script asks for.
         let r = app
-            .client
-            .post(app.url("/intake/history"))
-            .form(&[("csrf", csrf.as_str()), ("caller_phone", "139-1111-2222")])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                "/intake/history",
+                &[("csrf", csrf.as_str()), ("caller_phone", "139-1111-2222")],
+            )
+            .await;
         assert_eq!(r.status(), 200);
         assert!(r.text().await.unwrap().contains(&number));
         app.stop().await;
@@ -248,40 +220,37 @@ both_backends!(
             .unwrap();
         let csrf = csrf_of(&html);
         let r = app
-            .client
-            .post(app.url("/admin/departments"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("code", "bmfz"),
-                ("name", "病媒防制科"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                "/admin/departments",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("code", "bmfz"),
+                    ("name", "病媒防制科"),
+                ],
+            )
+            .await;
         assert_eq!(r.status(), 303);
         let r = app
-            .client
-            .post(app.url("/admin/departments"))
-            .form(&[("csrf", csrf.as_str()), ("code", "BMFZ"), ("name", "重复")])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                "/admin/departments",
+                &[("csrf", csrf.as_str()), ("code", "BMFZ"), ("name", "重复")],
+            )
+            .await;
         assert_eq!(r.status(), 409);
         let r = app
-            .client
-            .post(app.url("/admin/users"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("username", "xiaoli"),
-                ("display_name", "小李"),
-                ("password", "long-enough-pw"),
-                ("role", "handler"),
-                ("role", "dept_lead"),
-                ("department", "BMFZ"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                "/admin/users",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("username", "xiaoli"),
+                    ("display_name", "小李"),
+                    ("password", "long-enough-pw"),
+                    ("role", "handler"),
+                    ("role", "dept_lead"),
+                    ("department", "BMFZ"),
+                ],
+            )
+            .await;
         assert_eq!(r.status(), 200);
         assert!(r.text().await.unwrap().contains("已新增用户 xiaoli"));
         let u = app
@@ -292,18 +261,17 @@ both_backends!(
         assert_eq!(u.roles, vec![Role::Handler, Role::DeptLead]);
         assert_eq!(u.departments, vec!["BMFZ".to_owned()]);
         let r = app
-            .client
-            .post(app.url("/admin/users"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("username", "x"),
-                ("display_name", "x"),
-                ("password", "short"),
-                ("role", "handler"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                "/admin/users",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("username", "x"),
+                    ("display_name", "x"),
+                    ("password", "short"),
+                    ("role", "handler"),
+                ],
+            )
+            .await;
         assert_eq!(r.status(), 422);
         app.stop().await;
     }
