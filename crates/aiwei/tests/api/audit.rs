@@ -80,3 +80,33 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    verify_passes_on_the_demo_database,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let opts = aiwei::demo::DemoOptions {
+            matters: 120,
+            ..Default::default()
+        };
+        let report = aiwei::demo::seed(
+            &app.store,
+            &opts,
+            &aiwei_server::auth::hash_password,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.matters, 120);
+        assert!(
+            report
+                .accounts
+                .iter()
+                .any(|a| a.roles.contains(&Role::Intake))
+        );
+        let (ok, out) = verify(&app);
+        assert!(ok, "{out}");
+        assert!(out.contains("120 matters"), "{out}");
+        app.stop().await;
+    }
+);
