@@ -5,6 +5,7 @@
 //! This crate is pure: no IO, no async, no database. Everything here can be
 //! tested with plain unit tests, and the other crates only ever hand it values.
 
+pub mod calendar;
 pub mod chain;
 pub mod error;
 pub mod ids;

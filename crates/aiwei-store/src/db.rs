@@ -4,6 +4,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -11,6 +12,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Postgres, Sqlite, Transaction};
+use tokio::sync::OwnedMutexGuard;
 
 use crate::error::StoreError;
 
@@ -19,7 +21,7 @@ use crate::error::StoreError;
 macro_rules! on_pool {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Sqlite($pool, ..) => $body,
             $crate::db::Db::Postgres($pool) => $body,
         }
     };
@@ -29,7 +31,7 @@ macro_rules! on_pool {
 macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
         match $tx {
-            $crate::db::Tx::Sqlite(t) => {
+            $crate::db::Tx::Sqlite(t, _) => {
                 let $conn = &mut **t;
                 $body
             }
@@ -145,22 +147,32 @@ fn redact(url: &str) -> String {
 }
 
 /// A pool of either backend.
+///
+/// SQLite allows one writer at a time. Write transactions of this process
+/// queue on [`WriteLock`] (first come, first served, no polling) instead of
+/// on SQLite's busy handler, which sleeps in growing steps and turns
+/// contention into long tail latencies; `busy_timeout` still covers other
+/// processes sharing the file.
 #[derive(Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteLock),
     Postgres(PgPool),
 }
 
-/// An open transaction of either backend.
+/// The in-process queue of SQLite writers.
+pub type WriteLock = Arc<tokio::sync::Mutex<()>>;
+
+/// An open transaction of either backend; a SQLite one holds the write lock
+/// until it ends.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _guard) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
@@ -168,7 +180,7 @@ impl Tx {
 
     pub fn backend(&self) -> Backend {
         match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Sqlite(..) => Backend::Sqlite,
             Tx::Postgres(_) => Backend::Postgres,
         }
     }
@@ -207,7 +219,7 @@ impl Db {
                     .max_connections(8)
                     .connect_with(opts)
                     .await?;
-                Ok(Db::Sqlite(pool))
+                Ok(Db::Sqlite(pool, Arc::new(tokio::sync::Mutex::new(()))))
             }
             DatabaseUrl::Postgres(u) => {
                 let opts = PgConnectOptions::from_str(u)?;
@@ -223,14 +235,14 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         match self {
-            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Sqlite(..) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Sqlite(p, _) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
             Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -241,7 +253,10 @@ impl Db {
     /// failing when a read lock would have to be upgraded.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p, lock) => {
+                let guard = lock.clone().lock_owned().await;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, guard)
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }

@@ -131,7 +131,7 @@ async fn intake(base: &str, token: &str, conc: usize, total: usize) -> (f64, f64
 /// ledger query is what is measured).
 async fn bulk_load(store: &Store, n: u64) {
     let user: uuid::Uuid = match store.db() {
-        Db::Sqlite(p) => sqlx::query_scalar("SELECT id FROM users LIMIT 1")
+        Db::Sqlite(p, _) => sqlx::query_scalar("SELECT id FROM users LIMIT 1")
             .fetch_one(p)
             .await
             .unwrap(),
@@ -147,7 +147,7 @@ async fn bulk_load(store: &Store, n: u64) {
         caller_phone, caller_phone_hash, matter_type, content, sensitive, status, created_at,
         updated_at, event_count, last_hash";
     match store.db() {
-        Db::Sqlite(p) => {
+        Db::Sqlite(p, _) => {
             let sql = format!(
                 "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n})
                  INSERT INTO matters ({cols})
@@ -173,7 +173,7 @@ async fn bulk_load(store: &Store, n: u64) {
                    '139' || lpad(i::text, 8, '0'), md5(i::text),
                    CASE i % 4 WHEN 0 THEN 'consultation' WHEN 1 THEN 'complaint' WHEN 2 THEN 'suggestion' ELSE 'other' END,
                    '垃圾堆放无人清运', false, CASE i % 5 WHEN 0 THEN 'received' ELSE 'closed' END, {now}, {now}, 0, ''
-                 FROM generate_series(1, {n}) AS i"
+                 FROM generate_series(1::bigint, {n}) AS i"
             );
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(user)
@@ -259,18 +259,22 @@ async fn main() {
             a.matters,
             t.elapsed().as_secs_f64()
         );
+        // A cursor halfway down the ledger (the fixture spaces matters 31.5 s apart).
+        let middle = chrono::Utc::now().timestamp_millis() - (a.matters as i64 / 2) * 31_536;
+        let deep =
+            format!("/api/v1/matters?limit=50&cursor={middle}.ffffffffffffffffffffffffffffffff");
         for (label, path) in [
-            ("ledger first page (50)", "/api/v1/matters?limit=50"),
+            (
+                "ledger first page (50)",
+                "/api/v1/matters?limit=50".to_owned(),
+            ),
             (
                 "ledger filtered page (50)",
-                "/api/v1/matters?limit=50&type=complaint&channel=visit&status=received",
+                "/api/v1/matters?limit=50&type=complaint&channel=visit&status=received".to_owned(),
             ),
-            (
-                "ledger deep page via cursor",
-                "/api/v1/matters?limit=50&cursor=1700000000000.00000000000000000000000000000000",
-            ),
+            ("ledger page halfway, by cursor", deep),
         ] {
-            let (p50, p99, n) = page(&base, &token, path, 30).await;
+            let (p50, p99, n) = page(&base, &token, &path, 30).await;
             println!(
                 "{backend:<10} {:<32} {:>10} {p50:>9.2} {p99:>9.2}   ({n} rows)",
                 label, "-"

@@ -284,7 +284,7 @@ impl TestApp {
 
     pub async fn matter_count(&self) -> i64 {
         match self.store.db() {
-            aiwei_store::Db::Sqlite(p) => sqlx::query_scalar("SELECT COUNT(*) FROM matters")
+            aiwei_store::Db::Sqlite(p, _) => sqlx::query_scalar("SELECT COUNT(*) FROM matters")
                 .fetch_one(p)
                 .await
                 .unwrap(),
@@ -299,7 +299,7 @@ impl TestApp {
     pub async fn raw_execute(&self, sql: &str) -> u64 {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match self.store.db() {
-            aiwei_store::Db::Sqlite(p) => {
+            aiwei_store::Db::Sqlite(p, _) => {
                 sqlx::query(sql).execute(p).await.unwrap().rows_affected()
             }
             aiwei_store::Db::Postgres(p) => {
