@@ -78,10 +78,22 @@ code_enum!(
 );
 
 code_enum!(
-    /// Where a matter stands. `received` matters wait for handling and the
-    /// agreed reply; `closed` ones were answered (at intake or later).
+    /// Where a matter stands in its flow (see `flow`). `received` matters
+    /// wait at intake (for an answer, dispatch or submission); `closed` ones
+    /// are finished.
     MatterStatus, "status" {
         Received => "received",
+        Coordinating => "coordinating",
+        Dispatched => "dispatched",
+        Signed => "signed",
+        OnSite => "on_site",
+        Rectifying => "rectifying",
+        Completed => "completed",
+        FedBack => "fed_back",
+        Evaluating => "evaluating",
+        Implementing => "implementing",
+        Decided => "decided",
+        Handling => "handling",
         Closed => "closed",
     }
 );

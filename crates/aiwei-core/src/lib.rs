@@ -8,6 +8,7 @@
 pub mod calendar;
 pub mod chain;
 pub mod error;
+pub mod flow;
 pub mod ids;
 pub mod intake;
 pub mod kinds;

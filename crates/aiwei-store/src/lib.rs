@@ -13,6 +13,7 @@
 #[macro_use]
 mod db;
 pub mod audit;
+pub mod calendar;
 pub mod categories;
 pub mod departments;
 mod error;

@@ -81,6 +81,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The Chinese working-day calendar.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
     /// Show configuration.
     Config {
         #[command(subcommand)]
@@ -134,6 +139,19 @@ enum TokenCommand {
 enum AuditCommand {
     /// Recompute every matter's event chain.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Load a year of holiday data (holiday-cn JSON), replacing an earlier load.
+    Load { file: PathBuf },
+    /// Print the date N working days after DATE (N = 0: DATE if it is a
+    /// working day, else the next working day).
+    AddWorkingDays { date: chrono::NaiveDate, n: u32 },
+    /// Print `true` or `false`.
+    IsWorkingDay { date: chrono::NaiveDate },
+    /// List the years with holiday data.
+    Show,
 }
 
 #[derive(Subcommand)]
@@ -215,6 +233,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { demo, .. } => serve(settings, demo).await,
+        Command::Calendar { command } => calendar(settings, command).await,
         Command::User { command } => user(settings, command).await,
         Command::Department { command } => department(settings, command).await,
         Command::Token {
@@ -417,4 +436,62 @@ async fn department(settings: Settings, command: DepartmentCommand) -> anyhow::R
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn calendar(settings: Settings, command: CalendarCommand) -> anyhow::Result<ExitCode> {
+    let store = open_store(&settings).await?;
+    match command {
+        CalendarCommand::Load { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let year = store
+                .load_calendar_year(&text, "cli")
+                .await
+                .context("the file is not valid holiday data")?;
+            println!(
+                "loaded {}: {} holidays, {} make-up working days",
+                year.year,
+                year.off_days.len(),
+                year.makeup_days.len()
+            );
+        }
+        CalendarCommand::AddWorkingDays { date, n } => {
+            let cal = store.calendar().await?;
+            warn_missing(&cal, date);
+            println!("{}", cal.add_working_days(date, n));
+        }
+        CalendarCommand::IsWorkingDay { date } => {
+            let cal = store.calendar().await?;
+            warn_missing(&cal, date);
+            println!("{}", cal.is_working_day(date));
+        }
+        CalendarCommand::Show => {
+            let cal = store.calendar().await?;
+            for y in cal.years() {
+                println!(
+                    "{}\t{} working days\t{} holidays\t{} make-up days",
+                    y.year,
+                    cal.working_days_in(y.year),
+                    y.off_days.len(),
+                    y.makeup_days.len()
+                );
+            }
+            let this_year = chrono::Datelike::year(&chrono::Utc::now());
+            for y in [this_year, this_year + 1] {
+                if !cal.has_year(y) {
+                    eprintln!("warning: no holiday data for {y}; Monday–Friday is assumed");
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arithmetic without data for a year silently assumes Monday–Friday: say so
+/// on standard error, keeping standard output to the answer.
+fn warn_missing(cal: &aiwei_core::calendar::Calendar, date: chrono::NaiveDate) {
+    let y = chrono::Datelike::year(&date);
+    if !cal.has_year(y) {
+        eprintln!("warning: no holiday data for {y}; Monday–Friday is assumed");
+    }
 }
