@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod chain;
 pub mod error;
 pub mod flow;
+pub mod handling;
 pub mod ids;
 pub mod intake;
 pub mod kinds;

@@ -16,6 +16,7 @@
 //! Page routes turn the same error into an HTML page (see `pages`), using the
 //! [`ErrorInfo`] extension every error response carries.
 
+use aiwei_core::flow::Refusal;
 use aiwei_core::{FieldError, FieldErrors};
 use aiwei_store::StoreError;
 use axum::Json;
@@ -31,6 +32,10 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub errors: Vec<FieldError>,
+    /// A message more specific than the code's text (no personal data).
+    detail: Option<String>,
+    /// For `invalid_transition`: the matter's status and the refused step.
+    transition: Option<(&'static str, &'static str)>,
     internal: Option<anyhow::Error>,
 }
 
@@ -56,6 +61,12 @@ pub struct ErrorDetail {
     /// The first refused field, as a dotted path (`caller.phone`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For `invalid_transition`: the matter's current status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// For `invalid_transition`: the refused step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
     /// Every refused field, when there were several.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldErrorBody>,
@@ -77,7 +88,22 @@ impl ApiError {
             status,
             code,
             errors: Vec::new(),
+            detail: None,
+            transition: None,
             internal: None,
+        }
+    }
+
+    /// 409: the matter's state does not allow the step.
+    pub fn invalid_transition(state: &'static str, action: &'static str) -> Self {
+        Self {
+            detail: Some(format!(
+                "当前状态（{}）不能执行“{}”",
+                zh(state),
+                zh(&format!("event.{action}"))
+            )),
+            transition: Some((state, action)),
+            ..Self::new(StatusCode::CONFLICT, "invalid_transition")
         }
     }
 
@@ -116,10 +142,8 @@ impl ApiError {
             .map(|e| e.code)
             .unwrap_or("validation_failed");
         Self {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code,
             errors: errors.0,
-            internal: None,
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code)
         }
     }
 
@@ -141,9 +165,10 @@ impl ApiError {
 
     /// The Chinese message: the first field's when fields were refused.
     pub fn message(&self) -> String {
-        match self.errors.first() {
-            Some(f) => field_message(&f.field, f.code),
-            None => zh(self.code).to_owned(),
+        match (self.errors.first(), &self.detail) {
+            (Some(f), _) => field_message(&f.field, f.code),
+            (None, Some(d)) => d.clone(),
+            (None, None) => zh(self.code).to_owned(),
         }
     }
 }
@@ -154,6 +179,13 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => Self::not_found(),
             StoreError::Conflict(code) => Self::conflict(code),
             StoreError::Invalid(f) => Self::invalid_field(f),
+            StoreError::Refused(Refusal::Forbidden) => Self::forbidden(),
+            StoreError::Refused(Refusal::State { action, status }) => {
+                Self::invalid_transition(status, action)
+            }
+            StoreError::Refused(Refusal::Invalid { field }) => {
+                Self::invalid_field(FieldError::new(field, "invalid_value"))
+            }
             other => Self::internal(other),
         }
     }
@@ -189,6 +221,8 @@ impl IntoResponse for ApiError {
                     Vec::new()
                 },
                 error_id,
+                state: self.transition.map(|t| t.0.to_owned()),
+                action: self.transition.map(|t| t.1.to_owned()),
             },
         };
         let mut resp = (self.status, Json(body)).into_response();

@@ -34,7 +34,12 @@ pub fn scope_for(user: &User) -> Scope {
 fn visible(m: &Matter, scope: &Scope) -> bool {
     match scope {
         Scope::All => true,
-        Scope::Departments(ds) => m.department.as_ref().is_some_and(|d| ds.contains(d)),
+        Scope::Departments(ds) => {
+            let mine = |d: &Option<String>| d.as_ref().is_some_and(|d| ds.contains(d));
+            mine(&m.department)
+                || mine(&m.lead_department)
+                || m.co_departments.iter().any(|d| ds.contains(d))
+        }
     }
 }
 

@@ -58,6 +58,20 @@ pub struct EventView {
     pub payload: serde_json::Value,
     /// This event's link in the matter's hash chain.
     pub hash: String,
+    /// The free texts recorded with the step.
+    pub texts: Vec<TextView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TextView {
+    pub field: String,
+    pub text: String,
+}
+
+impl TextView {
+    pub fn label(&self) -> &str {
+        zh(&self.field)
+    }
 }
 
 /// A matter as the API returns it.
@@ -72,6 +86,14 @@ pub struct MatterView {
     pub arrived_at: Option<DateTime<Utc>>,
     pub intake_user: UserRef,
     pub department: Option<Ref>,
+    /// Lead department of a dispatched matter.
+    pub lead_department: Option<Ref>,
+    /// Co-handling or coordinating departments.
+    pub co_departments: Vec<String>,
+    /// Times the matter was returned by a department (退回).
+    pub return_count: i32,
+    /// Times it was redone after an unsatisfied revisit (重办).
+    pub redo_count: i32,
     pub caller: CallerView,
     #[serde(rename = "type")]
     pub matter_type: MatterType,
@@ -125,6 +147,13 @@ impl MatterView {
                 name: m.department_name.unwrap_or_else(|| code.clone()),
                 code,
             }),
+            lead_department: m.lead_department.map(|code| Ref {
+                name: m.lead_department_name.unwrap_or_else(|| code.clone()),
+                code,
+            }),
+            co_departments: m.co_departments,
+            return_count: m.return_count,
+            redo_count: m.redo_count,
             caller,
             matter_type: m.matter_type,
             category: m.category.map(|code| Ref {
@@ -156,6 +185,11 @@ impl MatterView {
                         kind: e.kind,
                         payload: e.payload,
                         hash: e.hash,
+                        texts: e
+                            .texts
+                            .into_iter()
+                            .map(|(field, text)| TextView { field, text })
+                            .collect(),
                     })
                     .collect()
             }),
@@ -195,6 +229,13 @@ impl MatterView {
 
     pub fn caller_kind_zh(&self) -> &'static str {
         zh_static(self.caller.kind.as_str())
+    }
+
+    pub fn lead_name(&self) -> &str {
+        self.lead_department
+            .as_ref()
+            .map(|d| d.name.as_str())
+            .unwrap_or("")
     }
 
     pub fn department_name(&self) -> &str {

@@ -11,6 +11,9 @@ pub enum StoreError {
     /// A uniqueness or state rule forbids the write; the code names which.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The flow refuses the step (see `aiwei_core::flow::decide`).
+    #[error("refused: {0}")]
+    Refused(aiwei_core::flow::Refusal),
     /// A referenced value (department, category, …) does not exist.
     #[error("invalid field {0}")]
     Invalid(FieldError),

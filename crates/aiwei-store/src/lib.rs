@@ -17,6 +17,7 @@ pub mod calendar;
 pub mod categories;
 pub mod departments;
 mod error;
+pub mod handling;
 pub mod keys;
 pub mod matters;
 pub mod sessions;

@@ -62,6 +62,13 @@ pub struct Matter {
     pub intake_user_name: String,
     pub department: Option<String>,
     pub department_name: Option<String>,
+    /// The lead department of a dispatched matter.
+    pub lead_department: Option<String>,
+    pub lead_department_name: Option<String>,
+    /// Co-handling or coordinating departments (loaded on single reads).
+    pub co_departments: Vec<String>,
+    pub return_count: i32,
+    pub redo_count: i32,
     pub caller: StoredCaller,
     pub matter_type: MatterType,
     pub category: Option<String>,
@@ -87,6 +94,8 @@ pub struct Event {
     pub kind: String,
     pub payload: serde_json::Value,
     pub hash: String,
+    /// The free texts recorded with this event (field, text).
+    pub texts: Vec<(String, String)>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -101,6 +110,10 @@ struct MatterRow {
     intake_user_name: String,
     department: Option<String>,
     department_name: Option<String>,
+    lead_department: Option<String>,
+    lead_department_name: Option<String>,
+    return_count: i32,
+    redo_count: i32,
     caller_kind: String,
     caller_name: Option<String>,
     caller_org: Option<String>,
@@ -125,12 +138,14 @@ struct MatterRow {
 const MATTER_SELECT: &str =
     "SELECT m.id, m.number, m.channel, m.received_at, m.ring_seconds, m.arrived_at,
     m.intake_user, u.display_name AS intake_user_name, m.department, d.name AS department_name,
+    m.lead_department, ld.name AS lead_department_name, m.return_count, m.redo_count,
     m.caller_kind, m.caller_name, m.caller_org, m.caller_phone, m.matter_type, m.category,
     c.name AS category_name, m.content, m.address, m.area_code, m.latitude, m.longitude,
     m.sensitive, m.status, m.answer, m.agreed_reply_at, m.closed_at, m.created_at, m.updated_at
   FROM matters m
   JOIN users u ON u.id = m.intake_user
   LEFT JOIN departments d ON d.code = m.department
+  LEFT JOIN departments ld ON ld.code = m.lead_department
   LEFT JOIN categories c ON c.code = m.category";
 
 fn corrupt(what: &str) -> impl Fn(FieldError) -> StoreError + '_ {
@@ -151,6 +166,11 @@ impl TryFrom<MatterRow> for Matter {
             intake_user_name: r.intake_user_name,
             department: r.department,
             department_name: r.department_name,
+            lead_department: r.lead_department,
+            lead_department_name: r.lead_department_name,
+            co_departments: Vec::new(),
+            return_count: r.return_count,
+            redo_count: r.redo_count,
             caller: StoredCaller {
                 kind: CallerKind::parse(&r.caller_kind).map_err(corrupt("caller kind"))?,
                 name: r.caller_name,
@@ -242,7 +262,7 @@ impl FromStr for Cursor {
 }
 
 /// Hex SHA-256 of a text, as events record free text.
-fn digest(text: &str) -> String {
+pub(crate) fn digest(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
@@ -410,7 +430,18 @@ impl Store {
             .bind(id.0)
             .fetch_optional(p)
             .await)?;
-        row.ok_or(StoreError::NotFound)?.try_into()
+        self.complete(row.ok_or(StoreError::NotFound)?.try_into()?)
+            .await
+    }
+
+    /// Adds what the ledger's list query leaves out.
+    async fn complete(&self, mut m: Matter) -> Result<Matter, StoreError> {
+        m.co_departments = on_pool!(&self.db, p => sqlx::query_scalar(
+            "SELECT department_code FROM matter_departments WHERE matter_id = $1 ORDER BY department_code")
+            .bind(m.id.0)
+            .fetch_all(p)
+            .await)?;
+        Ok(m)
     }
 
     pub async fn matter_by_number(&self, number: &MatterNumber) -> Result<Matter, StoreError> {
@@ -419,7 +450,8 @@ impl Store {
             .bind(number.to_string())
             .fetch_optional(p)
             .await)?;
-        row.ok_or(StoreError::NotFound)?.try_into()
+        self.complete(row.ok_or(StoreError::NotFound)?.try_into()?)
+            .await
     }
 
     /// The timeline of a matter, oldest first.
@@ -431,9 +463,19 @@ impl Store {
             .bind(id.0)
             .fetch_all(p)
             .await)?;
+        let texts: Vec<(i64, String, String)> = on_pool!(&self.db, p => sqlx::query_as(
+            "SELECT seq, field, body FROM matter_texts WHERE matter_id = $1 ORDER BY seq, field")
+            .bind(id.0)
+            .fetch_all(p)
+            .await)?;
         rows.into_iter()
             .map(|r| {
                 Ok(Event {
+                    texts: texts
+                        .iter()
+                        .filter(|(seq, _, _)| *seq == r.seq)
+                        .map(|(_, f, b)| (f.clone(), b.clone()))
+                        .collect(),
                     seq: r.seq,
                     at: from_millis(r.at),
                     actor: r.actor.map(UserId),
@@ -465,12 +507,22 @@ impl Store {
                 if depts.is_empty() {
                     q.push(" AND 1=0");
                 } else {
-                    q.push(" AND m.department IN (");
+                    // Received by, led by, or co-handled by one of them.
+                    for (i, column) in ["m.department", "m.lead_department"].iter().enumerate() {
+                        q.push(if i == 0 { " AND (" } else { " OR " });
+                        q.push(*column).push(" IN (");
+                        let mut sep = q.separated(", ");
+                        for d in depts {
+                            sep.push_bind(d.clone());
+                        }
+                        sep.push_unseparated(")");
+                    }
+                    q.push(" OR EXISTS (SELECT 1 FROM matter_departments md WHERE md.matter_id = m.id AND md.department_code IN (");
                     let mut sep = q.separated(", ");
                     for d in depts {
                         sep.push_bind(d.clone());
                     }
-                    sep.push_unseparated(")");
+                    sep.push_unseparated(")))");
                 }
             }
             if let Some(t) = filter.matter_type {

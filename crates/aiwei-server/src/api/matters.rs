@@ -2,6 +2,7 @@
 //! and a caller's earlier matters.
 
 use aiwei_core::PhoneNumber;
+use aiwei_core::handling::ActionRequest;
 use aiwei_core::intake::IntakeRequest;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -77,6 +78,36 @@ pub async fn get_one(
     let m = ledger::find_visible(&state, &staff.user, &key).await?;
     let events = state.store.events(m.id).await?;
     Ok(Json(MatterView::new(m, &staff.user, Some(events))))
+}
+
+/// Move a matter one step through its flow: dispatch,
+/// sign for, return, arrive, plan, report progress, complete, feed back,
+/// revisit, submit, evaluate, and so on. The roles, departments and state
+/// that allow each step are checked in one place.
+#[utoipa::path(post, path = "/api/v1/matters/{key}/actions", tag = "matters",
+    params(("key" = String, Path, description = "UUID or number")),
+    request_body = ActionRequest,
+    responses(
+        (status = 200, description = "Done; the matter with its timeline", body = MatterView),
+        (status = 403, description = "The role or department may not take this step", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`invalid_transition`: the state forbids the step; `state` and `action` name them", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn act(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    ApiJson(req): ApiJson<ActionRequest>,
+) -> ApiResult<Json<MatterView>> {
+    let user = &staff.user;
+    let m = ledger::find_visible(&state, user, &key).await?;
+    let now = state.clock.now();
+    let step = req.validate(now).map_err(ApiError::invalid)?;
+    let m = state.store.apply_step(m.id, user, &step, now).await?;
+    let events = state.store.events(m.id).await?;
+    Ok(Json(MatterView::new(m, user, Some(events))))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -46,6 +46,7 @@ pub fn router() -> axum::Router<AppState> {
         .routes(routes!(session::me))
         .routes(routes!(matters::create, matters::list))
         .routes(routes!(matters::get_one))
+        .routes(routes!(matters::act))
         .routes(routes!(matters::caller_history))
         .routes(routes!(reference::categories))
         .routes(routes!(reference::departments))

@@ -1,0 +1,387 @@
+//! Requests to move a matter through its flow, as the API and the pages
+//! deliver them, and the rules that turn them into a flow [`Action`] plus
+//! what to record.
+//!
+//! Free text (findings, measures, results, reasons, answers) is kept apart
+//! from the structured payload: the store writes the texts next to the event
+//! and puts only their digests into the hash-chained payload, as it does for
+//! intake.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::error::{FieldErrors, bounded_text};
+use crate::flow::{Action, ReplyChannel, Satisfaction};
+use crate::ids::DepartmentCode;
+use crate::intake::{CLOCK_SKEW, MAX_TEXT};
+use crate::kinds::MatterType;
+
+/// One step of a matter's flow. `action` selects the step.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ActionRequest {
+    /// Change the type (and sub-category) before dispatch.
+    Reclassify {
+        #[serde(rename = "type")]
+        to: String,
+        #[serde(default)]
+        category: Option<String>,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// Send a complaint or other matter to a lead department and optional
+    /// co-handling departments (R-3.3: notified at once).
+    Dispatch {
+        lead: String,
+        #[serde(default)]
+        co: Vec<String>,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// Ask departments for input on a consultation.
+    Coordinate {
+        departments: Vec<String>,
+        #[serde(default)]
+        question: Option<String>,
+    },
+    /// A coordinating department's input.
+    ProvideInput { text: String },
+    /// Answer the caller of a consultation.
+    Reply {
+        channel: ReplyChannel,
+        answer: String,
+    },
+    /// The lead department signs for the matter (签收).
+    SignFor {
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// The lead department returns it to intake (退回), with the reason.
+    Return { reason: String },
+    /// Arrival on site: when, who, and the findings of the investigation.
+    Arrive {
+        arrived_at: DateTime<Utc>,
+        who: String,
+        findings: String,
+    },
+    /// Rectification measures and the planned completion.
+    Plan {
+        measures: String,
+        planned_completion: DateTime<Utc>,
+    },
+    /// A progress report during rectification.
+    ReportProgress { text: String },
+    /// Rectification done, with the result.
+    Complete { result: String },
+    /// The result of an `other` matter.
+    RecordResult { result: String },
+    /// Feedback to the caller: what was done, the measures, the
+    /// result.
+    Feedback {
+        channel: ReplyChannel,
+        content: String,
+    },
+    /// The revisit (回访): satisfaction and the caller's words; `cause` is
+    /// required when the caller is not satisfied (the matter is redone).
+    Revisit {
+        satisfaction: Satisfaction,
+        #[serde(default)]
+        words: Option<String>,
+        #[serde(default)]
+        cause: Option<String>,
+    },
+    /// Submit a suggestion to the leading group.
+    Submit {
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// The leading group's decision; `opinion` is the reason when not
+    /// adopted.
+    Evaluate { adopted: bool, opinion: String },
+    /// An adopted suggestion has been implemented.
+    Implemented { result: String },
+    /// The proposer was told the outcome, and how.
+    Tell {
+        channel: ReplyChannel,
+        content: String,
+    },
+}
+
+/// A checked request: the flow action, the structured payload for the
+/// event, and the free texts to store beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub action: Action,
+    pub payload: Map<String, Value>,
+    pub texts: Vec<(&'static str, String)>,
+    /// A new sub-category (reclassification).
+    pub category: Option<String>,
+}
+
+fn text(
+    errs: &mut FieldErrors,
+    texts: &mut Vec<(&'static str, String)>,
+    field: &'static str,
+    raw: Option<&str>,
+    required: bool,
+) {
+    if let Some(Some(t)) = errs.take(bounded_text(field, raw, MAX_TEXT, required)) {
+        texts.push((field, t));
+    }
+}
+
+fn departments(errs: &mut FieldErrors, field: &str, raw: &[String]) -> Vec<String> {
+    raw.iter()
+        .filter_map(|d| {
+            errs.take(DepartmentCode::parse(d).map_err(|mut e| {
+                e.field = field.to_owned();
+                e
+            }))
+        })
+        .map(|d| d.to_string())
+        .collect()
+}
+
+impl ActionRequest {
+    /// Applies the rules of each step. `now` is the server's clock.
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<Step, FieldErrors> {
+        let mut errs = FieldErrors::default();
+        let mut texts = Vec::new();
+        let mut payload = Map::new();
+        let mut category = None;
+        let action = match self {
+            ActionRequest::Reclassify {
+                to,
+                category: c,
+                reason,
+            } => {
+                text(&mut errs, &mut texts, "reason", reason.as_deref(), false);
+                category = c.clone().filter(|c| !c.trim().is_empty());
+                let to = errs.take(MatterType::parse(to));
+                if let Some(t) = to {
+                    payload.insert("type".into(), json!(t));
+                    payload.insert("category".into(), json!(category));
+                }
+                to.map(|to| Action::Reclassify { to })
+            }
+            ActionRequest::Dispatch { lead, co, note } => {
+                text(&mut errs, &mut texts, "note", note.as_deref(), false);
+                let lead = departments(&mut errs, "lead", std::slice::from_ref(lead));
+                let co = departments(&mut errs, "co", co);
+                payload.insert("lead".into(), json!(lead.first()));
+                payload.insert("co".into(), json!(co));
+                lead.into_iter()
+                    .next()
+                    .map(|lead| Action::Dispatch { lead, co })
+            }
+            ActionRequest::Coordinate {
+                departments: ds,
+                question,
+            } => {
+                text(
+                    &mut errs,
+                    &mut texts,
+                    "question",
+                    question.as_deref(),
+                    false,
+                );
+                let ds = departments(&mut errs, "departments", ds);
+                if ds.is_empty() && self.is_empty_departments() {
+                    errs.push("departments", "required");
+                }
+                payload.insert("departments".into(), json!(ds));
+                Some(Action::Coordinate { departments: ds })
+            }
+            ActionRequest::ProvideInput { text: t } => {
+                text(&mut errs, &mut texts, "text", Some(t), true);
+                Some(Action::ProvideInput)
+            }
+            ActionRequest::Reply { channel, answer } => {
+                text(&mut errs, &mut texts, "answer", Some(answer), true);
+                payload.insert("channel".into(), json!(channel));
+                Some(Action::Reply)
+            }
+            ActionRequest::SignFor { note } => {
+                text(&mut errs, &mut texts, "note", note.as_deref(), false);
+                Some(Action::SignFor)
+            }
+            ActionRequest::Return { reason } => {
+                text(&mut errs, &mut texts, "reason", Some(reason), true);
+                Some(Action::Return)
+            }
+            ActionRequest::Arrive {
+                arrived_at,
+                who,
+                findings,
+            } => {
+                if *arrived_at > now + CLOCK_SKEW {
+                    errs.push("arrived_at", "in_future");
+                }
+                text(&mut errs, &mut texts, "who", Some(who), true);
+                text(&mut errs, &mut texts, "findings", Some(findings), true);
+                payload.insert("arrived_at".into(), json!(arrived_at.timestamp_millis()));
+                Some(Action::Arrive)
+            }
+            ActionRequest::Plan {
+                measures,
+                planned_completion,
+            } => {
+                text(&mut errs, &mut texts, "measures", Some(measures), true);
+                if *planned_completion <= now {
+                    errs.push("planned_completion", "not_in_future");
+                }
+                payload.insert(
+                    "planned_completion".into(),
+                    json!(planned_completion.timestamp_millis()),
+                );
+                Some(Action::Plan)
+            }
+            ActionRequest::ReportProgress { text: t } => {
+                text(&mut errs, &mut texts, "text", Some(t), true);
+                Some(Action::ReportProgress)
+            }
+            ActionRequest::Complete { result } => {
+                text(&mut errs, &mut texts, "result", Some(result), true);
+                Some(Action::Complete)
+            }
+            ActionRequest::RecordResult { result } => {
+                text(&mut errs, &mut texts, "result", Some(result), true);
+                Some(Action::RecordResult)
+            }
+            ActionRequest::Feedback { channel, content } => {
+                text(&mut errs, &mut texts, "content", Some(content), true);
+                payload.insert("channel".into(), json!(channel));
+                Some(Action::Feedback)
+            }
+            ActionRequest::Revisit {
+                satisfaction,
+                words,
+                cause,
+            } => {
+                text(&mut errs, &mut texts, "words", words.as_deref(), false);
+                text(
+                    &mut errs,
+                    &mut texts,
+                    "cause",
+                    cause.as_deref(),
+                    !satisfaction.accepts(),
+                );
+                payload.insert("satisfaction".into(), json!(satisfaction));
+                Some(Action::Revisit {
+                    satisfaction: *satisfaction,
+                })
+            }
+            ActionRequest::Submit { note } => {
+                text(&mut errs, &mut texts, "note", note.as_deref(), false);
+                Some(Action::Submit)
+            }
+            ActionRequest::Evaluate { adopted, opinion } => {
+                text(&mut errs, &mut texts, "opinion", Some(opinion), true);
+                payload.insert("adopted".into(), json!(adopted));
+                Some(Action::Evaluate { adopted: *adopted })
+            }
+            ActionRequest::Implemented { result } => {
+                text(&mut errs, &mut texts, "result", Some(result), true);
+                Some(Action::Implemented)
+            }
+            ActionRequest::Tell { channel, content } => {
+                text(&mut errs, &mut texts, "content", Some(content), true);
+                payload.insert("channel".into(), json!(channel));
+                Some(Action::Tell)
+            }
+        };
+        match (action, errs.is_empty()) {
+            (Some(action), true) => Ok(Step {
+                action,
+                payload,
+                texts,
+                category,
+            }),
+            _ => Err(errs),
+        }
+    }
+
+    fn is_empty_departments(&self) -> bool {
+        matches!(self, ActionRequest::Coordinate { departments, .. } if departments.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-27T06:00:00Z".parse().unwrap()
+    }
+
+    fn parse(v: Value) -> Result<Step, Vec<(String, &'static str)>> {
+        let r: ActionRequest = serde_json::from_value(v).unwrap();
+        r.validate(now())
+            .map_err(|e| e.0.into_iter().map(|f| (f.field, f.code)).collect())
+    }
+
+    #[test]
+    fn dispatch_normalises_department_codes() {
+        let s = parse(json!({"action": "dispatch", "lead": "hjws", "co": ["wygl"]})).unwrap();
+        assert_eq!(
+            s.action,
+            Action::Dispatch {
+                lead: "HJWS".into(),
+                co: vec!["WYGL".into()]
+            }
+        );
+        assert_eq!(
+            parse(json!({"action": "dispatch", "lead": "环境"})).unwrap_err(),
+            vec![("lead".into(), "invalid_code")]
+        );
+    }
+
+    #[test]
+    fn texts_are_required_where_the_regulation_needs_them() {
+        assert_eq!(
+            parse(json!({"action": "return", "reason": " "})).unwrap_err(),
+            vec![("reason".into(), "required")]
+        );
+        assert_eq!(
+            parse(json!({"action": "revisit", "satisfaction": "dissatisfied"})).unwrap_err(),
+            vec![("cause".into(), "required")]
+        );
+        let ok = parse(
+            json!({"action": "revisit", "satisfaction": "satisfied", "words": "处理得很及时"}),
+        )
+        .unwrap();
+        assert_eq!(ok.texts, vec![("words", "处理得很及时".to_owned())]);
+        assert_eq!(ok.payload["satisfaction"], "satisfied");
+    }
+
+    #[test]
+    fn times_are_checked() {
+        assert_eq!(
+            parse(json!({"action": "arrive", "arrived_at": "2026-11-28T06:00:00Z", "who": "张伟", "findings": "属实"}))
+                .unwrap_err(),
+            vec![("arrived_at".into(), "in_future")]
+        );
+        assert_eq!(
+            parse(json!({"action": "plan", "measures": "清运", "planned_completion": "2026-11-26T06:00:00Z"})).unwrap_err(),
+            vec![("planned_completion".into(), "not_in_future")]
+        );
+    }
+
+    #[test]
+    fn coordination_needs_departments() {
+        assert_eq!(
+            parse(json!({"action": "coordinate", "departments": []})).unwrap_err(),
+            vec![("departments".into(), "required")]
+        );
+    }
+
+    #[test]
+    fn unknown_actions_and_fields_do_not_parse() {
+        assert!(serde_json::from_value::<ActionRequest>(json!({"action": "approve"})).is_err());
+        assert!(
+            serde_json::from_value::<ActionRequest>(json!({"action": "sign_for", "x": 1})).is_err()
+        );
+    }
+}

@@ -1,0 +1,173 @@
+//! Moving a matter through its flow: one checked step, written with its
+//! event, its texts and its department changes in one transaction.
+
+use aiwei_core::flow::{self, Action, Actor, MatterState};
+use aiwei_core::handling::Step;
+use aiwei_core::time::to_millis;
+use aiwei_core::{MatterId, MatterStatus, MatterType};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::Store;
+use crate::db::Backend;
+use crate::error::StoreError;
+use crate::matters::{Matter, append_event, digest};
+use crate::users::User;
+
+#[derive(sqlx::FromRow)]
+struct Head {
+    matter_type: String,
+    status: String,
+    lead_department: Option<String>,
+    category: Option<String>,
+    closed_at: Option<i64>,
+}
+
+impl Store {
+    /// Applies `step` to the matter for `actor`. The flow decides legality
+    /// ([`StoreError::Refused`]); nothing is written when it refuses.
+    #[tracing::instrument(skip_all, fields(matter = %id, actor = %actor.id))]
+    pub async fn apply_step(
+        &self,
+        id: MatterId,
+        actor: &User,
+        step: &Step,
+        now: DateTime<Utc>,
+    ) -> Result<Matter, StoreError> {
+        let mut tx = self.db.begin().await?;
+        // Dialect: PostgreSQL locks the row; SQLite holds the write lock.
+        let head_sql = match tx.backend() {
+            Backend::Postgres => {
+                "SELECT matter_type, status, lead_department, category, closed_at FROM matters WHERE id = $1 FOR UPDATE"
+            }
+            Backend::Sqlite => {
+                "SELECT matter_type, status, lead_department, category, closed_at FROM matters WHERE id = $1"
+            }
+        };
+        let head: Head =
+            on_tx!(&mut tx, c => sqlx::query_as::<_, Head>(sqlx::AssertSqlSafe(head_sql))
+            .bind(id.0)
+            .fetch_optional(c)
+            .await)?
+            .ok_or(StoreError::NotFound)?;
+        let co: Vec<String> = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT department_code FROM matter_departments WHERE matter_id = $1 ORDER BY department_code")
+            .bind(id.0)
+            .fetch_all(c)
+            .await)?;
+        let bad = |what: &str| StoreError::Corrupt(format!("stored {what}"));
+        let state = MatterState {
+            matter_type: MatterType::parse(&head.matter_type).map_err(|_| bad("type"))?,
+            status: MatterStatus::parse(&head.status).map_err(|_| bad("status"))?,
+            lead: head.lead_department.clone(),
+            co,
+        };
+        let who = Actor {
+            roles: &actor.roles,
+            departments: &actor.departments,
+        };
+        let t = flow::decide(&state, &who, &step.action).map_err(StoreError::Refused)?;
+        // Referenced departments and categories must exist. Checked after
+        // the flow allowed the step, so an actor who may not take it learns
+        // nothing about which codes exist.
+        match &step.action {
+            Action::Dispatch { lead, co } => {
+                self.require_department("lead", lead).await?;
+                for d in co {
+                    self.require_department("co", d).await?;
+                }
+            }
+            Action::Coordinate { departments } => {
+                for d in departments {
+                    self.require_department("departments", d).await?;
+                }
+            }
+            Action::Reclassify { to } => {
+                if let Some(c) = &step.category {
+                    self.require_category(c, *to).await?;
+                }
+            }
+            _ => {}
+        }
+
+        let matter_type = t.matter_type.unwrap_or(state.matter_type);
+        let category = if t.matter_type.is_some() {
+            step.category.clone()
+        } else {
+            head.category.clone()
+        };
+        let lead = match &t.lead {
+            Some(l) => l.clone(),
+            None => head.lead_department.clone(),
+        };
+        let closed_at = if t.closes {
+            Some(to_millis(now))
+        } else {
+            head.closed_at
+        };
+        on_tx!(&mut tx, c => sqlx::query(
+            "UPDATE matters SET status = $1, matter_type = $2, category = $3, lead_department = $4,
+                return_count = return_count + $5, redo_count = redo_count + $6, closed_at = $7
+             WHERE id = $8")
+            .bind(t.to.as_str())
+            .bind(matter_type.as_str())
+            .bind(&category)
+            .bind(&lead)
+            .bind(i32::from(t.counts_return))
+            .bind(i32::from(t.counts_redo))
+            .bind(closed_at)
+            .bind(id.0)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if let Some(new_co) = &t.co {
+            on_tx!(&mut tx, c => sqlx::query("DELETE FROM matter_departments WHERE matter_id = $1")
+                .bind(id.0)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            for d in new_co {
+                on_tx!(&mut tx, c => sqlx::query(
+                    "INSERT INTO matter_departments (matter_id, department_code) VALUES ($1, $2)")
+                    .bind(id.0)
+                    .bind(d)
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+            }
+        }
+
+        let mut payload = step.payload.clone();
+        payload.insert("from".into(), json!(state.status));
+        payload.insert("to".into(), json!(t.to));
+        // The department concerned when the step was taken, so returns and
+        // other counts can be attributed per department from the ledger.
+        payload.insert("department".into(), json!(state.lead));
+        for (field, text) in &step.texts {
+            payload.insert(format!("{field}_sha256"), json!(digest(text)));
+        }
+        let seq = append_event(
+            &mut tx,
+            id,
+            Some(actor.id),
+            t.event,
+            &Value::Object(payload),
+            now,
+        )
+        .await?;
+        for (field, text) in &step.texts {
+            on_tx!(&mut tx, c => sqlx::query(
+                "INSERT INTO matter_texts (matter_id, seq, field, body) VALUES ($1, $2, $3, $4)")
+                .bind(id.0)
+                .bind(seq)
+                .bind(*field)
+                .bind(text)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        tx.commit().await?;
+        tracing::info!(event = t.event, to = %t.to, "matter step");
+        self.matter(id).await
+    }
+}
