@@ -7,12 +7,15 @@ use aiwei_store::departments::Department;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::handling::{StepForm, available, to_request};
 use super::intake::{CategoryOption, category_options};
 use super::{Layout, options};
 use crate::auth::Staff;
 use crate::error::ApiError;
+use crate::extract::CsrfForm;
 use crate::ledger::{LedgerQuery, find_visible, page};
 use crate::state::AppState;
 use crate::views::{EventView, MatterView};
@@ -82,12 +85,17 @@ pub struct MatterPage {
     m: MatterView,
     events: Vec<EventView>,
     created: bool,
+    done: Option<String>,
+    error: Option<String>,
+    steps: Vec<StepForm>,
 }
 
 #[derive(Deserialize)]
 pub struct MatterQuery {
     #[serde(default)]
     created: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
 }
 
 async fn load(
@@ -102,19 +110,87 @@ async fn load(
     Ok((view, events))
 }
 
+async fn matter_page(
+    state: &AppState,
+    staff: &Staff,
+    number: &str,
+    created: bool,
+    done: Option<String>,
+    error: Option<String>,
+) -> Result<MatterPage, ApiError> {
+    let matter = find_visible(state, &staff.user, number).await?;
+    let steps = available(
+        &matter,
+        &staff.user,
+        &state.store.list_departments().await?,
+        &category_options(state).await?,
+    );
+    let (m, events) = load(state, staff, number).await?;
+    Ok(MatterPage {
+        layout: Layout::new(state, staff, "/ledger"),
+        m,
+        events,
+        created,
+        done,
+        error,
+        steps,
+    })
+}
+
 pub async fn matter(
     State(state): State<AppState>,
     staff: Staff,
     Path(number): Path<String>,
     Query(q): Query<MatterQuery>,
 ) -> Result<MatterPage, ApiError> {
-    let (m, events) = load(&state, &staff, &number).await?;
-    Ok(MatterPage {
-        layout: Layout::new(&state, &staff, "/ledger"),
-        m,
-        events,
-        created: q.created.is_some(),
-    })
+    let done = q
+        .done
+        .map(|code| crate::messages::zh(&format!("event.{code}")).to_owned());
+    matter_page(&state, &staff, &number, q.created.is_some(), done, None).await
+}
+
+/// A step form posted from the matter page. Success redirects back to the
+/// page; a refusal is shown there with the refusal's status.
+pub async fn act(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    form: CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let staff = form.staff;
+    let m = find_visible(&state, &staff.user, &number).await?;
+    let now = state.clock.now();
+    let result = async {
+        let req = to_request(&form.form)?;
+        let step = req.validate(now).map_err(ApiError::invalid)?;
+        Ok::<_, ApiError>(
+            state
+                .store
+                .apply_step(m.id, &staff.user, &step, now)
+                .await?,
+        )
+    }
+    .await;
+    match result {
+        Ok(after) => {
+            let kind = state
+                .store
+                .events(after.id)
+                .await?
+                .last()
+                .map(|e| e.kind.clone())
+                .unwrap_or_default();
+            Ok(Redirect::to(&format!("/matters/{}?done={kind}", after.number)).into_response())
+        }
+        Err(e) if e.status.is_client_error() => {
+            let status = e.status;
+            let mut page = matter_page(&state, &staff, &number, false, None, Some(e.message()))
+                .await?
+                .into_response();
+            *page.status_mut() = status;
+            Ok(page)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Template, WebTemplate)]

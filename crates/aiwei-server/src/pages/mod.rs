@@ -7,6 +7,7 @@
 //! them into an HTML page, or a redirect to the login page for a 401.
 
 mod admin;
+mod handling;
 mod intake;
 mod ledger;
 
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/intake/history", post(intake::history))
         .route("/ledger", get(ledger::ledger))
         .route("/matters/{number}", get(ledger::matter))
+        .route("/matters/{number}/actions", post(ledger::act))
         .route("/matters/{number}/print", get(ledger::print))
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{id}/active", post(admin::set_active))

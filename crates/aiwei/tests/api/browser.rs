@@ -196,6 +196,169 @@ impl Driver {
     }
 }
 
+impl Driver {
+    async fn log_in(&self, app: &TestApp, user: &str, password: &str) {
+        self.goto(&app.url("/login")).await;
+        self.type_into("#username", user).await;
+        self.type_into("#password", password).await;
+        self.click_and_wait("#login-submit").await;
+        self.find("nav.side").await;
+    }
+
+    /// Clicks and waits until the next page has loaded.
+    async fn click_and_wait(&self, css: &str) {
+        self.script("window.__aiweiOldPage = true;", json!([]))
+            .await;
+        self.click(css).await;
+        for _ in 0..100 {
+            let v = self
+                .script(
+                    "return window.__aiweiOldPage === undefined && document.readyState === 'complete';",
+                    json!([]),
+                )
+                .await;
+            if v == json!(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no new page after clicking {css}");
+    }
+
+    async fn log_out(&self) {
+        self.click_and_wait("form[action='/logout'] button").await;
+        self.find("#login-submit").await;
+    }
+
+    /// Fills and submits the step form `code` on the open matter page;
+    /// `fields` are (field name, value) set by script, so selects and
+    /// date inputs behave alike; returns the notice shown afterwards.
+    async fn step(&self, code: &str, fields: &[(&str, &str)]) -> String {
+        self.script(
+            "const f = document.getElementById('step-' + arguments[0]); f.parentElement.open = true;\
+             for (const [k, v] of arguments[1]) { document.getElementById(arguments[0] + '-' + k).value = v; }",
+            json!([code, fields]),
+        )
+        .await;
+        self.click_and_wait(&format!("#step-{code}-submit")).await;
+        self.text("#done-notice").await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_complaint_walks_from_intake_to_the_department_and_back_to_closure() {
+    let Some(browser) = Driver::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, intake_pw) = app.user("jieting", &[Role::Intake], Some("AWB")).await;
+    let (_, handler_pw) = app.user("jingban", &[Role::Handler], Some("HJWS")).await;
+    let (_, lead_pw) = app.user("keshi", &[Role::DeptLead], Some("HJWS")).await;
+
+    // Intake records the complaint and dispatches it.
+    browser.log_in(&app, "jieting", &intake_pw).await;
+    browser.type_into("#caller_phone", "13877778888").await;
+    browser.type_into("#caller_name", "三人流转").await;
+    browser
+        .type_into("#content", "幸福里小区垃圾房满溢，气味很大。")
+        .await;
+    browser
+        .script(
+            "document.getElementById('agreed_reply_at').value = '2099-12-31T16:00';",
+            json!([]),
+        )
+        .await;
+    browser.click("#intake-submit").await;
+    let notice = browser.text("#created-notice").await;
+    let number = notice
+        .split_whitespace()
+        .find(|w| w.starts_with("AW"))
+        .map(|w| w.trim_end_matches('。').to_owned())
+        .unwrap();
+    assert!(
+        browser
+            .step("dispatch", &[("lead", "HJWS"), ("note", "请尽快处理")])
+            .await
+            .contains("派单")
+    );
+    browser.log_out().await;
+
+    // The department lead signs for it; the handler does the rest.
+    browser.log_in(&app, "keshi", &lead_pw).await;
+    browser.goto(&app.url(&format!("/matters/{number}"))).await;
+    assert!(browser.step("sign_for", &[]).await.contains("签收"));
+    browser.log_out().await;
+    browser.log_in(&app, "jingban", &handler_pw).await;
+    browser.goto(&app.url(&format!("/matters/{number}"))).await;
+    let phone = browser.text("dl.fields").await;
+    assert!(
+        phone.contains("138****8888"),
+        "the handler sees the phone masked: {phone}"
+    );
+    assert!(
+        browser
+            .step("arrive", &[("findings", "垃圾房满溢属实")])
+            .await
+            .contains("到场")
+    );
+    assert!(
+        browser
+            .step(
+                "plan",
+                &[
+                    ("measures", "当日清运并消杀"),
+                    ("planned_completion", "2099-01-01T12:00")
+                ]
+            )
+            .await
+            .contains("整改措施")
+    );
+    assert!(
+        browser
+            .step("complete", &[("result", "已清运消杀")])
+            .await
+            .contains("整改完成")
+    );
+    browser.log_out().await;
+
+    // Intake gives feedback and revisits; the matter closes.
+    browser.log_in(&app, "jieting", &intake_pw).await;
+    browser.goto(&app.url(&format!("/matters/{number}"))).await;
+    assert!(
+        browser
+            .step(
+                "feedback",
+                &[("channel", "phone"), ("content", "已清运并消杀")]
+            )
+            .await
+            .contains("反馈")
+    );
+    assert!(
+        browser
+            .step(
+                "revisit",
+                &[("satisfaction", "satisfied"), ("words", "很满意")]
+            )
+            .await
+            .contains("回访")
+    );
+    let title = browser.text("main h1").await;
+    assert!(title.contains("已办结"), "{title}");
+    let timeline = browser.text("#timeline").await;
+    for step in [
+        "派单",
+        "签收",
+        "到场核查",
+        "整改完成",
+        "反馈来电人",
+        "回访满意并办结",
+    ] {
+        assert!(timeline.contains(step), "{step} missing from {timeline}");
+    }
+    browser.quit().await;
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_in_record_a_complaint_find_it_and_open_its_timeline() {
     let Some(browser) = Driver::start().await else {
