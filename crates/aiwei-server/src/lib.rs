@@ -82,6 +82,34 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+/// Runs the deadline sweeper every `every` until `stop` resolves. Safe with
+/// several app instances on one database: each clock is marked once.
+pub async fn run_sweeper(
+    state: AppState,
+    every: Duration,
+    stop: impl std::future::Future<Output = ()> + Send,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            _ = tick.tick() => {
+                match state.store.sweep(state.clock.now(), 1000).await {
+                    Ok(r) if r.due_soon + r.overdue > 0 => {
+                        tracing::info!(due_soon = r.due_soon, overdue = r.overdue, "deadlines swept");
+                    }
+                    Ok(_) => {}
+                    // A failed sweep is retried on the next tick; nothing is
+                    // lost because the state lives in the database.
+                    Err(e) => tracing::error!(error = %e, "deadline sweep failed"),
+                }
+            }
+        }
+    }
+}
+
 /// A bound, not yet running, server.
 pub struct Application {
     listener: TcpListener,

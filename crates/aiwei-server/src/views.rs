@@ -109,6 +109,43 @@ pub struct MatterView {
     /// The timeline, oldest first; present on single-matter reads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventView>>,
+    /// The clocks (时限), running and ended; present on single-matter reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadlines: Option<Vec<DeadlineView>>,
+}
+
+/// One deadline clock of a matter.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeadlineView {
+    /// `reply_due`, `sign_due`, `on_site_due`, `rectify_due`,
+    /// `progress_due`, `feedback_due`, `revisit_due` or `evaluation_due`.
+    pub kind: String,
+    pub started_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    /// `running`, `due_soon`, `overdue`; `met` or `late` once ended.
+    pub state: String,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// The policy version the limit came from.
+    pub policy_version: i32,
+}
+
+impl DeadlineView {
+    pub fn kind_zh(&self) -> &str {
+        zh(&self.kind)
+    }
+    pub fn state_zh(&self) -> String {
+        let key = format!("deadline.{}", self.state);
+        match zh(&key) {
+            text if text == key => self.state.clone(),
+            text => text.to_owned(),
+        }
+    }
+    pub fn due_local(&self) -> String {
+        local_minute(self.due_at)
+    }
+    pub fn is_open(&self) -> bool {
+        self.ended_at.is_none()
+    }
 }
 
 impl MatterView {
@@ -173,6 +210,7 @@ impl MatterView {
             closed_at: m.closed_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            deadlines: None,
             events: events.map(|es| {
                 es.into_iter()
                     .map(|e| EventView {
@@ -194,6 +232,23 @@ impl MatterView {
                     .collect()
             }),
         }
+    }
+
+    /// Adds the matter's clocks.
+    pub fn with_deadlines(mut self, ds: Vec<aiwei_store::deadlines::Deadline>) -> Self {
+        self.deadlines = Some(
+            ds.into_iter()
+                .map(|d| DeadlineView {
+                    kind: d.kind.as_str().to_owned(),
+                    started_at: d.started_at,
+                    due_at: d.due_at,
+                    state: d.state,
+                    ended_at: d.ended_at,
+                    policy_version: d.policy_version,
+                })
+                .collect(),
+        );
+        self
     }
 
     // Helpers for templates.

@@ -34,6 +34,7 @@ impl Store {
         step: &Step,
         now: DateTime<Utc>,
     ) -> Result<Matter, StoreError> {
+        let clocks = self.clocks().await?;
         let mut tx = self.db.begin().await?;
         // Dialect: PostgreSQL locks the row; SQLite holds the write lock.
         let head_sql = match tx.backend() {
@@ -137,7 +138,28 @@ impl Store {
             }
         }
 
+        let started = crate::deadlines::on_step(
+            &mut tx,
+            &clocks,
+            crate::deadlines::StepClock {
+                matter: id,
+                event: t.event,
+                ty: matter_type,
+                category: category.as_deref(),
+                closes: t.closes,
+                now,
+            },
+        )
+        .await?;
+
         let mut payload = step.payload.clone();
+        if !started.is_empty() {
+            let due: serde_json::Map<String, Value> = started
+                .iter()
+                .map(|(k, d)| (k.as_str().to_owned(), json!(to_millis(*d))))
+                .collect();
+            payload.insert("deadlines".into(), Value::Object(due));
+        }
         payload.insert("from".into(), json!(state.status));
         payload.insert("to".into(), json!(t.to));
         // The department concerned when the step was taken, so returns and

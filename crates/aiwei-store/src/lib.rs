@@ -15,6 +15,7 @@ mod db;
 pub mod audit;
 pub mod calendar;
 pub mod categories;
+pub mod deadlines;
 pub mod departments;
 mod error;
 pub mod handling;
@@ -48,6 +49,7 @@ impl Store {
     /// (the default category tree). Safe to run on every start.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         self.db.migrate().await?;
+        self.seed_default_policy().await?;
         self.seed_default_categories().await
     }
 

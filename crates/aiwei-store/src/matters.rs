@@ -313,10 +313,14 @@ impl Store {
             };
             checked.push((m, department));
         }
+        let clocks = self.clocks().await?;
         let mut tx = self.db.begin().await?;
         let mut ids = Vec::with_capacity(matters.len());
         for (m, department) in checked {
-            ids.push(self.insert_matter(&mut tx, m, department, ctx).await?);
+            ids.push(
+                self.insert_matter(&mut tx, m, department, ctx, &clocks)
+                    .await?,
+            );
         }
         tx.commit().await?;
         Ok(ids)
@@ -328,6 +332,7 @@ impl Store {
         m: &NewMatter,
         department: Option<String>,
         ctx: &IntakeContext<'_>,
+        clocks: &crate::deadlines::Clocks,
     ) -> Result<MatterId, StoreError> {
         let year = m
             .received_at
@@ -417,6 +422,20 @@ impl Store {
             "agreed_reply_at": reply_at,
         });
         append_event(tx, id, Some(ctx.actor.id), "received", &received, ctx.now).await?;
+        if let Resolution::ReplyBy(t) = &m.resolution {
+            // The agreed reply time is the clock's due time as agreed, not a
+            // policy limit.
+            crate::deadlines::insert(
+                tx,
+                id,
+                aiwei_core::deadline::DeadlineKind::ReplyDue,
+                m.received_at,
+                *t,
+                clocks.policy.warn_at(m.received_at, *t),
+                clocks.version,
+            )
+            .await?;
+        }
         if let Some(a) = answer {
             let answered = json!({ "answer_sha256": digest(a), "status": status });
             append_event(tx, id, Some(ctx.actor.id), "answered", &answered, ctx.now).await?;

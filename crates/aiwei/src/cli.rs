@@ -336,11 +336,21 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
         }
     }
     let state = app_state(store.clone(), settings.app_config(), Clock::system())?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let sweeper = tokio::spawn(aiwei_server::run_sweeper(
+        state.clone(),
+        std::time::Duration::from_secs(30),
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
     let app = Application::build(state, settings.bind_addr()?).await?;
     let addr = app.local_addr()?;
     tracing::info!(%addr, backend = %store.backend(), "aiwei serving");
     println!("Aiwei Desk 已启动：http://{addr}");
     app.run_until(shutdown_signal()).await?;
+    let _ = stop_tx.send(());
+    let _ = sweeper.await;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -17,6 +17,17 @@ use crate::ledger::{self, LedgerPage, LedgerQuery};
 use crate::state::AppState;
 use crate::views::MatterView;
 
+/// A matter with its timeline and clocks, as `viewer` may see it.
+async fn full_view(
+    state: &AppState,
+    m: aiwei_store::matters::Matter,
+    viewer: &aiwei_store::users::User,
+) -> Result<MatterView, ApiError> {
+    let events = state.store.events(m.id).await?;
+    let deadlines = state.store.deadlines(m.id).await?;
+    Ok(MatterView::new(m, viewer, Some(events)).with_deadlines(deadlines))
+}
+
 /// Record a call or a visit. Intake staff only.
 #[utoipa::path(post, path = "/api/v1/matters", tag = "matters",
     request_body = IntakeRequest,
@@ -76,8 +87,7 @@ pub async fn get_one(
     Path(key): Path<String>,
 ) -> ApiResult<Json<MatterView>> {
     let m = ledger::find_visible(&state, &staff.user, &key).await?;
-    let events = state.store.events(m.id).await?;
-    Ok(Json(MatterView::new(m, &staff.user, Some(events))))
+    Ok(Json(full_view(&state, m, &staff.user).await?))
 }
 
 /// Move a matter one step through its flow: dispatch,
@@ -106,8 +116,7 @@ pub async fn act(
     let now = state.clock.now();
     let step = req.validate(now).map_err(ApiError::invalid)?;
     let m = state.store.apply_step(m.id, user, &step, now).await?;
-    let events = state.store.events(m.id).await?;
-    Ok(Json(MatterView::new(m, user, Some(events))))
+    Ok(Json(full_view(&state, m, user).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

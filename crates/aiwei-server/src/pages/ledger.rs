@@ -126,6 +126,8 @@ async fn matter_page(
         &category_options(state).await?,
     );
     let (m, events) = load(state, staff, number).await?;
+    let deadlines = state.store.deadlines(m_id(&m)).await?;
+    let m = m.with_deadlines(deadlines);
     Ok(MatterPage {
         layout: Layout::new(state, staff, "/ledger"),
         m,
@@ -214,4 +216,8 @@ pub async fn print(
         m,
         events,
     })
+}
+
+fn m_id(m: &MatterView) -> aiwei_core::MatterId {
+    aiwei_core::MatterId(m.id)
 }

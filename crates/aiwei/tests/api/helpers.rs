@@ -151,6 +151,8 @@ pub struct TestApp {
     shutdown: Option<oneshot::Sender<()>>,
     pub db: Arc<TestDb>,
     pub keys: Keys,
+    /// Added to the system time to give the app's "now".
+    offset: Arc<Mutex<chrono::Duration>>,
 }
 
 impl TestApp {
@@ -165,7 +167,12 @@ impl TestApp {
         log_buffer();
         let store = Store::connect(&db.url, keys.clone()).await.unwrap();
         store.migrate().await.unwrap();
-        let state = app_state(store.clone(), AppConfig::default(), Clock::system()).unwrap();
+        let offset = Arc::new(Mutex::new(chrono::Duration::zero()));
+        let clock = {
+            let offset = offset.clone();
+            Clock::from_fn(move || chrono::Utc::now() + *offset.lock().unwrap())
+        };
+        let state = app_state(store.clone(), AppConfig::default(), clock).unwrap();
         let app = Application::build(state, "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
@@ -185,7 +192,23 @@ impl TestApp {
             shutdown: Some(tx),
             db,
             keys,
+            offset,
         }
+    }
+
+    /// The app's "now".
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + *self.offset.lock().unwrap()
+    }
+
+    /// Moves the app's clock so that "now" is `t`.
+    pub fn set_now(&self, t: chrono::DateTime<chrono::Utc>) {
+        *self.offset.lock().unwrap() = t - chrono::Utc::now();
+    }
+
+    /// Moves the app's clock forward.
+    pub fn advance(&self, d: chrono::Duration) {
+        *self.offset.lock().unwrap() += d;
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -10,6 +10,7 @@ mod auth;
 mod browser;
 mod cli;
 mod concurrency;
+mod deadlines;
 mod flows;
 mod intake;
 mod ledger;
