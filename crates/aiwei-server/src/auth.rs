@@ -229,6 +229,12 @@ impl Permission for LookUpCallers {
     const ROLES: &'static [Role] = &[Role::Intake, Role::Supervisor];
 }
 
+/// See the supervision board (督办).
+pub struct Supervise;
+impl Permission for Supervise {
+    const ROLES: &'static [Role] = &[Role::Supervisor];
+}
+
 /// Manage users, departments and settings.
 pub struct Administer;
 impl Permission for Administer {

@@ -16,6 +16,7 @@ pub mod security;
 pub mod session;
 pub mod state;
 pub mod views;
+pub mod work;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

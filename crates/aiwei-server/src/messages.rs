@@ -141,6 +141,23 @@ pub fn zh(key: &str) -> &str {
         "deadline.late" => "超时完成",
         "event.deadline_due_soon" => "时限即将到期",
         "event.deadline_overdue" => "时限已超期",
+        // Work queues.
+        "queue.to_dispatch" => "待派单/待处理",
+        "queue.to_feed_back" => "待反馈来电人",
+        "queue.to_revisit" => "待回访",
+        "queue.to_reply" => "待答复来电人",
+        "queue.to_sign" => "待签收",
+        "queue.to_visit" => "待到场核查",
+        "queue.rectifying" => "整改中",
+        "queue.to_advise" => "待提供意见/办理",
+        "queue.to_evaluate" => "待评估建议",
+        "queue.implementing" => "实施中的建议",
+        // Notifications.
+        "notify.dispatched" => "有新派单，请及时签收",
+        "notify.redo_ordered" => "回访不满意，事项重办",
+        "notify.coordination_requested" => "请提供协办意见",
+        "notify.deadline_due_soon" => "时限即将到期",
+        "notify.deadline_overdue" => "时限已超期",
         // Event kinds.
         "event.received" => "登记受理",
         "event.answered" => "当场答复并办结",

@@ -188,6 +188,13 @@ impl Store {
                 .await
                 .map(|r| r.rows_affected()))?;
         }
+        // Tell the departments that now have work (R-3.3: at once).
+        let to_notify: Vec<String> = match t.event {
+            "dispatched" | "redo_ordered" => lead.iter().cloned().collect(),
+            "coordination_requested" => t.co.clone().unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        Store::notify_departments(&mut tx, id, &to_notify, t.event, now).await?;
         tx.commit().await?;
         tracing::info!(event = t.event, to = %t.to, "matter step");
         self.matter(id).await

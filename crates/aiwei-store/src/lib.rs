@@ -23,6 +23,7 @@ pub mod keys;
 pub mod matters;
 pub mod sessions;
 pub mod users;
+pub mod work;
 
 pub use db::{Backend, DatabaseUrl, Db, Tx};
 pub use error::StoreError;

@@ -99,7 +99,7 @@ pub struct Event {
 }
 
 #[derive(sqlx::FromRow)]
-struct MatterRow {
+pub(crate) struct MatterRow {
     id: Uuid,
     number: String,
     channel: String,
@@ -135,7 +135,7 @@ struct MatterRow {
     updated_at: i64,
 }
 
-const MATTER_SELECT: &str =
+pub(crate) const MATTER_SELECT: &str =
     "SELECT m.id, m.number, m.channel, m.received_at, m.ring_seconds, m.arrived_at,
     m.intake_user, u.display_name AS intake_user_name, m.department, d.name AS department_name,
     m.lead_department, ld.name AS lead_department_name, m.return_count, m.redo_count,

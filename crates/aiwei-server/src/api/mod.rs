@@ -12,6 +12,7 @@ use crate::state::AppState;
 pub mod matters;
 pub mod reference;
 pub mod session;
+pub mod work;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -50,6 +51,10 @@ pub fn router() -> axum::Router<AppState> {
         .routes(routes!(matters::caller_history))
         .routes(routes!(reference::categories))
         .routes(routes!(reference::departments))
+        .routes(routes!(work::my_work))
+        .routes(routes!(work::supervision))
+        .routes(routes!(work::notifications))
+        .routes(routes!(work::read_all))
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     router.route(

@@ -58,7 +58,7 @@ async fn users_page(
         })
         .collect();
     Ok(UsersPage {
-        layout: Layout::new(state, staff, "/admin/users"),
+        layout: Layout::new(state, staff, "/admin/users").await,
         users,
         roles: options(Role::ALL, Role::as_str),
         departments: state.store.list_departments().await?,
@@ -178,7 +178,7 @@ pub async fn departments(
     can: Can<Administer>,
 ) -> Result<DepartmentsPage, ApiError> {
     Ok(DepartmentsPage {
-        layout: Layout::new(&state, &can.staff, "/admin/departments"),
+        layout: Layout::new(&state, &can.staff, "/admin/departments").await,
         departments: state.store.list_departments().await?,
         error: None,
     })
@@ -208,7 +208,7 @@ pub async fn add_department(
         Ok(_) => Ok(Redirect::to("/admin/departments").into_response()),
         Err(e) if e.status.is_client_error() => {
             let mut page = DepartmentsPage {
-                layout: Layout::new(&state, &form.staff, "/admin/departments"),
+                layout: Layout::new(&state, &form.staff, "/admin/departments").await,
                 departments: state.store.list_departments().await?,
                 error: Some(e.message()),
             }

@@ -217,7 +217,7 @@ async fn render(
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     };
     let page = IntakePage {
-        layout: Layout::new(state, staff, "/intake"),
+        layout: Layout::new(state, staff, "/intake").await,
         errors: errors
             .iter()
             .map(|e| (e.field.clone(), field_message(&e.field, e.code)))

@@ -64,7 +64,7 @@ pub async fn ledger(
         ..q.clone()
     });
     Ok(LedgerPage {
-        layout: Layout::new(&state, &staff, "/ledger"),
+        layout: Layout::new(&state, &staff, "/ledger").await,
         items,
         error,
         next_href,
@@ -129,7 +129,7 @@ async fn matter_page(
     let deadlines = state.store.deadlines(m_id(&m)).await?;
     let m = m.with_deadlines(deadlines);
     Ok(MatterPage {
-        layout: Layout::new(state, staff, "/ledger"),
+        layout: Layout::new(state, staff, "/ledger").await,
         m,
         events,
         created,

@@ -10,6 +10,7 @@ mod admin;
 mod handling;
 mod intake;
 mod ledger;
+mod work;
 
 use aiwei_core::{Role, Username};
 use askama::Template;
@@ -39,6 +40,12 @@ pub fn router() -> Router<AppState> {
         .route("/intake", get(intake::form).post(intake::submit))
         .route("/intake/history", post(intake::history))
         .route("/ledger", get(ledger::ledger))
+        .route("/work", get(work::work))
+        .route("/supervision", get(work::supervision))
+        .route(
+            "/notifications",
+            get(work::notifications).post(work::read_all),
+        )
         .route("/matters/{number}", get(ledger::matter))
         .route("/matters/{number}/actions", post(ledger::act))
         .route("/matters/{number}/print", get(ledger::print))
@@ -67,10 +74,12 @@ pub struct Layout {
     pub roles_zh: String,
     pub csrf: String,
     pub nav: Vec<NavItem>,
+    /// Unread notifications, shown beside 消息.
+    pub unread: i64,
 }
 
 impl Layout {
-    pub fn new(state: &AppState, staff: &Staff, current: &str) -> Self {
+    pub async fn new(state: &AppState, staff: &Staff, current: &str) -> Self {
         let u = &staff.user;
         let mut nav = Vec::new();
         let mut add = |href: &'static str, label: &'static str| {
@@ -80,15 +89,24 @@ impl Layout {
                 current: href == current,
             })
         };
+        add("/work", "我的工作");
         if u.has(Role::Intake) {
             add("/intake", "登记来电来访");
         }
         add("/ledger", "来电来访台账");
+        if u.has(Role::Supervisor) {
+            add("/supervision", "督办");
+        }
+        add("/notifications", "消息");
         if u.has(Role::Admin) {
             add("/admin/users", "用户管理");
             add("/admin/departments", "部门管理");
         }
+        // A count that cannot be read is shown as none rather than failing
+        // the page.
+        let unread = state.store.unread_count(u.id).await.unwrap_or(0);
         Self {
+            unread,
             org_name: state.config.org_name.clone(),
             display_name: u.display_name.clone(),
             roles_zh: roles_zh(&u.roles),
@@ -145,12 +163,8 @@ async fn html_errors(req: Request, next: Next) -> Response {
     page
 }
 
-async fn home(staff: Staff) -> Redirect {
-    if staff.user.has(Role::Intake) {
-        Redirect::to("/intake")
-    } else {
-        Redirect::to("/ledger")
-    }
+async fn home(_staff: Staff) -> Redirect {
+    Redirect::to("/work")
 }
 
 #[derive(Template, WebTemplate)]

@@ -239,8 +239,8 @@ both_backends!(
         };
         assert_eq!(
             count(lead.id.0).await,
-            6 * 3 + 6,
-            "sign/on-site/rectify overdue, and sign due soon"
+            6 + 6 * 3 + 6,
+            "dispatch, sign/on-site/rectify overdue, and sign due soon"
         );
         assert_eq!(count(sup.id.0).await, 6 * 4);
         assert!(a.store.verify_chains().await.unwrap().ok());

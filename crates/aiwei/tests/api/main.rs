@@ -15,3 +15,4 @@ mod flows;
 mod intake;
 mod ledger;
 mod pages;
+mod work;

@@ -1,0 +1,75 @@
+//! "我的工作", "督办" and "消息" pages.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::Redirect;
+
+use super::Layout;
+use crate::auth::{Can, Staff, Supervise};
+use crate::error::ApiError;
+use crate::extract::CsrfForm;
+use crate::state::AppState;
+use crate::work::{self, BoardGroup, NotificationView, QueueView};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "work.html")]
+pub struct WorkPage {
+    layout: Layout,
+    queues: Vec<QueueView>,
+}
+
+pub async fn work(State(state): State<AppState>, staff: Staff) -> Result<WorkPage, ApiError> {
+    Ok(WorkPage {
+        queues: work::queues(&state, &staff.user).await?,
+        layout: Layout::new(&state, &staff, "/work").await,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "supervision.html")]
+pub struct SupervisionPage {
+    layout: Layout,
+    groups: Vec<BoardGroup>,
+}
+
+pub async fn supervision(
+    State(state): State<AppState>,
+    can: Can<Supervise>,
+) -> Result<SupervisionPage, ApiError> {
+    Ok(SupervisionPage {
+        groups: work::board(&state).await?,
+        layout: Layout::new(&state, &can.staff, "/supervision").await,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "notifications.html")]
+pub struct NotificationsPage {
+    layout: Layout,
+    items: Vec<NotificationView>,
+}
+
+pub async fn notifications(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<NotificationsPage, ApiError> {
+    Ok(NotificationsPage {
+        items: work::notifications(&state, &staff.user).await?,
+        layout: Layout::new(&state, &staff, "/notifications").await,
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct Empty {}
+
+pub async fn read_all(
+    State(state): State<AppState>,
+    form: CsrfForm<Empty>,
+) -> Result<Redirect, ApiError> {
+    state
+        .store
+        .mark_read(form.staff.user.id, state.clock.now())
+        .await?;
+    Ok(Redirect::to("/notifications"))
+}

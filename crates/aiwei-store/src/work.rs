@@ -1,0 +1,342 @@
+//! Work queues ("my work"), the supervision board and in-app
+//! notifications: what each person has to do now.
+
+use aiwei_core::time::{from_millis, to_millis};
+use aiwei_core::{MatterId, MatterStatus, MatterType, Role, UserId};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::Store;
+use crate::error::StoreError;
+use crate::matters::{MATTER_SELECT, Matter, MatterRow};
+use crate::users::User;
+
+/// A queue of matters waiting for one kind of work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    /// Intake: complaints and other matters to dispatch, suggestions to
+    /// submit, consultations to answer.
+    ToDispatch,
+    /// Intake: completed matters whose caller must be told (R-4.2).
+    ToFeedBack,
+    /// Intake: fed-back complaints to revisit (R-3.3).
+    ToRevisit,
+    /// Intake: coordinated consultations and decided suggestions to answer.
+    ToReply,
+    /// Department: dispatched to us, to sign for.
+    ToSign,
+    /// Department: signed, to arrive on site.
+    ToVisit,
+    /// Department: on site or rectifying.
+    Rectifying,
+    /// Department: our input is asked for, or an `other` matter to handle.
+    ToAdvise,
+    /// Leading group: suggestions to evaluate.
+    ToEvaluate,
+    /// Leading group: adopted suggestions being implemented.
+    Implementing,
+}
+
+impl Queue {
+    pub fn code(self) -> &'static str {
+        match self {
+            Queue::ToDispatch => "to_dispatch",
+            Queue::ToFeedBack => "to_feed_back",
+            Queue::ToRevisit => "to_revisit",
+            Queue::ToReply => "to_reply",
+            Queue::ToSign => "to_sign",
+            Queue::ToVisit => "to_visit",
+            Queue::Rectifying => "rectifying",
+            Queue::ToAdvise => "to_advise",
+            Queue::ToEvaluate => "to_evaluate",
+            Queue::Implementing => "implementing",
+        }
+    }
+
+    /// The queues of a user's roles, in the order a person works them.
+    pub fn for_user(user: &User) -> Vec<Queue> {
+        let mut q = Vec::new();
+        if user.has(Role::Intake) {
+            q.extend([
+                Queue::ToDispatch,
+                Queue::ToFeedBack,
+                Queue::ToRevisit,
+                Queue::ToReply,
+            ]);
+        }
+        if user.has(Role::Handler) || user.has(Role::DeptLead) {
+            q.extend([
+                Queue::ToSign,
+                Queue::ToVisit,
+                Queue::Rectifying,
+                Queue::ToAdvise,
+            ]);
+        }
+        if user.has(Role::LeadingGroup) {
+            q.extend([Queue::ToEvaluate, Queue::Implementing]);
+        }
+        q
+    }
+
+    /// (statuses, types or empty for all, whether restricted to the user's
+    /// departments as lead, as co-department).
+    fn filter(self) -> (&'static [MatterStatus], &'static [MatterType], Dept) {
+        use MatterStatus as S;
+        use MatterType as T;
+        match self {
+            Queue::ToDispatch => (
+                &[S::Received],
+                &[T::Complaint, T::Other, T::Suggestion, T::Consultation],
+                Dept::Any,
+            ),
+            Queue::ToFeedBack => (&[S::Completed], &[], Dept::Any),
+            Queue::ToRevisit => (&[S::FedBack], &[], Dept::Any),
+            Queue::ToReply => (&[S::Coordinating, S::Decided], &[], Dept::Any),
+            Queue::ToSign => (&[S::Dispatched], &[], Dept::Lead),
+            Queue::ToVisit => (&[S::Signed], &[], Dept::Lead),
+            Queue::Rectifying => (&[S::OnSite, S::Rectifying], &[], Dept::LeadOrCo),
+            Queue::ToAdvise => (&[S::Coordinating, S::Handling], &[], Dept::LeadOrCo),
+            Queue::ToEvaluate => (&[S::Evaluating], &[], Dept::Any),
+            Queue::Implementing => (&[S::Implementing], &[], Dept::Any),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Dept {
+    Any,
+    Lead,
+    LeadOrCo,
+}
+
+/// An open clock past its warning or due time, for the supervision board.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LateClock {
+    pub matter: MatterId,
+    pub number: String,
+    pub kind: String,
+    pub state: String,
+    pub due_at: DateTime<Utc>,
+    /// The lead department, or `None` for the intake desk's clocks.
+    pub department: Option<String>,
+    pub department_name: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct LateRow {
+    matter_id: Uuid,
+    number: String,
+    kind: String,
+    state: String,
+    due_at: i64,
+    lead_department: Option<String>,
+    department_name: Option<String>,
+}
+
+/// One in-app notification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub id: Uuid,
+    pub matter: Option<MatterId>,
+    pub number: Option<String>,
+    pub kind: String,
+    pub created_at: DateTime<Utc>,
+    pub read: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct NotificationRow {
+    id: Uuid,
+    matter_id: Option<Uuid>,
+    number: Option<String>,
+    kind: String,
+    created_at: i64,
+    read_at: Option<i64>,
+}
+
+impl Store {
+    /// The oldest `limit` matters of a queue for `user`, and the queue's
+    /// size.
+    pub async fn queue(
+        &self,
+        q: Queue,
+        user: &User,
+        limit: i64,
+    ) -> Result<(Vec<Matter>, i64), StoreError> {
+        let (statuses, types, dept) = q.filter();
+        let depts = user.departments.clone();
+        let build = |select: &str| {
+            let mut parts = vec![format!("{select} WHERE m.status IN (")];
+            let mut binds: Vec<String> = Vec::new();
+            let mut n = 0;
+            let mut ph = |binds: &mut Vec<String>, v: &str| {
+                n += 1;
+                binds.push(v.to_owned());
+                format!("${n}")
+            };
+            let list: Vec<String> = statuses
+                .iter()
+                .map(|s| ph(&mut binds, s.as_str()))
+                .collect();
+            parts.push(list.join(", "));
+            parts.push(")".into());
+            if !types.is_empty() {
+                let list: Vec<String> = types.iter().map(|t| ph(&mut binds, t.as_str())).collect();
+                parts.push(format!(" AND m.matter_type IN ({})", list.join(", ")));
+            }
+            match dept {
+                Dept::Any => {}
+                _ if depts.is_empty() => parts.push(" AND 1=0".into()),
+                Dept::Lead => {
+                    let list: Vec<String> = depts.iter().map(|d| ph(&mut binds, d)).collect();
+                    parts.push(format!(" AND m.lead_department IN ({})", list.join(", ")));
+                }
+                Dept::LeadOrCo => {
+                    let a: Vec<String> = depts.iter().map(|d| ph(&mut binds, d)).collect();
+                    let b: Vec<String> = depts.iter().map(|d| ph(&mut binds, d)).collect();
+                    parts.push(format!(
+                        " AND (m.lead_department IN ({}) OR EXISTS (SELECT 1 FROM matter_departments md
+                           WHERE md.matter_id = m.id AND md.department_code IN ({})))",
+                        a.join(", "),
+                        b.join(", ")
+                    ));
+                }
+            }
+            (parts.concat(), binds)
+        };
+        let (count_sql, binds) = build("SELECT COUNT(*) FROM matters m");
+        let (list_sql, _) = build(MATTER_SELECT);
+        let list_sql = format!(
+            "{list_sql} ORDER BY m.updated_at, m.id LIMIT {}",
+            limit.clamp(1, 500)
+        );
+        let count: i64 = on_pool!(&self.db, p => {
+            let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone()));
+            for b in &binds {
+                query = query.bind(b.clone());
+            }
+            query.fetch_one(p).await
+        })?;
+        let rows: Vec<MatterRow> = on_pool!(&self.db, p => {
+            let mut query = sqlx::query_as::<_, MatterRow>(sqlx::AssertSqlSafe(list_sql.clone()));
+            for b in &binds {
+                query = query.bind(b.clone());
+            }
+            query.fetch_all(p).await
+        })?;
+        let matters = rows
+            .into_iter()
+            .map(Matter::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((matters, count))
+    }
+
+    /// Open clocks that are overdue or due soon, most overdue first.
+    pub async fn late_clocks(&self, limit: i64) -> Result<Vec<LateClock>, StoreError> {
+        let rows = on_pool!(&self.db, p => sqlx::query_as::<_, LateRow>(
+            "SELECT d.matter_id, m.number, d.kind, d.state, d.due_at, m.lead_department,
+                    dep.name AS department_name
+             FROM deadlines d JOIN matters m ON m.id = d.matter_id
+             LEFT JOIN departments dep ON dep.code = m.lead_department
+             WHERE d.ended_at IS NULL AND d.state IN ('due_soon', 'overdue')
+             ORDER BY d.due_at LIMIT $1")
+            .bind(limit)
+            .fetch_all(p)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let dept_clock = matches!(
+                    r.kind.as_str(),
+                    "sign_due" | "on_site_due" | "rectify_due" | "progress_due"
+                );
+                LateClock {
+                    matter: MatterId(r.matter_id),
+                    number: r.number,
+                    kind: r.kind,
+                    state: r.state,
+                    due_at: from_millis(r.due_at),
+                    department: if dept_clock { r.lead_department } else { None },
+                    department_name: if dept_clock { r.department_name } else { None },
+                }
+            })
+            .collect())
+    }
+
+    pub async fn notifications(
+        &self,
+        user: UserId,
+        limit: i64,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let rows = on_pool!(&self.db, p => sqlx::query_as::<_, NotificationRow>(
+            "SELECT n.id, n.matter_id, m.number, n.kind, n.created_at, n.read_at
+             FROM notifications n LEFT JOIN matters m ON m.id = n.matter_id
+             WHERE n.user_id = $1 ORDER BY n.created_at DESC, n.id DESC LIMIT $2")
+            .bind(user.0)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Notification {
+                id: r.id,
+                matter: r.matter_id.map(MatterId),
+                number: r.number,
+                kind: r.kind,
+                created_at: from_millis(r.created_at),
+                read: r.read_at.is_some(),
+            })
+            .collect())
+    }
+
+    pub async fn unread_count(&self, user: UserId) -> Result<i64, StoreError> {
+        Ok(on_pool!(&self.db, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+            .bind(user.0)
+            .fetch_one(p)
+            .await)?)
+    }
+
+    /// Marks all of `user`'s notifications read; returns how many.
+    pub async fn mark_read(&self, user: UserId, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(on_pool!(&self.db, p => sqlx::query(
+            "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
+            .bind(to_millis(now))
+            .bind(user.0)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+
+    /// Tells the staff of `departments` that a matter needs them (dispatch,
+    /// coordination, redo): R-3.3 "第一时间通知相关责任部门".
+    pub(crate) async fn notify_departments(
+        tx: &mut crate::db::Tx,
+        matter: MatterId,
+        departments: &[String],
+        kind: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        for d in departments {
+            let users: Vec<Uuid> = on_tx!(&mut *tx, c => sqlx::query_scalar(
+                "SELECT ud.user_id FROM user_departments ud JOIN users u ON u.id = ud.user_id
+                 WHERE ud.department_code = $1 AND u.active")
+                .bind(d)
+                .fetch_all(c)
+                .await)?;
+            for u in users {
+                on_tx!(&mut *tx, c => sqlx::query(
+                    "INSERT INTO notifications (id, user_id, matter_id, kind, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(Uuid::now_v7())
+                    .bind(u)
+                    .bind(matter.0)
+                    .bind(kind)
+                    .bind(to_millis(now))
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+            }
+        }
+        Ok(())
+    }
+}
