@@ -103,6 +103,8 @@ pub enum Action {
     Implemented,
     /// The proposer was told the outcome.
     Tell,
+    /// The caller was told of a change (e.g. a moved reply time).
+    InformCaller,
 }
 
 impl Action {
@@ -129,6 +131,7 @@ impl Action {
             Action::Evaluate { adopted: false } => "not_adopted",
             Action::Implemented => "implemented",
             Action::Tell => "proposer_told",
+            Action::InformCaller => "caller_informed",
         }
     }
 }
@@ -369,6 +372,10 @@ pub fn decide(m: &MatterState, actor: &Actor<'_>, action: &Action) -> Result<Tra
             need(actor.any(DESK))?;
             Ok(Transition::to("proposer_told", S::Closed))
         }
+        (Action::InformCaller, _, status) if status != S::Closed => {
+            need(actor.any(DESK))?;
+            Ok(Transition::to("caller_informed", status))
+        }
         // Everything else: the state (or type) does not allow it. Check the
         // role first where no state would allow this actor, so that a
         // department that may never act answers 403 rather than 409.
@@ -390,7 +397,8 @@ fn could_ever(actor: &Actor<'_>, a: &Action) -> bool {
         | Action::Coordinate { .. }
         | Action::Reply
         | Action::Submit
-        | Action::Tell => actor.any(DESK),
+        | Action::Tell
+        | Action::InformCaller => actor.any(DESK),
         Action::Revisit { .. } => actor.has(Role::Intake),
         Action::ProvideInput
         | Action::SignFor
@@ -761,6 +769,7 @@ mod tests {
             Action::Evaluate { adopted: false },
             Action::Implemented,
             Action::Tell,
+            Action::InformCaller,
         ]
     }
 

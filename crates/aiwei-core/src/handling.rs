@@ -107,6 +107,12 @@ pub enum ActionRequest {
         channel: ReplyChannel,
         content: String,
     },
+    /// The caller was told of a change, such as a reply time moved by an
+    /// approved extension.
+    InformCaller {
+        channel: ReplyChannel,
+        content: String,
+    },
 }
 
 /// A checked request: the flow action, the structured payload for the
@@ -250,10 +256,16 @@ impl ActionRequest {
                 text(&mut errs, &mut texts, "result", Some(result), true);
                 Some(Action::RecordResult)
             }
-            ActionRequest::Feedback { channel, content } => {
+            ActionRequest::Feedback { channel, content }
+            | ActionRequest::Tell { channel, content }
+            | ActionRequest::InformCaller { channel, content } => {
                 text(&mut errs, &mut texts, "content", Some(content), true);
                 payload.insert("channel".into(), json!(channel));
-                Some(Action::Feedback)
+                Some(match self {
+                    ActionRequest::Feedback { .. } => Action::Feedback,
+                    ActionRequest::Tell { .. } => Action::Tell,
+                    _ => Action::InformCaller,
+                })
             }
             ActionRequest::Revisit {
                 satisfaction,
@@ -285,11 +297,6 @@ impl ActionRequest {
             ActionRequest::Implemented { result } => {
                 text(&mut errs, &mut texts, "result", Some(result), true);
                 Some(Action::Implemented)
-            }
-            ActionRequest::Tell { channel, content } => {
-                text(&mut errs, &mut texts, "content", Some(content), true);
-                payload.insert("channel".into(), json!(channel));
-                Some(Action::Tell)
             }
         };
         match (action, errs.is_empty()) {

@@ -100,7 +100,7 @@ impl ApiError {
             detail: Some(format!(
                 "当前状态（{}）不能执行“{}”",
                 zh(state),
-                zh(&format!("event.{action}"))
+                crate::messages::zh_in("event", action)
             )),
             transition: Some((state, action)),
             ..Self::new(StatusCode::CONFLICT, "invalid_transition")

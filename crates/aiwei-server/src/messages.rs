@@ -141,6 +141,20 @@ pub fn zh(key: &str) -> &str {
         "deadline.late" => "超时完成",
         "event.deadline_due_soon" => "时限即将到期",
         "event.deadline_overdue" => "时限已超期",
+        // Extensions.
+        "no_running_deadline" => "该时限未在计时",
+        "deadline_passed" => "时限已过，不能再申请延期",
+        "extension_pending" => "已有待审批的延期申请",
+        "already_decided" => "该申请已审批",
+        "not_later" => "新时限须晚于原时限",
+        "new_due_at" => "新时限",
+        "extension.pending" => "待审批",
+        "extension.approved" => "已批准",
+        "extension.refused" => "未批准",
+        "event.extension_requested" => "申请延期",
+        "event.extension_approved" => "批准延期",
+        "event.extension_refused" => "不批准延期",
+        "event.caller_informed" => "已告知来电人",
         // Work queues.
         "queue.to_dispatch" => "待派单/待处理",
         "queue.to_feed_back" => "待反馈来电人",
@@ -182,6 +196,16 @@ pub fn zh(key: &str) -> &str {
         "event.implemented" => "实施完成",
         "event.proposer_told" => "告知建议人",
         _ => key,
+    }
+}
+
+/// The text of `prefix.key` (e.g. `event.dispatched`), or `key` itself when
+/// there is none.
+pub fn zh_in(prefix: &str, key: &str) -> String {
+    let full = format!("{prefix}.{key}");
+    match zh(&full) {
+        text if text == full => key.to_owned(),
+        text => text.to_owned(),
     }
 }
 

@@ -94,6 +94,9 @@ pub struct MatterView {
     pub return_count: i32,
     /// Times it was redone after an unsatisfied revisit (重办).
     pub redo_count: i32,
+    /// An approved extension moved the agreed reply time: intake must tell
+    /// the caller (then record `inform_caller`).
+    pub caller_to_be_told: bool,
     pub caller: CallerView,
     #[serde(rename = "type")]
     pub matter_type: MatterType,
@@ -134,11 +137,7 @@ impl DeadlineView {
         zh(&self.kind)
     }
     pub fn state_zh(&self) -> String {
-        let key = format!("deadline.{}", self.state);
-        match zh(&key) {
-            text if text == key => self.state.clone(),
-            text => text.to_owned(),
-        }
+        crate::messages::zh_in("deadline", &self.state)
     }
     pub fn due_local(&self) -> String {
         local_minute(self.due_at)
@@ -191,6 +190,7 @@ impl MatterView {
             co_departments: m.co_departments,
             return_count: m.return_count,
             redo_count: m.redo_count,
+            caller_to_be_told: m.caller_to_be_told,
             caller,
             matter_type: m.matter_type,
             category: m.category.map(|code| Ref {
@@ -332,13 +332,7 @@ impl EventView {
     }
 
     pub fn kind_zh(&self) -> String {
-        let key = format!("event.{}", self.kind);
-        let text = zh(&key);
-        if text == key {
-            self.kind.clone()
-        } else {
-            text.to_owned()
-        }
+        crate::messages::zh_in("event", &self.kind)
     }
 
     pub fn actor_name(&self) -> &str {

@@ -30,7 +30,7 @@ pub async fn queues(state: &AppState, user: &User) -> Result<Vec<QueueView>, Api
         let (items, count) = state.store.queue(q, user, 20).await?;
         out.push(QueueView {
             code: q.code().to_owned(),
-            name: zh(&format!("queue.{}", q.code())).to_owned(),
+            name: crate::messages::zh_in("queue", q.code()),
             count,
             items: items
                 .into_iter()
@@ -149,7 +149,7 @@ pub async fn notifications(
         .into_iter()
         .map(|n| NotificationView {
             id: n.id,
-            text: zh(&format!("notify.{}", n.kind)).to_owned(),
+            text: crate::messages::zh_in("notify", &n.kind),
             kind: n.kind,
             number: n.number,
             created_at: n.created_at,

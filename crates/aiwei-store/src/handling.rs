@@ -188,6 +188,14 @@ impl Store {
                 .await
                 .map(|r| r.rows_affected()))?;
         }
+        if t.event == "caller_informed" {
+            on_tx!(&mut tx, c => sqlx::query("UPDATE matters SET caller_to_be_told = $1 WHERE id = $2")
+                .bind(false)
+                .bind(id.0)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
         // Tell the departments that now have work (R-3.3: at once).
         let to_notify: Vec<String> = match t.event {
             "dispatched" | "redo_ordered" => lead.iter().cloned().collect(),

@@ -18,6 +18,7 @@ pub mod categories;
 pub mod deadlines;
 pub mod departments;
 mod error;
+pub mod extensions;
 pub mod handling;
 pub mod keys;
 pub mod matters;

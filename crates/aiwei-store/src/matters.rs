@@ -69,6 +69,9 @@ pub struct Matter {
     pub co_departments: Vec<String>,
     pub return_count: i32,
     pub redo_count: i32,
+    /// An approved extension moved the agreed reply time; intake must tell
+    /// the caller.
+    pub caller_to_be_told: bool,
     pub caller: StoredCaller,
     pub matter_type: MatterType,
     pub category: Option<String>,
@@ -114,6 +117,7 @@ pub(crate) struct MatterRow {
     lead_department_name: Option<String>,
     return_count: i32,
     redo_count: i32,
+    caller_to_be_told: bool,
     caller_kind: String,
     caller_name: Option<String>,
     caller_org: Option<String>,
@@ -139,6 +143,7 @@ pub(crate) const MATTER_SELECT: &str =
     "SELECT m.id, m.number, m.channel, m.received_at, m.ring_seconds, m.arrived_at,
     m.intake_user, u.display_name AS intake_user_name, m.department, d.name AS department_name,
     m.lead_department, ld.name AS lead_department_name, m.return_count, m.redo_count,
+    m.caller_to_be_told,
     m.caller_kind, m.caller_name, m.caller_org, m.caller_phone, m.matter_type, m.category,
     c.name AS category_name, m.content, m.address, m.area_code, m.latitude, m.longitude,
     m.sensitive, m.status, m.answer, m.agreed_reply_at, m.closed_at, m.created_at, m.updated_at
@@ -171,6 +176,7 @@ impl TryFrom<MatterRow> for Matter {
             co_departments: Vec::new(),
             return_count: r.return_count,
             redo_count: r.redo_count,
+            caller_to_be_told: r.caller_to_be_told,
             caller: StoredCaller {
                 kind: CallerKind::parse(&r.caller_kind).map_err(corrupt("caller kind"))?,
                 name: r.caller_name,

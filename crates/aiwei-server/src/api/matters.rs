@@ -47,11 +47,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<MatterView>)> {
     let user = &can.staff.user;
     let m = ledger::record(&state, user, &req).await?;
-    let events = state.store.events(m.id).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(MatterView::new(m, user, Some(events))),
-    ))
+    Ok((StatusCode::CREATED, Json(full_view(&state, m, user).await?)))
 }
 
 /// The tracking ledger (台账, R-4.1.2): newest first, filtered, paged by

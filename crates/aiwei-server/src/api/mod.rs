@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 
 use crate::state::AppState;
 
+pub mod extensions;
 pub mod matters;
 pub mod reference;
 pub mod session;
@@ -48,6 +49,9 @@ pub fn router() -> axum::Router<AppState> {
         .routes(routes!(matters::create, matters::list))
         .routes(routes!(matters::get_one))
         .routes(routes!(matters::act))
+        .routes(routes!(extensions::request))
+        .routes(routes!(extensions::pending))
+        .routes(routes!(extensions::decide))
         .routes(routes!(matters::caller_history))
         .routes(routes!(reference::categories))
         .routes(routes!(reference::departments))

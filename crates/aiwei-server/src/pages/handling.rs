@@ -8,7 +8,7 @@ use aiwei_core::{FieldError, MatterType};
 use aiwei_store::departments::Department;
 use aiwei_store::matters::Matter;
 use aiwei_store::users::User;
-use chrono::{NaiveDateTime, TimeZone, Utc};
+use chrono::Utc;
 use serde_json::{Map, Value, json};
 
 use super::intake::CategoryOption;
@@ -361,6 +361,23 @@ pub fn available(
             },
         ),
     ];
+    let mut candidates = candidates;
+    if m.caller_to_be_told {
+        candidates.insert(
+            0,
+            (
+                Action::InformCaller,
+                StepForm {
+                    code: "inform_caller",
+                    label: "告知来电人（回复时间已延期）",
+                    fields: vec![
+                        f("channel", "告知方式", Kind::Select(channels()), true),
+                        f("content", "告知内容", Kind::Textarea, true),
+                    ],
+                },
+            ),
+        );
+    }
     candidates
         .into_iter()
         .filter(|(a, _)| flow::decide(&state, &actor, a).is_ok())
@@ -386,13 +403,10 @@ pub fn to_request(pairs: &[(String, String)]) -> Result<ActionRequest, ApiError>
                 obj.insert(k.clone(), json!(v == "true"));
             }
             "arrived_at" | "planned_completion" => {
-                let parsed = NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M")
-                    .ok()
-                    .and_then(|n| china().from_local_datetime(&n).single())
-                    .ok_or_else(|| {
-                        ApiError::invalid_field(FieldError::new(k.clone(), "invalid_date"))
-                    })?;
-                obj.insert(k.clone(), json!(parsed.with_timezone(&Utc).to_rfc3339()));
+                let parsed = super::intake::parse_local(v).ok_or_else(|| {
+                    ApiError::invalid_field(FieldError::new(k.clone(), "invalid_date"))
+                })?;
+                obj.insert(k.clone(), json!(parsed.to_rfc3339()));
             }
             _ if v.is_empty() => {}
             _ => {

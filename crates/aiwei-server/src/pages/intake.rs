@@ -70,23 +70,25 @@ fn opt(s: &str) -> Option<String> {
 }
 
 /// A `datetime-local` value (local time, minutes or seconds) as an instant.
-fn local_instant(field: &str, raw: &str, errs: &mut FieldErrors) -> Option<DateTime<Utc>> {
+pub fn parse_local(raw: &str) -> Option<DateTime<Utc>> {
     let raw = raw.trim();
-    if raw.is_empty() {
-        return None;
-    }
-    let parsed = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S")
-        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M"));
-    match parsed
+    NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S")
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M"))
         .ok()
         .and_then(|n| china().from_local_datetime(&n).single())
-    {
-        Some(t) => Some(t.with_timezone(&Utc)),
-        None => {
-            errs.push(field, "invalid_date");
-            None
-        }
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// [`parse_local`] for a form field: blank is absent, garbage is an error.
+fn local_instant(field: &str, raw: &str, errs: &mut FieldErrors) -> Option<DateTime<Utc>> {
+    if raw.trim().is_empty() {
+        return None;
     }
+    let parsed = parse_local(raw);
+    if parsed.is_none() {
+        errs.push(field, "invalid_date");
+    }
+    parsed
 }
 
 fn local_input(t: DateTime<Utc>) -> String {

@@ -2,7 +2,7 @@
 //! printable 来电来访登记表.
 
 use aiwei_core::time::local_minute;
-use aiwei_core::{Channel, MatterStatus, MatterType};
+use aiwei_core::{Channel, FieldError, MatterStatus, MatterType, Role};
 use aiwei_store::departments::Department;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::handling::{StepForm, available, to_request};
 use super::intake::{CategoryOption, category_options};
 use super::{Layout, options};
+use crate::api::extensions::{ExtensionRequest, ExtensionView, submit};
 use crate::auth::Staff;
 use crate::error::ApiError;
 use crate::extract::CsrfForm;
@@ -88,6 +89,9 @@ pub struct MatterPage {
     done: Option<String>,
     error: Option<String>,
     steps: Vec<StepForm>,
+    extensions: Vec<ExtensionView>,
+    /// Open clocks the viewer might ask to extend: (kind, name).
+    extendable: Vec<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -127,6 +131,26 @@ async fn matter_page(
     );
     let (m, events) = load(state, staff, number).await?;
     let deadlines = state.store.deadlines(m_id(&m)).await?;
+    let now = state.clock.now();
+    let u = &staff.user;
+    let may_extend = u.has(Role::DeptLead) || u.has(Role::Intake) || u.has(Role::LeadingGroup);
+    let extendable = deadlines
+        .iter()
+        .filter(|d| may_extend && d.ended_at.is_none() && d.due_at > now)
+        .map(|d| {
+            (
+                d.kind.as_str().to_owned(),
+                crate::messages::zh(d.kind.as_str()).to_owned(),
+            )
+        })
+        .collect();
+    let extensions = state
+        .store
+        .extensions(m_id(&m))
+        .await?
+        .into_iter()
+        .map(ExtensionView::from)
+        .collect();
     let m = m.with_deadlines(deadlines);
     Ok(MatterPage {
         layout: Layout::new(state, staff, "/ledger").await,
@@ -136,7 +160,56 @@ async fn matter_page(
         done,
         error,
         steps,
+        extensions,
+        extendable,
     })
+}
+
+#[derive(Deserialize)]
+pub struct ExtensionForm {
+    #[serde(default)]
+    deadline: String,
+    #[serde(default)]
+    new_due_at: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The extension form of the matter page.
+pub async fn request_extension(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    form: CsrfForm<ExtensionForm>,
+) -> Result<Response, ApiError> {
+    let staff = form.staff;
+    let m = find_visible(&state, &staff.user, &number).await?;
+    let result = async {
+        let new_due_at = super::intake::parse_local(&form.form.new_due_at).ok_or_else(|| {
+            ApiError::invalid_field(FieldError::new("new_due_at", "invalid_date"))
+        })?;
+        let req = ExtensionRequest {
+            deadline: form.form.deadline.clone(),
+            new_due_at,
+            reason: form.form.reason.clone(),
+        };
+        submit(&state, &staff, m.id, &req).await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/matters/{}?done=extension_requested", m.number))
+                .into_response(),
+        ),
+        Err(e) if e.status.is_client_error() => {
+            let status = e.status;
+            let mut page = matter_page(&state, &staff, &number, false, None, Some(e.message()))
+                .await?
+                .into_response();
+            *page.status_mut() = status;
+            Ok(page)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn matter(
@@ -145,9 +218,7 @@ pub async fn matter(
     Path(number): Path<String>,
     Query(q): Query<MatterQuery>,
 ) -> Result<MatterPage, ApiError> {
-    let done = q
-        .done
-        .map(|code| crate::messages::zh(&format!("event.{code}")).to_owned());
+    let done = q.done.map(|code| crate::messages::zh_in("event", &code));
     matter_page(&state, &staff, &number, q.created.is_some(), done, None).await
 }
 

@@ -48,6 +48,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/matters/{number}", get(ledger::matter))
         .route("/matters/{number}/actions", post(ledger::act))
+        .route(
+            "/matters/{number}/extensions",
+            post(ledger::request_extension),
+        )
+        .route("/extensions/{id}/decision", post(work::decide_extension))
         .route("/matters/{number}/print", get(ledger::print))
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{id}/active", post(admin::set_active))

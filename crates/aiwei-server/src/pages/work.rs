@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::response::Redirect;
 
 use super::Layout;
+use crate::api::extensions::ExtensionView;
 use crate::auth::{Can, Staff, Supervise};
 use crate::error::ApiError;
 use crate::extract::CsrfForm;
@@ -31,6 +32,7 @@ pub async fn work(State(state): State<AppState>, staff: Staff) -> Result<WorkPag
 pub struct SupervisionPage {
     layout: Layout,
     groups: Vec<BoardGroup>,
+    pending: Vec<ExtensionView>,
 }
 
 pub async fn supervision(
@@ -38,6 +40,13 @@ pub async fn supervision(
     can: Can<Supervise>,
 ) -> Result<SupervisionPage, ApiError> {
     Ok(SupervisionPage {
+        pending: state
+            .store
+            .pending_extensions()
+            .await?
+            .into_iter()
+            .map(ExtensionView::from)
+            .collect(),
         groups: work::board(&state).await?,
         layout: Layout::new(&state, &can.staff, "/supervision").await,
     })
@@ -72,4 +81,33 @@ pub async fn read_all(
         .mark_read(form.staff.user.id, state.clock.now())
         .await?;
     Ok(Redirect::to("/notifications"))
+}
+
+#[derive(serde::Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    approve: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// A supervisor approves or refuses an extension from the board.
+pub async fn decide_extension(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    form: CsrfForm<DecisionForm, Supervise>,
+) -> Result<Redirect, ApiError> {
+    let id: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found())?;
+    let note = Some(form.form.note.trim()).filter(|n| !n.is_empty());
+    state
+        .store
+        .decide_extension(
+            id,
+            &form.staff.user,
+            form.form.approve == "1",
+            note,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Redirect::to("/supervision"))
 }

@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod concurrency;
 mod deadlines;
+mod extensions;
 mod flows;
 mod intake;
 mod ledger;

@@ -200,3 +200,130 @@ both_backends!(work_pages_render, |backend: Backend| async move {
     );
     app.stop().await;
 });
+
+both_backends!(
+    extensions_through_the_pages,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (_, intake) = app
+            .token_user("jieting", &[Role::Intake], Some("AWB"))
+            .await;
+        let (_, lead_pw) = app.user("keshi", &[Role::DeptLead], Some("HJWS")).await;
+        let (_, sup_pw) = app.user("duban", &[Role::Supervisor], Some("AWB")).await;
+        let (_, m) = app
+            .post_json(
+                &intake,
+                "/api/v1/matters",
+                &phone_complaint("13833334444", "页面延期"),
+            )
+            .await;
+        let n = m["number"].as_str().unwrap().to_owned();
+        app.post_json(
+            &intake,
+            &format!("/api/v1/matters/{n}/actions"),
+            &json!({"action": "dispatch", "lead": "HJWS"}),
+        )
+        .await;
+
+        let r = app
+            .post_form(
+                "/login",
+                &[("username", "keshi"), ("password", lead_pw.as_str())],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let html = app
+            .client
+            .get(app.url(&format!("/matters/{n}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("申请延期"));
+        let csrf = crate::pages::csrf_of(&html);
+        let later = (app.now() + Duration::days(40))
+            .with_timezone(&aiwei_core::time::china())
+            .format("%Y-%m-%dT%H:%M")
+            .to_string();
+        let r = app
+            .post_form(
+                &format!("/matters/{n}/extensions"),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("deadline", "rectify_due"),
+                    ("new_due_at", later.as_str()),
+                    ("reason", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 422, "a reason is required");
+        let r = app
+            .post_form(
+                &format!("/matters/{n}/extensions"),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("deadline", "rectify_due"),
+                    ("new_due_at", later.as_str()),
+                    ("reason", "雨季施工受限"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+
+        let r = app
+            .post_form(
+                "/login",
+                &[("username", "duban"), ("password", sup_pw.as_str())],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let html = app
+            .client
+            .get(app.url("/supervision"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("待审批的延期申请") && html.contains("雨季施工受限"),
+            "{html}"
+        );
+        let id = html
+            .split("id=\"approve-")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let csrf = crate::pages::csrf_of(&html);
+        let r = app
+            .post_form(
+                &format!("/extensions/{id}/decision"),
+                &[("csrf", csrf.as_str()), ("approve", "1"), ("note", "同意")],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let html = app
+            .client
+            .get(app.url(&format!("/matters/{n}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("已批准"));
+        assert!(
+            html.contains("id=\"tell-caller\""),
+            "the caller must be told"
+        );
+        let (_, m) = app.get_json(&intake, &format!("/api/v1/matters/{n}")).await;
+        assert_eq!(m["caller_to_be_told"], true);
+        app.stop().await;
+    }
+);
