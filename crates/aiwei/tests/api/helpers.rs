@@ -269,6 +269,55 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// Records a phone complaint as `token`; returns its number.
+    pub async fn complaint(&self, token: &str, phone: &str, name: &str) -> String {
+        let (s, m) = self
+            .post_json(token, "/api/v1/matters", &phone_complaint(phone, name))
+            .await;
+        assert_eq!(s, 201, "{m}");
+        m["number"].as_str().unwrap().to_owned()
+    }
+
+    /// Takes one flow step on matter `number` as `token`.
+    pub async fn step(&self, token: &str, number: &str, body: Value) -> (u16, Value) {
+        self.post_json(token, &format!("/api/v1/matters/{number}/actions"), &body)
+            .await
+    }
+
+    /// A phone complaint dispatched to `lead`; returns its number.
+    pub async fn dispatched(&self, token: &str, phone: &str, lead: &str) -> String {
+        let n = self.complaint(token, phone, "派单").await;
+        let (s, m) = self
+            .step(
+                token,
+                &n,
+                serde_json::json!({"action": "dispatch", "lead": lead}),
+            )
+            .await;
+        assert_eq!(s, 200, "{m}");
+        n
+    }
+
+    /// A page's HTML, with the client's cookies.
+    pub async fn html(&self, path: &str) -> String {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Logs the cookie client in through the login form.
+    pub async fn log_in(&self, user: &str, password: &str) {
+        let r = self
+            .post_form("/login", &[("username", user), ("password", password)])
+            .await;
+        assert_eq!(r.status(), 303, "login of {user}");
+    }
+
     /// Posts an urlencoded form with the client's cookies (no token).
     pub async fn post_form<T: serde::Serialize + ?Sized>(
         &self,

@@ -12,13 +12,6 @@ pub fn csrf_of(html: &str) -> String {
     html[at..].split('"').next().unwrap().to_owned()
 }
 
-async fn login(app: &TestApp, user: &str, password: &str) {
-    let r = app
-        .post_form("/login", &[("username", user), ("password", password)])
-        .await;
-    assert_eq!(r.status(), 303, "login");
-}
-
 both_backends!(
     intake_form_to_ledger_to_matter_page,
     |backend: Backend| async move {
@@ -33,7 +26,7 @@ both_backends!(
             .await;
         assert_eq!(r.status(), 401);
         assert!(r.text().await.unwrap().contains("用户名或密码错误"));
-        login(&app, "jieting", &password).await;
+        app.log_in("jieting", &password).await;
 
         let page = app.client.get(app.url("/intake")).send().await.unwrap();
         assert_eq!(page.status(), 200);
@@ -93,64 +86,24 @@ both_backends!(
             .unwrap()
             .to_owned();
 
-        let html = app
-            .client
-            .get(app.url(&location))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = app.html(&location).await;
         assert!(html.contains("已登记"));
         assert!(html.contains("登记受理"), "timeline");
         assert!(html.contains("13911112222"));
         assert!(!html.contains("<script>alert(1)"), "escaped");
         assert!(html.contains("alert(1)"), "the text itself is kept");
 
-        let html = app
-            .client
-            .get(app.url("/ledger?type=complaint"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = app.html("/ledger?type=complaint").await;
         assert!(html.contains(&number));
-        let html = app
-            .client
-            .get(app.url("/ledger?type=suggestion"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = app.html("/ledger?type=suggestion").await;
         assert!(!html.contains(&number));
 
-        let html = app
-            .client
-            .get(app.url(&format!("/matters/{number}/print")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = app.html(&format!("/matters/{number}/print")).await;
         assert!(html.contains("爱国卫生来电来访登记表"));
         assert!(html.contains(&number));
 
         // History lookup without JavaScript: the same form, another button.
-        let html = app
-            .client
-            .get(app.url("/intake"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = app.html("/intake").await;
         let csrf = csrf_of(&html);
         let r = app
             .post_form(
@@ -180,7 +133,7 @@ both_backends!(
 both_backends!(pages_respect_roles, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let (_, password) = app.user("jingban", &[Role::Handler], Some("HJWS")).await;
-    login(&app, "jingban", &password).await;
+    app.log_in("jingban", &password).await;
     let r = app.client.get(app.url("/intake")).send().await.unwrap();
     assert_eq!(r.status(), 403);
     assert!(r.text().await.unwrap().contains("无权执行此操作"));
@@ -208,16 +161,8 @@ both_backends!(
     |backend: Backend| async move {
         let app = TestApp::spawn(backend).await;
         let (_, password) = app.user("admin", &[Role::Admin], None).await;
-        login(&app, "admin", &password).await;
-        let html = app
-            .client
-            .get(app.url("/admin/departments"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        app.log_in("admin", &password).await;
+        let html = app.html("/admin/departments").await;
         let csrf = csrf_of(&html);
         let r = app
             .post_form(

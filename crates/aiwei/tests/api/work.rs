@@ -106,38 +106,11 @@ both_backends!(work_pages_render, |backend: Backend| async move {
     let (_, password) = app
         .user("duban", &[Role::Supervisor, Role::Handler], Some("HJWS"))
         .await;
-    let (_, m) = app
-        .post_json(
-            &intake,
-            "/api/v1/matters",
-            &phone_complaint("13811113333", "页面"),
-        )
-        .await;
-    let n = m["number"].as_str().unwrap().to_owned();
-    app.post_json(
-        &intake,
-        &format!("/api/v1/matters/{n}/actions"),
-        &json!({"action": "dispatch", "lead": "HJWS"}),
-    )
-    .await;
-    let r = app
-        .post_form(
-            "/login",
-            &[("username", "duban"), ("password", password.as_str())],
-        )
-        .await;
-    assert_eq!(r.status(), 303);
+    let n = app.dispatched(&intake, "13811113333", "HJWS").await;
+    app.log_in("duban", &password).await;
     let r = app.client.get(app.url("/")).send().await.unwrap();
     assert_eq!(r.headers()["location"], "/work");
-    let html = app
-        .client
-        .get(app.url("/work"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.html("/work").await;
     assert!(
         html.contains("待签收") && html.contains(&n),
         "the queue lists the matter"
@@ -150,35 +123,11 @@ both_backends!(work_pages_render, |backend: Backend| async move {
         .sweep(app.now() + Duration::days(40), 1000)
         .await
         .unwrap();
-    let html = app
-        .client
-        .get(app.url("/supervision"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.html("/supervision").await;
     assert!(html.contains("HJWS科") && html.contains("超时"), "{html}");
-    let html = app
-        .client
-        .get(app.url(&format!("/matters/{n}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.html(&format!("/matters/{n}")).await;
     assert!(html.contains("已超时"), "the matter page shows its clocks");
-    let html = app
-        .client
-        .get(app.url("/notifications"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.html("/notifications").await;
     assert!(html.contains("时限已超期"));
     let csrf = crate::pages::csrf_of(&html);
     let r = app
@@ -210,37 +159,10 @@ both_backends!(
             .await;
         let (_, lead_pw) = app.user("keshi", &[Role::DeptLead], Some("HJWS")).await;
         let (_, sup_pw) = app.user("duban", &[Role::Supervisor], Some("AWB")).await;
-        let (_, m) = app
-            .post_json(
-                &intake,
-                "/api/v1/matters",
-                &phone_complaint("13833334444", "页面延期"),
-            )
-            .await;
-        let n = m["number"].as_str().unwrap().to_owned();
-        app.post_json(
-            &intake,
-            &format!("/api/v1/matters/{n}/actions"),
-            &json!({"action": "dispatch", "lead": "HJWS"}),
-        )
-        .await;
+        let n = app.dispatched(&intake, "13833334444", "HJWS").await;
 
-        let r = app
-            .post_form(
-                "/login",
-                &[("username", "keshi"), ("password", lead_pw.as_str())],
-            )
-            .await;
-        assert_eq!(r.status(), 303);
-        let html = app
-            .client
-            .get(app.url(&format!("/matters/{n}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        app.log_in("keshi", &lead_pw).await;
+        let html = app.html(&format!("/matters/{n}")).await;
         assert!(html.contains("申请延期"));
         let csrf = crate::pages::csrf_of(&html);
         let later = (app.now() + Duration::days(40))
@@ -272,22 +194,8 @@ both_backends!(
             .await;
         assert_eq!(r.status(), 303);
 
-        let r = app
-            .post_form(
-                "/login",
-                &[("username", "duban"), ("password", sup_pw.as_str())],
-            )
-            .await;
-        assert_eq!(r.status(), 303);
-        let html = app
-            .client
-            .get(app.url("/supervision"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        app.log_in("duban", &sup_pw).await;
+        let html = app.html("/supervision").await;
         assert!(
             html.contains("待审批的延期申请") && html.contains("雨季施工受限"),
             "{html}"
@@ -308,15 +216,7 @@ both_backends!(
             )
             .await;
         assert_eq!(r.status(), 303);
-        let html = app
-            .client
-            .get(app.url(&format!("/matters/{n}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = app.html(&format!("/matters/{n}")).await;
         assert!(html.contains("已批准"));
         assert!(
             html.contains("id=\"tell-caller\""),
