@@ -155,6 +155,15 @@ pub fn zh(key: &str) -> &str {
         "event.extension_approved" => "批准延期",
         "event.extension_refused" => "不批准延期",
         "event.caller_informed" => "已告知来电人",
+        // Attachments.
+        "file" => "附件",
+        "stage" => "附件类别",
+        "too_large" => "文件过大（不超过10MB）",
+        "unsupported_file_type" => "只接受 JPEG、PNG 图片或 PDF 文件",
+        "stage.before" => "整改前照片",
+        "stage.after" => "整改后照片",
+        "stage.document" => "文件",
+        "event.attachment_added" => "上传附件",
         // Work queues.
         "queue.to_dispatch" => "待派单/待处理",
         "queue.to_feed_back" => "待反馈来电人",

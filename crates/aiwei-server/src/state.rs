@@ -23,6 +23,8 @@ pub struct AppConfig {
     pub login_max_failures: u32,
     /// How long a throttled account waits, in seconds.
     pub login_lockout_secs: u64,
+    /// Where evidence files are kept.
+    pub attachments_dir: std::path::PathBuf,
 }
 
 impl Default for AppConfig {
@@ -34,6 +36,7 @@ impl Default for AppConfig {
             secure_cookies: false,
             login_max_failures: 5,
             login_lockout_secs: 900,
+            attachments_dir: std::path::PathBuf::from("data/attachments"),
         }
     }
 }

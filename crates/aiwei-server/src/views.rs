@@ -112,6 +112,9 @@ pub struct MatterView {
     /// The timeline, oldest first; present on single-matter reads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventView>>,
+    /// Evidence files; present on single-matter reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<crate::api::attachments::AttachmentView>>,
     /// The clocks (时限), running and ended; present on single-matter reads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadlines: Option<Vec<DeadlineView>>,
@@ -211,6 +214,7 @@ impl MatterView {
             created_at: m.created_at,
             updated_at: m.updated_at,
             deadlines: None,
+            attachments: None,
             events: events.map(|es| {
                 es.into_iter()
                     .map(|e| EventView {
@@ -232,6 +236,12 @@ impl MatterView {
                     .collect()
             }),
         }
+    }
+
+    /// Adds the matter's evidence files.
+    pub fn with_attachments(mut self, a: Vec<aiwei_store::attachments::Attachment>) -> Self {
+        self.attachments = Some(a.into_iter().map(Into::into).collect());
+        self
     }
 
     /// Adds the matter's clocks.

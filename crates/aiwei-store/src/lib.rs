@@ -12,6 +12,7 @@
 
 #[macro_use]
 mod db;
+pub mod attachments;
 pub mod audit;
 pub mod calendar;
 pub mod categories;

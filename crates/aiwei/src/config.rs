@@ -171,6 +171,7 @@ impl Settings {
             number_prefix: self.number_prefix.clone(),
             session_hours: self.session_hours,
             secure_cookies: self.secure_cookies,
+            attachments_dir: self.data_dir.join("attachments"),
             ..AppConfig::default()
         }
     }

@@ -25,7 +25,10 @@ async fn full_view(
 ) -> Result<MatterView, ApiError> {
     let events = state.store.events(m.id).await?;
     let deadlines = state.store.deadlines(m.id).await?;
-    Ok(MatterView::new(m, viewer, Some(events)).with_deadlines(deadlines))
+    let attachments = state.store.attachments(m.id).await?;
+    Ok(MatterView::new(m, viewer, Some(events))
+        .with_deadlines(deadlines)
+        .with_attachments(attachments))
 }
 
 /// Record a call or a visit. Intake staff only.

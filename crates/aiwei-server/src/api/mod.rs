@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 
 use crate::state::AppState;
 
+pub mod attachments;
 pub mod extensions;
 pub mod matters;
 pub mod reference;
@@ -23,7 +24,8 @@ pub mod work;
                        Authenticate with `POST /api/v1/session` (cookie) or `Authorization: Bearer <token>` \
                        (`aiwei token create USER`). Errors: `{\"error\":{\"code\",\"message\",\"field\"?}}`."
     ),
-    components(schemas(crate::error::ErrorBody)),
+    paths(attachments::upload),
+    components(schemas(crate::error::ErrorBody, attachments::AttachmentView)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -52,6 +54,7 @@ pub fn router() -> axum::Router<AppState> {
         .routes(routes!(extensions::request))
         .routes(routes!(extensions::pending))
         .routes(routes!(extensions::decide))
+        .routes(routes!(attachments::download))
         .routes(routes!(matters::caller_history))
         .routes(routes!(reference::categories))
         .routes(routes!(reference::departments))
@@ -61,11 +64,17 @@ pub fn router() -> axum::Router<AppState> {
         .routes(routes!(work::read_all))
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
-    router.route(
-        "/api/v1/openapi.json",
-        get(move || {
-            let doc = doc.clone();
-            async move { Json(doc.as_ref().clone()) }
-        }),
-    )
+    // Uploads may be larger than other bodies; the route has its own limit.
+    let upload = axum::routing::post(attachments::upload).layer(
+        axum::extract::DefaultBodyLimit::max(aiwei_store::attachments::MAX_ATTACHMENT + 64 * 1024),
+    );
+    router
+        .route("/api/v1/matters/{key}/attachments", upload)
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
 }

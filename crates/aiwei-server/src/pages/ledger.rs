@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::handling::{StepForm, available, to_request};
 use super::intake::{CategoryOption, category_options};
 use super::{Layout, options};
+use crate::api::attachments::{AttachmentView, may_upload, read_upload, store_upload};
 use crate::api::extensions::{ExtensionRequest, ExtensionView, submit};
 use crate::auth::Staff;
 use crate::error::ApiError;
@@ -92,6 +93,8 @@ pub struct MatterPage {
     extensions: Vec<ExtensionView>,
     /// Open clocks the viewer might ask to extend: (kind, name).
     extendable: Vec<(String, String)>,
+    attachments: Vec<AttachmentView>,
+    may_upload: bool,
 }
 
 #[derive(Deserialize)]
@@ -151,6 +154,14 @@ async fn matter_page(
         .into_iter()
         .map(ExtensionView::from)
         .collect();
+    let attachments = state
+        .store
+        .attachments(matter.id)
+        .await?
+        .into_iter()
+        .map(AttachmentView::from)
+        .collect();
+    let may_upload = may_upload(&staff.user, &matter);
     let m = m.with_deadlines(deadlines);
     Ok(MatterPage {
         layout: Layout::new(state, staff, "/ledger").await,
@@ -162,7 +173,40 @@ async fn matter_page(
         steps,
         extensions,
         extendable,
+        attachments,
+        may_upload,
     })
+}
+
+/// The upload form of the matter page (multipart, so the CSRF token is
+/// read from the form's own fields).
+pub async fn upload(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+    mp: axum::extract::Multipart,
+) -> Result<Response, ApiError> {
+    let m = find_visible(&state, &staff.user, &number).await?;
+    let up = read_upload(mp).await?;
+    if !crate::extract::constant_time_eq(up.csrf.as_bytes(), staff.csrf().as_bytes())
+        || up.csrf.is_empty()
+    {
+        return Err(ApiError::csrf());
+    }
+    match store_upload(&state, &staff.user, &m, &up).await {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/matters/{}?done=attachment_added", m.number)).into_response(),
+        ),
+        Err(e) if e.status.is_client_error() => {
+            let status = e.status;
+            let mut page = matter_page(&state, &staff, &number, false, None, Some(e.message()))
+                .await?
+                .into_response();
+            *page.status_mut() = status;
+            Ok(page)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Deserialize)]

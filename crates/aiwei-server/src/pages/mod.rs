@@ -10,6 +10,7 @@ mod admin;
 mod handling;
 mod intake;
 mod ledger;
+mod settings;
 mod work;
 
 use aiwei_core::{Role, Username};
@@ -49,6 +50,12 @@ pub fn router() -> Router<AppState> {
         .route("/matters/{number}", get(ledger::matter))
         .route("/matters/{number}/actions", post(ledger::act))
         .route(
+            "/matters/{number}/attachments",
+            post(ledger::upload).layer(axum::extract::DefaultBodyLimit::max(
+                aiwei_store::attachments::MAX_ATTACHMENT + 64 * 1024,
+            )),
+        )
+        .route(
             "/matters/{number}/extensions",
             post(ledger::request_extension),
         )
@@ -59,6 +66,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/departments",
             get(admin::departments).post(admin::add_department),
+        )
+        .route(
+            "/admin/policy",
+            get(settings::policy).post(settings::save_policy),
+        )
+        .route(
+            "/admin/calendar",
+            get(settings::calendar).post(settings::load_calendar),
         )
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
@@ -81,6 +96,9 @@ pub struct Layout {
     pub nav: Vec<NavItem>,
     /// Unread notifications, shown beside 消息.
     pub unread: i64,
+    /// For administrators and supervisors: a year in use without holiday
+    /// data, whose working days are only Monday–Friday.
+    pub calendar_missing: Option<i32>,
 }
 
 impl Layout {
@@ -106,12 +124,26 @@ impl Layout {
         if u.has(Role::Admin) {
             add("/admin/users", "用户管理");
             add("/admin/departments", "部门管理");
+            add("/admin/policy", "时限设置");
+            add("/admin/calendar", "工作日历");
         }
         // A count that cannot be read is shown as none rather than failing
         // the page.
         let unread = state.store.unread_count(u.id).await.unwrap_or(0);
+        let calendar_missing = if u.has(Role::Admin) || u.has(Role::Supervisor) {
+            let year = chrono::Datelike::year(
+                &state.clock.now().with_timezone(&aiwei_core::time::china()),
+            );
+            match state.store.calendar().await {
+                Ok(c) if !c.has_year(year) => Some(year),
+                _ => None,
+            }
+        } else {
+            None
+        };
         Self {
             unread,
+            calendar_missing,
             org_name: state.config.org_name.clone(),
             display_name: u.display_name.clone(),
             roles_zh: roles_zh(&u.roles),

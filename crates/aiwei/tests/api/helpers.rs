@@ -172,7 +172,11 @@ impl TestApp {
             let offset = offset.clone();
             Clock::from_fn(move || chrono::Utc::now() + *offset.lock().unwrap())
         };
-        let state = app_state(store.clone(), AppConfig::default(), clock).unwrap();
+        let config = AppConfig {
+            attachments_dir: db.dir.join("attachments"),
+            ..AppConfig::default()
+        };
+        let state = app_state(store.clone(), config, clock).unwrap();
         let app = Application::build(state, "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod attachments;
 mod audit;
 mod auth;
 mod browser;

@@ -221,3 +221,89 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    admin_edits_the_policy_and_loads_a_calendar_year,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (_, password) = app.user("admin", &[Role::Admin], None).await;
+        app.log_in("admin", &password).await;
+        let html = app.html("/admin/policy").await;
+        assert!(
+            html.contains("当前第 1 版") && html.contains("整改时限"),
+            "{html}"
+        );
+        let csrf = csrf_of(&html);
+        // Every default as shown, rectification for complaints set to 7
+        // working days, warning at 75 %.
+        let mut form: Vec<(String, String)> = vec![
+            ("csrf".into(), csrf.clone()),
+            ("warn_percent".into(), "75".into()),
+        ];
+        for (kind, value, unit) in [
+            ("reply_due", "3", "working_days"),
+            ("sign_due", "2", "hours"),
+            ("on_site_due", "24", "hours"),
+            ("rectify_due", "5", "working_days"),
+            ("progress_due", "2", "working_days"),
+            ("feedback_due", "1", "working_days"),
+            ("revisit_due", "2", "working_days"),
+            ("evaluation_due", "10", "working_days"),
+        ] {
+            form.push((format!("{kind}.default"), value.into()));
+            form.push((format!("{kind}.default.unit"), unit.into()));
+        }
+        form.push(("rectify_due.complaint".into(), "7".into()));
+        form.push(("rectify_due.complaint.unit".into(), "working_days".into()));
+        let r = app.post_form("/admin/policy", &form).await;
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("已保存为第 2 版"));
+        let (v, p) = app.store.policy().await.unwrap();
+        assert_eq!(v, 2);
+        assert_eq!(
+            p.limit(
+                aiwei_core::deadline::DeadlineKind::RectifyDue,
+                aiwei_core::MatterType::Complaint,
+                None,
+                false
+            ),
+            aiwei_core::deadline::Limit::WorkingDays(7)
+        );
+        assert!((p.warn_fraction - 0.75).abs() < 1e-9);
+        // A bad value is refused and saves nothing.
+        let mut bad = form.clone();
+        bad.retain(|(k, _)| k != "sign_due.default");
+        bad.push(("sign_due.default".into(), "两小时".into()));
+        let r = app.post_form("/admin/policy", &bad).await;
+        assert_eq!(r.status(), 422);
+        assert_eq!(app.store.policy().await.unwrap().0, 2);
+
+        // The calendar: a missing year is flagged; loading it clears the flag.
+        let html = app.html("/admin/calendar").await;
+        assert!(html.contains("2024") && html.contains("251"));
+        let r = app
+        .post_form("/admin/calendar", &[("csrf", csrf.as_str()), ("data", "{\"year\": 2027, \"days\": [{\"name\": \"x\", \"date\": \"2027-01-05\", \"isOffDay\": false}]}")])
+        .await;
+        assert_eq!(r.status(), 422, "a make-up day on a Tuesday is refused");
+        let r = app
+        .post_form("/admin/calendar", &[("csrf", csrf.as_str()), ("data", "{\"year\": 2027, \"days\": [{\"name\": \"元旦\", \"date\": \"2027-01-01\", \"isOffDay\": true}]}")])
+        .await;
+        assert_eq!(r.status(), 303);
+        assert!(
+            !app.store
+                .calendar()
+                .await
+                .unwrap()
+                .is_working_day("2027-01-01".parse().unwrap())
+        );
+        app.set_now("2028-03-01T02:00:00Z".parse().unwrap());
+        // The old session expired with the jump in time.
+        app.log_in("admin", &password).await;
+        let html = app.html("/ledger").await;
+        assert!(
+            html.contains("id=\"calendar-missing\""),
+            "2028 has no data: the page warns"
+        );
+        app.stop().await;
+    }
+);

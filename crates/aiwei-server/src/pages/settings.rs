@@ -1,0 +1,254 @@
+//! Administration of the deadline policy and the working-day calendar.
+
+use aiwei_core::MatterType;
+use aiwei_core::deadline::{DeadlineKind, Limit, Policy};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::Layout;
+use crate::auth::{Administer, Can, Staff};
+use crate::error::ApiError;
+use crate::extract::CsrfForm;
+use crate::messages::zh;
+use crate::state::AppState;
+
+/// One row of the policy form: a clock and its limits.
+pub struct PolicyRow {
+    pub kind: &'static str,
+    pub name: &'static str,
+    /// (value, unit) of the default, then per type (blank: the default).
+    pub default: (String, &'static str),
+    pub by_type: Vec<(&'static str, String, &'static str)>,
+}
+
+fn split(l: Option<&Limit>) -> (String, &'static str) {
+    match l {
+        Some(Limit::Hours(h)) => (h.to_string(), "hours"),
+        Some(Limit::WorkingDays(d)) => (d.to_string(), "working_days"),
+        None => (String::new(), "working_days"),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_policy.html")]
+pub struct PolicyPage {
+    layout: Layout,
+    version: i32,
+    rows: Vec<PolicyRow>,
+    types: Vec<(&'static str, &'static str)>,
+    warn_percent: u32,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn policy_page(
+    state: &AppState,
+    staff: &Staff,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<PolicyPage, ApiError> {
+    let (version, p) = state.store.policy().await?;
+    let rows = DeadlineKind::ALL
+        .iter()
+        .map(|k| PolicyRow {
+            kind: k.as_str(),
+            name: zh(k.as_str()),
+            default: split(p.defaults.get(k)),
+            by_type: MatterType::ALL
+                .iter()
+                .map(|t| {
+                    let (v, u) = split(p.by_type.get(t).and_then(|m| m.get(k)));
+                    (t.as_str(), v, u)
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(PolicyPage {
+        layout: Layout::new(state, staff, "/admin/policy").await,
+        version,
+        rows,
+        types: MatterType::ALL
+            .iter()
+            .map(|t| (t.as_str(), zh(t.as_str())))
+            .collect(),
+        warn_percent: (p.warn_fraction * 100.0).round() as u32,
+        error,
+        notice,
+    })
+}
+
+pub async fn policy(
+    State(state): State<AppState>,
+    can: Can<Administer>,
+) -> Result<PolicyPage, ApiError> {
+    policy_page(&state, &can.staff, None, None).await
+}
+
+fn limit(value: &str, unit: &str) -> Result<Option<Limit>, String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let n: u32 = v
+        .parse()
+        .ok()
+        .filter(|n| (1..=10_000).contains(n))
+        .ok_or_else(|| format!("“{v}”不是1–10000之间的整数"))?;
+    Ok(Some(if unit == "hours" {
+        Limit::Hours(n)
+    } else {
+        Limit::WorkingDays(n)
+    }))
+}
+
+/// Saves the form as a new policy version. Sub-category overrides of the
+/// current version are kept (they are edited through the API).
+pub async fn save_policy(
+    State(state): State<AppState>,
+    form: CsrfForm<Vec<(String, String)>, Administer>,
+) -> Result<Response, ApiError> {
+    let get = |k: &str| {
+        form.form
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    let (_, current) = state.store.policy().await?;
+    let built: Result<Policy, String> = (|| {
+        let mut p = Policy {
+            by_category: current.by_category.clone(),
+            ..Policy::default()
+        };
+        p.by_type.clear();
+        for k in DeadlineKind::ALL {
+            let d = limit(
+                get(&format!("{}.default", k.as_str())),
+                get(&format!("{}.default.unit", k.as_str())),
+            )?
+            .ok_or_else(|| format!("{}的默认时限必填", zh(k.as_str())))?;
+            p.defaults.insert(*k, d);
+            for t in MatterType::ALL {
+                let key = format!("{}.{}", k.as_str(), t.as_str());
+                if let Some(l) = limit(get(&key), get(&format!("{key}.unit")))? {
+                    p.by_type.entry(*t).or_default().insert(*k, l);
+                }
+            }
+        }
+        let warn: u32 = get("warn_percent")
+            .trim()
+            .parse()
+            .ok()
+            .filter(|w| (1..=99).contains(w))
+            .ok_or_else(|| "预警比例应为1–99之间的整数".to_owned())?;
+        p.warn_fraction = f64::from(warn) / 100.0;
+        Ok(p)
+    })();
+    match built {
+        Ok(p) => {
+            let v = state
+                .store
+                .set_policy(&p, &form.staff.user.username)
+                .await?;
+            tracing::info!(admin = %form.staff.user.id, version = v, "deadline policy changed");
+            Ok(policy_page(
+                &state,
+                &form.staff,
+                None,
+                Some(format!("已保存为第 {v} 版；正在计时的时限不受影响。")),
+            )
+            .await?
+            .into_response())
+        }
+        Err(msg) => {
+            let mut page = policy_page(&state, &form.staff, Some(msg), None)
+                .await?
+                .into_response();
+            *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(page)
+        }
+    }
+}
+
+pub struct YearRow {
+    pub year: i32,
+    pub working_days: u32,
+    pub holidays: usize,
+    pub makeup: usize,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_calendar.html")]
+pub struct CalendarPage {
+    layout: Layout,
+    years: Vec<YearRow>,
+    missing: Vec<i32>,
+    error: Option<String>,
+}
+
+async fn calendar_page(
+    state: &AppState,
+    staff: &Staff,
+    error: Option<String>,
+) -> Result<CalendarPage, ApiError> {
+    let cal = state.store.calendar().await?;
+    let this_year =
+        chrono::Datelike::year(&state.clock.now().with_timezone(&aiwei_core::time::china()));
+    Ok(CalendarPage {
+        layout: Layout::new(state, staff, "/admin/calendar").await,
+        years: cal
+            .years()
+            .map(|y| YearRow {
+                year: y.year,
+                working_days: cal.working_days_in(y.year),
+                holidays: y.off_days.len(),
+                makeup: y.makeup_days.len(),
+            })
+            .collect(),
+        missing: [this_year, this_year + 1]
+            .into_iter()
+            .filter(|y| !cal.has_year(*y))
+            .collect(),
+        error,
+    })
+}
+
+pub async fn calendar(
+    State(state): State<AppState>,
+    can: Can<Administer>,
+) -> Result<CalendarPage, ApiError> {
+    calendar_page(&state, &can.staff, None).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct CalendarForm {
+    #[serde(default)]
+    data: String,
+}
+
+pub async fn load_calendar(
+    State(state): State<AppState>,
+    form: CsrfForm<CalendarForm, Administer>,
+) -> Result<Response, ApiError> {
+    match state
+        .store
+        .load_calendar_year(&form.form.data, &form.staff.user.username)
+        .await
+    {
+        Ok(y) => {
+            tracing::info!(admin = %form.staff.user.id, year = y.year, "calendar year loaded");
+            Ok(Redirect::to("/admin/calendar").into_response())
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            let status = e.status;
+            let mut page = calendar_page(&state, &form.staff, Some(e.message()))
+                .await?
+                .into_response();
+            *page.status_mut() = status;
+            Ok(page)
+        }
+    }
+}
