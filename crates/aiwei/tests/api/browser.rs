@@ -257,6 +257,7 @@ async fn a_complaint_walks_from_intake_to_the_department_and_back_to_closure() {
 
     // Intake records the complaint and dispatches it.
     browser.log_in(&app, "jieting", &intake_pw).await;
+    browser.goto(&app.url("/intake")).await;
     browser.type_into("#caller_phone", "13877778888").await;
     browser.type_into("#caller_name", "三人流转").await;
     browser
@@ -371,6 +372,9 @@ async fn log_in_record_a_complaint_find_it_and_open_its_timeline() {
     browser.type_into("#username", "jieting").await;
     browser.type_into("#password", &password).await;
     browser.click("#login-submit").await;
+    // Home is "my work"; the intake page is one click away.
+    browser.find("nav.side").await;
+    browser.click("nav.side a[href='/intake']").await;
     browser.find("#intake-form").await;
 
     browser.type_into("#caller_phone", "13866667777").await;
