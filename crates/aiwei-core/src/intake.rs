@@ -92,6 +92,9 @@ pub struct IntakeRequest {
     /// Trade secrets, technical secrets, internal management.
     #[serde(default)]
     pub sensitive: bool,
+    /// Urgent: the shorter limits of the deadline policy apply.
+    #[serde(default)]
+    pub urgent: bool,
     /// The answer given on the spot; the matter closes with it.
     #[serde(default)]
     pub answer: Option<String>,
@@ -150,6 +153,7 @@ pub struct NewMatter {
     pub content: String,
     pub location: Location,
     pub sensitive: bool,
+    pub urgent: bool,
     pub resolution: Resolution,
     pub department: Option<String>,
 }
@@ -307,6 +311,7 @@ impl IntakeRequest {
                 content,
                 location,
                 sensitive: self.sensitive,
+                urgent: self.urgent,
                 resolution,
                 department,
             }),

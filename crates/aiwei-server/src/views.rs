@@ -104,6 +104,8 @@ pub struct MatterView {
     pub content: String,
     pub location: LocationView,
     pub sensitive: bool,
+    /// Urgent: the policy's shorter limits apply.
+    pub urgent: bool,
     pub answer: Option<String>,
     pub agreed_reply_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -208,6 +210,7 @@ impl MatterView {
                 longitude: m.location.longitude,
             },
             sensitive: m.sensitive,
+            urgent: m.urgent,
             answer: m.answer,
             agreed_reply_at: m.agreed_reply_at,
             closed_at: m.closed_at,

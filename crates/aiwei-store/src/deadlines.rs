@@ -64,13 +64,14 @@ impl Clocks {
         kinds: &[DeadlineKind],
         ty: MatterType,
         category: Option<&str>,
+        urgent: bool,
         start: DateTime<Utc>,
     ) -> Result<Vec<(DeadlineKind, DateTime<Utc>)>, StoreError> {
         let mut out = Vec::with_capacity(kinds.len());
         for kind in kinds {
             let due = self
                 .policy
-                .limit(*kind, ty, category, false)
+                .limit(*kind, ty, category, urgent)
                 .due(start, &self.calendar);
             insert(
                 tx,
@@ -148,6 +149,7 @@ pub(crate) struct StepClock<'a> {
     pub event: &'a str,
     pub ty: MatterType,
     pub category: Option<&'a str>,
+    pub urgent: bool,
     pub closes: bool,
     pub now: DateTime<Utc>,
 }
@@ -165,7 +167,7 @@ pub(crate) async fn on_step(
     }
     stop(tx, s.matter, Some(stops), s.now).await?;
     clocks
-        .start(tx, s.matter, starts, s.ty, s.category, s.now)
+        .start(tx, s.matter, starts, s.ty, s.category, s.urgent, s.now)
         .await
 }
 

@@ -21,6 +21,7 @@ struct Head {
     lead_department: Option<String>,
     category: Option<String>,
     closed_at: Option<i64>,
+    urgent: bool,
 }
 
 impl Store {
@@ -39,10 +40,10 @@ impl Store {
         // Dialect: PostgreSQL locks the row; SQLite holds the write lock.
         let head_sql = match tx.backend() {
             Backend::Postgres => {
-                "SELECT matter_type, status, lead_department, category, closed_at FROM matters WHERE id = $1 FOR UPDATE"
+                "SELECT matter_type, status, lead_department, category, closed_at, urgent FROM matters WHERE id = $1 FOR UPDATE"
             }
             Backend::Sqlite => {
-                "SELECT matter_type, status, lead_department, category, closed_at FROM matters WHERE id = $1"
+                "SELECT matter_type, status, lead_department, category, closed_at, urgent FROM matters WHERE id = $1"
             }
         };
         let head: Head =
@@ -146,6 +147,7 @@ impl Store {
                 event: t.event,
                 ty: matter_type,
                 category: category.as_deref(),
+                urgent: head.urgent,
                 closes: t.closes,
                 now,
             },

@@ -79,6 +79,7 @@ pub struct Matter {
     pub content: String,
     pub location: StoredLocation,
     pub sensitive: bool,
+    pub urgent: bool,
     pub status: MatterStatus,
     pub answer: Option<String>,
     pub agreed_reply_at: Option<DateTime<Utc>>,
@@ -131,6 +132,7 @@ pub(crate) struct MatterRow {
     latitude: Option<f64>,
     longitude: Option<f64>,
     sensitive: bool,
+    urgent: bool,
     status: String,
     answer: Option<String>,
     agreed_reply_at: Option<i64>,
@@ -146,7 +148,7 @@ pub(crate) const MATTER_SELECT: &str =
     m.caller_to_be_told,
     m.caller_kind, m.caller_name, m.caller_org, m.caller_phone, m.matter_type, m.category,
     c.name AS category_name, m.content, m.address, m.area_code, m.latitude, m.longitude,
-    m.sensitive, m.status, m.answer, m.agreed_reply_at, m.closed_at, m.created_at, m.updated_at
+    m.sensitive, m.urgent, m.status, m.answer, m.agreed_reply_at, m.closed_at, m.created_at, m.updated_at
   FROM matters m
   JOIN users u ON u.id = m.intake_user
   LEFT JOIN departments d ON d.code = m.department
@@ -194,6 +196,7 @@ impl TryFrom<MatterRow> for Matter {
                 longitude: r.longitude,
             },
             sensitive: r.sensitive,
+            urgent: r.urgent,
             status: MatterStatus::parse(&r.status).map_err(corrupt("status"))?,
             answer: r.answer,
             agreed_reply_at: r.agreed_reply_at.map(from_millis),
@@ -371,9 +374,9 @@ impl Store {
                 intake_user, department, caller_kind, caller_name, caller_org, caller_phone,
                 caller_phone_hash, matter_type, category, content, address, area_code, latitude,
                 longitude, sensitive, status, answer, agreed_reply_at, closed_at, created_at,
-                updated_at, event_count, last_hash)
+                updated_at, event_count, last_hash, urgent)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                $18, $19, $20, $21, $22, $23, $24, $25, $26, $26, 0, $27)")
+                $18, $19, $20, $21, $22, $23, $24, $25, $26, $26, 0, $27, $28)")
             .bind(id.0)
             .bind(&number)
             .bind(m.channel.as_str())
@@ -401,6 +404,7 @@ impl Store {
             .bind(closed_at)
             .bind(now_ms)
             .bind(GENESIS)
+            .bind(m.urgent)
             .execute(c)
             .await
             .map(|r| r.rows_affected()))
@@ -416,6 +420,7 @@ impl Store {
             "category": m.category,
             "department": department,
             "sensitive": m.sensitive,
+            "urgent": m.urgent,
             "caller_kind": m.caller.kind,
             "caller_sha256": digest(&format!(
                 "{}\n{}\n{}",

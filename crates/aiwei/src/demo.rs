@@ -1048,6 +1048,11 @@ fn plan_one<R: Rng>(
         Some(_) => "organization",
         None => "person",
     };
+    // Drinking water and kitchens are the hazards a hotline treats as urgent.
+    let urgent = matches!(
+        category.as_deref(),
+        Some("hazard.water_supply") | Some("hazard.kitchen")
+    );
     let request = IntakeRequest {
         channel: Some(channel.as_str().to_owned()),
         received_at: Some(received),
@@ -1064,6 +1069,7 @@ fn plan_one<R: Rng>(
         content: Some(fill(template.text, &scene)),
         location,
         sensitive: template.sensitive,
+        urgent,
         answer,
         agreed_reply_at,
         department: None,

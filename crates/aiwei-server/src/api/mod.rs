@@ -12,6 +12,7 @@ use crate::state::AppState;
 pub mod attachments;
 pub mod extensions;
 pub mod matters;
+pub mod policy;
 pub mod reference;
 pub mod session;
 pub mod work;
@@ -55,6 +56,7 @@ pub fn router() -> axum::Router<AppState> {
         .routes(routes!(extensions::pending))
         .routes(routes!(extensions::decide))
         .routes(routes!(attachments::download))
+        .routes(routes!(policy::get_policy, policy::put_policy))
         .routes(routes!(matters::caller_history))
         .routes(routes!(reference::categories))
         .routes(routes!(reference::departments))

@@ -55,6 +55,8 @@ pub struct IntakeForm {
     #[serde(default)]
     pub sensitive: Option<String>,
     #[serde(default)]
+    pub urgent: Option<String>,
+    #[serde(default)]
     pub answer: String,
     #[serde(default)]
     pub agreed_reply_at: String,
@@ -138,6 +140,7 @@ impl IntakeForm {
                 longitude: None,
             }),
             sensitive: self.sensitive.is_some(),
+            urgent: self.urgent.is_some(),
             answer: opt(&self.answer),
             agreed_reply_at,
             department: opt(&self.department),

@@ -247,3 +247,65 @@ both_backends!(
         b.stop().await;
     }
 );
+
+both_backends!(
+    urgent_matters_and_category_limits,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (_, intake) = app
+            .token_user("jieting", &[Role::Intake], Some("AWB"))
+            .await;
+        let (_, admin) = app.token_user("admin", &[Role::Admin], None).await;
+        app.user("jingban", &[Role::Handler], Some("HJWS")).await;
+        // Drinking water: three working days to rectify, by sub-category.
+        let (s, current) = app.get_json(&admin, "/api/v1/policy").await;
+        assert_eq!(s, 200);
+        let mut policy = current["policy"].clone();
+        policy["by_category"] =
+            json!({"hazard.water_supply": {"rectify_due": {"working_days": 3}}});
+        let r = app
+            .client
+            .put(app.url("/api/v1/policy"))
+            .bearer_auth(&admin)
+            .json(&policy)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let saved: Value = r.json().await.unwrap();
+        assert_eq!(saved["version"], 2);
+        let r = app
+            .client
+            .put(app.url("/api/v1/policy"))
+            .bearer_auth(&intake)
+            .json(&policy)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+
+        app.set_now(utc("2025-09-30T06:00:00Z"));
+        let mut body = complaint_at(app.now());
+        body["urgent"] = json!(true);
+        body["category"] = json!("hazard.water_supply");
+        let (s, m) = app.post_json(&intake, "/api/v1/matters", &body).await;
+        assert_eq!(s, 201, "{m}");
+        assert_eq!(m["urgent"], true);
+        let n = m["number"].as_str().unwrap();
+        let (_, m) = app
+            .step(&intake, n, json!({"action": "dispatch", "lead": "HJWS"}))
+            .await;
+        // Urgent: on site in 12 hours instead of 24; rectification 3 − 1 = 2
+        // working days (10-09 and 10-10 after National Day).
+        let on_site = at(&deadline(&m, "on_site_due")["due_at"]);
+        assert!(
+            (on_site - utc("2025-09-30T18:00:00Z")).num_seconds().abs() < 5,
+            "{on_site}"
+        );
+        assert_eq!(
+            at(&deadline(&m, "rectify_due")["due_at"]),
+            utc("2025-10-10T16:00:00Z")
+        );
+        app.stop().await;
+    }
+);

@@ -1,0 +1,58 @@
+//! The deadline policy over the API: read the version in force, save a new
+//! one (administrators). Running clocks keep the version they started with.
+
+use aiwei_core::deadline::Policy;
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::{Administer, Can};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct PolicyVersion {
+    pub version: i32,
+    /// `defaults`, `by_type` and `by_category` map clock kinds to
+    /// `{"hours": n}` or `{"working_days": n}`; `warn_fraction` is the share
+    /// of a clock's span after which it is `due_soon`.
+    #[schema(value_type = Object)]
+    pub policy: Policy,
+}
+
+/// The deadline policy in force.
+#[utoipa::path(get, path = "/api/v1/policy", tag = "settings",
+    responses((status = 200, body = PolicyVersion), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_policy(
+    State(state): State<AppState>,
+    _can: Can<Administer>,
+) -> ApiResult<Json<PolicyVersion>> {
+    let (version, policy) = state.store.policy().await?;
+    Ok(Json(PolicyVersion { version, policy }))
+}
+
+/// Save a new version of the deadline policy.
+#[utoipa::path(put, path = "/api/v1/policy", tag = "settings",
+    request_body(content = Object, description = "A whole policy, as `GET` returns it under `policy`"),
+    responses((status = 200, body = PolicyVersion), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put_policy(
+    State(state): State<AppState>,
+    can: Can<Administer>,
+    ApiJson(policy): ApiJson<Policy>,
+) -> ApiResult<Json<PolicyVersion>> {
+    if !(0.0..1.0).contains(&policy.warn_fraction) {
+        return Err(crate::error::ApiError::invalid_field(
+            aiwei_core::FieldError::new("warn_fraction", "out_of_range"),
+        ));
+    }
+    let version = state
+        .store
+        .set_policy(&policy, &can.staff.user.username)
+        .await?;
+    tracing::info!(admin = %can.staff.user.id, version, "deadline policy changed");
+    Ok(Json(PolicyVersion { version, policy }))
+}
