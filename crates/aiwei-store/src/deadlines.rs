@@ -56,26 +56,24 @@ pub struct Clocks {
 }
 
 impl Clocks {
-    /// Starts `kinds` for a matter at `start`; returns (kind, due).
+    /// Starts `kinds` for the step's matter at the step's time; returns
+    /// (kind, due).
     pub(crate) async fn start(
         &self,
         tx: &mut Tx,
-        matter: MatterId,
+        s: &StepClock<'_>,
         kinds: &[DeadlineKind],
-        ty: MatterType,
-        category: Option<&str>,
-        urgent: bool,
-        start: DateTime<Utc>,
     ) -> Result<Vec<(DeadlineKind, DateTime<Utc>)>, StoreError> {
+        let start = s.now;
         let mut out = Vec::with_capacity(kinds.len());
         for kind in kinds {
             let due = self
                 .policy
-                .limit(*kind, ty, category, urgent)
+                .limit(*kind, s.ty, s.category, s.urgent)
                 .due(start, &self.calendar);
             insert(
                 tx,
-                matter,
+                s.matter,
                 *kind,
                 start,
                 due,
@@ -166,9 +164,7 @@ pub(crate) async fn on_step(
         return Ok(Vec::new());
     }
     stop(tx, s.matter, Some(stops), s.now).await?;
-    clocks
-        .start(tx, s.matter, starts, s.ty, s.category, s.urgent, s.now)
-        .await
+    clocks.start(tx, &s, starts).await
 }
 
 impl Store {
