@@ -362,6 +362,9 @@ pub fn available(
         ),
     ];
     let mut candidates = candidates;
+    // Reclassification is the exception, not the next step: list it last
+    // so the form that opens first is the flow's own next step.
+    candidates.rotate_left(1);
     if m.caller_to_be_told {
         candidates.insert(
             0,
