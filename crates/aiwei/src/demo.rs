@@ -12,19 +12,21 @@
 
 use std::fmt;
 
+use aiwei_core::handling::ActionRequest;
 use aiwei_core::intake::{CallerInput, IntakeRequest, LocationInput};
 use aiwei_core::time::china;
-use aiwei_core::{Channel, DepartmentCode, MatterType, Role, Username};
+use aiwei_core::{Channel, DepartmentCode, MatterStatus, MatterType, Role, Username};
 use aiwei_store::Store;
 use aiwei_store::categories::Category;
-use aiwei_store::matters::{IntakeContext, LedgerFilter, Scope};
-use aiwei_store::users::NewUser;
+use aiwei_store::matters::{IntakeContext, LedgerFilter, Matter, Scope};
+use aiwei_store::users::{NewUser, User};
 use anyhow::{Context, bail};
 use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
 use rand::distributions::Alphanumeric;
 use rand::rngs::StdRng;
 use rand::seq::{IteratorRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
+use serde_json::json;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -139,6 +141,7 @@ pub async fn seed(
 
     let categories = store.list_categories().await?;
     let plan = plan_matters(opts, &categories, now);
+    let crew = Crew::load(store).await?;
     let mut recorded = 0u32;
     for planned in &plan {
         let clerk = clerks
@@ -154,7 +157,8 @@ pub async fn seed(
             prefix: &opts.prefix,
             now: planned.at,
         };
-        store.record_intake(&matter, &ctx).await?;
+        let m = store.record_intake(&matter, &ctx).await?;
+        progress(store, &m, clerk, &crew, now).await?;
         recorded += 1;
         if recorded.is_multiple_of(500) {
             tracing::info!(matters = recorded, "demo matters recorded");
@@ -167,6 +171,202 @@ pub async fn seed(
         departments: DEPARTMENTS.len(),
         matters: recorded,
     })
+}
+
+/// The staff who move demo matters along their flows.
+struct Crew {
+    hjws: User,
+    bmfz: User,
+    leader: User,
+}
+
+impl Crew {
+    async fn load(store: &Store) -> anyhow::Result<Self> {
+        let get = |name: &'static str| async move {
+            store
+                .user_by_name(&Username::parse(name)?)
+                .await
+                .with_context(|| format!("demo account {name}"))
+        };
+        Ok(Self {
+            hjws: get("jingban").await?,
+            bmfz: get("jingban2").await?,
+            leader: get("lingdao").await?,
+        })
+    }
+}
+
+/// Takes one flow step at `at` as `actor`.
+async fn step(
+    store: &Store,
+    m: &Matter,
+    actor: &User,
+    at: DateTime<Utc>,
+    body: serde_json::Value,
+) -> anyhow::Result<()> {
+    let req: ActionRequest = serde_json::from_value(body)?;
+    let s = req
+        .validate(at)
+        .map_err(|e| anyhow::anyhow!("demo step refused: {e}"))?;
+    store.apply_step(m.id, actor, &s, at).await?;
+    Ok(())
+}
+
+/// Moves a recorded matter along its flow as the office would have by
+/// `now`: older complaints dispatched, handled, fed back and revisited
+/// (one in ten redone), suggestions decided, pending consultations
+/// answered. Recent matters stay in progress, so the queues, the clocks and
+/// the supervision board all have something real to show.
+async fn progress(
+    store: &Store,
+    m: &Matter,
+    clerk: &User,
+    crew: &Crew,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if m.status != MatterStatus::Received {
+        return Ok(());
+    }
+    let t0 = m.received_at;
+    let age = now - t0;
+    let h = |hours: i64| t0 + Duration::hours(hours);
+    // A stable spread of outcomes without another random stream.
+    let k = m
+        .number
+        .bytes()
+        .fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 10;
+    match m.matter_type {
+        MatterType::Complaint => {
+            if age < Duration::hours(4) && k < 5 {
+                return Ok(());
+            }
+            let (lead, handler) = match m.category.as_deref() {
+                Some(c) if c.starts_with("vector") => ("BMFZ", &crew.bmfz),
+                _ => ("HJWS", &crew.hjws),
+            };
+            step(
+                store,
+                m,
+                clerk,
+                t0 + Duration::minutes(20),
+                json!({"action": "dispatch", "lead": lead}),
+            )
+            .await?;
+            if age < Duration::hours(30) {
+                return Ok(());
+            }
+            step(store, m, handler, h(1), json!({"action": "sign_for"})).await?;
+            step(store, m, handler, h(5), json!({"action": "arrive", "arrived_at": h(5), "who": handler.display_name, "findings": "经现场核查，反映情况属实。"})).await?;
+            if age < Duration::days(4) {
+                return Ok(());
+            }
+            let mut round = 0;
+            loop {
+                let base = h(6 + round * 72);
+                step(store, m, handler, base, json!({"action": "plan", "measures": "责令相关单位限期整改，安排人员清理并加强日常巡查。", "planned_completion": base + Duration::days(2)})).await?;
+                step(
+                    store,
+                    m,
+                    handler,
+                    base + Duration::days(1),
+                    json!({"action": "report_progress", "text": "已完成大部分清理工作。"}),
+                )
+                .await?;
+                step(
+                    store,
+                    m,
+                    handler,
+                    base + Duration::hours(40),
+                    json!({"action": "complete", "result": "已整改完毕，现场恢复整洁。"}),
+                )
+                .await?;
+                step(store, m, clerk, base + Duration::hours(44), json!({"action": "feedback", "channel": "phone", "content": "已电话告知来电人处理情况、整改措施和结果。"})).await?;
+                let at = base + Duration::hours(50);
+                if round == 0 && k == 7 && age > Duration::days(9) {
+                    step(store, m, clerk, at, json!({"action": "revisit", "satisfaction": "dissatisfied", "words": "过两天又出现了", "cause": "整改不彻底，问题反复"})).await?;
+                    step(
+                        store,
+                        m,
+                        handler,
+                        at + Duration::hours(1),
+                        json!({"action": "sign_for"}),
+                    )
+                    .await?;
+                    step(store, m, handler, at + Duration::hours(3), json!({"action": "arrive", "arrived_at": at + Duration::hours(3), "who": handler.display_name, "findings": "复查发现问题仍存在。"})).await?;
+                    round += 1;
+                    continue;
+                }
+                let satisfaction = if k == 3 {
+                    "fairly_satisfied"
+                } else {
+                    "satisfied"
+                };
+                step(store, m, clerk, at, json!({"action": "revisit", "satisfaction": satisfaction, "words": "处理及时，谢谢。"})).await?;
+                return Ok(());
+            }
+        }
+        MatterType::Suggestion if age > Duration::days(5) => {
+            step(store, m, clerk, h(1), json!({"action": "submit"})).await?;
+            let adopted = k < 7;
+            step(store, m, &crew.leader, h(72), json!({"action": "evaluate", "adopted": adopted, "opinion": if adopted { "建议可行，予以采纳。" } else { "目前条件不具备，暂不采纳。" }})).await?;
+            if adopted {
+                if age < Duration::days(12) {
+                    return Ok(());
+                }
+                step(
+                    store,
+                    m,
+                    &crew.leader,
+                    h(240),
+                    json!({"action": "implemented", "result": "已组织实施。"}),
+                )
+                .await?;
+            }
+            step(
+                store,
+                m,
+                clerk,
+                h(if adopted { 250 } else { 80 }),
+                json!({"action": "tell", "channel": "phone", "content": "已告知建议人评估结果。"}),
+            )
+            .await?;
+        }
+        MatterType::Consultation if age > Duration::days(2) => {
+            if k < 3 {
+                step(store, m, clerk, t0 + Duration::minutes(30), json!({"action": "coordinate", "departments": ["HJWS"], "question": "请提供相关标准依据。"})).await?;
+                step(
+                    store,
+                    m,
+                    &crew.hjws,
+                    h(20),
+                    json!({"action": "provide_input", "text": "依据相关卫生标准答复。"}),
+                )
+                .await?;
+            }
+            step(store, m, clerk, h(26), json!({"action": "reply", "channel": "phone", "answer": "已按政策规定答复来电人。"})).await?;
+        }
+        MatterType::Other if age > Duration::days(2) => {
+            step(
+                store,
+                m,
+                clerk,
+                h(1),
+                json!({"action": "record_result", "result": "已按规定办理。"}),
+            )
+            .await?;
+            step(
+                store,
+                m,
+                clerk,
+                h(2),
+                json!({"action": "feedback", "channel": "phone", "content": "已告知办理结果。"}),
+            )
+            .await?;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 async fn ensure_empty(store: &Store) -> anyhow::Result<()> {

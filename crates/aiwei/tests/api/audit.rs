@@ -98,6 +98,18 @@ both_backends!(
         .await
         .unwrap();
         assert_eq!(report.matters, 120);
+        // Older matters were moved along their flows, recent ones are open.
+        let closed = aiwei_store::matters::LedgerFilter {
+            status: Some(aiwei_core::MatterStatus::Closed),
+            ..Default::default()
+        };
+        let (closed, _) = app
+            .store
+            .ledger(&closed, &aiwei_store::matters::Scope::All, None, 500)
+            .await
+            .unwrap();
+        assert!(closed.len() > 60, "{} closed", closed.len());
+        assert!(closed.len() < 120, "some matters are still open");
         assert!(
             report
                 .accounts
