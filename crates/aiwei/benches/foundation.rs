@@ -9,6 +9,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -19,7 +21,6 @@ use aiwei_server::{AppConfig, Application, Clock, app_state};
 use aiwei_store::users::NewUser;
 use aiwei_store::{DatabaseUrl, Db, Keys, Store};
 use serde_json::json;
-use sqlx::Connection;
 
 struct Args {
     matters: u64,
@@ -40,11 +41,6 @@ fn args() -> Args {
         }
     }
     a
-}
-
-fn pg_admin() -> String {
-    std::env::var("AIWEI_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn pct(sorted: &[Duration], p: f64) -> f64 {
@@ -218,32 +214,9 @@ async fn main() {
         "{:<10} {:<32} {:>10} {:>9} {:>9}",
         "backend", "measure", "req/s", "p50 ms", "p99 ms"
     );
-    for backend in ["sqlite", "postgres"] {
-        let dir = tempfile::tempdir().unwrap();
-        let mut pg_name = None;
-        let url = if backend == "sqlite" {
-            DatabaseUrl::parse(&format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("bench.db").display()
-            ))
-            .unwrap()
-        } else {
-            let name = format!("aiwei_bench_{}", uuid::Uuid::now_v7().simple());
-            let mut c = sqlx::PgConnection::connect(&pg_admin()).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"
-            )))
-            .execute(&mut c)
-            .await
-            .unwrap();
-            let admin = pg_admin();
-            let base = admin
-                .rsplit_once('/')
-                .map(|(b, _)| b.to_owned())
-                .unwrap_or(admin);
-            pg_name = Some(name.clone());
-            DatabaseUrl::parse(&format!("{base}/{name}")).unwrap()
-        };
+    for backend in common::BACKENDS {
+        let db = common::BenchDb::new(backend).await;
+        let url = db.url.clone();
         let (store, base, token) = start(&url).await;
         for conc in [1, 8, 32] {
             let (rps, p50, p99) = intake(&base, &token, conc, a.requests).await;
@@ -281,14 +254,6 @@ async fn main() {
             );
         }
         store.close().await;
-        if let Some(name) = pg_name {
-            let mut c = sqlx::PgConnection::connect(&pg_admin()).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut c)
-            .await
-            .unwrap();
-        }
+        db.drop_db().await;
     }
 }

@@ -7,13 +7,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::time::Instant;
 
 use aiwei_core::{DepartmentCode, Role, Username};
 use aiwei_server::auth::hash_password;
 use aiwei_store::users::NewUser;
-use aiwei_store::{DatabaseUrl, Db, Keys, Store};
-use sqlx::Connection;
+use aiwei_store::{Db, Keys, Store};
 
 fn arg(name: &str, default: u64) -> u64 {
     let v: Vec<String> = std::env::args().collect();
@@ -21,11 +22,6 @@ fn arg(name: &str, default: u64) -> u64 {
         .find(|w| w[0] == name)
         .map(|w| w[1].parse().expect("a number"))
         .unwrap_or(default)
-}
-
-fn pg_admin() -> String {
-    std::env::var("AIWEI_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// `n` matters with one running `rectify_due` clock each; the first `due`
@@ -113,32 +109,9 @@ async fn main() {
         "{:<10} {:>12} {:>10} {:>14} {:>16}",
         "backend", "load s", "marked", "sweep ms", "empty sweep ms"
     );
-    for backend in ["sqlite", "postgres"] {
-        let dir = tempfile::tempdir().unwrap();
-        let mut pg_name = None;
-        let url = if backend == "sqlite" {
-            DatabaseUrl::parse(&format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("sweep.db").display()
-            ))
-            .unwrap()
-        } else {
-            let name = format!("aiwei_bench_{}", uuid::Uuid::now_v7().simple());
-            let mut c = sqlx::PgConnection::connect(&pg_admin()).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"
-            )))
-            .execute(&mut c)
-            .await
-            .unwrap();
-            let admin = pg_admin();
-            let base = admin
-                .rsplit_once('/')
-                .map(|(b, _)| b.to_owned())
-                .unwrap_or(admin);
-            pg_name = Some(name.clone());
-            DatabaseUrl::parse(&format!("{base}/{name}")).unwrap()
-        };
+    for backend in common::BACKENDS {
+        let db = common::BenchDb::new(backend).await;
+        let url = db.url.clone();
         let store = Store::connect(&url, Keys::generate()).await.unwrap();
         store.migrate().await.unwrap();
         let now = chrono::Utc::now();
@@ -157,14 +130,6 @@ async fn main() {
             r.overdue
         );
         store.close().await;
-        if let Some(name) = pg_name {
-            let mut c = sqlx::PgConnection::connect(&pg_admin()).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut c)
-            .await
-            .unwrap();
-        }
+        db.drop_db().await;
     }
 }
