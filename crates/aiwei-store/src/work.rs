@@ -263,6 +263,37 @@ impl Store {
             .collect())
     }
 
+    /// How often each department returned a matter (退回), most first: the
+    /// measure of R-1.3 "不推诿". Read from the `returned` events.
+    pub async fn returns_by_department(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let payloads: Vec<String> = on_pool!(&self.db, p => sqlx::query_scalar(
+            "SELECT payload FROM matter_events WHERE kind = 'returned'")
+            .fetch_all(p)
+            .await)?;
+        let mut counts: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+        for text in payloads {
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|_| StoreError::Corrupt("event payload".into()))?;
+            if let Some(d) = v["department"].as_str() {
+                *counts.entry(d.to_owned()).or_default() += 1;
+            }
+        }
+        let names = self.list_departments().await?;
+        let mut out: Vec<(String, String, i64)> = counts
+            .into_iter()
+            .map(|(code, n)| {
+                let name = names
+                    .iter()
+                    .find(|d| d.code == code)
+                    .map(|d| d.name.clone())
+                    .unwrap_or_else(|| code.clone());
+                (code, name, n)
+            })
+            .collect();
+        out.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+        Ok(out)
+    }
+
     pub async fn notifications(
         &self,
         user: UserId,

@@ -29,6 +29,15 @@ pub async fn my_work(State(state): State<AppState>, staff: Staff) -> ApiResult<J
 #[derive(Serialize, ToSchema)]
 pub struct Board {
     pub departments: Vec<BoardGroup>,
+    /// Returns (退回) per department, most first.
+    pub returns: Vec<ReturnCount>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReturnCount {
+    pub department: String,
+    pub name: String,
+    pub count: i64,
 }
 
 /// The supervision board (督办): overdue and due-soon clocks by department,
@@ -42,6 +51,17 @@ pub async fn supervision(
 ) -> ApiResult<Json<Board>> {
     Ok(Json(Board {
         departments: work::board(&state).await?,
+        returns: state
+            .store
+            .returns_by_department()
+            .await?
+            .into_iter()
+            .map(|(department, name, count)| ReturnCount {
+                department,
+                name,
+                count,
+            })
+            .collect(),
     }))
 }
 

@@ -33,6 +33,7 @@ pub struct SupervisionPage {
     layout: Layout,
     groups: Vec<BoardGroup>,
     pending: Vec<ExtensionView>,
+    returns: Vec<(String, String, i64)>,
 }
 
 pub async fn supervision(
@@ -48,6 +49,7 @@ pub async fn supervision(
             .map(ExtensionView::from)
             .collect(),
         groups: work::board(&state).await?,
+        returns: state.store.returns_by_department().await?,
         layout: Layout::new(&state, &can.staff, "/supervision").await,
     })
 }

@@ -117,6 +117,10 @@ both_backends!(
             "returns count per department"
         );
         assert_eq!(returned["texts"][0]["text"], "垃圾清运不属于病媒防制科职责");
+        // The supervision board counts the return against the department.
+        let (_, board) = o.app.get_json(&o.supervisor, "/api/v1/supervision").await;
+        assert_eq!(board["returns"][0]["department"], "BMFZ");
+        assert_eq!(board["returns"][0]["count"], 1);
         // The department that returned it no longer sees it.
         let (s, _) = o
             .app
