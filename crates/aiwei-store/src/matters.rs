@@ -569,7 +569,11 @@ impl Store {
             }
             if let Some(c) = &filter.category {
                 q.push(" AND (m.category = ").push_bind(c.clone());
-                q.push(" OR m.category LIKE ").push_bind(format!("{}.%", c.replace(['%', '_'], "")));
+                // Children share the parent's code as a prefix; `_` and `%`
+                // in a code are literal, not wildcards.
+                let prefix = c.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                q.push(" OR m.category LIKE ").push_bind(format!("{prefix}.%"));
+                q.push(" ESCAPE '\\'");
                 q.push(")");
             }
             if let Some(f) = filter.received_from {
