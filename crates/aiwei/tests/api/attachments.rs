@@ -1,12 +1,11 @@
 //! Evidence attachments: type and size limits judged by content, stored
 //! outside the rows, downloadable only where the matter is visible.
 
-use aiwei_core::Role;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, Desk, TestApp};
 
 const JPEG: &[u8] = &[
     0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0, 1, 2, 3,
@@ -57,15 +56,12 @@ both_backends!(
     evidence_is_checked_stored_and_scoped,
     |backend: Backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (_, intake) = app
-            .token_user("jieting", &[Role::Intake], Some("AWB"))
-            .await;
-        let (_, handler) = app
-            .token_user("jingban", &[Role::Handler], Some("HJWS"))
-            .await;
-        let (_, other) = app
-            .token_user("jingban2", &[Role::Handler], Some("BMFZ"))
-            .await;
+        let Desk {
+            intake,
+            handler,
+            other,
+            ..
+        } = app.desk().await;
         let n = app.dispatched(&intake, "13844445555", "HJWS").await;
 
         let (s, a) = upload(

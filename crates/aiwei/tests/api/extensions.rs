@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, phone_complaint};
+use crate::helpers::{Backend, Desk, TestApp, phone_complaint};
 
 fn due(m: &Value, kind: &str) -> (DateTime<Utc>, String) {
     let d = m["deadlines"]
@@ -26,18 +26,13 @@ both_backends!(
     extensions_need_approval_and_move_the_reply_time,
     |backend: Backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (_, intake) = app
-            .token_user("jieting", &[Role::Intake], Some("AWB"))
-            .await;
-        let (_, handler) = app
-            .token_user("jingban", &[Role::Handler], Some("HJWS"))
-            .await;
-        let (_, lead) = app
-            .token_user("keshi", &[Role::DeptLead], Some("HJWS"))
-            .await;
-        let (_, sup) = app
-            .token_user("duban", &[Role::Supervisor], Some("AWB"))
-            .await;
+        let Desk {
+            intake,
+            handler,
+            lead,
+            supervisor: sup,
+            ..
+        } = app.desk().await;
         let mut body = phone_complaint("13822223333", "延期");
         body["agreed_reply_at"] = json!((app.now() + Duration::days(3)).to_rfc3339());
         let (_, m) = app.post_json(&intake, "/api/v1/matters", &body).await;

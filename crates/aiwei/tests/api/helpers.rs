@@ -400,6 +400,44 @@ impl Drop for TestApp {
     }
 }
 
+/// The usual cast of a test, each with an API token: intake at AWB, a
+/// handler and the head of HJWS, a handler of another department (BMFZ),
+/// and a supervisor.
+pub struct Desk {
+    pub intake: String,
+    pub handler: String,
+    pub lead: String,
+    pub other: String,
+    pub supervisor: String,
+}
+
+impl TestApp {
+    pub async fn desk(&self) -> Desk {
+        Desk {
+            intake: self
+                .token_user("jieting", &[Role::Intake], Some("AWB"))
+                .await
+                .1,
+            handler: self
+                .token_user("jingban", &[Role::Handler], Some("HJWS"))
+                .await
+                .1,
+            lead: self
+                .token_user("keshi", &[Role::DeptLead], Some("HJWS"))
+                .await
+                .1,
+            other: self
+                .token_user("jingban2", &[Role::Handler], Some("BMFZ"))
+                .await
+                .1,
+            supervisor: self
+                .token_user("duban", &[Role::Supervisor], Some("AWB"))
+                .await
+                .1,
+        }
+    }
+}
+
 /// A complete, valid phone complaint.
 pub fn phone_complaint(phone: &str, name: &str) -> Value {
     json!({

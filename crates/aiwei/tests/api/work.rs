@@ -5,7 +5,7 @@ use chrono::Duration;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, phone_complaint};
+use crate::helpers::{Backend, Desk, TestApp, phone_complaint};
 
 fn queue<'a>(work: &'a Value, code: &str) -> &'a Value {
     work["queues"]
@@ -20,18 +20,13 @@ both_backends!(
     queues_boards_and_notifications_follow_the_work,
     |backend: Backend| async move {
         let app = TestApp::spawn(backend).await;
-        let (_, intake) = app
-            .token_user("jieting", &[Role::Intake], Some("AWB"))
-            .await;
-        let (_, handler) = app
-            .token_user("jingban", &[Role::Handler], Some("HJWS"))
-            .await;
-        let (_, other) = app
-            .token_user("jingban2", &[Role::Handler], Some("BMFZ"))
-            .await;
-        let (_, sup) = app
-            .token_user("duban", &[Role::Supervisor], Some("AWB"))
-            .await;
+        let Desk {
+            intake,
+            handler,
+            other,
+            supervisor: sup,
+            ..
+        } = app.desk().await;
         let (_, m) = app
             .post_json(
                 &intake,
