@@ -105,12 +105,12 @@ pub struct MatterQuery {
     done: Option<String>,
 }
 
+/// The view of a matter already found visible, and its timeline.
 async fn load(
     state: &AppState,
     staff: &Staff,
-    number: &str,
+    m: aiwei_store::matters::Matter,
 ) -> Result<(MatterView, Vec<EventView>), ApiError> {
-    let m = find_visible(state, &staff.user, number).await?;
     let events = state.store.events(m.id).await?;
     let mut view = MatterView::new(m, &staff.user, Some(events));
     let events = view.events.take().unwrap_or_default();
@@ -132,8 +132,8 @@ async fn matter_page(
         &state.store.list_departments().await?,
         &category_options(state).await?,
     );
-    let (m, events) = load(state, staff, number).await?;
-    let deadlines = state.store.deadlines(m_id(&m)).await?;
+    let (m, events) = load(state, staff, matter.clone()).await?;
+    let deadlines = state.store.deadlines(matter.id).await?;
     let now = state.clock.now();
     let u = &staff.user;
     let may_extend = u.has(Role::DeptLead) || u.has(Role::Intake) || u.has(Role::LeadingGroup);
@@ -149,7 +149,7 @@ async fn matter_page(
         .collect();
     let extensions = state
         .store
-        .extensions(m_id(&m))
+        .extensions(matter.id)
         .await?
         .into_iter()
         .map(ExtensionView::from)
@@ -324,15 +324,12 @@ pub async fn print(
     staff: Staff,
     Path(number): Path<String>,
 ) -> Result<PrintPage, ApiError> {
-    let (m, events) = load(&state, &staff, &number).await?;
+    let matter = find_visible(&state, &staff.user, &number).await?;
+    let (m, events) = load(&state, &staff, matter).await?;
     Ok(PrintPage {
         org_name: state.config.org_name.clone(),
         printed_at: local_minute(state.clock.now()),
         m,
         events,
     })
-}
-
-fn m_id(m: &MatterView) -> aiwei_core::MatterId {
-    aiwei_core::MatterId(m.id)
 }
