@@ -14,7 +14,7 @@ impl Store {
             "SELECT year, data FROM calendar_years ORDER BY year")
             .fetch_all(p)
             .await)?;
-        let mut c = Calendar::builtin();
+        let mut c = Calendar::clone(&self.shipped);
         for (year, text) in rows {
             let data = YearData::from_json(&text)
                 .map_err(|e| StoreError::Corrupt(format!("calendar year {year}: {e}")))?;

@@ -36,6 +36,8 @@ pub use keys::Keys;
 pub struct Store {
     db: Db,
     keys: Keys,
+    /// The holiday years compiled into the program, parsed once.
+    shipped: std::sync::Arc<aiwei_core::calendar::Calendar>,
 }
 
 impl Store {
@@ -45,6 +47,7 @@ impl Store {
         Ok(Self {
             db: Db::connect(url).await?,
             keys,
+            shipped: std::sync::Arc::new(aiwei_core::calendar::Calendar::builtin()),
         })
     }
 
