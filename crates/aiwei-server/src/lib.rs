@@ -97,6 +97,11 @@ pub async fn run_sweeper(
         tokio::select! {
             _ = &mut stop => break,
             _ = tick.tick() => {
+                // Pick up a key another process added (`aiwei keys rotate`),
+                // so new callers are sealed under it.
+                if let Err(e) = state.store.keys().reload() {
+                    tracing::error!(error = %e, "reloading the key file failed");
+                }
                 match state.store.sweep(state.clock.now(), 1000).await {
                     Ok(r) if r.due_soon + r.overdue > 0 => {
                         tracing::info!(due_soon = r.due_soon, overdue = r.overdue, "deadlines swept");

@@ -214,7 +214,10 @@ impl Db {
                     // only a crash of the process.
                     .synchronous(SqliteSynchronous::Full)
                     .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true);
+                    .foreign_keys(true)
+                    // Freed space is zeroed, so a re-sealed or anonymised
+                    // caller leaves no plaintext behind in the file.
+                    .pragma("secure_delete", "ON");
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
                     .connect_with(opts)

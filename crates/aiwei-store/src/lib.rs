@@ -15,6 +15,7 @@ mod db;
 pub mod attachments;
 pub mod audit;
 pub mod calendar;
+pub mod callers;
 pub mod categories;
 pub mod deadlines;
 pub mod departments;
@@ -55,6 +56,8 @@ impl Store {
     /// (the default category tree). Safe to run on every start.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         self.db.migrate().await?;
+        // Rows from before callers were sealed are sealed now, once.
+        self.reseal_all(500, true, |_| {}).await?;
         self.seed_default_policy().await?;
         self.seed_default_categories().await
     }

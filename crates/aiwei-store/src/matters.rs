@@ -31,6 +31,53 @@ pub struct StoredCaller {
     pub name: Option<String>,
     pub organization: Option<String>,
     pub phone: String,
+    /// The caller's personal data was erased on request.
+    pub anonymised: bool,
+}
+
+/// What is sealed of a caller: the fields R-5.1.1 protects.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct SealedCaller {
+    pub(crate) name: Option<String>,
+    pub(crate) organization: Option<String>,
+    pub(crate) phone: String,
+}
+
+/// The associated data binding a sealed caller to its matter.
+fn caller_context(id: Uuid) -> Vec<u8> {
+    let mut v = b"caller/".to_vec();
+    v.extend_from_slice(id.as_bytes());
+    v
+}
+
+impl crate::Keys {
+    /// Seals a caller's personal data for the matter `id`: the key id and
+    /// the ciphertext to store. Public for bulk loaders (benchmarks).
+    pub fn seal_caller(
+        &self,
+        id: Uuid,
+        name: Option<&str>,
+        organization: Option<&str>,
+        phone: &str,
+    ) -> Result<(String, Vec<u8>), StoreError> {
+        let plain = serde_json::to_vec(&SealedCaller {
+            name: name.map(str::to_owned),
+            organization: organization.map(str::to_owned),
+            phone: phone.to_owned(),
+        })
+        .map_err(|_| StoreError::Corrupt("caller encoding".into()))?;
+        self.seal(&caller_context(id), &plain)
+    }
+
+    pub(crate) fn open_caller(
+        &self,
+        id: Uuid,
+        key: &str,
+        sealed: &[u8],
+    ) -> Result<SealedCaller, StoreError> {
+        let plain = self.open(key, &caller_context(id), sealed)?;
+        serde_json::from_slice(&plain).map_err(|_| StoreError::Corrupt("caller encoding".into()))
+    }
 }
 
 impl fmt::Debug for StoredCaller {
@@ -120,9 +167,9 @@ pub(crate) struct MatterRow {
     redo_count: i32,
     caller_to_be_told: bool,
     caller_kind: String,
-    caller_name: Option<String>,
-    caller_org: Option<String>,
-    caller_phone: String,
+    caller_key: Option<String>,
+    caller_sealed: Option<Vec<u8>>,
+    caller_anonymised_at: Option<i64>,
     matter_type: String,
     category: Option<String>,
     category_name: Option<String>,
@@ -146,7 +193,7 @@ pub(crate) const MATTER_SELECT: &str =
     m.intake_user, u.display_name AS intake_user_name, m.department, d.name AS department_name,
     m.lead_department, ld.name AS lead_department_name, m.return_count, m.redo_count,
     m.caller_to_be_told,
-    m.caller_kind, m.caller_name, m.caller_org, m.caller_phone, m.matter_type, m.category,
+    m.caller_kind, m.caller_key, m.caller_sealed, m.caller_anonymised_at, m.matter_type, m.category,
     c.name AS category_name, m.content, m.address, m.area_code, m.latitude, m.longitude,
     m.sensitive, m.urgent, m.status, m.answer, m.agreed_reply_at, m.closed_at, m.created_at, m.updated_at
   FROM matters m
@@ -159,9 +206,13 @@ fn corrupt(what: &str) -> impl Fn(FieldError) -> StoreError + '_ {
     move |_| StoreError::Corrupt(format!("bad stored {what}"))
 }
 
-impl TryFrom<MatterRow> for Matter {
-    type Error = StoreError;
-    fn try_from(r: MatterRow) -> Result<Self, StoreError> {
+impl Store {
+    /// A matter from its row, the caller's data opened with the key ring.
+    pub(crate) fn open_matter(&self, r: MatterRow) -> Result<Matter, StoreError> {
+        let caller = match (&r.caller_key, &r.caller_sealed) {
+            (Some(key), Some(sealed)) => self.keys.open_caller(r.id, key, sealed)?,
+            _ => return Err(StoreError::Corrupt("caller not sealed".into())),
+        };
         Ok(Matter {
             id: MatterId(r.id),
             number: r.number,
@@ -181,9 +232,10 @@ impl TryFrom<MatterRow> for Matter {
             caller_to_be_told: r.caller_to_be_told,
             caller: StoredCaller {
                 kind: CallerKind::parse(&r.caller_kind).map_err(corrupt("caller kind"))?,
-                name: r.caller_name,
-                organization: r.caller_org,
-                phone: r.caller_phone,
+                name: caller.name,
+                organization: caller.organization,
+                phone: caller.phone,
+                anonymised: r.caller_anonymised_at.is_some(),
             },
             matter_type: MatterType::parse(&r.matter_type).map_err(corrupt("type"))?,
             category: r.category,
@@ -240,8 +292,9 @@ pub struct LedgerFilter {
     pub received_from: Option<DateTime<Utc>>,
     /// Received before.
     pub received_to: Option<DateTime<Utc>>,
-    /// Blind index of the caller's phone.
-    pub phone_index: Option<String>,
+    /// Blind indexes of the caller's phone (one per key of the ring); empty:
+    /// no phone filter.
+    pub phone_index: Vec<String>,
 }
 
 /// A position in the ledger's order (newest first): the last row of a page.
@@ -349,7 +402,13 @@ impl Store {
             .year();
         let id = MatterId::new();
         let now_ms = to_millis(ctx.now);
-        let phone_index = self.keys.phone_index(&m.caller.phone);
+        let phone_index = self.keys.phone_index(&m.caller.phone)?;
+        let (caller_key, caller_sealed) = self.keys.seal_caller(
+            id.0,
+            m.caller.name.as_deref(),
+            m.caller.organization.as_deref(),
+            m.caller.phone.as_str(),
+        )?;
         let (status, answer, reply_at, closed_at) = match &m.resolution {
             Resolution::Answered(a) => (MatterStatus::Closed, Some(a.as_str()), None, Some(now_ms)),
             Resolution::ReplyBy(t) => (MatterStatus::Received, None, Some(to_millis(*t)), None),
@@ -371,7 +430,7 @@ impl Store {
         let coords = m.location.coordinates;
         on_tx!(&mut *tx, c => sqlx::query(
             "INSERT INTO matters (id, number, channel, received_at, ring_seconds, arrived_at,
-                intake_user, department, caller_kind, caller_name, caller_org, caller_phone,
+                intake_user, department, caller_kind, caller_key, caller_sealed, caller_phone,
                 caller_phone_hash, matter_type, category, content, address, area_code, latitude,
                 longitude, sensitive, status, answer, agreed_reply_at, closed_at, created_at,
                 updated_at, event_count, last_hash, urgent)
@@ -386,9 +445,10 @@ impl Store {
             .bind(ctx.actor.id.0)
             .bind(&department)
             .bind(m.caller.kind.as_str())
-            .bind(&m.caller.name)
-            .bind(&m.caller.organization)
-            .bind(m.caller.phone.as_str())
+            .bind(&caller_key)
+            .bind(&caller_sealed)
+            // The plaintext column of the first schema; never written.
+            .bind("")
             .bind(&phone_index)
             .bind(m.matter_type.as_str())
             .bind(&m.category)
@@ -460,7 +520,7 @@ impl Store {
             .bind(id.0)
             .fetch_optional(p)
             .await)?;
-        self.complete(row.ok_or(StoreError::NotFound)?.try_into()?)
+        self.complete(self.open_matter(row.ok_or(StoreError::NotFound)?)?)
             .await
     }
 
@@ -480,7 +540,7 @@ impl Store {
             .bind(number.to_string())
             .fetch_optional(p)
             .await)?;
-        self.complete(row.ok_or(StoreError::NotFound)?.try_into()?)
+        self.complete(self.open_matter(row.ok_or(StoreError::NotFound)?)?)
             .await
     }
 
@@ -582,8 +642,13 @@ impl Store {
             if let Some(t) = filter.received_to {
                 q.push(" AND m.received_at < ").push_bind(to_millis(t));
             }
-            if let Some(h) = &filter.phone_index {
-                q.push(" AND m.caller_phone_hash = ").push_bind(h.clone());
+            if !filter.phone_index.is_empty() {
+                q.push(" AND m.caller_phone_hash IN (");
+                let mut sep = q.separated(", ");
+                for h in &filter.phone_index {
+                    sep.push_bind(h.clone());
+                }
+                sep.push_unseparated(")");
             }
             if let Some(c) = after {
                 q.push(" AND (m.received_at, m.id) < (")
@@ -606,7 +671,7 @@ impl Store {
         };
         let matters = rows
             .into_iter()
-            .map(Matter::try_from)
+            .map(|r| self.open_matter(r))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((matters, next))
     }
@@ -620,7 +685,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Matter>, StoreError> {
         let filter = LedgerFilter {
-            phone_index: Some(self.keys.phone_index(phone)),
+            phone_index: self.keys.phone_indexes(phone)?,
             ..Default::default()
         };
         Ok(self.ledger(&filter, scope, None, limit).await?.0)

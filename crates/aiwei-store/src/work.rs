@@ -226,7 +226,7 @@ impl Store {
         })?;
         let matters = rows
             .into_iter()
-            .map(Matter::try_from)
+            .map(|r| self.open_matter(r))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((matters, count))
     }

@@ -86,6 +86,11 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// The key ring sealing callers' personal data.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Show configuration.
     Config {
         #[command(subcommand)]
@@ -152,6 +157,24 @@ enum CalendarCommand {
     IsWorkingDay { date: chrono::NaiveDate },
     /// List the years with holiday data.
     Show,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new current key, then re-seal every caller under it.
+    Rotate {
+        /// Matters re-sealed per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: u32,
+    },
+    /// Finish an interrupted rotation: re-seal what is not yet under the
+    /// current key.
+    Resume {
+        #[arg(long, default_value_t = 500)]
+        batch: u32,
+    },
+    /// The keys and how many matters each still seals.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -234,6 +257,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         }
         Command::Serve { demo, .. } => serve(settings, demo).await,
         Command::Calendar { command } => calendar(settings, command).await,
+        Command::Keys { command } => keys(settings, command).await,
         Command::User { command } => user(settings, command).await,
         Command::Department { command } => department(settings, command).await,
         Command::Token {
@@ -283,6 +307,38 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+async fn keys(settings: Settings, command: KeysCommand) -> anyhow::Result<ExitCode> {
+    let store = open_store(&settings).await?;
+    let batch = match command {
+        KeysCommand::Status => {
+            let current = store.keys().current_id()?;
+            println!("当前密钥 (current key): {current}");
+            println!("{:<10} 事项数 (matters)", "密钥 (key)");
+            for u in store.key_usage().await? {
+                println!("{:<10} {}", u.key.as_deref().unwrap_or("-"), u.matters);
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        KeysCommand::Rotate { batch } => {
+            let id = store.keys().add_key()?;
+            println!("已添加新密钥 {id}；正在重新加密… (new key {id} added; re-sealing)");
+            batch
+        }
+        KeysCommand::Resume { batch } => batch,
+    };
+    let total = store
+        .reseal_all(batch.clamp(1, 10_000), false, |n| {
+            eprintln!("… {n}");
+        })
+        .await?;
+    println!(
+        "完成：{total} 条事项已用密钥 {} 重新加密 (done: {total} matters re-sealed). \
+         运行中的服务会在 30 秒内载入新密钥；之后请再运行一次 `aiwei keys resume`。",
+        store.keys().current_id()?
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn load_demo(

@@ -85,18 +85,7 @@ both_backends!(
     verify_passes_on_the_demo_database,
     |backend: Backend| async move {
         let app = TestApp::spawn(backend).await;
-        let opts = aiwei::demo::DemoOptions {
-            matters: 120,
-            ..Default::default()
-        };
-        let report = aiwei::demo::seed(
-            &app.store,
-            &opts,
-            &aiwei_server::auth::hash_password,
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap();
+        let report = app.seed_demo(120).await;
         assert_eq!(report.matters, 120);
         // Older matters were moved along their flows, recent ones are open.
         let closed = aiwei_store::matters::LedgerFilter {

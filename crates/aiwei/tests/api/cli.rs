@@ -86,3 +86,46 @@ both_backends!(calendar_commands, |backend: Backend| async move {
     // Bad arguments are refused by the parser.
     assert!(!aiwei(&db, &["calendar", "add-working-days", "2025-13-01", "1"]).0);
 });
+
+both_backends!(
+    keys_rotate_while_the_server_runs,
+    |backend: Backend| async move {
+        use crate::helpers::TestApp;
+        let db = std::sync::Arc::new(TestDb::new(backend).await);
+        // The key file where the command line looks for it.
+        let keys = aiwei_store::Keys::load_or_create(&db.dir.join("secret.key")).unwrap();
+        let app = TestApp::spawn_on(db.clone(), keys).await;
+        let desk = app.desk().await;
+        let first = app.complaint(&desk.intake, "13812345670", "欧阳锋").await;
+        app.complaint(&desk.intake, "13812345671", "欧阳锋").await;
+        app.complaint(&desk.intake, "13812345672", "欧阳锋").await;
+        let (ok, out, err) = aiwei(&db, &["keys", "rotate", "--batch", "2"]);
+        assert!(ok, "{out}\n{err}");
+        assert!(out.contains("3 条事项"), "{out}");
+        let (ok, out, _) = aiwei(&db, &["keys", "status"]);
+        assert!(ok);
+        assert!(out.contains("current key): k2"), "{out}");
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("k2") && l.ends_with(" 3")),
+            "{out}"
+        );
+        // The running server opens what the command re-sealed under a key it
+        // had not loaded, and seals new callers under it from then on.
+        let (s, v) = app
+            .get_json(&desk.intake, &format!("/api/v1/matters/{first}"))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["caller"]["phone"], "13812345670");
+        app.complaint(&desk.intake, "13812345673", "欧阳锋").await;
+        let (_, out, _) = aiwei(&db, &["keys", "status"]);
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("k2") && l.ends_with(" 4")),
+            "{out}"
+        );
+        let (ok, out, _) = aiwei(&db, &["keys", "resume"]);
+        assert!(ok && out.contains("0 条事项"), "{out}");
+        app.stop().await;
+    }
+);

@@ -371,6 +371,22 @@ impl TestApp {
         }
     }
 
+    /// Loads the demo organisation with `matters` matters.
+    pub async fn seed_demo(&self, matters: u32) -> aiwei::demo::DemoReport {
+        let opts = aiwei::demo::DemoOptions {
+            matters,
+            ..Default::default()
+        };
+        aiwei::demo::seed(
+            &self.store,
+            &opts,
+            &aiwei_server::auth::hash_password,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+    }
+
     /// Runs a statement behind the program's back.
     pub async fn raw_execute(&self, sql: &str) -> u64 {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());

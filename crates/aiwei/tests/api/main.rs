@@ -11,6 +11,7 @@ mod auth;
 mod browser;
 mod cli;
 mod concurrency;
+mod confidentiality;
 mod deadlines;
 mod extensions;
 mod flows;

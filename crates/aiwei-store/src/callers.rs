@@ -1,0 +1,294 @@
+//! Callers' personal data at rest (R-5.1.1): re-sealing under the current
+//! key (key rotation, and rows written before sealing existed), what each key
+//! still protects, and anonymisation on a caller's request.
+//!
+//! Re-sealing works in batches, each its own transaction, so it can be
+//! interrupted at any point and resumed by running it again: a row is either
+//! still under its old key or already under the new one.
+
+use aiwei_core::time::to_millis;
+use aiwei_core::{MatterId, PhoneNumber, UserId};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::Store;
+use crate::db::Backend;
+use crate::error::StoreError;
+use crate::matters::{append_event, digest};
+
+/// How many matters are sealed under one key (`None`: not sealed yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyUsage {
+    pub key: Option<String>,
+    pub matters: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct SealRow {
+    id: Uuid,
+    caller_key: Option<String>,
+    caller_sealed: Option<Vec<u8>>,
+    caller_name: Option<String>,
+    caller_org: Option<String>,
+    caller_phone: String,
+    caller_anonymised_at: Option<i64>,
+}
+
+/// What an anonymisation changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anonymised {
+    /// The matters of the caller, by number.
+    pub matters: Vec<String>,
+    /// Free texts in which the caller's name or number was blanked out.
+    pub texts_redacted: u64,
+}
+
+/// The mark that replaces erased personal data in free text.
+pub const REDACTED: &str = "［已匿名］";
+
+fn redact(text: &str, needles: &[String]) -> Option<String> {
+    let mut out = text.to_owned();
+    for n in needles {
+        out = out.replace(n.as_str(), REDACTED);
+    }
+    (out != text).then_some(out)
+}
+
+impl Store {
+    /// Matters per key id.
+    pub async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
+        let rows: Vec<(Option<String>, i64)> = on_pool!(&self.db, p => sqlx::query_as(
+            "SELECT caller_key, COUNT(*) FROM matters GROUP BY caller_key ORDER BY caller_key")
+            .fetch_all(p)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(key, matters)| KeyUsage { key, matters })
+            .collect())
+    }
+
+    /// Re-seals up to `batch` matters that are not under the current key
+    /// (with `only_unsealed`, only rows from before sealing), recomputing
+    /// their phone index under it. Returns how many it re-sealed; 0 means
+    /// none is left.
+    pub async fn reseal_batch(&self, batch: u32, only_unsealed: bool) -> Result<u64, StoreError> {
+        let current = self.keys.current_id()?;
+        let mut tx = self.db.begin().await?;
+        let filter = if only_unsealed {
+            "caller_sealed IS NULL"
+        } else {
+            "(caller_key IS NULL OR caller_key <> $1)"
+        };
+        // Dialect: PostgreSQL locks the rows against a concurrent change;
+        // SQLite already holds the write lock.
+        let lock = match tx.backend() {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "SELECT id, caller_key, caller_sealed, caller_name, caller_org, caller_phone,
+                    caller_anonymised_at
+             FROM matters WHERE {filter} AND $1 = $1 ORDER BY id LIMIT $2{lock}"
+        );
+        let rows: Vec<SealRow> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(&current)
+            .bind(i64::from(batch))
+            .fetch_all(c)
+            .await)?;
+        for r in &rows {
+            let (name, org, phone) = match (&r.caller_key, &r.caller_sealed) {
+                (Some(k), Some(sealed)) => {
+                    let c = self.keys.open_caller(r.id, k, sealed)?;
+                    (c.name, c.organization, c.phone)
+                }
+                _ => (
+                    r.caller_name.clone(),
+                    r.caller_org.clone(),
+                    r.caller_phone.clone(),
+                ),
+            };
+            let index = if r.caller_anonymised_at.is_some() || phone.is_empty() {
+                String::new()
+            } else {
+                let p = PhoneNumber::parse("caller.phone", &phone)
+                    .map_err(|_| StoreError::Corrupt("stored phone number".into()))?;
+                self.keys.phone_index(&p)?
+            };
+            let (key, sealed) =
+                self.keys
+                    .seal_caller(r.id, name.as_deref(), org.as_deref(), &phone)?;
+            on_tx!(&mut tx, c => sqlx::query(
+                "UPDATE matters SET caller_key = $1, caller_sealed = $2, caller_phone_hash = $3,
+                    caller_name = NULL, caller_org = NULL, caller_phone = ''
+                 WHERE id = $4")
+                .bind(&key)
+                .bind(&sealed)
+                .bind(&index)
+                .bind(r.id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+
+    /// Re-seals every matter not under the current key, in batches;
+    /// `progress` hears the running total after each batch.
+    pub async fn reseal_all(
+        &self,
+        batch: u32,
+        only_unsealed: bool,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let n = self.reseal_batch(batch, only_unsealed).await?;
+            if n == 0 {
+                break;
+            }
+            total += n;
+            progress(total);
+        }
+        if total > 0 && self.backend() == Backend::Sqlite {
+            // Move the rewritten pages into the main file and zero the old
+            // ones (secure_delete), so no plaintext lingers on disk.
+            on_pool!(&self.db, p => sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Ok(total)
+    }
+
+    /// Erases the personal data of the caller of matter `id` (R-5, on the
+    /// caller's request): on every matter with the same phone number the
+    /// name, organisation and number are replaced, literal occurrences of
+    /// them in the matter's free texts are blanked out, and an event records
+    /// it. Matters, events, deadlines and statistics remain.
+    pub async fn anonymise_caller(
+        &self,
+        id: MatterId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Anonymised, StoreError> {
+        let first = self.matter(id).await?;
+        if first.caller.anonymised {
+            return Err(StoreError::Conflict("already_anonymised"));
+        }
+        let mut ids = vec![first.id];
+        if let Ok(phone) = PhoneNumber::parse("caller.phone", &first.caller.phone) {
+            let filter = crate::matters::LedgerFilter {
+                phone_index: self.keys.phone_indexes(&phone)?,
+                ..Default::default()
+            };
+            let mut after = None;
+            loop {
+                let (page, next) = self
+                    .ledger(&filter, &crate::matters::Scope::All, after, 500)
+                    .await?;
+                ids.extend(page.iter().map(|m| m.id).filter(|m| *m != first.id));
+                match next {
+                    Some(c) => after = Some(c),
+                    None => break,
+                }
+            }
+        }
+        let mut out = Anonymised {
+            matters: Vec::new(),
+            texts_redacted: 0,
+        };
+        let mut tx = self.db.begin().await?;
+        for mid in ids {
+            let m = self.matter(mid).await?;
+            let needles: Vec<String> = [
+                m.caller.name.clone(),
+                m.caller.organization.clone(),
+                Some(m.caller.phone.clone()),
+            ]
+            .into_iter()
+            .flatten()
+            // Very short names would blank out ordinary words.
+            .filter(|n| n.chars().count() >= 2)
+            .collect();
+            let (key, sealed) = self.keys.seal_caller(mid.0, None, None, "")?;
+            let content = redact(&m.content, &needles);
+            let answer = m.answer.as_deref().and_then(|a| redact(a, &needles));
+            on_tx!(&mut tx, c => sqlx::query(
+                "UPDATE matters SET caller_key = $1, caller_sealed = $2, caller_phone_hash = '',
+                    caller_anonymised_at = $3, content = COALESCE($4, content),
+                    answer = COALESCE($5, answer)
+                 WHERE id = $6")
+                .bind(&key)
+                .bind(&sealed)
+                .bind(to_millis(now))
+                .bind(&content)
+                .bind(&answer)
+                .bind(mid.0)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            let texts: Vec<(i64, String, String)> = on_tx!(&mut tx, c => sqlx::query_as(
+                "SELECT seq, field, body FROM matter_texts WHERE matter_id = $1")
+                .bind(mid.0)
+                .fetch_all(c)
+                .await)?;
+            let mut redacted = 0u64;
+            for (seq, field, body) in texts {
+                if let Some(new) = redact(&body, &needles) {
+                    on_tx!(&mut tx, c => sqlx::query(
+                        "UPDATE matter_texts SET body = $1 WHERE matter_id = $2 AND seq = $3 AND field = $4")
+                        .bind(&new)
+                        .bind(mid.0)
+                        .bind(seq)
+                        .bind(&field)
+                        .execute(c)
+                        .await
+                        .map(|r| r.rows_affected()))?;
+                    redacted += 1;
+                }
+            }
+            // The chain keeps digests only; the event states the new digest
+            // of the content so the ledger still proves what it holds.
+            let payload = json!({
+                "content_sha256": content.as_deref().map(digest),
+                "texts_redacted": redacted,
+            });
+            append_event(
+                &mut tx,
+                mid,
+                Some(actor),
+                "caller_anonymised",
+                &payload,
+                now,
+            )
+            .await?;
+            out.texts_redacted += redacted;
+            out.matters.push(m.number);
+        }
+        tx.commit().await?;
+        if self.backend() == Backend::Sqlite {
+            on_pool!(&self.db, p => sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_blanks_every_occurrence_and_reports_no_change() {
+        let needles = vec!["张三".to_owned(), "13812345678".to_owned()];
+        assert_eq!(
+            redact("张三来电，电话13812345678，张三称", &needles).unwrap(),
+            format!("{REDACTED}来电，电话{REDACTED}，{REDACTED}称")
+        );
+        assert_eq!(redact("无关内容", &needles), None);
+    }
+}
