@@ -106,6 +106,26 @@ code_enum!(
     }
 );
 
+code_enum!(
+    /// A caller field that may be disclosed.
+    DisclosedField, "field" {
+        Name => "name",
+        Organization => "organization",
+        Phone => "phone",
+    }
+);
+
+code_enum!(
+    /// Where a disclosure of caller data stands.
+    DisclosureStatus, "status" {
+        Requested => "requested",
+        Approved => "approved",
+        Refused => "refused",
+        Signed => "signed",
+        Expired => "expired",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

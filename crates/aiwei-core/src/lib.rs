@@ -20,5 +20,7 @@ pub mod time;
 
 pub use error::{FieldError, FieldErrors};
 pub use ids::{DepartmentCode, MatterId, MatterNumber, UserId, Username};
-pub use kinds::{CallerKind, Channel, MatterStatus, MatterType, Role};
+pub use kinds::{
+    CallerKind, Channel, DisclosedField, DisclosureStatus, MatterStatus, MatterType, Role,
+};
 pub use phone::PhoneNumber;

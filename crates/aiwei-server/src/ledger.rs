@@ -3,7 +3,7 @@
 
 use aiwei_core::intake::IntakeRequest;
 use aiwei_core::time::china;
-use aiwei_core::{Channel, FieldErrors, MatterId, MatterNumber, MatterStatus, MatterType, Role};
+use aiwei_core::{Channel, FieldErrors, MatterId, MatterNumber, MatterStatus, MatterType};
 use aiwei_store::matters::{Cursor, IntakeContext, LedgerFilter, Matter, Scope};
 use aiwei_store::users::User;
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
@@ -14,33 +14,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::views::MatterView;
 
-/// Which matters `user` may see. Department staff see their departments'
-/// matters; everyone else with a reading role sees all.
+/// Which matters `user` may see (see [`Scope::for_user`]).
 pub fn scope_for(user: &User) -> Scope {
-    let wide = [
-        Role::Intake,
-        Role::Supervisor,
-        Role::Auditor,
-        Role::Admin,
-        Role::LeadingGroup,
-    ];
-    if wide.iter().any(|r| user.has(*r)) {
-        Scope::All
-    } else {
-        Scope::Departments(user.departments.clone())
-    }
-}
-
-fn visible(m: &Matter, scope: &Scope) -> bool {
-    match scope {
-        Scope::All => true,
-        Scope::Departments(ds) => {
-            let mine = |d: &Option<String>| d.as_ref().is_some_and(|d| ds.contains(d));
-            mine(&m.department)
-                || mine(&m.lead_department)
-                || m.co_departments.iter().any(|d| ds.contains(d))
-        }
-    }
+    Scope::for_user(user)
 }
 
 /// A matter by UUID or by number (`AW2026-000123`), or 404 when it does not
@@ -53,7 +29,7 @@ pub async fn find_visible(state: &AppState, user: &User, key: &str) -> Result<Ma
     } else {
         return Err(ApiError::not_found());
     };
-    if visible(&m, &scope_for(user)) {
+    if state.store.in_scope(m.id, &scope_for(user)).await? {
         Ok(m)
     } else {
         Err(ApiError::not_found())

@@ -186,7 +186,7 @@ impl Store {
             let mut after = None;
             loop {
                 let (page, next) = self
-                    .ledger(&filter, &crate::matters::Scope::All, after, 500)
+                    .ledger(&filter, &crate::matters::Scope::ALL, after, 500)
                     .await?;
                 ids.extend(page.iter().map(|m| m.id).filter(|m| *m != first.id));
                 match next {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::Store;
 use crate::db::Backend;
 use crate::error::StoreError;
-use crate::matters::{Matter, append_event, digest};
+use crate::matters::{Matter, append_event_with_texts};
 use crate::users::User;
 
 #[derive(sqlx::FromRow)]
@@ -167,29 +167,16 @@ impl Store {
         // The department concerned when the step was taken, so returns and
         // other counts can be attributed per department from the ledger.
         payload.insert("department".into(), json!(state.lead));
-        for (field, text) in &step.texts {
-            payload.insert(format!("{field}_sha256"), json!(digest(text)));
-        }
-        let seq = append_event(
+        append_event_with_texts(
             &mut tx,
             id,
             Some(actor.id),
             t.event,
-            &Value::Object(payload),
+            payload,
+            &step.texts,
             now,
         )
         .await?;
-        for (field, text) in &step.texts {
-            on_tx!(&mut tx, c => sqlx::query(
-                "INSERT INTO matter_texts (matter_id, seq, field, body) VALUES ($1, $2, $3, $4)")
-                .bind(id.0)
-                .bind(seq)
-                .bind(*field)
-                .bind(text)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-        }
         if t.event == "caller_informed" {
             on_tx!(&mut tx, c => sqlx::query("UPDATE matters SET caller_to_be_told = $1 WHERE id = $2")
                 .bind(false)

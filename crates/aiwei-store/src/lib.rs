@@ -19,10 +19,12 @@ pub mod callers;
 pub mod categories;
 pub mod deadlines;
 pub mod departments;
+pub mod disclosures;
 mod error;
 pub mod extensions;
 pub mod handling;
 pub mod keys;
+#[macro_use]
 pub mod matters;
 pub mod sessions;
 pub mod users;

@@ -270,13 +270,111 @@ struct EventRow {
     hash: String,
 }
 
-/// Which matters a reader may see.
+/// Which matters a reader may see: the one rule behind the ledger, search,
+/// single reads, queues and counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// Intake, supervisors, auditors, admins.
+pub struct Scope {
+    /// `None`: every department's matters. `Some`: only matters received
+    /// by, led by or co-handled by these departments.
+    pub departments: Option<Vec<String>>,
+    /// Which sensitive matters.
+    pub sensitive: Sensitive,
+}
+
+/// Which sensitive matters a reader sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sensitive {
+    /// Supervisors (and the program itself).
     All,
-    /// Department staff: matters of these departments only.
-    Departments(Vec<String>),
+    /// Only those `user` recorded or is named on, and, for a department
+    /// lead, those dispatched to one of `lead_of`.
+    Limited { user: UserId, lead_of: Vec<String> },
+}
+
+impl Scope {
+    /// Everything: for the program itself (verification, demo, tools).
+    pub const ALL: Scope = Scope {
+        departments: None,
+        sensitive: Sensitive::All,
+    };
+
+    /// What `user` may see. Intake, supervisors, the leading group,
+    /// auditors and admins see every department's ordinary matters;
+    /// handlers and department leads their departments' only. Sensitive
+    /// matters: see [`Sensitive`].
+    pub fn for_user(user: &User) -> Scope {
+        use aiwei_core::Role;
+        let wide = [
+            Role::Intake,
+            Role::Supervisor,
+            Role::Auditor,
+            Role::Admin,
+            Role::LeadingGroup,
+        ];
+        Scope {
+            departments: if wide.iter().any(|r| user.has(*r)) {
+                None
+            } else {
+                Some(user.departments.clone())
+            },
+            sensitive: if user.has(Role::Supervisor) {
+                Sensitive::All
+            } else {
+                Sensitive::Limited {
+                    user: user.id,
+                    lead_of: if user.has(Role::DeptLead) {
+                        user.departments.clone()
+                    } else {
+                        Vec::new()
+                    },
+                }
+            },
+        }
+    }
+}
+
+/// Appends ` AND <scope holds for m>` to a query over `matters m`. A macro
+/// rather than a function so one text serves both backends' builders.
+macro_rules! push_scope {
+    ($q:expr, $scope:expr) => {{
+        let scope: &$crate::matters::Scope = $scope;
+        let in_list = |q: &mut sqlx::QueryBuilder<_>, list: &[String]| {
+            q.push(" IN (");
+            let mut sep = q.separated(", ");
+            for d in list {
+                sep.push_bind(d.clone());
+            }
+            sep.push_unseparated(")");
+        };
+        if let Some(depts) = &scope.departments {
+            if depts.is_empty() {
+                $q.push(" AND 1=0");
+            } else {
+                // Received by, led by, or co-handled by one of them.
+                $q.push(" AND (m.department");
+                in_list(&mut $q, depts);
+                $q.push(" OR m.lead_department");
+                in_list(&mut $q, depts);
+                $q.push(" OR EXISTS (SELECT 1 FROM matter_departments md WHERE md.matter_id = m.id AND md.department_code");
+                in_list(&mut $q, depts);
+                $q.push("))");
+            }
+        }
+        if let $crate::matters::Sensitive::Limited { user, lead_of } = &scope.sensitive {
+            $q.push(" AND (m.sensitive = FALSE OR m.intake_user = ").push_bind(user.0);
+            $q.push(" OR EXISTS (SELECT 1 FROM matter_people mp WHERE mp.matter_id = m.id AND mp.user_id = ")
+                .push_bind(user.0)
+                .push(")");
+            if !lead_of.is_empty() {
+                $q.push(" OR m.lead_department");
+                in_list(&mut $q, lead_of);
+                $q.push(" OR EXISTS (SELECT 1 FROM matter_departments md2 WHERE md2.matter_id = m.id AND md2.department_code");
+                in_list(&mut $q, lead_of);
+                $q.push(")");
+            }
+            $q.push(")");
+        }
+    }};
 }
 
 /// Filters of the ledger; all optional, combined with AND.
@@ -534,6 +632,17 @@ impl Store {
         Ok(m)
     }
 
+    /// Whether matter `id` lies within `scope`.
+    pub async fn in_scope(&self, id: MatterId, scope: &Scope) -> Result<bool, StoreError> {
+        let found: Option<i32> = on_pool!(&self.db, p => {
+            let mut q = sqlx::QueryBuilder::new("SELECT 1 FROM matters m WHERE m.id = ");
+            q.push_bind(id.0);
+            push_scope!(q, scope);
+            q.build_query_scalar().fetch_optional(p).await
+        })?;
+        Ok(found.is_some())
+    }
+
     pub async fn matter_by_number(&self, number: &MatterNumber) -> Result<Matter, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!("{MATTER_SELECT} WHERE m.number = $1"));
         let row = on_pool!(&self.db, p => sqlx::query_as::<_, MatterRow>(sql)
@@ -593,28 +702,7 @@ impl Store {
         let mut rows: Vec<MatterRow> = on_pool!(&self.db, p => {
             let mut q = sqlx::QueryBuilder::new(MATTER_SELECT);
             q.push(" WHERE 1=1");
-            if let Scope::Departments(depts) = scope {
-                if depts.is_empty() {
-                    q.push(" AND 1=0");
-                } else {
-                    // Received by, led by, or co-handled by one of them.
-                    for (i, column) in ["m.department", "m.lead_department"].iter().enumerate() {
-                        q.push(if i == 0 { " AND (" } else { " OR " });
-                        q.push(*column).push(" IN (");
-                        let mut sep = q.separated(", ");
-                        for d in depts {
-                            sep.push_bind(d.clone());
-                        }
-                        sep.push_unseparated(")");
-                    }
-                    q.push(" OR EXISTS (SELECT 1 FROM matter_departments md WHERE md.matter_id = m.id AND md.department_code IN (");
-                    let mut sep = q.separated(", ");
-                    for d in depts {
-                        sep.push_bind(d.clone());
-                    }
-                    sep.push_unseparated(")))");
-                }
-            }
+            push_scope!(q, scope);
             if let Some(t) = filter.matter_type {
                 q.push(" AND m.matter_type = ").push_bind(t.as_str());
             }
@@ -744,6 +832,9 @@ pub async fn append_event(
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
+    if let Some(actor) = actor {
+        name_on_matter(tx, matter, actor).await?;
+    }
     on_tx!(tx, c => sqlx::query(
         "UPDATE matters SET event_count = $1, last_hash = $2, updated_at = $3 WHERE id = $4")
         .bind(seq)
@@ -754,6 +845,61 @@ pub async fn append_event(
         .await
         .map(|r| r.rows_affected()))?;
     Ok(seq)
+}
+
+/// Appends an event whose free texts are kept beside the chain: the payload
+/// gets each text's digest as `<field>_sha256`, the texts go to
+/// `matter_texts`.
+pub async fn append_event_with_texts(
+    tx: &mut Tx,
+    matter: MatterId,
+    actor: Option<UserId>,
+    kind: &str,
+    mut payload: serde_json::Map<String, serde_json::Value>,
+    texts: &[(&str, String)],
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    for (field, text) in texts {
+        payload.insert(format!("{field}_sha256"), json!(digest(text)));
+    }
+    let seq = append_event(
+        tx,
+        matter,
+        actor,
+        kind,
+        &serde_json::Value::Object(payload),
+        now,
+    )
+    .await?;
+    for (field, text) in texts {
+        on_tx!(tx, c => sqlx::query(
+            "INSERT INTO matter_texts (matter_id, seq, field, body) VALUES ($1, $2, $3, $4)")
+            .bind(matter.0)
+            .bind(seq)
+            .bind(*field)
+            .bind(text)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    Ok(seq)
+}
+
+/// Names `user` on `matter`: they took a step on it or received
+/// a disclosure, so they see it even when it is sensitive.
+pub(crate) async fn name_on_matter(
+    tx: &mut Tx,
+    matter: MatterId,
+    user: UserId,
+) -> Result<(), StoreError> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO matter_people (matter_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(matter.0)
+        .bind(user.0)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 #[cfg(test)]

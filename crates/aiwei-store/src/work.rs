@@ -165,64 +165,70 @@ impl Store {
     ) -> Result<(Vec<Matter>, i64), StoreError> {
         let (statuses, types, dept) = q.filter();
         let depts = user.departments.clone();
-        let build = |select: &str| {
-            let mut parts = vec![format!("{select} WHERE m.status IN (")];
-            let mut binds: Vec<String> = Vec::new();
-            let mut n = 0;
-            let mut ph = |binds: &mut Vec<String>, v: &str| {
-                n += 1;
-                binds.push(v.to_owned());
-                format!("${n}")
+        // The queue's own filter, then the same visibility rule as the
+        // ledger: a sensitive matter is not counted for whoever may not see
+        // it (R-5.1.2).
+        let scope = crate::matters::Scope::for_user(user);
+        let (count, rows): (i64, Vec<MatterRow>) = on_pool!(&self.db, p => {
+            let build = |select: &'static str| {
+                let mut q = sqlx::QueryBuilder::new(select);
+                q.push(" WHERE m.status IN (");
+                let mut sep = q.separated(", ");
+                for st in statuses {
+                    sep.push_bind(st.as_str());
+                }
+                sep.push_unseparated(")");
+                if !types.is_empty() {
+                    q.push(" AND m.matter_type IN (");
+                    let mut sep = q.separated(", ");
+                    for t in types {
+                        sep.push_bind(t.as_str());
+                    }
+                    sep.push_unseparated(")");
+                }
+                let lead_or_co = match dept {
+                    Dept::Any => None,
+                    _ if depts.is_empty() => {
+                        q.push(" AND 1=0");
+                        None
+                    }
+                    Dept::Lead => Some(false),
+                    Dept::LeadOrCo => Some(true),
+                };
+                if let Some(co) = lead_or_co {
+                    q.push(" AND (m.lead_department IN (");
+                    let mut sep = q.separated(", ");
+                    for d in &depts {
+                        sep.push_bind(d.clone());
+                    }
+                    sep.push_unseparated(")");
+                    if co {
+                        q.push(" OR EXISTS (SELECT 1 FROM matter_departments md
+                           WHERE md.matter_id = m.id AND md.department_code IN (");
+                        let mut sep = q.separated(", ");
+                        for d in &depts {
+                            sep.push_bind(d.clone());
+                        }
+                        sep.push_unseparated(")");
+                        q.push(")");
+                    }
+                    q.push(")");
+                }
+                push_scope!(q, &scope);
+                q
             };
-            let list: Vec<String> = statuses
-                .iter()
-                .map(|s| ph(&mut binds, s.as_str()))
-                .collect();
-            parts.push(list.join(", "));
-            parts.push(")".into());
-            if !types.is_empty() {
-                let list: Vec<String> = types.iter().map(|t| ph(&mut binds, t.as_str())).collect();
-                parts.push(format!(" AND m.matter_type IN ({})", list.join(", ")));
+            async {
+                let count: i64 = build("SELECT COUNT(*) FROM matters m")
+                    .build_query_scalar()
+                    .fetch_one(p)
+                    .await?;
+                let mut list = build(MATTER_SELECT);
+                list.push(" ORDER BY m.updated_at, m.id LIMIT ")
+                    .push_bind(limit.clamp(1, 500));
+                let rows = list.build_query_as::<MatterRow>().fetch_all(p).await?;
+                Ok::<_, sqlx::Error>((count, rows))
             }
-            match dept {
-                Dept::Any => {}
-                _ if depts.is_empty() => parts.push(" AND 1=0".into()),
-                Dept::Lead => {
-                    let list: Vec<String> = depts.iter().map(|d| ph(&mut binds, d)).collect();
-                    parts.push(format!(" AND m.lead_department IN ({})", list.join(", ")));
-                }
-                Dept::LeadOrCo => {
-                    let a: Vec<String> = depts.iter().map(|d| ph(&mut binds, d)).collect();
-                    let b: Vec<String> = depts.iter().map(|d| ph(&mut binds, d)).collect();
-                    parts.push(format!(
-                        " AND (m.lead_department IN ({}) OR EXISTS (SELECT 1 FROM matter_departments md
-                           WHERE md.matter_id = m.id AND md.department_code IN ({})))",
-                        a.join(", "),
-                        b.join(", ")
-                    ));
-                }
-            }
-            (parts.concat(), binds)
-        };
-        let (count_sql, binds) = build("SELECT COUNT(*) FROM matters m");
-        let (list_sql, _) = build(MATTER_SELECT);
-        let list_sql = format!(
-            "{list_sql} ORDER BY m.updated_at, m.id LIMIT {}",
-            limit.clamp(1, 500)
-        );
-        let count: i64 = on_pool!(&self.db, p => {
-            let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone()));
-            for b in &binds {
-                query = query.bind(b.clone());
-            }
-            query.fetch_one(p).await
-        })?;
-        let rows: Vec<MatterRow> = on_pool!(&self.db, p => {
-            let mut query = sqlx::query_as::<_, MatterRow>(sqlx::AssertSqlSafe(list_sql.clone()));
-            for b in &binds {
-                query = query.bind(b.clone());
-            }
-            query.fetch_all(p).await
+            .await
         })?;
         let matters = rows
             .into_iter()
@@ -349,10 +355,16 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         for d in departments {
+            // A sensitive matter is announced to the department's leads
+            // only: the others may not see it (R-5.1.2).
             let users: Vec<Uuid> = on_tx!(&mut *tx, c => sqlx::query_scalar(
                 "SELECT ud.user_id FROM user_departments ud JOIN users u ON u.id = ud.user_id
-                 WHERE ud.department_code = $1 AND u.active")
+                 WHERE ud.department_code = $1 AND u.active
+                   AND ((SELECT sensitive FROM matters WHERE id = $2) = FALSE
+                        OR EXISTS (SELECT 1 FROM user_roles r
+                                   WHERE r.user_id = u.id AND r.role = 'dept_lead'))")
                 .bind(d)
+                .bind(matter.0)
                 .fetch_all(c)
                 .await)?;
             for u in users {

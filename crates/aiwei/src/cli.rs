@@ -380,7 +380,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
         let (existing, _) = store
             .ledger(
                 &Default::default(),
-                &aiwei_store::matters::Scope::All,
+                &aiwei_store::matters::Scope::ALL,
                 None,
                 1,
             )

@@ -371,7 +371,7 @@ async fn progress(
 
 async fn ensure_empty(store: &Store) -> anyhow::Result<()> {
     let (matters, _) = store
-        .ledger(&LedgerFilter::default(), &Scope::All, None, 1)
+        .ledger(&LedgerFilter::default(), &Scope::ALL, None, 1)
         .await?;
     if !matters.is_empty() {
         bail!("the database already holds matters; the demo needs an empty database");

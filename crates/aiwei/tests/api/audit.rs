@@ -94,7 +94,7 @@ both_backends!(
         };
         let (closed, _) = app
             .store
-            .ledger(&closed, &aiwei_store::matters::Scope::All, None, 500)
+            .ledger(&closed, &aiwei_store::matters::Scope::ALL, None, 500)
             .await
             .unwrap();
         assert!(closed.len() > 60, "{} closed", closed.len());

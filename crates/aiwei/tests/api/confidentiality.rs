@@ -3,6 +3,8 @@
 
 use aiwei_store::matters::{LedgerFilter, Matter, Scope};
 
+use aiwei_core::Role;
+
 use crate::both_backends;
 use crate::helpers::*;
 
@@ -12,7 +14,7 @@ async fn all_matters(app: &TestApp) -> Vec<Matter> {
     loop {
         let (page, next) = app
             .store
-            .ledger(&LedgerFilter::default(), &Scope::All, after, 500)
+            .ledger(&LedgerFilter::default(), &Scope::ALL, after, 500)
             .await
             .unwrap();
         out.extend(page);
@@ -158,5 +160,115 @@ both_backends!(
             .unwrap();
         assert_eq!(m.caller.phone, "13812340000");
         again.stop().await;
+    }
+);
+
+/// Whether `number` shows anywhere `token` can look: the matter itself, the
+/// ledger, a caller search, and the work queues.
+async fn sees(app: &TestApp, token: &str, number: &str, phone: &str) -> [bool; 3] {
+    let (s, _) = app
+        .get_json(token, &format!("/api/v1/matters/{number}"))
+        .await;
+    assert!(s == 200 || s == 404, "{s}");
+    let (_, ledger) = app.get_json(token, "/api/v1/matters?limit=500").await;
+    let listed = ledger.to_string().contains(number);
+    let (hs, history) = app
+        .post_json(
+            token,
+            "/api/v1/callers/history",
+            &serde_json::json!({ "phone": phone }),
+        )
+        .await;
+    let searched = hs == 200 && history.to_string().contains(number);
+    let (_, work) = app.get_json(token, "/api/v1/work").await;
+    let (_, notes) = app.get_json(token, "/api/v1/notifications").await;
+    let queued = work.to_string().contains(number) || notes.to_string().contains(number);
+    assert_eq!(s == 200, listed, "single read and ledger agree");
+    [s == 200, searched, queued]
+}
+
+both_backends!(
+    sensitive_matters_show_only_to_the_people_r_5_1_2_names,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let desk = app.desk().await;
+        let (_, intake2) = app
+            .token_user("jieting2", &[Role::Intake], Some("AWB"))
+            .await;
+        let (_, auditor) = app.token_user("shenji", &[Role::Auditor], None).await;
+        let (_, group) = app.token_user("lingdao", &[Role::LeadingGroup], None).await;
+        let (_, other_lead) = app
+            .token_user("keshi2", &[Role::DeptLead], Some("BMFZ"))
+            .await;
+        let phone = "13955550001";
+        let mut body = phone_complaint(phone, "郭靖");
+        body["sensitive"] = serde_json::json!(true);
+        body["content"] = serde_json::json!("反映某企业内部管理问题，涉及商业秘密，请勿外传。");
+        let (s, m) = app.post_json(&desk.intake, "/api/v1/matters", &body).await;
+        assert_eq!(s, 201, "{m}");
+        let n = m["number"].as_str().unwrap().to_owned();
+        // An ordinary matter of the same caller, as a control.
+        let plain = app.complaint(&desk.intake, phone, "郭靖").await;
+        let (s, v) = app
+            .step(
+                &desk.intake,
+                &n,
+                serde_json::json!({"action": "dispatch", "lead": "HJWS"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+
+        assert_eq!(
+            sees(&app, &desk.intake, &n, phone).await[..2],
+            [true, true],
+            "its intake staff"
+        );
+        assert_eq!(
+            sees(&app, &desk.supervisor, &n, phone).await[..2],
+            [true, true],
+            "supervisors"
+        );
+        assert_eq!(
+            sees(&app, &desk.lead, &n, phone).await,
+            [true, false, true],
+            "the lead department's head"
+        );
+        for (who, token) in [
+            ("another intake", &intake2),
+            ("a handler of the lead department", &desk.handler),
+            ("another department", &desk.other),
+            ("another department's head", &other_lead),
+            ("an auditor", &auditor),
+            ("the leading group", &group),
+        ] {
+            assert_eq!(
+                sees(&app, token, &n, phone).await,
+                [false, false, false],
+                "{who}"
+            );
+        }
+        // The control is visible to the wide roles.
+        let (s, _) = app
+            .get_json(&intake2, &format!("/api/v1/matters/{plain}"))
+            .await;
+        assert_eq!(s, 200);
+        let (s, _) = app
+            .get_json(&auditor, &format!("/api/v1/matters/{plain}"))
+            .await;
+        assert_eq!(s, 200);
+        // A step by the lead names its taker; the handler then still does not
+        // see it, and steps on it answer 404 like any invisible matter.
+        let (s, _) = app
+            .step(&desk.handler, &n, serde_json::json!({"action": "sign_for"}))
+            .await;
+        assert_eq!(s, 404);
+        let (s, v) = app
+            .step(&desk.lead, &n, serde_json::json!({"action": "sign_for"}))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        // Work queues count it for the lead only.
+        let (_, work) = app.get_json(&desk.handler, "/api/v1/work").await;
+        assert!(!work.to_string().contains(&n));
+        app.stop().await;
     }
 );

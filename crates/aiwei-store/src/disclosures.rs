@@ -1,0 +1,405 @@
+//! Disclosure of a matter's caller data to another department or person
+//! (R-5.2.3): a request naming the purpose and the fields, a supervisor's
+//! approval or refusal with a reason, the recipient's signature of the
+//! confidentiality agreement, and expiry. Access opens only between
+//! signature and expiry, and only to the named fields of the one matter.
+//! Every step is an event on the matter's chain.
+
+use aiwei_core::time::{from_millis, to_millis};
+use aiwei_core::{DisclosedField, DisclosureStatus, FieldError, MatterId, UserId};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::Store;
+use crate::error::StoreError;
+use crate::matters::{append_event_with_texts, digest, name_on_matter};
+
+/// One disclosure as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Disclosure {
+    pub id: Uuid,
+    pub matter: MatterId,
+    pub number: String,
+    pub requester: UserId,
+    pub requester_name: String,
+    pub purpose: String,
+    pub fields: Vec<DisclosedField>,
+    pub status: DisclosureStatus,
+    pub requested_at: DateTime<Utc>,
+    pub decided_by_name: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_reason: Option<String>,
+    pub agreement_sha256: Option<String>,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Disclosure {
+    /// Whether access is open at `now`.
+    pub fn open_at(&self, now: DateTime<Utc>) -> bool {
+        self.status == DisclosureStatus::Signed && self.expires_at.is_some_and(|e| e > now)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    matter_id: Uuid,
+    number: String,
+    requester: Uuid,
+    requester_name: String,
+    purpose: String,
+    fields: String,
+    status: String,
+    requested_at: i64,
+    decided_by_name: Option<String>,
+    decided_at: Option<i64>,
+    decision_reason: Option<String>,
+    agreement_sha256: Option<String>,
+    signed_at: Option<i64>,
+    expires_at: Option<i64>,
+}
+
+const SELECT: &str =
+    "SELECT d.id, d.matter_id, m.number, d.requester, u.display_name AS requester_name,
+    d.purpose, d.fields, d.status, d.requested_at, s.display_name AS decided_by_name, d.decided_at,
+    d.decision_reason, d.agreement_sha256, d.signed_at, d.expires_at
+  FROM disclosures d
+  JOIN matters m ON m.id = d.matter_id
+  JOIN users u ON u.id = d.requester
+  LEFT JOIN users s ON s.id = d.decided_by";
+
+fn corrupt<E>(_: E) -> StoreError {
+    StoreError::Corrupt("bad stored disclosure".into())
+}
+
+impl TryFrom<Row> for Disclosure {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        Ok(Disclosure {
+            id: r.id,
+            matter: MatterId(r.matter_id),
+            number: r.number,
+            requester: UserId(r.requester),
+            requester_name: r.requester_name,
+            purpose: r.purpose,
+            fields: r
+                .fields
+                .split(',')
+                .map(DisclosedField::parse)
+                .collect::<Result<_, _>>()
+                .map_err(corrupt)?,
+            status: DisclosureStatus::parse(&r.status).map_err(corrupt)?,
+            requested_at: from_millis(r.requested_at),
+            decided_by_name: r.decided_by_name,
+            decided_at: r.decided_at.map(from_millis),
+            decision_reason: r.decision_reason,
+            agreement_sha256: r.agreement_sha256,
+            signed_at: r.signed_at.map(from_millis),
+            expires_at: r.expires_at.map(from_millis),
+        })
+    }
+}
+
+/// A request as validated by the caller.
+#[derive(Debug, Clone)]
+pub struct NewDisclosure {
+    pub matter: MatterId,
+    pub requester: UserId,
+    pub purpose: String,
+    pub fields: Vec<DisclosedField>,
+}
+
+/// Which disclosures to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisclosureList {
+    /// Waiting for a supervisor.
+    Pending,
+    /// Everything `user` asked for.
+    RequestedBy(UserId),
+    /// Everything asked about one matter.
+    OfMatter(MatterId),
+}
+
+impl Store {
+    pub async fn disclosure(&self, id: Uuid) -> Result<Disclosure, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!("{SELECT} WHERE d.id = $1"));
+        let row = on_pool!(&self.db, p => sqlx::query_as::<_, Row>(sql)
+            .bind(id)
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    /// Newest first, at most 200.
+    pub async fn disclosures(&self, which: DisclosureList) -> Result<Vec<Disclosure>, StoreError> {
+        let (filter, id) = match which {
+            DisclosureList::Pending => ("d.status = 'requested' AND $1 = $1", Uuid::nil()),
+            DisclosureList::RequestedBy(u) => ("d.requester = $1", u.0),
+            DisclosureList::OfMatter(m) => ("d.matter_id = $1", m.0),
+        };
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE {filter} ORDER BY d.requested_at DESC, d.id DESC LIMIT 200"
+        ));
+        let rows = on_pool!(&self.db, p => sqlx::query_as::<_, Row>(sql)
+            .bind(id)
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(Disclosure::try_from).collect()
+    }
+
+    /// Files a request. One open request (requested, approved or signed and
+    /// not expired) per person and matter.
+    pub async fn request_disclosure(
+        &self,
+        new: &NewDisclosure,
+        now: DateTime<Utc>,
+    ) -> Result<Disclosure, StoreError> {
+        if new.fields.is_empty() {
+            return Err(StoreError::Invalid(FieldError::new("fields", "required")));
+        }
+        let id = Uuid::now_v7();
+        let mut fields: Vec<&str> = new.fields.iter().map(|f| f.as_str()).collect();
+        fields.sort_unstable();
+        fields.dedup();
+        let fields = fields.join(",");
+        let mut tx = self.db.begin().await?;
+        let open: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM disclosures WHERE matter_id = $1 AND requester = $2
+               AND (status IN ('requested', 'approved') OR (status = 'signed' AND expires_at > $3))")
+            .bind(new.matter.0)
+            .bind(new.requester.0)
+            .bind(to_millis(now))
+            .fetch_one(c)
+            .await)?;
+        if open > 0 {
+            return Err(StoreError::Conflict("disclosure_open"));
+        }
+        on_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO disclosures (id, matter_id, requester, purpose, fields, status, requested_at)
+             VALUES ($1, $2, $3, $4, $5, 'requested', $6)")
+            .bind(id)
+            .bind(new.matter.0)
+            .bind(new.requester.0)
+            .bind(&new.purpose)
+            .bind(&fields)
+            .bind(to_millis(now))
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let mut payload = serde_json::Map::new();
+        payload.insert("disclosure".into(), json!(id));
+        payload.insert("fields".into(), json!(fields));
+        append_event_with_texts(
+            &mut tx,
+            new.matter,
+            Some(new.requester),
+            "disclosure_requested",
+            payload,
+            &[("purpose", new.purpose.clone())],
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.disclosure(id).await
+    }
+
+    /// A supervisor's decision. Approval opens a grant that lapses
+    /// `valid_for` later, signed or not. Nobody decides on their own
+    /// request.
+    pub async fn decide_disclosure(
+        &self,
+        id: Uuid,
+        supervisor: UserId,
+        approve: bool,
+        reason: &str,
+        valid_for: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Disclosure, StoreError> {
+        let d = self.disclosure(id).await?;
+        if d.requester == supervisor {
+            return Err(StoreError::Conflict("own_request"));
+        }
+        let (status, event) = if approve {
+            (DisclosureStatus::Approved, "disclosure_approved")
+        } else {
+            (DisclosureStatus::Refused, "disclosure_refused")
+        };
+        let expires = approve.then(|| to_millis(now + valid_for));
+        let mut tx = self.db.begin().await?;
+        let n = on_tx!(&mut tx, c => sqlx::query(
+            "UPDATE disclosures SET status = $1, decided_by = $2, decided_at = $3,
+                decision_reason = $4, expires_at = $5
+             WHERE id = $6 AND status = 'requested'")
+            .bind(status.as_str())
+            .bind(supervisor.0)
+            .bind(to_millis(now))
+            .bind(reason)
+            .bind(expires)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(StoreError::Conflict("disclosure_not_pending"));
+        }
+        let mut payload = serde_json::Map::new();
+        payload.insert("disclosure".into(), json!(id));
+        payload.insert("expires_at".into(), json!(expires));
+        append_event_with_texts(
+            &mut tx,
+            d.matter,
+            Some(supervisor),
+            event,
+            payload,
+            &[("reason", reason.to_owned())],
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.disclosure(id).await
+    }
+
+    /// The recipient signs the confidentiality agreement `agreement` (the
+    /// text shown to them); access opens. `scan` is an optional uploaded
+    /// scan of the signed paper copy.
+    pub async fn sign_disclosure(
+        &self,
+        id: Uuid,
+        signer: UserId,
+        agreement: &str,
+        scan: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<Disclosure, StoreError> {
+        let d = self.disclosure(id).await?;
+        if d.requester != signer {
+            return Err(StoreError::NotFound);
+        }
+        let sha = digest(agreement);
+        let mut tx = self.db.begin().await?;
+        let n = on_tx!(&mut tx, c => sqlx::query(
+            "UPDATE disclosures SET status = 'signed', signed_at = $1, agreement_text = $2,
+                agreement_sha256 = $3, scan_attachment = $4
+             WHERE id = $5 AND status = 'approved' AND expires_at > $1")
+            .bind(to_millis(now))
+            .bind(agreement)
+            .bind(&sha)
+            .bind(scan)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(StoreError::Conflict("disclosure_not_approved"));
+        }
+        // The recipient is now named on the matter (R-5.1.2).
+        name_on_matter(&mut tx, d.matter, signer).await?;
+        let mut payload = serde_json::Map::new();
+        payload.insert("disclosure".into(), json!(id));
+        payload.insert("agreement_sha256".into(), json!(sha));
+        payload.insert("scan".into(), json!(scan));
+        append_event_with_texts(
+            &mut tx,
+            d.matter,
+            Some(signer),
+            "disclosure_signed",
+            payload,
+            &[],
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.disclosure(id).await
+    }
+
+    /// The caller fields of `matter` disclosed to `user` at `now`.
+    pub async fn disclosed_fields(
+        &self,
+        matter: MatterId,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DisclosedField>, StoreError> {
+        let rows: Vec<String> = on_pool!(&self.db, p => sqlx::query_scalar(
+            "SELECT fields FROM disclosures WHERE matter_id = $1 AND requester = $2
+               AND status = 'signed' AND expires_at > $3")
+            .bind(matter.0)
+            .bind(user.0)
+            .bind(to_millis(now))
+            .fetch_all(p)
+            .await)?;
+        let mut out: Vec<DisclosedField> = rows
+            .iter()
+            .flat_map(|r| r.split(','))
+            .map(DisclosedField::parse)
+            .collect::<Result<_, _>>()
+            .map_err(corrupt)?;
+        out.sort_by_key(|f| f.as_str());
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Closes grants whose time is up, each with an event; returns how many.
+    /// Access already ends at `expires_at` whether or not this ran: this
+    /// puts the end on the record.
+    pub async fn expire_disclosures(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let due: Vec<(Uuid, Uuid)> = on_pool!(&self.db, p => sqlx::query_as(
+            "SELECT id, matter_id FROM disclosures
+             WHERE status IN ('approved', 'signed') AND expires_at <= $1 LIMIT 500")
+            .bind(to_millis(now))
+            .fetch_all(p)
+            .await)?;
+        let mut n = 0;
+        for (id, matter) in due {
+            let mut tx = self.db.begin().await?;
+            // Exactly once, whichever instance sweeps.
+            let changed = on_tx!(&mut tx, c => sqlx::query(
+                "UPDATE disclosures SET status = 'expired'
+                 WHERE id = $1 AND status IN ('approved', 'signed')")
+                .bind(id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            if changed == 1 {
+                let mut payload = serde_json::Map::new();
+                payload.insert("disclosure".into(), json!(id));
+                append_event_with_texts(
+                    &mut tx,
+                    MatterId(matter),
+                    None,
+                    "disclosure_expired",
+                    payload,
+                    &[],
+                    now,
+                )
+                .await?;
+                n += 1;
+            }
+            tx.commit().await?;
+        }
+        Ok(n)
+    }
+
+    /// Records that `user` revealed the caller fields of `matter` for
+    /// `reason` (the matter's event; the audit trail records it too).
+    pub async fn record_reveal(
+        &self,
+        matter: MatterId,
+        user: UserId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.db.begin().await?;
+        append_event_with_texts(
+            &mut tx,
+            matter,
+            Some(user),
+            "caller_revealed",
+            serde_json::Map::new(),
+            &[("reason", reason.to_owned())],
+            now,
+        )
+        .await?;
+        tx.commit().await
+    }
+}
