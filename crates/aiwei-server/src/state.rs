@@ -25,7 +25,22 @@ pub struct AppConfig {
     pub login_lockout_secs: u64,
     /// Where evidence files are kept.
     pub attachments_dir: std::path::PathBuf,
+    /// The confidentiality agreement a disclosure's recipient signs
+    /// (R-5.2.3).
+    pub agreement_text: String,
+    /// Days an approved disclosure stays open.
+    pub disclosure_days: i64,
 }
+
+/// The agreement shipped with the program; operators may supply their own.
+pub const DEFAULT_AGREEMENT: &str = "保密协议\n\n\
+本人因工作需要查阅来电来访人的个人信息（姓名、联系电话、单位名称等）或涉及敏感内容的来电来访事项，\
+现郑重承诺：\n\
+一、所获信息仅用于本次申请载明的用途，不用于其他任何目的；\n\
+二、不以任何形式向无关部门或人员泄露、复制、转发、公开所获信息；\n\
+三、妥善保管载有相关信息的文件和记录，用毕按规定销毁或交回；\n\
+四、查阅权限到期后不再使用所获信息；\n\
+五、如有违反，愿承担相应的纪律责任和法律责任。";
 
 impl Default for AppConfig {
     fn default() -> Self {
@@ -37,6 +52,8 @@ impl Default for AppConfig {
             login_max_failures: 5,
             login_lockout_secs: 900,
             attachments_dir: std::path::PathBuf::from("data/attachments"),
+            agreement_text: DEFAULT_AGREEMENT.into(),
+            disclosure_days: 7,
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 
 use aiwei_core::time::{local_minute, local_second};
-use aiwei_core::{CallerKind, Channel, MatterStatus, MatterType, Role, mask};
+use aiwei_core::{CallerKind, Channel, DisclosedField, MatterStatus, MatterType, Role, mask};
 use aiwei_store::matters::{Event, Matter};
 use aiwei_store::users::User;
 use chrono::{DateTime, Utc};
@@ -12,10 +12,60 @@ use utoipa::ToSchema;
 
 use crate::messages::zh;
 
-/// Whether `user` sees caller data unmasked: the hotline/window staff who
-/// took it, and supervisors.
+/// Whether `user`'s role shows caller data unmasked: the hotline/window
+/// staff, and supervisors (R-5.1.1; DESIGN.md "Who uses it").
 pub fn sees_caller(user: &User) -> bool {
     user.has(Role::Intake) || user.has(Role::Supervisor)
+}
+
+/// Which caller fields a viewer sees in clear.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Clear {
+    pub name: bool,
+    pub organization: bool,
+    pub phone: bool,
+}
+
+impl Clear {
+    pub const NONE: Clear = Clear {
+        name: false,
+        organization: false,
+        phone: false,
+    };
+    pub const ALL: Clear = Clear {
+        name: true,
+        organization: true,
+        phone: true,
+    };
+
+    /// What `user`'s role alone shows.
+    pub fn for_role(user: &User) -> Clear {
+        if sees_caller(user) {
+            Clear::ALL
+        } else {
+            Clear::NONE
+        }
+    }
+
+    /// Adds the fields a signed disclosure grants.
+    pub fn with_disclosed(mut self, fields: &[DisclosedField]) -> Clear {
+        for f in fields {
+            match f {
+                DisclosedField::Name => self.name = true,
+                DisclosedField::Organization => self.organization = true,
+                DisclosedField::Phone => self.phone = true,
+            }
+        }
+        self
+    }
+
+    pub fn any(self) -> bool {
+        self.name || self.organization || self.phone
+    }
+
+    fn all(self) -> bool {
+        self.name && self.organization && self.phone
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -36,8 +86,10 @@ pub struct CallerView {
     pub name: Option<String>,
     pub organization: Option<String>,
     pub phone: String,
-    /// True when the fields above are masked for this viewer.
+    /// True when any of the fields above is masked for this viewer.
     pub masked: bool,
+    /// The caller's personal data was erased on request.
+    pub anonymised: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -153,24 +205,34 @@ impl DeadlineView {
 }
 
 impl MatterView {
+    /// The matter as `viewer`'s role shows it.
     pub fn new(m: Matter, viewer: &User, events: Option<Vec<Event>>) -> Self {
-        let full = sees_caller(viewer);
-        let caller = if full {
-            CallerView {
-                kind: m.caller.kind,
-                name: m.caller.name,
-                organization: m.caller.organization,
-                phone: m.caller.phone,
-                masked: false,
-            }
-        } else {
-            CallerView {
-                kind: m.caller.kind,
-                name: m.caller.name.as_deref().map(mask::name),
-                organization: m.caller.organization.as_deref().map(mask::organization),
-                phone: mask::phone(&m.caller.phone),
-                masked: true,
-            }
+        Self::shown(m, Clear::for_role(viewer), events)
+    }
+
+    /// The matter with the caller fields `clear` in clear and the others
+    /// masked.
+    pub fn shown(m: Matter, clear: Clear, events: Option<Vec<Event>>) -> Self {
+        let c = m.caller;
+        let caller = CallerView {
+            kind: c.kind,
+            name: if clear.name {
+                c.name
+            } else {
+                c.name.as_deref().map(mask::name)
+            },
+            organization: if clear.organization {
+                c.organization
+            } else {
+                c.organization.as_deref().map(mask::organization)
+            },
+            phone: if clear.phone {
+                c.phone
+            } else {
+                mask::phone(&c.phone)
+            },
+            masked: !clear.all() && !c.anonymised,
+            anonymised: c.anonymised,
         };
         Self {
             id: m.id.0,

@@ -391,7 +391,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
             eprintln!("数据库已有数据，跳过演示数据 (database not empty; --demo ignored)");
         }
     }
-    let state = app_state(store.clone(), settings.app_config(), Clock::system())?;
+    let state = app_state(store.clone(), settings.app_config()?, Clock::system())?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let sweeper = tokio::spawn(aiwei_server::run_sweeper(
         state.clone(),

@@ -33,6 +33,11 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Log filter, e.g. `info` or `aiwei_server=debug,info`.
     pub log: String,
+    /// Days an approved disclosure of caller data stays open.
+    pub disclosure_days: i64,
+    /// A text file holding the confidentiality agreement recipients sign;
+    /// empty: the built-in text.
+    pub agreement_file: String,
 }
 
 impl Default for Settings {
@@ -48,6 +53,8 @@ impl Default for Settings {
             session_hours: app.session_hours,
             secure_cookies: app.secure_cookies,
             log: "info".into(),
+            disclosure_days: app.disclosure_days,
+            agreement_file: String::new(),
         }
     }
 }
@@ -112,6 +119,14 @@ impl Settings {
         if let Some(v) = get("LOG")? {
             s.log = v;
         }
+        if let Some(v) = get("DISCLOSURE_DAYS")? {
+            s.disclosure_days = v
+                .parse()
+                .context("AIWEI_DISCLOSURE_DAYS must be a whole number")?;
+        }
+        if let Some(v) = get("AGREEMENT_FILE")? {
+            s.agreement_file = v;
+        }
         if let Some(v) = &overrides.data_dir {
             s.data_dir = v.clone();
         }
@@ -138,6 +153,10 @@ impl Settings {
         if !(1..=24 * 30).contains(&self.session_hours) {
             bail!("session_hours must be between 1 and 720");
         }
+        if !(1..=90).contains(&self.disclosure_days) {
+            bail!("disclosure_days must be between 1 and 90");
+        }
+        self.agreement()?;
         self.bind_addr()?;
         self.database()?;
         Ok(())
@@ -165,15 +184,30 @@ impl Settings {
         }
     }
 
-    pub fn app_config(&self) -> AppConfig {
-        AppConfig {
+    /// The agreement text: the file's, or the built-in one.
+    pub fn agreement(&self) -> anyhow::Result<String> {
+        if self.agreement_file.trim().is_empty() {
+            return Ok(aiwei_server::state::DEFAULT_AGREEMENT.to_owned());
+        }
+        let text = std::fs::read_to_string(&self.agreement_file)
+            .with_context(|| format!("reading agreement_file {}", self.agreement_file))?;
+        if text.trim().is_empty() {
+            bail!("agreement_file {} is empty", self.agreement_file);
+        }
+        Ok(text.trim().to_owned())
+    }
+
+    pub fn app_config(&self) -> anyhow::Result<AppConfig> {
+        Ok(AppConfig {
             org_name: self.org_name.clone(),
             number_prefix: self.number_prefix.clone(),
             session_hours: self.session_hours,
             secure_cookies: self.secure_cookies,
             attachments_dir: self.data_dir.join("attachments"),
+            agreement_text: self.agreement()?,
+            disclosure_days: self.disclosure_days,
             ..AppConfig::default()
-        }
+        })
     }
 
     /// The effective settings as TOML, database password redacted.
