@@ -25,6 +25,10 @@ pub struct AppConfig {
     pub login_lockout_secs: u64,
     /// Where evidence files are kept.
     pub attachments_dir: std::path::PathBuf,
+    /// The server sits behind a reverse proxy that appends the client's
+    /// address to `X-Forwarded-For`; only then is that header believed
+    /// (for the audit trail's source addresses). Off by default.
+    pub behind_proxy: bool,
 }
 
 impl Default for AppConfig {
@@ -37,6 +41,7 @@ impl Default for AppConfig {
             login_max_failures: 5,
             login_lockout_secs: 900,
             attachments_dir: std::path::PathBuf::from("data/attachments"),
+            behind_proxy: false,
         }
     }
 }

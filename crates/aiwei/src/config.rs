@@ -31,6 +31,11 @@ pub struct Settings {
     pub session_hours: i64,
     /// Mark cookies Secure (set when served behind TLS).
     pub secure_cookies: bool,
+    /// The server is reached only through a reverse proxy that appends the
+    /// client's address to `X-Forwarded-For`; the audit trail then records
+    /// that address instead of the proxy's. Leave off otherwise: clients
+    /// can forge the header.
+    pub behind_proxy: bool,
     /// Log filter, e.g. `info` or `aiwei_server=debug,info`.
     pub log: String,
 }
@@ -47,6 +52,7 @@ impl Default for Settings {
             number_prefix: app.number_prefix,
             session_hours: app.session_hours,
             secure_cookies: app.secure_cookies,
+            behind_proxy: app.behind_proxy,
             log: "info".into(),
         }
     }
@@ -108,6 +114,9 @@ impl Settings {
         }
         if let Some(v) = get("SECURE_COOKIES")? {
             s.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = get("BEHIND_PROXY")? {
+            s.behind_proxy = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = get("LOG")? {
             s.log = v;
@@ -171,6 +180,7 @@ impl Settings {
             number_prefix: self.number_prefix.clone(),
             session_hours: self.session_hours,
             secure_cookies: self.secure_cookies,
+            behind_proxy: self.behind_proxy,
             attachments_dir: self.data_dir.join("attachments"),
             ..AppConfig::default()
         }
