@@ -17,4 +17,5 @@ mod flows;
 mod intake;
 mod ledger;
 mod pages;
+mod trail;
 mod work;
