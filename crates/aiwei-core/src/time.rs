@@ -5,7 +5,7 @@
 //! has had one fixed offset (UTC+8, no daylight saving) since 1991, so local
 //! time is a fixed offset rather than a time-zone database.
 
-use chrono::{DateTime, FixedOffset, Offset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Offset, TimeZone, Utc};
 
 /// Asia/Shanghai.
 pub fn china() -> FixedOffset {
@@ -29,6 +29,14 @@ pub fn from_millis(ms: i64) -> DateTime<Utc> {
 /// that a value read back compares equal to the value written.
 pub fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
     from_millis(to_millis(t))
+}
+
+/// The instant a local calendar day begins (00:00 in China).
+pub fn local_day_start(d: NaiveDate) -> Option<DateTime<Utc>> {
+    china()
+        .from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// Formats an instant in local time for pages: `2026-11-27 14:05`.
@@ -55,6 +63,15 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(local_minute(t), "2026-02-01 00:30");
+    }
+
+    #[test]
+    fn local_days_start_at_midnight_in_china() {
+        let d = NaiveDate::from_ymd_opt(2026, 2, 1).unwrap();
+        assert_eq!(
+            local_day_start(d).unwrap().to_rfc3339(),
+            "2026-01-31T16:00:00+00:00"
+        );
     }
 
     #[test]

@@ -1,17 +1,21 @@
 //! Authentication: passwords, sessions, API tokens, login throttling, and
-//! the extractors that put the caller's identity and permission into the
-//! type a handler receives.
+//! the extractors that put the caller's identity, permission and address
+//! into the type a handler receives.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::marker::PhantomData;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use aiwei_core::Role;
+use aiwei_store::trail::AuditActor;
 use aiwei_store::users::User;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use rand::RngCore;
@@ -137,6 +141,8 @@ pub enum Via {
 pub struct Staff {
     pub user: User,
     pub via: Via,
+    /// Where the request came from (see [`ClientIp`]).
+    pub ip: Option<String>,
 }
 
 impl Staff {
@@ -145,6 +151,69 @@ impl Staff {
             Via::Session { csrf, .. } => csrf,
             Via::Token => "",
         }
+    }
+
+    /// This staff member, from this address, as the audit trail names them.
+    pub fn audit_actor(&self) -> AuditActor<'_> {
+        AuditActor {
+            user: Some(self.user.id),
+            name: Some(&self.user.username),
+            ip: self.ip.as_deref(),
+            cli: false,
+        }
+    }
+}
+
+/// The address a request came from: the peer of the TCP connection, or,
+/// only when the configuration says the server is behind a reverse proxy
+/// (`behind_proxy`), the address that proxy put last into
+/// `X-Forwarded-For`. Otherwise that header is ignored, since any client
+/// can send it. `None` when the server was not started with connection
+/// info (a router driven directly in a test).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientIp(pub Option<String>);
+
+impl ClientIp {
+    pub fn of(parts: &Parts, behind_proxy: bool) -> Self {
+        let forwarded = behind_proxy
+            .then(|| forwarded_for(&parts.headers))
+            .flatten();
+        let peer = || {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+        };
+        Self(
+            forwarded
+                .or_else(peer)
+                .map(|ip| ip.to_canonical().to_string()),
+        )
+    }
+
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+/// The right-most address of `X-Forwarded-For`: the one our own proxy
+/// appended; anything left of it was sent by the client and proves nothing.
+fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    let last = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .rfind(|s| !s.is_empty())?;
+    last.parse().ok()
+}
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        Ok(Self::of(parts, state.config.behind_proxy))
     }
 }
 
@@ -183,6 +252,7 @@ impl FromRequestParts<AppState> for Staff {
             Staff {
                 user,
                 via: Via::Token,
+                ip: ClientIp::of(parts, state.config.behind_proxy).0,
             }
         } else {
             let sid = cookie(parts, SESSION_COOKIE).ok_or_else(ApiError::unauthenticated)?;
@@ -198,6 +268,7 @@ impl FromRequestParts<AppState> for Staff {
                     id_hash,
                     csrf: session.csrf_token,
                 },
+                ip: ClientIp::of(parts, state.config.behind_proxy).0,
             }
         };
         parts.extensions.insert(staff.clone());
@@ -239,6 +310,12 @@ impl Permission for Supervise {
 pub struct Administer;
 impl Permission for Administer {
     const ROLES: &'static [Role] = &[Role::Admin];
+}
+
+/// Read the audit trail (审计日志).
+pub struct ReadAudit;
+impl Permission for ReadAudit {
+    const ROLES: &'static [Role] = &[Role::Auditor, Role::Admin];
 }
 
 /// A staff member holding permission `P`; a handler that takes `Can<P>`
@@ -290,6 +367,37 @@ mod tests {
         assert!(t.allowed("b"));
         t.succeeded("a");
         assert!(t.allowed("a"));
+    }
+
+    fn parts(xff: &[&str], peer: Option<&str>) -> Parts {
+        let mut req = axum::http::Request::builder();
+        for v in xff {
+            req = req.header("x-forwarded-for", *v);
+        }
+        let (mut parts, _) = req.body(()).unwrap().into_parts();
+        if let Some(p) = peer {
+            parts
+                .extensions
+                .insert(ConnectInfo(p.parse::<SocketAddr>().unwrap()));
+        }
+        parts
+    }
+
+    #[test]
+    fn the_client_address_is_the_peer_unless_behind_a_proxy() {
+        let p = parts(&["203.0.113.9"], Some("10.0.0.2:5000"));
+        assert_eq!(ClientIp::of(&p, false).as_deref(), Some("10.0.0.2"));
+        assert_eq!(ClientIp::of(&p, true).as_deref(), Some("203.0.113.9"));
+        // Only the right-most entry, the one our proxy added, counts.
+        let p = parts(
+            &["1.1.1.1, 203.0.113.9", "198.51.100.7"],
+            Some("10.0.0.2:1"),
+        );
+        assert_eq!(ClientIp::of(&p, true).as_deref(), Some("198.51.100.7"));
+        // Garbage in the header falls back to the peer.
+        let p = parts(&["not-an-ip"], Some("[::ffff:10.0.0.3]:1"));
+        assert_eq!(ClientIp::of(&p, true).as_deref(), Some("10.0.0.3"));
+        assert_eq!(ClientIp::of(&parts(&[], None), false), ClientIp(None));
     }
 
     #[test]

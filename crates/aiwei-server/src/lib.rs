@@ -15,6 +15,7 @@ pub mod pages;
 pub mod security;
 pub mod session;
 pub mod state;
+pub mod trail;
 pub mod views;
 pub mod work;
 
@@ -137,13 +138,19 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes; in-flight requests finish first.
+    /// Handlers learn the peer address of each connection (see
+    /// [`auth::ClientIp`]).
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
         Ok(())
     }
 }

@@ -1,23 +1,56 @@
-//! Session life cycle shared by the API and the login page.
+//! Session life cycle shared by the API and the login page. Every login,
+//! failed login and logout is recorded in the audit trail with the address
+//! it came from.
 
 use aiwei_core::Username;
+use aiwei_store::trail::{AuditActor, AuditEntry};
 use aiwei_store::users::User;
 use chrono::Duration;
+use serde_json::json;
 
-use crate::auth::{SESSION_COOKIE, Staff, Via, new_secret, secret_hash, verify_password};
+use crate::auth::{ClientIp, SESSION_COOKIE, Staff, Via, new_secret, secret_hash, verify_password};
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// Records a failed login: the name tried (`None` when it was not even a
+/// well-formed user name), never the password.
+async fn record_failure(
+    state: &AppState,
+    tried: Option<&Username>,
+    ip: &ClientIp,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let entry = AuditEntry {
+        actor: None,
+        actor_name: tried.map(Username::as_str),
+        ip: ip.as_deref(),
+        action: "login.failure",
+        target: None,
+        detail: json!({ "reason": reason }),
+    };
+    state.store.audit(&entry, state.clock.now()).await?;
+    Ok(())
+}
+
 /// Checks the password and opens a new session. Always a fresh session id
-/// (no fixation); the same error whether the account is missing, disabled or
-/// the password wrong, and the same work done in each case.
+/// (no fixation); the same error whether the name is malformed, the account
+/// missing or disabled, or the password wrong, and the same work done
+/// whether the account exists or not. The audit trail records which it was,
+/// with the name tried and the address, never the password.
 pub async fn login_user(
     state: &AppState,
-    username: &Username,
+    username: &str,
     password: &str,
+    ip: &ClientIp,
 ) -> Result<(User, String), ApiError> {
+    let Ok(username) = Username::parse(username) else {
+        record_failure(state, None, ip, "malformed_username").await?;
+        return Err(ApiError::login_failed());
+    };
+    let username = &username;
     if !state.throttle.allowed(username.as_str()) {
         tracing::warn!("login throttled");
+        record_failure(state, Some(username), ip, "throttled").await?;
         return Err(ApiError::too_many_attempts());
     }
     let creds = state.store.credentials(username).await?;
@@ -32,29 +65,45 @@ pub async fn login_user(
     let Some(id) = id.filter(|_| ok && active) else {
         state.throttle.failed(username.as_str());
         tracing::info!(outcome = "failure", "login");
+        let reason = match (id, ok) {
+            (None, _) => "unknown_user",
+            (Some(_), false) => "wrong_password",
+            (Some(_), true) => "disabled",
+        };
+        record_failure(state, Some(username), ip, reason).await?;
         return Err(ApiError::login_failed());
     };
     state.throttle.succeeded(username.as_str());
     let user = state.store.user(aiwei_core::UserId(id)).await?;
     let sid = new_secret();
     let now = state.clock.now();
+    let by = AuditActor {
+        user: Some(user.id),
+        name: Some(&user.username),
+        ip: ip.as_deref(),
+        cli: false,
+    };
     state
         .store
-        .create_session(
+        .create_session_audited(
             &secret_hash(&sid),
-            user.id,
             &new_secret(),
             now,
             now + Duration::hours(state.config.session_hours),
+            &by,
         )
         .await?;
     tracing::info!(outcome = "success", user = %user.id, "login");
     Ok((user, session_cookie(state, &sid)))
 }
 
+/// Ends the session of a browser; a token has no session to end.
 pub async fn logout_session(state: &AppState, staff: &Staff) -> Result<(), ApiError> {
     if let Via::Session { id_hash, .. } = &staff.via {
-        state.store.delete_session(id_hash).await?;
+        state
+            .store
+            .delete_session_audited(id_hash, &staff.audit_actor(), state.clock.now())
+            .await?;
     }
     Ok(())
 }

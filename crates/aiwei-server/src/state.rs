@@ -30,6 +30,10 @@ pub struct AppConfig {
     pub agreement_text: String,
     /// Days an approved disclosure stays open.
     pub disclosure_days: i64,
+    /// The server sits behind a reverse proxy that appends the client's
+    /// address to `X-Forwarded-For`; only then is that header believed
+    /// (for the audit trail's source addresses). Off by default.
+    pub behind_proxy: bool,
 }
 
 /// The agreement shipped with the program; operators may supply their own.
@@ -54,6 +58,7 @@ impl Default for AppConfig {
             attachments_dir: std::path::PathBuf::from("data/attachments"),
             agreement_text: DEFAULT_AGREEMENT.into(),
             disclosure_days: 7,
+            behind_proxy: false,
         }
     }
 }

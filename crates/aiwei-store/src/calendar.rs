@@ -2,10 +2,24 @@
 //! the program.
 
 use aiwei_core::calendar::{Calendar, YearData};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::Store;
 use crate::error::StoreError;
+use crate::trail::{AuditActor, append_audit, sha256_hex};
+
+/// Checks holiday-cn JSON as a field error the pages and the API can name.
+fn parse_year(text: &str) -> Result<YearData, StoreError> {
+    YearData::from_json(text).map_err(|e| {
+        StoreError::Invalid(aiwei_core::FieldError::new(
+            "calendar",
+            match e {
+                aiwei_core::calendar::CalendarError::Json(_) => "invalid_json",
+                _ => "invalid_calendar",
+            },
+        ))
+    })
+}
 
 impl Store {
     /// The working-day calendar: shipped years, then loaded years on top.
@@ -27,15 +41,7 @@ impl Store {
     /// replacing an earlier load of the same year. `by` names who loaded it
     /// (a user name, or `cli`).
     pub async fn load_calendar_year(&self, text: &str, by: &str) -> Result<YearData, StoreError> {
-        let data = YearData::from_json(text).map_err(|e| {
-            StoreError::Invalid(aiwei_core::FieldError::new(
-                "calendar",
-                match e {
-                    aiwei_core::calendar::CalendarError::Json(_) => "invalid_json",
-                    _ => "invalid_calendar",
-                },
-            ))
-        })?;
+        let data = parse_year(text)?;
         let now = Utc::now().timestamp_millis();
         on_pool!(&self.db, p => sqlx::query(
             "INSERT INTO calendar_years (year, data, loaded_at, loaded_by) VALUES ($1, $2, $3, $4)
@@ -48,6 +54,51 @@ impl Store {
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
+        Ok(data)
+    }
+
+    /// [`Store::load_calendar_year`], recording `calendar.load` (a year not
+    /// loaded before) or `calendar.update` (replacing an earlier load) by
+    /// `by` in the same transaction (target: the year; detail: counts of
+    /// holidays and make-up days and the SHA-256 of the data stored).
+    pub async fn load_calendar_year_audited(
+        &self,
+        text: &str,
+        by: &AuditActor<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<YearData, StoreError> {
+        let data = parse_year(text)?;
+        let mut tx = self.db.begin().await?;
+        let existed: Option<i32> = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT year FROM calendar_years WHERE year = $1")
+            .bind(data.year)
+            .fetch_optional(c)
+            .await)?;
+        on_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO calendar_years (year, data, loaded_at, loaded_by) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (year) DO UPDATE SET data = excluded.data, loaded_at = excluded.loaded_at,
+                loaded_by = excluded.loaded_by")
+            .bind(data.year)
+            .bind(text)
+            .bind(now.timestamp_millis())
+            .bind(by.name.unwrap_or("cli"))
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let action = if existed.is_some() {
+            "calendar.update"
+        } else {
+            "calendar.load"
+        };
+        let target = data.year.to_string();
+        let detail = serde_json::json!({
+            "year": data.year,
+            "holidays": data.off_days.len(),
+            "makeup_days": data.makeup_days.len(),
+            "data_sha256": sha256_hex(text),
+        });
+        append_audit(&mut tx, &by.entry(action, Some(&target), detail), now).await?;
+        tx.commit().await?;
         Ok(data)
     }
 }

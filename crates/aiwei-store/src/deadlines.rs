@@ -15,6 +15,7 @@ use crate::Store;
 use crate::db::{Backend, Tx};
 use crate::error::StoreError;
 use crate::matters::append_event;
+use crate::trail::{AuditActor, append_audit, sha256_hex};
 
 /// One clock of a matter.
 #[derive(Debug, Clone, PartialEq)]
@@ -213,6 +214,53 @@ impl Store {
         let (current, _) = self.policy().await?;
         let next = current + 1;
         self.insert_policy(next, p, by).await?;
+        Ok(next)
+    }
+
+    /// Stores a new policy version and records `policy.update` by `by` in
+    /// the same transaction (target: the new version; detail: the version
+    /// replaced and the SHA-256 of the stored body, which
+    /// `policy_versions` keeps). A version saved concurrently by someone
+    /// else is a conflict (`policy_changed`), not a silent loss.
+    pub async fn set_policy_audited(
+        &self,
+        p: &Policy,
+        by: &AuditActor<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<i32, StoreError> {
+        let body = serde_json::to_string(p).map_err(|_| StoreError::Corrupt("policy".into()))?;
+        let mut tx = self.db.begin().await?;
+        let current: i32 = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) FROM policy_versions")
+            .fetch_one(c)
+            .await)?;
+        let next = current + 1;
+        let inserted = on_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO policy_versions (version, body, created_at, created_by) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (version) DO NOTHING")
+            .bind(next)
+            .bind(&body)
+            .bind(to_millis(now))
+            .bind(by.name.unwrap_or("cli"))
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if inserted == 0 {
+            return Err(StoreError::Conflict("policy_changed"));
+        }
+        let target = next.to_string();
+        let detail = json!({
+            "version": next,
+            "previous_version": current,
+            "body_sha256": sha256_hex(&body),
+        });
+        append_audit(
+            &mut tx,
+            &by.entry("policy.update", Some(&target), detail),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
         Ok(next)
     }
 

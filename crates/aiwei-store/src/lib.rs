@@ -7,8 +7,8 @@
 //! [`Db`] holds through [`on_pool!`] / [`on_tx!`]; the few statements that
 //! differ per dialect say so where they stand.
 //!
-//! Writes that belong together (a change, its event) commit in one
-//! transaction.
+//! Writes that belong together (a change, its event, its audit record)
+//! commit in one transaction.
 
 #[macro_use]
 mod db;
@@ -27,6 +27,7 @@ pub mod keys;
 #[macro_use]
 pub mod matters;
 pub mod sessions;
+pub mod trail;
 pub mod users;
 pub mod work;
 

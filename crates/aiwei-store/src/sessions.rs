@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::error::StoreError;
+use crate::trail::{AuditActor, append_audit};
 use crate::users::User;
 
 /// A live session and its owner.
@@ -48,6 +49,34 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::create_session`] for a login, recording `login.success` by
+    /// `by` (the user logging in) in the same transaction.
+    pub async fn create_session_audited(
+        &self,
+        id_hash: &str,
+        csrf_token: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        by: &AuditActor<'_>,
+    ) -> Result<(), StoreError> {
+        let user = by.user.ok_or(StoreError::NotFound)?;
+        let mut tx = self.db.begin().await?;
+        on_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
+             VALUES ($1, $2, $3, $4, $4, $5)")
+            .bind(id_hash)
+            .bind(user.0)
+            .bind(csrf_token)
+            .bind(now.timestamp_millis())
+            .bind(expires_at.timestamp_millis())
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let detail = serde_json::json!({ "expires_at": expires_at.to_rfc3339() });
+        append_audit(&mut tx, &by.entry("login.success", None, detail), now).await?;
+        tx.commit().await
+    }
+
     /// The session with this id hash, if it is live and its user active.
     pub async fn session(
         &self,
@@ -77,6 +106,25 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(())
+    }
+
+    /// [`Store::delete_session`] for a logout, recording `logout` by `by` in
+    /// the same transaction.
+    pub async fn delete_session_audited(
+        &self,
+        id_hash: &str,
+        by: &AuditActor<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.db.begin().await?;
+        let ended = on_tx!(&mut tx, c => sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let detail = serde_json::json!({ "sessions_ended": ended });
+        append_audit(&mut tx, &by.entry("logout", None, detail), now).await?;
+        tx.commit().await
     }
 
     /// Drops expired sessions; returns how many.

@@ -1,11 +1,13 @@
 //! Staff accounts, their roles and departments, and their API tokens.
 
 use aiwei_core::{DepartmentCode, Role, UserId, Username};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::Store;
 use crate::error::StoreError;
+use crate::trail::{AuditActor, append_audit};
 
 /// A staff member as the rest of the program sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,11 +55,32 @@ struct UserRow {
 
 impl Store {
     pub async fn add_user(&self, new: &NewUser) -> Result<User, StoreError> {
+        self.insert_user(new, None, Utc::now()).await
+    }
+
+    /// [`Store::add_user`], recording `user.create` by `by` in the same
+    /// transaction (target: the new user's id; detail: user name, roles and
+    /// departments).
+    pub async fn add_user_audited(
+        &self,
+        new: &NewUser,
+        by: &AuditActor<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<User, StoreError> {
+        self.insert_user(new, Some(by), now).await
+    }
+
+    async fn insert_user(
+        &self,
+        new: &NewUser,
+        audit: Option<&AuditActor<'_>>,
+        at: DateTime<Utc>,
+    ) -> Result<User, StoreError> {
         for d in &new.departments {
             self.require_department("department", d.as_str()).await?;
         }
         let id = UserId::new();
-        let now = Utc::now().timestamp_millis();
+        let now = at.timestamp_millis();
         let mut tx = self.db.begin().await?;
         on_tx!(&mut tx, c => sqlx::query(
             "INSERT INTO users (id, username, display_name, password_hash, active, created_at)
@@ -94,6 +117,16 @@ impl Store {
                 .execute(c)
                 .await
                 .map(|r| r.rows_affected()))?;
+        }
+        if let Some(by) = audit {
+            let target = id.to_string();
+            let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            let detail = json!({
+                "username": new.username.as_str(),
+                "roles": roles,
+                "departments": depts,
+            });
+            append_audit(&mut tx, &by.entry("user.create", Some(&target), detail), at).await?;
         }
         tx.commit().await?;
         Ok(User {
@@ -153,22 +186,65 @@ impl Store {
     /// revokes nothing else (tokens stop working because the account is
     /// inactive).
     pub async fn set_user_active(&self, id: UserId, active: bool) -> Result<(), StoreError> {
+        self.update_user_active(id, active, None, Utc::now()).await
+    }
+
+    /// [`Store::set_user_active`], recording `user.disable` or `user.enable`
+    /// by `by` in the same transaction (target: the user's id; detail: user
+    /// name, whether the account was active before, sessions ended).
+    pub async fn set_user_active_audited(
+        &self,
+        id: UserId,
+        active: bool,
+        by: &AuditActor<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.update_user_active(id, active, Some(by), now).await
+    }
+
+    async fn update_user_active(
+        &self,
+        id: UserId,
+        active: bool,
+        audit: Option<&AuditActor<'_>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.db.begin().await?;
-        let n = on_tx!(&mut tx, c => sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+        let before: Option<(String, bool)> = on_tx!(&mut tx, c => sqlx::query_as(
+            "SELECT username, active FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(c)
+            .await)?;
+        let Some((username, was_active)) = before else {
+            return Err(StoreError::NotFound);
+        };
+        on_tx!(&mut tx, c => sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
             .bind(active)
             .bind(id.0)
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
+        let mut ended = 0;
         if !active {
-            on_tx!(&mut tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            ended = on_tx!(&mut tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(id.0)
                 .execute(c)
                 .await
                 .map(|r| r.rows_affected()))?;
+        }
+        if let Some(by) = audit {
+            let target = id.to_string();
+            let action = if active {
+                "user.enable"
+            } else {
+                "user.disable"
+            };
+            let detail = json!({
+                "username": username,
+                "was_active": was_active,
+                "sessions_ended": ended,
+            });
+            append_audit(&mut tx, &by.entry(action, Some(&target), detail), now).await?;
         }
         tx.commit().await
     }
@@ -219,6 +295,46 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(())
+    }
+
+    /// [`Store::add_api_token`], recording `token.create` by `by` in the
+    /// same transaction (target: the token owner's id; detail: the owner's
+    /// user name, the label and the token's id, never the token or its hash).
+    pub async fn add_api_token_audited(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        label: &str,
+        by: &AuditActor<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.db.begin().await?;
+        let username: Option<String> = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT username FROM users WHERE id = $1")
+            .bind(user.0)
+            .fetch_optional(c)
+            .await)?;
+        let username = username.ok_or(StoreError::NotFound)?;
+        let token_id = Uuid::now_v7();
+        on_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO api_tokens (id, user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token_id)
+            .bind(user.0)
+            .bind(token_hash)
+            .bind(label)
+            .bind(now.timestamp_millis())
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let target = user.to_string();
+        let detail = json!({"username": username, "label": label, "token_id": token_id});
+        append_audit(
+            &mut tx,
+            &by.entry("token.create", Some(&target), detail),
+            now,
+        )
+        .await?;
+        tx.commit().await
     }
 
     /// The active user holding the token with this hash.

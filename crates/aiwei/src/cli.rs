@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use aiwei_core::{DepartmentCode, Role, Username};
 use aiwei_server::auth::{hash_password, new_api_token};
 use aiwei_server::{Application, Clock, app_state};
+use aiwei_store::trail::AuditActor;
 use aiwei_store::users::NewUser;
 use aiwei_store::{Keys, Store};
 use anyhow::{Context, bail};
@@ -76,7 +77,7 @@ enum Command {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
-    /// Verify the ledger.
+    /// Verify the ledger and the audit trail.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
@@ -142,7 +143,7 @@ enum TokenCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute every matter's event chain.
+    /// Recompute every matter's event chain and the audit trail's chain.
     Verify,
 }
 
@@ -269,7 +270,15 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                 .await
                 .with_context(|| format!("no user {username}"))?;
             let (token, hash) = new_api_token();
-            store.add_api_token(user.id, &hash, &label).await?;
+            store
+                .add_api_token_audited(
+                    user.id,
+                    &hash,
+                    &label,
+                    &AuditActor::cli(),
+                    chrono::Utc::now(),
+                )
+                .await?;
             println!("{token}");
             Ok(ExitCode::SUCCESS)
         }
@@ -287,21 +296,26 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         } => {
             let store = open_store(&settings).await?;
             let report = store.verify_chains().await?;
+            let (head_seq, head_hash) = &report.audit_head;
             if report.ok() {
                 println!(
-                    "ok: {} matters, {} events verified",
-                    report.matters, report.events
+                    "ok: {} matters, {} events, {} audit records verified",
+                    report.matters, report.events, report.audit_records
                 );
+                println!("audit trail head: #{head_seq} {head_hash}");
                 Ok(ExitCode::SUCCESS)
             } else {
                 for b in &report.broken {
                     println!("BROKEN {}: {}", b.number, b.reason);
                 }
                 println!(
-                    "FAILED: {} of {} matters have a broken chain ({} events checked)",
-                    report.broken.len(),
+                    "FAILED: {} of {} matters have a broken chain, audit trail breaks: {} \
+                     ({} events, {} audit records checked)",
+                    report.broken_matters(),
                     report.matters,
-                    report.events
+                    report.audit_breaks(),
+                    report.events,
+                    report.audit_records
                 );
                 Ok(ExitCode::from(1))
             }
@@ -466,7 +480,9 @@ async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<ExitCo
                 roles,
                 departments,
             };
-            let u = store.add_user(&new).await?;
+            let u = store
+                .add_user_audited(&new, &AuditActor::cli(), chrono::Utc::now())
+                .await?;
             println!("created user {} ({})", u.username, u.id);
         }
         UserCommand::List => {
@@ -491,7 +507,12 @@ async fn department(settings: Settings, command: DepartmentCommand) -> anyhow::R
     match command {
         DepartmentCommand::Add { code, name } => {
             let d = store
-                .add_department(&DepartmentCode::parse(&code)?, &name)
+                .add_department_audited(
+                    &DepartmentCode::parse(&code)?,
+                    &name,
+                    &AuditActor::cli(),
+                    chrono::Utc::now(),
+                )
                 .await?;
             println!("created department {} {}", d.code, d.name);
         }
@@ -511,7 +532,7 @@ async fn calendar(settings: Settings, command: CalendarCommand) -> anyhow::Resul
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let year = store
-                .load_calendar_year(&text, "cli")
+                .load_calendar_year_audited(&text, &AuditActor::cli(), chrono::Utc::now())
                 .await
                 .context("the file is not valid holiday data")?;
             println!(

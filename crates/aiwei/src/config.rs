@@ -31,6 +31,11 @@ pub struct Settings {
     pub session_hours: i64,
     /// Mark cookies Secure (set when served behind TLS).
     pub secure_cookies: bool,
+    /// The server is reached only through a reverse proxy that appends the
+    /// client's address to `X-Forwarded-For`; the audit trail then records
+    /// that address instead of the proxy's. Leave off otherwise: clients
+    /// can forge the header.
+    pub behind_proxy: bool,
     /// Log filter, e.g. `info` or `aiwei_server=debug,info`.
     pub log: String,
     /// Days an approved disclosure of caller data stays open.
@@ -52,6 +57,7 @@ impl Default for Settings {
             number_prefix: app.number_prefix,
             session_hours: app.session_hours,
             secure_cookies: app.secure_cookies,
+            behind_proxy: app.behind_proxy,
             log: "info".into(),
             disclosure_days: app.disclosure_days,
             agreement_file: String::new(),
@@ -115,6 +121,9 @@ impl Settings {
         }
         if let Some(v) = get("SECURE_COOKIES")? {
             s.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = get("BEHIND_PROXY")? {
+            s.behind_proxy = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = get("LOG")? {
             s.log = v;
@@ -203,6 +212,7 @@ impl Settings {
             number_prefix: self.number_prefix.clone(),
             session_hours: self.session_hours,
             secure_cookies: self.secure_cookies,
+            behind_proxy: self.behind_proxy,
             attachments_dir: self.data_dir.join("attachments"),
             agreement_text: self.agreement()?,
             disclosure_days: self.disclosure_days,

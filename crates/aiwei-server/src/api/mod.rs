@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 
 pub mod attachments;
+pub mod audit;
 pub mod extensions;
 pub mod matters;
 pub mod policy;
@@ -64,6 +65,7 @@ pub fn router() -> axum::Router<AppState> {
         .routes(routes!(work::supervision))
         .routes(routes!(work::notifications))
         .routes(routes!(work::read_all))
+        .routes(routes!(audit::list))
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     // Uploads may be larger than other bodies; the route has its own limit.

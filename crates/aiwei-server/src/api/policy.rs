@@ -37,7 +37,9 @@ pub async fn get_policy(
 /// Save a new version of the deadline policy.
 #[utoipa::path(put, path = "/api/v1/policy", tag = "settings",
     request_body(content = Object, description = "A whole policy, as `GET` returns it under `policy`"),
-    responses((status = 200, body = PolicyVersion), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = PolicyVersion), (status = 403, body = ErrorBody),
+        (status = 409, description = "Another version was saved at the same time", body = ErrorBody),
+        (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn put_policy(
     State(state): State<AppState>,
@@ -51,7 +53,7 @@ pub async fn put_policy(
     }
     let version = state
         .store
-        .set_policy(&policy, &can.staff.user.username)
+        .set_policy_audited(&policy, &can.staff.audit_actor(), state.clock.now())
         .await?;
     tracing::info!(admin = %can.staff.user.id, version, "deadline policy changed");
     Ok(Json(PolicyVersion { version, policy }))

@@ -1,6 +1,5 @@
 //! Logging in and out over the API.
 
-use aiwei_core::Username;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,8 +8,8 @@ use axum::response::{AppendHeaders, IntoResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::Staff;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::auth::{ClientIp, Staff};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::session::{clear_cookie, login_user, logout_session};
 use crate::state::AppState;
@@ -52,10 +51,10 @@ impl From<&aiwei_store::users::User> for Me {
     ))]
 pub async fn login(
     State(state): State<AppState>,
+    ip: ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let username = Username::parse(&req.username).map_err(|_| ApiError::login_failed())?;
-    let (user, cookie) = login_user(&state, &username, &req.password).await?;
+    let (user, cookie) = login_user(&state, &req.username, &req.password, &ip).await?;
     Ok((AppendHeaders([(SET_COOKIE, cookie)]), Json(Me::from(&user))))
 }
 

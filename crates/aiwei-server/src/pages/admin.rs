@@ -119,7 +119,11 @@ pub async fn add_user(
         })
     })();
     let outcome = match result {
-        Ok(new) => state.store.add_user(&new).await.map_err(ApiError::from),
+        Ok(new) => state
+            .store
+            .add_user_audited(&new, &form.staff.audit_actor(), state.clock.now())
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(ApiError::invalid_field(e)),
     };
     match outcome {
@@ -160,7 +164,10 @@ pub async fn set_active(
     if !active && id == form.staff.user.id {
         return Err(ApiError::conflict("cannot_disable_self"));
     }
-    state.store.set_user_active(id, active).await?;
+    state
+        .store
+        .set_user_active_audited(id, active, &form.staff.audit_actor(), state.clock.now())
+        .await?;
     tracing::info!(admin = %form.staff.user.id, user = %id, active, "user activity changed");
     Ok(Redirect::to("/admin/users"))
 }
@@ -199,7 +206,12 @@ pub async fn add_department(
     let outcome = match DepartmentCode::parse(&form.form.code) {
         Ok(code) => state
             .store
-            .add_department(&code, &form.form.name)
+            .add_department_audited(
+                &code,
+                &form.form.name,
+                &form.staff.audit_actor(),
+                state.clock.now(),
+            )
             .await
             .map_err(ApiError::from),
         Err(e) => Err(ApiError::invalid_field(e)),

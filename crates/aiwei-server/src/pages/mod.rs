@@ -7,13 +7,14 @@
 //! them into an HTML page, or a redirect to the login page for a 401.
 
 mod admin;
+mod audit;
 mod handling;
 mod intake;
 mod ledger;
 mod settings;
 mod work;
 
-use aiwei_core::{Role, Username};
+use aiwei_core::Role;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -26,7 +27,7 @@ use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use crate::auth::Staff;
+use crate::auth::{ClientIp, Staff};
 use crate::error::{ApiError, ErrorInfo};
 use crate::extract::CsrfForm;
 use crate::messages::zh;
@@ -75,6 +76,7 @@ pub fn router() -> Router<AppState> {
             "/admin/calendar",
             get(settings::calendar).post(settings::load_calendar),
         )
+        .route("/audit", get(audit::trail))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .layer(axum::middleware::from_fn(html_errors))
@@ -121,6 +123,9 @@ impl Layout {
             add("/supervision", "督办");
         }
         add("/notifications", "消息");
+        if u.has(Role::Auditor) || u.has(Role::Admin) {
+            add("/audit", zh("nav.audit"));
+        }
         if u.has(Role::Admin) {
             add("/admin/users", "用户管理");
             add("/admin/departments", "部门管理");
@@ -228,12 +233,12 @@ struct LoginForm {
     password: String,
 }
 
-async fn login_submit(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Response {
-    let result = match Username::parse(&f.username) {
-        Ok(u) => login_user(&state, &u, &f.password).await,
-        Err(_) => Err(ApiError::login_failed()),
-    };
-    match result {
+async fn login_submit(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    match login_user(&state, &f.username, &f.password, &ip).await {
         Ok((_, cookie)) => (
             StatusCode::SEE_OTHER,
             AppendHeaders([(SET_COOKIE, cookie), (LOCATION, "/".to_owned())]),

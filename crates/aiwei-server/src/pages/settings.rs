@@ -150,7 +150,7 @@ pub async fn save_policy(
         Ok(p) => {
             let v = state
                 .store
-                .set_policy(&p, &form.staff.user.username)
+                .set_policy_audited(&p, &form.staff.audit_actor(), state.clock.now())
                 .await?;
             tracing::info!(admin = %form.staff.user.id, version = v, "deadline policy changed");
             Ok(policy_page(
@@ -234,7 +234,11 @@ pub async fn load_calendar(
 ) -> Result<Response, ApiError> {
     match state
         .store
-        .load_calendar_year(&form.form.data, &form.staff.user.username)
+        .load_calendar_year_audited(
+            &form.form.data,
+            &form.staff.audit_actor(),
+            state.clock.now(),
+        )
         .await
     {
         Ok(y) => {

@@ -18,4 +18,5 @@ mod flows;
 mod intake;
 mod ledger;
 mod pages;
+mod trail;
 mod work;

@@ -1,0 +1,29 @@
+//! The audit trail (审计日志) over the API, for auditors and administrators.
+
+use axum::Json;
+use axum::extract::{Query, State};
+
+use crate::auth::{Can, ReadAudit};
+use crate::error::{ApiResult, ErrorBody};
+use crate::state::AppState;
+use crate::trail::{self, AuditPage, AuditQuery};
+
+/// The audit trail: security-relevant events (logins, failed logins,
+/// logouts, accounts, departments, policy, calendar, API tokens), newest
+/// first, filtered, paged by `before`. Auditors and administrators only.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
+    params(AuditQuery),
+    responses(
+        (status = 200, body = AuditPage),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Neither auditor nor administrator", body = ErrorBody),
+        (status = 422, description = "A filter is invalid; `field` names it", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    _can: Can<ReadAudit>,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
+    Ok(Json(trail::page(&state, &q).await?))
+}
