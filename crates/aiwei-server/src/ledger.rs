@@ -159,12 +159,18 @@ pub struct LedgerPage {
     pub next: Option<String>,
 }
 
-pub async fn page(state: &AppState, user: &User, q: &LedgerQuery) -> Result<LedgerPage, ApiError> {
+pub async fn page(
+    state: &AppState,
+    staff: &crate::auth::Staff,
+    q: &LedgerQuery,
+) -> Result<LedgerPage, ApiError> {
+    let user = &staff.user;
     let (filter, cursor, limit) = q.parse()?;
     let (matters, next) = state
         .store
         .ledger(&filter, &scope_for(user), cursor, limit)
         .await?;
+    crate::confidential::record_list_view(state, staff, "ledger", matters.len()).await?;
     Ok(LedgerPage {
         items: matters
             .into_iter()

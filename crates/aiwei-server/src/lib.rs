@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod confidential;
 pub mod error;
 pub mod extract;
 pub mod ledger;
@@ -102,6 +103,13 @@ pub async fn run_sweeper(
                 // so new callers are sealed under it.
                 if let Err(e) = state.store.keys().reload() {
                     tracing::error!(error = %e, "reloading the key file failed");
+                }
+                // Put the end of lapsed disclosures on the record (access
+                // already ends at expiry).
+                match state.store.expire_disclosures(state.clock.now()).await {
+                    Ok(n) if n > 0 => tracing::info!(expired = n, "disclosures expired"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "expiring disclosures failed"),
                 }
                 match state.store.sweep(state.clock.now(), 1000).await {
                     Ok(r) if r.due_soon + r.overdue > 0 => {

@@ -24,7 +24,11 @@ pub struct QueueView {
     pub items: Vec<MatterView>,
 }
 
-pub async fn queues(state: &AppState, user: &User) -> Result<Vec<QueueView>, ApiError> {
+pub async fn queues(
+    state: &AppState,
+    staff: &crate::auth::Staff,
+) -> Result<Vec<QueueView>, ApiError> {
+    let user = &staff.user;
     let mut out = Vec::new();
     for q in Queue::for_user(user) {
         let (items, count) = state.store.queue(q, user, 20).await?;
@@ -38,6 +42,8 @@ pub async fn queues(state: &AppState, user: &User) -> Result<Vec<QueueView>, Api
                 .collect(),
         });
     }
+    let shown = out.iter().map(|q| q.items.len()).sum();
+    crate::confidential::record_list_view(state, staff, "work", shown).await?;
     Ok(out)
 }
 

@@ -7,7 +7,7 @@
 //! still under its old key or already under the new one.
 
 use aiwei_core::time::to_millis;
-use aiwei_core::{MatterId, PhoneNumber, UserId};
+use aiwei_core::{MatterId, PhoneNumber};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
@@ -16,6 +16,7 @@ use crate::Store;
 use crate::db::Backend;
 use crate::error::StoreError;
 use crate::matters::{append_event, digest};
+use crate::trail::{AuditActor, append_audit};
 
 /// How many matters are sealed under one key (`None`: not sealed yet).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,7 +171,7 @@ impl Store {
     pub async fn anonymise_caller(
         &self,
         id: MatterId,
-        actor: UserId,
+        by: &AuditActor<'_>,
         now: DateTime<Utc>,
     ) -> Result<Anonymised, StoreError> {
         let first = self.matter(id).await?;
@@ -255,18 +256,17 @@ impl Store {
                 "content_sha256": content.as_deref().map(digest),
                 "texts_redacted": redacted,
             });
-            append_event(
-                &mut tx,
-                mid,
-                Some(actor),
-                "caller_anonymised",
-                &payload,
-                now,
-            )
-            .await?;
+            append_event(&mut tx, mid, by.user, "caller_anonymised", &payload, now).await?;
             out.texts_redacted += redacted;
             out.matters.push(m.number);
         }
+        let detail = json!({ "matters": out.matters, "texts_redacted": out.texts_redacted });
+        append_audit(
+            &mut tx,
+            &by.entry("caller.anonymise", Some(&first.number), detail),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         if self.backend() == Backend::Sqlite {
             on_pool!(&self.db, p => sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::Store;
 use crate::error::StoreError;
 use crate::matters::{append_event_with_texts, digest, name_on_matter};
+use crate::trail::{AuditActor, append_audit};
 
 /// One disclosure as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -154,6 +155,7 @@ impl Store {
     pub async fn request_disclosure(
         &self,
         new: &NewDisclosure,
+        by: &AuditActor<'_>,
         now: DateTime<Utc>,
     ) -> Result<Disclosure, StoreError> {
         if new.fields.is_empty() {
@@ -201,6 +203,14 @@ impl Store {
             now,
         )
         .await?;
+        let target = id.to_string();
+        let detail = json!({ "matter": new.matter, "fields": fields });
+        append_audit(
+            &mut tx,
+            &by.entry("disclosure.request", Some(&target), detail),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.disclosure(id).await
     }
@@ -211,12 +221,15 @@ impl Store {
     pub async fn decide_disclosure(
         &self,
         id: Uuid,
-        supervisor: UserId,
         approve: bool,
         reason: &str,
         valid_for: Duration,
+        by: &AuditActor<'_>,
         now: DateTime<Utc>,
     ) -> Result<Disclosure, StoreError> {
+        let supervisor = by
+            .user
+            .ok_or_else(|| StoreError::Config("a decision needs a supervisor".into()))?;
         let d = self.disclosure(id).await?;
         if d.requester == supervisor {
             return Err(StoreError::Conflict("own_request"));
@@ -257,6 +270,14 @@ impl Store {
             now,
         )
         .await?;
+        let action = if approve {
+            "disclosure.approve"
+        } else {
+            "disclosure.refuse"
+        };
+        let target = id.to_string();
+        let detail = json!({ "matter": d.matter, "expires_at": expires });
+        append_audit(&mut tx, &by.entry(action, Some(&target), detail), now).await?;
         tx.commit().await?;
         self.disclosure(id).await
     }
@@ -267,13 +288,14 @@ impl Store {
     pub async fn sign_disclosure(
         &self,
         id: Uuid,
-        signer: UserId,
         agreement: &str,
         scan: Option<Uuid>,
+        by: &AuditActor<'_>,
         now: DateTime<Utc>,
     ) -> Result<Disclosure, StoreError> {
         let d = self.disclosure(id).await?;
-        if d.requester != signer {
+        let signer = d.requester;
+        if by.user != Some(signer) {
             return Err(StoreError::NotFound);
         }
         let sha = digest(agreement);
@@ -306,6 +328,14 @@ impl Store {
             "disclosure_signed",
             payload,
             &[],
+            now,
+        )
+        .await?;
+        let target = id.to_string();
+        let detail = json!({ "matter": d.matter, "agreement_sha256": sha, "scan": scan });
+        append_audit(
+            &mut tx,
+            &by.entry("disclosure.sign", Some(&target), detail),
             now,
         )
         .await?;
@@ -373,6 +403,15 @@ impl Store {
                     now,
                 )
                 .await?;
+                let target = id.to_string();
+                let system = AuditActor::default();
+                let detail = json!({ "matter": matter, "via": "sweeper" });
+                append_audit(
+                    &mut tx,
+                    &system.entry("disclosure.expire", Some(&target), detail),
+                    now,
+                )
+                .await?;
                 n += 1;
             }
             tx.commit().await?;
@@ -385,18 +424,26 @@ impl Store {
     pub async fn record_reveal(
         &self,
         matter: MatterId,
-        user: UserId,
         reason: &str,
+        by: &AuditActor<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.db.begin().await?;
         append_event_with_texts(
             &mut tx,
             matter,
-            Some(user),
+            by.user,
             "caller_revealed",
             serde_json::Map::new(),
             &[("reason", reason.to_owned())],
+            now,
+        )
+        .await?;
+        let target = matter.to_string();
+        let detail = json!({ "reason_sha256": digest(reason) });
+        append_audit(
+            &mut tx,
+            &by.entry("caller.reveal", Some(&target), detail),
             now,
         )
         .await?;

@@ -47,6 +47,15 @@ pub const ACTIONS: &[&str] = &[
     "calendar.load",
     "calendar.update",
     "token.create",
+    "caller.view",
+    "caller.reveal",
+    "caller.anonymise",
+    "disclosure.request",
+    "disclosure.approve",
+    "disclosure.refuse",
+    "disclosure.sign",
+    "disclosure.expire",
+    "keys.rotate",
 ];
 
 /// One record to append.

@@ -347,10 +347,22 @@ async fn keys(settings: Settings, command: KeysCommand) -> anyhow::Result<ExitCo
             eprintln!("… {n}");
         })
         .await?;
+    let current = store.keys().current_id()?;
+    let by = aiwei_store::trail::AuditActor::cli();
+    store
+        .audit(
+            &by.entry(
+                "keys.rotate",
+                Some(&current),
+                serde_json::json!({ "resealed": total }),
+            ),
+            chrono::Utc::now(),
+        )
+        .await?;
     println!(
         "完成：{total} 条事项已用密钥 {} 重新加密 (done: {total} matters re-sealed). \
          运行中的服务会在 30 秒内载入新密钥；之后请再运行一次 `aiwei keys resume`。",
-        store.keys().current_id()?
+        current
     );
     Ok(ExitCode::SUCCESS)
 }

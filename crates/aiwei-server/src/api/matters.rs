@@ -21,12 +21,13 @@ use crate::views::MatterView;
 async fn full_view(
     state: &AppState,
     m: aiwei_store::matters::Matter,
-    viewer: &aiwei_store::users::User,
+    viewer: &Staff,
 ) -> Result<MatterView, ApiError> {
+    let clear = crate::confidential::clear_for(state, viewer, &m).await?;
     let events = state.store.events(m.id).await?;
     let deadlines = state.store.deadlines(m.id).await?;
     let attachments = state.store.attachments(m.id).await?;
-    Ok(MatterView::new(m, viewer, Some(events))
+    Ok(MatterView::shown(m, clear, Some(events))
         .with_deadlines(deadlines)
         .with_attachments(attachments))
 }
@@ -50,7 +51,10 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<MatterView>)> {
     let user = &can.staff.user;
     let m = ledger::record(&state, user, &req).await?;
-    Ok((StatusCode::CREATED, Json(full_view(&state, m, user).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(full_view(&state, m, &can.staff).await?),
+    ))
 }
 
 /// The tracking ledger (台账, R-4.1.2): newest first, filtered, paged by
@@ -68,7 +72,7 @@ pub async fn list(
     staff: Staff,
     Query(q): Query<LedgerQuery>,
 ) -> ApiResult<Json<LedgerPage>> {
-    Ok(Json(ledger::page(&state, &staff.user, &q).await?))
+    Ok(Json(ledger::page(&state, &staff, &q).await?))
 }
 
 /// One matter with its full event timeline, by id or number.
@@ -86,7 +90,7 @@ pub async fn get_one(
     Path(key): Path<String>,
 ) -> ApiResult<Json<MatterView>> {
     let m = ledger::find_visible(&state, &staff.user, &key).await?;
-    Ok(Json(full_view(&state, m, &staff.user).await?))
+    Ok(Json(full_view(&state, m, &staff).await?))
 }
 
 /// Move a matter one step through its flow: dispatch,
@@ -115,7 +119,7 @@ pub async fn act(
     let now = state.clock.now();
     let step = req.validate(now).map_err(ApiError::invalid)?;
     let m = state.store.apply_step(m.id, user, &step, now).await?;
-    Ok(Json(full_view(&state, m, user).await?))
+    Ok(Json(full_view(&state, m, &staff).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -151,6 +155,8 @@ pub async fn caller_history(
         .await?
         .into_iter()
         .map(|m| MatterView::new(m, user, None))
-        .collect();
+        .collect::<Vec<_>>();
+    crate::confidential::record_list_view(&state, &can.staff, "caller_history", items.len())
+        .await?;
     Ok(Json(HistoryResponse { items }))
 }

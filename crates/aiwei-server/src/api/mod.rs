@@ -11,6 +11,7 @@ use crate::state::AppState;
 
 pub mod attachments;
 pub mod audit;
+pub mod disclosures;
 pub mod extensions;
 pub mod matters;
 pub mod policy;
@@ -59,6 +60,12 @@ pub fn router() -> axum::Router<AppState> {
         .routes(routes!(attachments::download))
         .routes(routes!(policy::get_policy, policy::put_policy))
         .routes(routes!(matters::caller_history))
+        .routes(routes!(disclosures::reveal))
+        .routes(routes!(disclosures::request))
+        .routes(routes!(disclosures::list))
+        .routes(routes!(disclosures::decide))
+        .routes(routes!(disclosures::sign))
+        .routes(routes!(disclosures::anonymise))
         .routes(routes!(reference::categories))
         .routes(routes!(reference::departments))
         .routes(routes!(work::my_work))

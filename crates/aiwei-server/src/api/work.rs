@@ -22,7 +22,7 @@ pub struct WorkList {
     security(("bearer" = [])))]
 pub async fn my_work(State(state): State<AppState>, staff: Staff) -> ApiResult<Json<WorkList>> {
     Ok(Json(WorkList {
-        queues: work::queues(&state, &staff.user).await?,
+        queues: work::queues(&state, &staff).await?,
     }))
 }
 

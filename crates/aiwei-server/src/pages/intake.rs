@@ -266,7 +266,8 @@ async fn lookup(
         .await?
         .into_iter()
         .map(|m| MatterView::new(m, &staff.user, None))
-        .collect();
+        .collect::<Vec<_>>();
+    crate::confidential::record_list_view(state, staff, "caller_history", items.len()).await?;
     Ok(Some(items))
 }
 

@@ -4,6 +4,7 @@
 use aiwei_core::time::local_minute;
 use aiwei_core::{Channel, FieldError, MatterStatus, MatterType, Role};
 use aiwei_store::departments::Department;
+use aiwei_store::disclosures::DisclosureList;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -15,7 +16,8 @@ use super::intake::{CategoryOption, category_options};
 use super::{Layout, options};
 use crate::api::attachments::{AttachmentView, may_upload, read_upload, store_upload};
 use crate::api::extensions::{ExtensionRequest, ExtensionView, submit};
-use crate::auth::Staff;
+use crate::auth::{Administer, Staff};
+use crate::confidential::{self, DisclosureRequest, DisclosureView};
 use crate::error::ApiError;
 use crate::extract::CsrfForm;
 use crate::ledger::{LedgerQuery, find_visible, page};
@@ -50,7 +52,7 @@ pub async fn ledger(
     staff: Staff,
     Query(q): Query<LedgerQuery>,
 ) -> Result<LedgerPage, ApiError> {
-    let (items, next, error) = match page(&state, &staff.user, &q).await {
+    let (items, next, error) = match page(&state, &staff, &q).await {
         Ok(p) => (p.items, p.next, None),
         Err(e) if !e.errors.is_empty() => (Vec::new(), None, Some(e.message())),
         Err(e) => return Err(e),
@@ -95,6 +97,19 @@ pub struct MatterPage {
     extendable: Vec<(String, String)>,
     attachments: Vec<AttachmentView>,
     may_upload: bool,
+    /// The caller's data was just revealed on request (shown in clear once).
+    revealed: bool,
+    conf: ConfidentialBox,
+}
+
+/// The confidentiality part of the matter page.
+pub struct ConfidentialBox {
+    may_reveal: bool,
+    may_request: bool,
+    may_anonymise: bool,
+    /// This matter's disclosures: all of them for supervisors, the
+    /// viewer's own for others.
+    disclosures: Vec<DisclosureView>,
 }
 
 #[derive(Deserialize)]
@@ -111,8 +126,9 @@ async fn load(
     staff: &Staff,
     m: aiwei_store::matters::Matter,
 ) -> Result<(MatterView, Vec<EventView>), ApiError> {
+    let clear = crate::confidential::clear_for(state, staff, &m).await?;
     let events = state.store.events(m.id).await?;
-    let mut view = MatterView::new(m, &staff.user, Some(events));
+    let mut view = MatterView::shown(m, clear, Some(events));
     let events = view.events.take().unwrap_or_default();
     Ok((view, events))
 }
@@ -163,6 +179,20 @@ async fn matter_page(
         .collect();
     let may_upload = may_upload(&staff.user, &matter);
     let m = m.with_deadlines(deadlines);
+    let disclosures = state
+        .store
+        .disclosures(DisclosureList::OfMatter(matter.id))
+        .await?
+        .into_iter()
+        .filter(|d| u.has(Role::Supervisor) || d.requester == u.id)
+        .map(|d| DisclosureView::new(d, staff, state))
+        .collect();
+    let conf = ConfidentialBox {
+        may_reveal: confidential::may_reveal(staff, &matter),
+        may_request: confidential::may_request(staff, &matter),
+        may_anonymise: u.has(Role::Admin) && !matter.caller.anonymised,
+        disclosures,
+    };
     Ok(MatterPage {
         layout: Layout::new(state, staff, "/ledger").await,
         m,
@@ -175,7 +205,117 @@ async fn matter_page(
         extendable,
         attachments,
         may_upload,
+        revealed: false,
+        conf,
     })
+}
+
+/// Where a form on the matter page leads: back to the page with `done`
+/// on success; the page with the refusal (and its status) otherwise.
+async fn back_to_matter(
+    state: &AppState,
+    staff: &Staff,
+    number: &str,
+    result: Result<String, ApiError>,
+) -> Result<Response, ApiError> {
+    match result {
+        Ok(done) => Ok(Redirect::to(&format!("/matters/{number}?done={done}")).into_response()),
+        Err(e) if e.status.is_client_error() => {
+            let status = e.status;
+            let mut page = matter_page(state, staff, number, false, None, Some(e.message()))
+                .await?
+                .into_response();
+            *page.status_mut() = status;
+            Ok(page)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// Reveal the caller on the matter page: the page once more, with the
+/// caller in clear.
+pub async fn reveal(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    form: CsrfForm<ReasonForm>,
+) -> Result<Response, ApiError> {
+    let staff = form.staff;
+    let m = find_visible(&state, &staff.user, &number).await?;
+    match confidential::reveal(&state, &staff, m, &form.form.reason).await {
+        Ok(caller) => {
+            let mut page = matter_page(&state, &staff, &number, false, None, None).await?;
+            page.m.caller = caller;
+            page.revealed = true;
+            Ok(page.into_response())
+        }
+        Err(e) => back_to_matter(&state, &staff, &number, Err(e)).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DisclosureForm {
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    organization: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+/// Ask for a disclosure from the matter page.
+pub async fn request_disclosure(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    form: CsrfForm<DisclosureForm>,
+) -> Result<Response, ApiError> {
+    let staff = form.staff;
+    let m = find_visible(&state, &staff.user, &number).await?;
+    let f = &form.form;
+    let fields = [
+        ("name", &f.name),
+        ("organization", &f.organization),
+        ("phone", &f.phone),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_some())
+    .map(|(k, _)| k.to_owned())
+    .collect();
+    let req = DisclosureRequest {
+        purpose: f.purpose.clone(),
+        fields,
+    };
+    let result = confidential::request(&state, &staff, &m, &req)
+        .await
+        .map(|_| "disclosure_requested".to_owned());
+    back_to_matter(&state, &staff, &number, result).await
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// Anonymise the caller from the matter page (administrators).
+pub async fn anonymise(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    form: CsrfForm<ConfirmForm, Administer>,
+) -> Result<Response, ApiError> {
+    let staff = form.staff;
+    let m = find_visible(&state, &staff.user, &number).await?;
+    let result = confidential::anonymise(&state, &staff, &m, form.form.confirm.is_some())
+        .await
+        .map(|_| "caller_anonymised".to_owned());
+    back_to_matter(&state, &staff, &number, result).await
 }
 
 /// The upload form of the matter page (multipart, so the CSRF token is
@@ -193,20 +333,10 @@ pub async fn upload(
     {
         return Err(ApiError::csrf());
     }
-    match store_upload(&state, &staff.user, &m, &up).await {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/matters/{}?done=attachment_added", m.number)).into_response(),
-        ),
-        Err(e) if e.status.is_client_error() => {
-            let status = e.status;
-            let mut page = matter_page(&state, &staff, &number, false, None, Some(e.message()))
-                .await?
-                .into_response();
-            *page.status_mut() = status;
-            Ok(page)
-        }
-        Err(e) => Err(e),
-    }
+    let result = store_upload(&state, &staff.user, &m, &up)
+        .await
+        .map(|_| "attachment_added".to_owned());
+    back_to_matter(&state, &staff, &m.number, result).await
 }
 
 #[derive(Deserialize)]
@@ -238,22 +368,9 @@ pub async fn request_extension(
         };
         submit(&state, &staff, m.id, &req).await
     }
-    .await;
-    match result {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/matters/{}?done=extension_requested", m.number))
-                .into_response(),
-        ),
-        Err(e) if e.status.is_client_error() => {
-            let status = e.status;
-            let mut page = matter_page(&state, &staff, &number, false, None, Some(e.message()))
-                .await?
-                .into_response();
-            *page.status_mut() = status;
-            Ok(page)
-        }
-        Err(e) => Err(e),
-    }
+    .await
+    .map(|_| "extension_requested".to_owned());
+    back_to_matter(&state, &staff, &m.number, result).await
 }
 
 pub async fn matter(
@@ -287,27 +404,17 @@ pub async fn act(
         )
     }
     .await;
-    match result {
-        Ok(after) => {
-            let kind = state
-                .store
-                .events(after.id)
-                .await?
-                .last()
-                .map(|e| e.kind.clone())
-                .unwrap_or_default();
-            Ok(Redirect::to(&format!("/matters/{}?done={kind}", after.number)).into_response())
-        }
-        Err(e) if e.status.is_client_error() => {
-            let status = e.status;
-            let mut page = matter_page(&state, &staff, &number, false, None, Some(e.message()))
-                .await?
-                .into_response();
-            *page.status_mut() = status;
-            Ok(page)
-        }
+    let result = match result {
+        Ok(after) => Ok(state
+            .store
+            .events(after.id)
+            .await?
+            .last()
+            .map(|e| e.kind.clone())
+            .unwrap_or_default()),
         Err(e) => Err(e),
-    }
+    };
+    back_to_matter(&state, &staff, &m.number, result).await
 }
 
 #[derive(Template, WebTemplate)]

@@ -8,6 +8,7 @@
 
 mod admin;
 mod audit;
+mod disclosures;
 mod handling;
 mod intake;
 mod ledger;
@@ -61,6 +62,18 @@ pub fn router() -> Router<AppState> {
             post(ledger::request_extension),
         )
         .route("/extensions/{id}/decision", post(work::decide_extension))
+        .route("/matters/{number}/reveal", post(ledger::reveal))
+        .route(
+            "/matters/{number}/disclosures",
+            post(ledger::request_disclosure),
+        )
+        .route("/matters/{number}/anonymise", post(ledger::anonymise))
+        .route("/disclosures", get(disclosures::list))
+        .route(
+            "/disclosures/{id}",
+            get(disclosures::show).post(disclosures::sign),
+        )
+        .route("/disclosures/{id}/decision", post(disclosures::decide))
         .route("/matters/{number}/print", get(ledger::print))
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{id}/active", post(admin::set_active))
@@ -123,6 +136,7 @@ impl Layout {
             add("/supervision", "督办");
         }
         add("/notifications", "消息");
+        add("/disclosures", "信息查阅申请");
         if u.has(Role::Auditor) || u.has(Role::Admin) {
             add("/audit", zh("nav.audit"));
         }

@@ -22,7 +22,7 @@ pub struct WorkPage {
 
 pub async fn work(State(state): State<AppState>, staff: Staff) -> Result<WorkPage, ApiError> {
     Ok(WorkPage {
-        queues: work::queues(&state, &staff.user).await?,
+        queues: work::queues(&state, &staff).await?,
         layout: Layout::new(&state, &staff, "/work").await,
     })
 }

@@ -272,3 +272,324 @@ both_backends!(
         app.stop().await;
     }
 );
+
+/// The audit records of `action` (newest first).
+pub async fn audit_of(app: &TestApp, action: &str) -> Vec<aiwei_store::trail::AuditRecord> {
+    let filter = aiwei_store::trail::AuditFilter {
+        action: Some(action.to_owned()),
+        ..Default::default()
+    };
+    app.store.audit_trail(&filter, None, 500).await.unwrap().0
+}
+
+async fn event_kinds(app: &TestApp, token: &str, n: &str) -> Vec<String> {
+    let (_, v) = app.get_json(token, &format!("/api/v1/matters/{n}")).await;
+    kinds(&v)
+}
+
+both_backends!(
+    disclosure_request_approval_signature_and_expiry,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let desk = app.desk().await;
+        let (_, group) = app.token_user("lingdao", &[Role::LeadingGroup], None).await;
+        let phone = "13966660001";
+        let n = app.dispatched(&desk.intake, phone, "HJWS").await;
+        let path = format!("/api/v1/matters/{n}");
+        let (_, seen) = app.get_json(&group, &path).await;
+        assert_eq!(seen["caller"]["masked"], true);
+        assert_ne!(seen["caller"]["phone"], phone);
+
+        let ask =
+            serde_json::json!({"purpose": "领导小组核实建议人身份", "fields": ["phone", "name"]});
+        let (s, d) = app
+            .post_json(&group, &format!("{path}/disclosures"), &ask)
+            .await;
+        assert_eq!(s, 201, "{d}");
+        assert_eq!(d["status"], "requested");
+        assert_eq!(d["open"], false);
+        let id = d["id"].as_str().unwrap().to_owned();
+        let (s, v) = app
+            .post_json(&group, &format!("{path}/disclosures"), &ask)
+            .await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (409, Some("disclosure_open"))
+        );
+        let (s, v) = app
+            .post_json(&desk.intake, &format!("{path}/disclosures"), &ask)
+            .await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (409, Some("already_visible"))
+        );
+        for bad in [
+            serde_json::json!({"purpose": "", "fields": ["phone"]}),
+            serde_json::json!({"purpose": "核实身份", "fields": []}),
+            serde_json::json!({"purpose": "核实身份", "fields": ["address"]}),
+        ] {
+            let (s, v) = app
+                .post_json(&desk.handler, &format!("{path}/disclosures"), &bad)
+                .await;
+            assert_eq!(s, 422, "{bad} {v}");
+        }
+        let (s, _) = app
+            .post_json(&desk.other, &format!("{path}/disclosures"), &ask)
+            .await;
+        assert_eq!(s, 404, "another department cannot even ask");
+
+        // Nothing opens before approval and signature.
+        let sign = format!("/api/v1/disclosures/{id}/signature");
+        let (s, v) = app
+            .post_json(&group, &sign, &serde_json::json!({"agree": true}))
+            .await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (409, Some("disclosure_not_approved"))
+        );
+        let (s, _) = app
+            .get_json(&group, "/api/v1/disclosures?which=pending")
+            .await;
+        assert_eq!(s, 403);
+        let (s, pending) = app
+            .get_json(&desk.supervisor, "/api/v1/disclosures?which=pending")
+            .await;
+        assert_eq!(s, 200);
+        assert!(pending.to_string().contains(&id));
+        let decide = format!("/api/v1/disclosures/{id}/decision");
+        let yes = serde_json::json!({"approve": true, "reason": "用途正当，同意", "days": 2});
+        let (s, _) = app.post_json(&group, &decide, &yes).await;
+        assert_eq!(s, 403, "only supervisors decide");
+        let (s, v) = app
+            .post_json(
+                &desk.supervisor,
+                &decide,
+                &serde_json::json!({"approve": true, "reason": ""}),
+            )
+            .await;
+        assert_eq!(s, 422, "{v}");
+        let (s, d) = app.post_json(&desk.supervisor, &decide, &yes).await;
+        assert_eq!(s, 200, "{d}");
+        assert_eq!(d["status"], "approved");
+        let (s, v) = app.post_json(&desk.supervisor, &decide, &yes).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (409, Some("disclosure_not_pending"))
+        );
+        let (_, mine) = app.get_json(&group, "/api/v1/disclosures").await;
+        assert!(
+            mine["items"][0]["agreement"]
+                .as_str()
+                .unwrap()
+                .contains("保密协议")
+        );
+        let (_, seen) = app.get_json(&group, &path).await;
+        assert_eq!(seen["caller"]["masked"], true, "approved but not signed");
+        assert_ne!(seen["caller"]["phone"], phone);
+
+        let (s, _) = app
+            .post_json(&desk.handler, &sign, &serde_json::json!({"agree": true}))
+            .await;
+        assert_eq!(s, 404, "only the requester signs");
+        let (s, _) = app
+            .post_json(&group, &sign, &serde_json::json!({"agree": false}))
+            .await;
+        assert_eq!(s, 422);
+        let (s, d) = app
+            .post_json(&group, &sign, &serde_json::json!({"agree": true}))
+            .await;
+        assert_eq!(s, 200, "{d}");
+        assert_eq!(
+            (d["status"].as_str(), d["open"].as_bool()),
+            (Some("signed"), Some(true))
+        );
+
+        // The named fields open, on this matter only; the organisation stays
+        // masked because it was not asked for.
+        let (_, seen) = app.get_json(&group, &path).await;
+        assert_eq!(seen["caller"]["phone"], phone);
+        assert_eq!(seen["caller"]["name"], "派单");
+        assert_eq!(seen["caller"]["masked"], true);
+        let views = audit_of(&app, "caller.view").await;
+        assert!(
+            views
+                .iter()
+                .any(|r| r.actor_name.as_deref() == Some("lingdao")
+                    && r.target.as_deref() == Some(n.as_str())
+                    && r.detail["via"] == "disclosure")
+        );
+        for action in [
+            "disclosure.request",
+            "disclosure.approve",
+            "disclosure.sign",
+        ] {
+            assert_eq!(audit_of(&app, action).await.len(), 1, "{action}");
+        }
+        let kinds = event_kinds(&app, &desk.supervisor, &n).await;
+        for k in [
+            "disclosure_requested",
+            "disclosure_approved",
+            "disclosure_signed",
+        ] {
+            assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
+        }
+
+        // Two days later access has ended, before and after the sweeper
+        // puts it on the record.
+        app.advance(chrono::Duration::days(2) + chrono::Duration::minutes(1));
+        let (_, seen) = app.get_json(&group, &path).await;
+        assert_ne!(seen["caller"]["phone"], phone);
+        assert_eq!(app.store.expire_disclosures(app.now()).await.unwrap(), 1);
+        assert_eq!(app.store.expire_disclosures(app.now()).await.unwrap(), 0);
+        let (_, mine) = app.get_json(&group, "/api/v1/disclosures").await;
+        assert_eq!(mine["items"][0]["status"], "expired");
+        assert!(
+            event_kinds(&app, &desk.supervisor, &n)
+                .await
+                .iter()
+                .any(|k| k == "disclosure_expired")
+        );
+
+        // A refusal opens nothing.
+        let (s, d) = app
+            .post_json(&desk.handler, &format!("{path}/disclosures"), &ask)
+            .await;
+        assert_eq!(s, 201, "{d}");
+        let decide = format!("/api/v1/disclosures/{}/decision", d["id"].as_str().unwrap());
+        let no = serde_json::json!({"approve": false, "reason": "可通过接听人员转达，不必提供"});
+        let (s, d) = app.post_json(&desk.supervisor, &decide, &no).await;
+        assert_eq!((s, d["status"].as_str()), (200, Some("refused")));
+        let (_, seen) = app.get_json(&desk.handler, &path).await;
+        assert_ne!(seen["caller"]["phone"], phone);
+        let report = app.store.verify_chains().await.unwrap();
+        assert!(report.ok(), "{report:?}");
+        app.stop().await;
+    }
+);
+
+both_backends!(
+    reveal_needs_a_reason_and_the_lead_department,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let desk = app.desk().await;
+        let (_, group) = app.token_user("lingdao", &[Role::LeadingGroup], None).await;
+        let phone = "13966660002";
+        let n = app.dispatched(&desk.intake, phone, "HJWS").await;
+        let reveal = format!("/api/v1/matters/{n}/reveal");
+        let why = serde_json::json!({"reason": "现场核查需联系来电人"});
+        let (s, v) = app
+            .post_json(&desk.handler, &reveal, &serde_json::json!({"reason": " "}))
+            .await;
+        assert_eq!(s, 422, "{v}");
+        let (s, v) = app.post_json(&desk.handler, &reveal, &why).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["phone"], phone);
+        assert_eq!(v["masked"], false);
+        let (s, v) = app.post_json(&group, &reveal, &why).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (403, Some("reveal_not_allowed"))
+        );
+        let (s, _) = app.post_json(&desk.other, &reveal, &why).await;
+        assert_eq!(s, 404);
+        // The reveal is on the matter's record and the audit trail; the
+        // next read is masked again.
+        assert!(
+            event_kinds(&app, &desk.lead, &n)
+                .await
+                .iter()
+                .any(|k| k == "caller_revealed")
+        );
+        let r = audit_of(&app, "caller.reveal").await;
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].actor_name.as_deref(), Some("jingban"));
+        assert!(
+            !r[0].detail.to_string().contains("现场核查"),
+            "the reason stays on the matter"
+        );
+        let (_, seen) = app
+            .get_json(&desk.handler, &format!("/api/v1/matters/{n}"))
+            .await;
+        assert_ne!(seen["caller"]["phone"], phone);
+        app.stop().await;
+    }
+);
+
+both_backends!(
+    anonymisation_erases_the_caller_and_keeps_the_record,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let desk = app.desk().await;
+        let (_, admin) = app.token_user("guanli", &[Role::Admin], None).await;
+        let phone = "13966660003";
+        let mut body = phone_complaint(phone, "黄蓉");
+        body["content"] =
+            serde_json::json!("黄蓉反映楼下餐馆油烟扰民，可拨打13966660003联系黄蓉本人。");
+        let (s, first) = app.post_json(&desk.intake, "/api/v1/matters", &body).await;
+        assert_eq!(s, 201);
+        let first = first["number"].as_str().unwrap().to_owned();
+        let second = app.dispatched(&desk.intake, phone, "HJWS").await;
+        let other = app.complaint(&desk.intake, "13966660004", "黄药师").await;
+        let path = format!("/api/v1/matters/{first}/anonymise");
+        let yes = serde_json::json!({"confirm": true});
+        let (s, _) = app.post_json(&desk.supervisor, &path, &yes).await;
+        assert_eq!(s, 403, "administrators only");
+        let (s, _) = app
+            .post_json(&admin, &path, &serde_json::json!({"confirm": false}))
+            .await;
+        assert_eq!(s, 422);
+        let (s, v) = app.post_json(&admin, &path, &yes).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["matters"].as_array().unwrap().len(), 2, "{v}");
+        assert!(v["texts_redacted"].as_u64().is_some());
+        for n in [&first, &second] {
+            let (s, m) = app
+                .get_json(&desk.intake, &format!("/api/v1/matters/{n}"))
+                .await;
+            assert_eq!(s, 200, "the matter remains");
+            assert_eq!(m["caller"]["anonymised"], true);
+            assert!(m["caller"]["name"].is_null());
+            assert_eq!(m["caller"]["phone"], "");
+            let text = m.to_string();
+            assert!(!text.contains("黄蓉") && !text.contains(phone), "{text}");
+            assert!(
+                m["events"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["kind"] == "caller_anonymised")
+            );
+        }
+        let (_, m) = app
+            .get_json(&desk.intake, &format!("/api/v1/matters/{first}"))
+            .await;
+        assert!(m["content"].as_str().unwrap().contains("［已匿名］"));
+        assert!(m["content"].as_str().unwrap().contains("油烟扰民"));
+        // Another caller is untouched; the number finds nothing any more.
+        let (_, o) = app
+            .get_json(&desk.intake, &format!("/api/v1/matters/{other}"))
+            .await;
+        assert_eq!(o["caller"]["name"], "黄药师");
+        let (_, h) = app
+            .post_json(
+                &desk.intake,
+                "/api/v1/callers/history",
+                &serde_json::json!({"phone": phone}),
+            )
+            .await;
+        assert_eq!(h["items"].as_array().unwrap().len(), 0);
+        let (s, v) = app.post_json(&admin, &path, &yes).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (409, Some("already_anonymised"))
+        );
+        let a = audit_of(&app, "caller.anonymise").await;
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].target.as_deref(), Some(first.as_str()));
+        assert!(app.store.verify_chains().await.unwrap().ok());
+        let raw = raw_storage(&app).await;
+        assert!(!contains(&raw, phone) && !contains(&raw, "黄蓉"));
+        assert!(!contains(&raw, "黄药师"), "other callers stay sealed");
+        app.stop().await;
+    }
+);

@@ -5,7 +5,7 @@ use aiwei_core::Role;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, phone_complaint};
+use crate::helpers::{Backend, TestApp, kinds, phone_complaint};
 
 struct Org {
     app: TestApp,
@@ -79,15 +79,6 @@ impl Org {
 
 fn soon(hours: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::hours(hours)).to_rfc3339()
-}
-
-fn kinds(m: &Value) -> Vec<String> {
-    m["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 both_backends!(

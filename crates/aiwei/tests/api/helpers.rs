@@ -454,6 +454,16 @@ impl TestApp {
     }
 }
 
+/// The kinds of a matter's events, oldest first.
+pub fn kinds(m: &Value) -> Vec<String> {
+    m["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// A complete, valid phone complaint.
 pub fn phone_complaint(phone: &str, name: &str) -> Value {
     json!({

@@ -1,0 +1,213 @@
+//! Confidential caller data over the API: revealing it with a reason,
+//! disclosure requests, decisions and signatures, and anonymisation.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{Administer, Can, Staff, Supervise};
+use crate::confidential::{self, DecisionRequest, DisclosureRequest, DisclosureView, SignRequest};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::ledger;
+use crate::state::AppState;
+use crate::views::CallerView;
+use aiwei_store::disclosures::DisclosureList;
+
+#[derive(Deserialize, ToSchema)]
+pub struct RevealRequest {
+    /// Why the caller's data is needed (2–500 characters).
+    pub reason: String,
+}
+
+/// Reveal a matter's caller in clear, stating why: handlers and leads of
+/// the lead department while the matter is open. Recorded on the matter
+/// and in the audit trail.
+#[utoipa::path(post, path = "/api/v1/matters/{key}/reveal", tag = "confidentiality",
+    params(("key" = String, Path, description = "UUID or number")),
+    request_body = RevealRequest,
+    responses(
+        (status = 200, body = CallerView),
+        (status = 403, description = "`reveal_not_allowed`: ask for a disclosure instead", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn reveal(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    ApiJson(req): ApiJson<RevealRequest>,
+) -> ApiResult<Json<CallerView>> {
+    let m = ledger::find_visible(&state, &staff.user, &key).await?;
+    Ok(Json(
+        confidential::reveal(&state, &staff, m, &req.reason).await?,
+    ))
+}
+
+/// Ask for a matter's caller data: a supervisor decides, then
+/// the requester signs the confidentiality agreement.
+#[utoipa::path(post, path = "/api/v1/matters/{key}/disclosures", tag = "confidentiality",
+    params(("key" = String, Path, description = "UUID or number")),
+    request_body = DisclosureRequest,
+    responses(
+        (status = 201, body = DisclosureView),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`disclosure_open` or `already_visible`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn request(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    ApiJson(req): ApiJson<DisclosureRequest>,
+) -> ApiResult<(StatusCode, Json<DisclosureView>)> {
+    let m = ledger::find_visible(&state, &staff.user, &key).await?;
+    let d = confidential::request(&state, &staff, &m, &req).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(DisclosureView::new(d, &staff, &state)),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `mine` (default) or `pending` (supervisors).
+    #[serde(default)]
+    pub which: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DisclosureListView {
+    pub items: Vec<DisclosureView>,
+}
+
+/// Disclosures: the caller's own requests, or those waiting for a decision.
+#[utoipa::path(get, path = "/api/v1/disclosures", tag = "confidentiality",
+    params(ListQuery),
+    responses(
+        (status = 200, body = DisclosureListView),
+        (status = 403, description = "`pending` is for supervisors", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<DisclosureListView>> {
+    let which = match q.which.as_deref().unwrap_or("mine") {
+        "mine" => DisclosureList::RequestedBy(staff.user.id),
+        "pending" if staff.user.has(aiwei_core::Role::Supervisor) => DisclosureList::Pending,
+        "pending" => return Err(ApiError::forbidden()),
+        _ => {
+            return Err(ApiError::invalid_field(aiwei_core::FieldError::new(
+                "which",
+                "unknown_value",
+            )));
+        }
+    };
+    let items = state
+        .store
+        .disclosures(which)
+        .await?
+        .into_iter()
+        .map(|d| DisclosureView::new(d, &staff, &state))
+        .collect();
+    Ok(Json(DisclosureListView { items }))
+}
+
+fn disclosure_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found())
+}
+
+/// Approve or refuse a request, with the reason. Supervisors only, and not
+/// on their own request.
+#[utoipa::path(post, path = "/api/v1/disclosures/{id}/decision", tag = "confidentiality",
+    params(("id" = String, Path)),
+    request_body = DecisionRequest,
+    responses(
+        (status = 200, body = DisclosureView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`disclosure_not_pending` or `own_request`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn decide(
+    State(state): State<AppState>,
+    can: Can<Supervise>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DecisionRequest>,
+) -> ApiResult<Json<DisclosureView>> {
+    let d = confidential::decide(&state, &can.staff, disclosure_id(&id)?, &req).await?;
+    Ok(Json(DisclosureView::new(d, &can.staff, &state)))
+}
+
+/// Sign the confidentiality agreement of an approved request; access to
+/// the named fields opens until the request expires. The requester only.
+#[utoipa::path(post, path = "/api/v1/disclosures/{id}/signature", tag = "confidentiality",
+    params(("id" = String, Path)),
+    request_body = SignRequest,
+    responses(
+        (status = 200, body = DisclosureView),
+        (status = 404, description = "No such request of the caller's", body = ErrorBody),
+        (status = 409, description = "`disclosure_not_approved`: not approved, or expired", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn sign(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<SignRequest>,
+) -> ApiResult<Json<DisclosureView>> {
+    let d = confidential::sign(&state, &staff, disclosure_id(&id)?, req.agree).await?;
+    Ok(Json(DisclosureView::new(d, &staff, &state)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AnonymiseRequest {
+    /// Must be true.
+    pub confirm: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AnonymiseResult {
+    /// The caller's matters, all anonymised.
+    pub matters: Vec<String>,
+    /// Free texts in which the name or number was blanked out.
+    pub texts_redacted: u64,
+}
+
+/// Erase a caller's personal data on their request: on every matter with
+/// the same phone number. The matters, events and statistics remain.
+/// Administrators only.
+#[utoipa::path(post, path = "/api/v1/matters/{key}/anonymise", tag = "confidentiality",
+    params(("key" = String, Path)),
+    request_body = AnonymiseRequest,
+    responses(
+        (status = 200, body = AnonymiseResult),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`already_anonymised`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn anonymise(
+    State(state): State<AppState>,
+    can: Can<Administer>,
+    Path(key): Path<String>,
+    ApiJson(req): ApiJson<AnonymiseRequest>,
+) -> ApiResult<Json<AnonymiseResult>> {
+    let m = ledger::find_visible(&state, &can.staff.user, &key).await?;
+    let out = confidential::anonymise(&state, &can.staff, &m, req.confirm).await?;
+    Ok(Json(AnonymiseResult {
+        matters: out.matters,
+        texts_redacted: out.texts_redacted,
+    }))
+}

@@ -1,0 +1,353 @@
+//! Confidentiality, shared by the API and the pages: which caller
+//! fields a viewer sees in clear on a matter, revealing them with a reason,
+//! disclosure to another department or person, and anonymisation. Every
+//! read of unmasked caller data goes on the audit trail.
+
+use aiwei_core::error::bounded_text;
+use aiwei_core::time::local_minute;
+use aiwei_core::{DisclosedField, DisclosureStatus, FieldError, FieldErrors, MatterStatus, Role};
+use aiwei_store::disclosures::{Disclosure, NewDisclosure};
+use aiwei_store::matters::Matter;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::auth::Staff;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::views::{CallerView, Clear, MatterView, sees_caller};
+
+/// The caller fields `staff` sees in clear on `m`: all of them for intake
+/// and supervisors, otherwise those a signed, unexpired disclosure grants.
+/// Seeing any field in clear is recorded (`caller.view`).
+pub async fn clear_for(state: &AppState, staff: &Staff, m: &Matter) -> Result<Clear, ApiError> {
+    let role = Clear::for_role(&staff.user);
+    let disclosed = if sees_caller(&staff.user) {
+        Vec::new()
+    } else {
+        state
+            .store
+            .disclosed_fields(m.id, staff.user.id, state.clock.now())
+            .await?
+    };
+    let clear = role.with_disclosed(&disclosed);
+    if clear.any() && !m.caller.anonymised {
+        let via = if role.any() { "role" } else { "disclosure" };
+        record_view(state, staff, Some(&m.number), json!({ "via": via })).await?;
+    }
+    Ok(clear)
+}
+
+/// Records that `staff` was shown unmasked caller data: of one matter
+/// (`target`), or of a list (`detail` says which and how many).
+pub async fn record_view(
+    state: &AppState,
+    staff: &Staff,
+    target: Option<&str>,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    let by = staff.audit_actor();
+    state
+        .store
+        .audit(&by.entry("caller.view", target, detail), state.clock.now())
+        .await?;
+    Ok(())
+}
+
+/// Records a list read when the viewer's role shows callers in clear.
+pub async fn record_list_view(
+    state: &AppState,
+    staff: &Staff,
+    list: &str,
+    shown: usize,
+) -> Result<(), ApiError> {
+    if shown > 0 && sees_caller(&staff.user) {
+        record_view(
+            state,
+            staff,
+            None,
+            json!({ "list": list, "matters": shown }),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Whether `staff` may reveal the caller of `m` with a reason, without a
+/// disclosure: handlers and leads of the lead department, while the matter
+/// is in their hands (they may have to reach the caller on site). Everyone
+/// else asks for a disclosure.
+pub fn may_reveal(staff: &Staff, m: &Matter) -> bool {
+    let u = &staff.user;
+    !sees_caller(u)
+        && (u.has(Role::Handler) || u.has(Role::DeptLead))
+        && m.lead_department
+            .as_ref()
+            .is_some_and(|d| u.departments.contains(d))
+        && m.status != MatterStatus::Closed
+        && !m.caller.anonymised
+}
+
+/// Whether `staff` may ask for a disclosure on `m`: anyone who sees it with
+/// the caller masked.
+pub fn may_request(staff: &Staff, m: &Matter) -> bool {
+    !sees_caller(&staff.user) && !m.caller.anonymised
+}
+
+/// A required free text of 2–500 characters (a reason, a purpose).
+fn text_field(field: &str, raw: &str) -> Result<String, FieldError> {
+    let text = bounded_text(field, Some(raw), 500, true)?.unwrap_or_default();
+    if text.chars().count() < 2 {
+        return Err(FieldError::new(field, "too_short"));
+    }
+    Ok(text)
+}
+
+fn reason(field: &str, raw: &str) -> Result<String, ApiError> {
+    text_field(field, raw).map_err(ApiError::invalid_field)
+}
+
+/// Reveals the caller of `m` to `staff` for `raw_reason`; the reveal is an
+/// event on the matter and an audit record.
+pub async fn reveal(
+    state: &AppState,
+    staff: &Staff,
+    m: Matter,
+    raw_reason: &str,
+) -> Result<CallerView, ApiError> {
+    if !may_reveal(staff, &m) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "reveal_not_allowed",
+        ));
+    }
+    let why = reason("reason", raw_reason)?;
+    state
+        .store
+        .record_reveal(m.id, &why, &staff.audit_actor(), state.clock.now())
+        .await?;
+    Ok(MatterView::shown(m, Clear::ALL, None).caller)
+}
+
+/// Anonymises the caller of `m` (an admin, on the caller's request).
+pub async fn anonymise(
+    state: &AppState,
+    staff: &Staff,
+    m: &Matter,
+    confirm: bool,
+) -> Result<aiwei_store::callers::Anonymised, ApiError> {
+    if !confirm {
+        return Err(ApiError::invalid_field(FieldError::new(
+            "confirm", "required",
+        )));
+    }
+    Ok(state
+        .store
+        .anonymise_caller(m.id, &staff.audit_actor(), state.clock.now())
+        .await?)
+}
+
+/// A request for caller data.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct DisclosureRequest {
+    /// What the data is needed for.
+    pub purpose: String,
+    /// `name`, `organization`, `phone`.
+    pub fields: Vec<String>,
+}
+
+impl DisclosureRequest {
+    fn validate(&self) -> Result<(String, Vec<DisclosedField>), ApiError> {
+        let mut errs = FieldErrors::default();
+        let purpose = errs.take(text_field("purpose", &self.purpose));
+        let mut fields = Vec::new();
+        for f in &self.fields {
+            if let Some(f) = errs.take(
+                DisclosedField::parse(f).map_err(|_| FieldError::new("fields", "unknown_value")),
+            ) {
+                fields.push(f);
+            }
+        }
+        if self.fields.is_empty() {
+            errs.push("fields", "required");
+        }
+        match purpose {
+            Some(p) if errs.is_empty() => Ok((p, fields)),
+            _ => Err(ApiError::invalid(errs)),
+        }
+    }
+}
+
+pub async fn request(
+    state: &AppState,
+    staff: &Staff,
+    m: &Matter,
+    req: &DisclosureRequest,
+) -> Result<Disclosure, ApiError> {
+    if !may_request(staff, m) {
+        return Err(ApiError::conflict("already_visible"));
+    }
+    let (purpose, fields) = req.validate()?;
+    let new = NewDisclosure {
+        matter: m.id,
+        requester: staff.user.id,
+        purpose,
+        fields,
+    };
+    Ok(state
+        .store
+        .request_disclosure(&new, &staff.audit_actor(), state.clock.now())
+        .await?)
+}
+
+/// A supervisor's decision.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct DecisionRequest {
+    pub approve: bool,
+    /// Why approved or refused.
+    pub reason: String,
+    /// Days the grant stays open (1–90); default: the configured days.
+    #[serde(default)]
+    pub days: Option<i64>,
+}
+
+pub async fn decide(
+    state: &AppState,
+    staff: &Staff,
+    id: uuid::Uuid,
+    req: &DecisionRequest,
+) -> Result<Disclosure, ApiError> {
+    let why = reason("reason", &req.reason)?;
+    let days = req.days.unwrap_or(state.config.disclosure_days);
+    if !(1..=90).contains(&days) {
+        return Err(ApiError::invalid_field(FieldError::new(
+            "days",
+            "out_of_range",
+        )));
+    }
+    Ok(state
+        .store
+        .decide_disclosure(
+            id,
+            req.approve,
+            &why,
+            Duration::days(days),
+            &staff.audit_actor(),
+            state.clock.now(),
+        )
+        .await?)
+}
+
+/// The recipient's signature.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct SignRequest {
+    /// Must be true: "I have read and accept the agreement".
+    pub agree: bool,
+}
+
+pub async fn sign(
+    state: &AppState,
+    staff: &Staff,
+    id: uuid::Uuid,
+    agree: bool,
+) -> Result<Disclosure, ApiError> {
+    if !agree {
+        return Err(ApiError::invalid_field(FieldError::new(
+            "agree", "required",
+        )));
+    }
+    Ok(state
+        .store
+        .sign_disclosure(
+            id,
+            &state.config.agreement_text,
+            None,
+            &staff.audit_actor(),
+            state.clock.now(),
+        )
+        .await?)
+}
+
+/// A disclosure as the API and the pages show it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DisclosureView {
+    pub id: uuid::Uuid,
+    pub matter: String,
+    pub requester: String,
+    pub purpose: String,
+    pub fields: Vec<DisclosedField>,
+    pub status: DisclosureStatus,
+    pub requested_at: DateTime<Utc>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_reason: Option<String>,
+    pub signed_at: Option<DateTime<Utc>>,
+    /// When access ends (set at approval).
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Access is open now.
+    pub open: bool,
+    /// The agreement to sign: present to the requester while approved.
+    pub agreement: Option<String>,
+}
+
+impl DisclosureView {
+    pub fn new(d: Disclosure, viewer: &Staff, state: &AppState) -> Self {
+        let now = state.clock.now();
+        let open = d.open_at(now);
+        let expired = d.expires_at.is_some_and(|e| e <= now);
+        let agreement =
+            (d.status == DisclosureStatus::Approved && d.requester == viewer.user.id && !expired)
+                .then(|| state.config.agreement_text.clone());
+        Self {
+            id: d.id,
+            matter: d.number,
+            requester: d.requester_name,
+            purpose: d.purpose,
+            fields: d.fields,
+            // Access ends at expiry whether or not the sweeper has put the
+            // end on the record yet.
+            status: if expired
+                && matches!(
+                    d.status,
+                    DisclosureStatus::Approved | DisclosureStatus::Signed
+                ) {
+                DisclosureStatus::Expired
+            } else {
+                d.status
+            },
+            requested_at: d.requested_at,
+            decided_by: d.decided_by_name,
+            decided_at: d.decided_at,
+            decision_reason: d.decision_reason,
+            signed_at: d.signed_at,
+            expires_at: d.expires_at,
+            open,
+            agreement,
+        }
+    }
+
+    pub fn status_zh(&self) -> String {
+        crate::messages::zh_in("disclosure", self.status.as_str())
+    }
+
+    pub fn fields_zh(&self) -> String {
+        self.fields
+            .iter()
+            .map(|f| crate::messages::zh_in("disclosed", f.as_str()))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+
+    pub fn requested_local(&self) -> String {
+        local_minute(self.requested_at)
+    }
+
+    pub fn expires_local(&self) -> String {
+        self.expires_at.map(local_minute).unwrap_or_default()
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.status == DisclosureStatus::Requested
+    }
+}

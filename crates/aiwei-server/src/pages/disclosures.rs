@@ -1,0 +1,172 @@
+//! Disclosure pages: the requests waiting for a supervisor, the
+//! viewer's own requests, and the confidentiality agreement to sign.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::Layout;
+use crate::auth::{Staff, Supervise};
+use crate::confidential::{self, DecisionRequest, DisclosureView};
+use crate::error::ApiError;
+use crate::extract::CsrfForm;
+use crate::state::AppState;
+use aiwei_core::Role;
+use aiwei_store::disclosures::DisclosureList;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "disclosures.html")]
+pub struct ListPage {
+    layout: Layout,
+    /// Waiting for a decision (supervisors only).
+    pending: Vec<DisclosureView>,
+    mine: Vec<DisclosureView>,
+    is_supervisor: bool,
+    error: Option<String>,
+}
+
+async fn list_page(
+    state: &AppState,
+    staff: &Staff,
+    error: Option<String>,
+) -> Result<ListPage, ApiError> {
+    let is_supervisor = staff.user.has(Role::Supervisor);
+    let view = |ds: Vec<aiwei_store::disclosures::Disclosure>| -> Vec<DisclosureView> {
+        ds.into_iter()
+            .map(|d| DisclosureView::new(d, staff, state))
+            .collect()
+    };
+    let pending = if is_supervisor {
+        view(state.store.disclosures(DisclosureList::Pending).await?)
+    } else {
+        Vec::new()
+    };
+    let mine = view(
+        state
+            .store
+            .disclosures(DisclosureList::RequestedBy(staff.user.id))
+            .await?,
+    );
+    Ok(ListPage {
+        layout: Layout::new(state, staff, "/disclosures").await,
+        pending,
+        mine,
+        is_supervisor,
+        error,
+    })
+}
+
+pub async fn list(State(state): State<AppState>, staff: Staff) -> Result<ListPage, ApiError> {
+    list_page(&state, &staff, None).await
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    approve: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    days: String,
+}
+
+/// A supervisor's decision from the list.
+pub async fn decide(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: CsrfForm<DecisionForm, Supervise>,
+) -> Result<Response, ApiError> {
+    let staff = form.staff;
+    let id: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found())?;
+    let days = match form.form.days.trim() {
+        "" => None,
+        d => Some(d.parse().map_err(|_| {
+            ApiError::invalid_field(aiwei_core::FieldError::new("days", "out_of_range"))
+        })?),
+    };
+    let req = DecisionRequest {
+        approve: form.form.approve == "1",
+        reason: form.form.reason.clone(),
+        days,
+    };
+    match confidential::decide(&state, &staff, id, &req).await {
+        Ok(_) => Ok(Redirect::to("/disclosures").into_response()),
+        Err(e) if e.status.is_client_error() => {
+            let status = e.status;
+            let mut page = list_page(&state, &staff, Some(e.message()))
+                .await?
+                .into_response();
+            *page.status_mut() = status;
+            Ok(page)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "disclosure.html")]
+pub struct SignPage {
+    layout: Layout,
+    d: DisclosureView,
+    error: Option<String>,
+}
+
+async fn sign_page(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+    error: Option<String>,
+) -> Result<SignPage, ApiError> {
+    let id: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found())?;
+    let d = state.store.disclosure(id).await?;
+    // Only the requester and supervisors know a request exists.
+    if d.requester != staff.user.id && !staff.user.has(Role::Supervisor) {
+        return Err(ApiError::not_found());
+    }
+    Ok(SignPage {
+        layout: Layout::new(state, staff, "/disclosures").await,
+        d: DisclosureView::new(d, staff, state),
+        error,
+    })
+}
+
+/// One request, with the agreement to sign while it is approved.
+pub async fn show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<SignPage, ApiError> {
+    sign_page(&state, &staff, &id, None).await
+}
+
+#[derive(Deserialize)]
+pub struct SignForm {
+    #[serde(default)]
+    agree: Option<String>,
+}
+
+/// The signature: the authenticated acknowledgment of the agreement.
+pub async fn sign(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: CsrfForm<SignForm>,
+) -> Result<Response, ApiError> {
+    let staff = form.staff;
+    let uid: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found())?;
+    match confidential::sign(&state, &staff, uid, form.form.agree.is_some()).await {
+        Ok(d) => Ok(
+            Redirect::to(&format!("/matters/{}?done=disclosure_signed", d.number)).into_response(),
+        ),
+        Err(e) if e.status.is_client_error() => {
+            let status = e.status;
+            let mut page = sign_page(&state, &staff, &id, Some(e.message()))
+                .await?
+                .into_response();
+            *page.status_mut() = status;
+            Ok(page)
+        }
+        Err(e) => Err(e),
+    }
+}
