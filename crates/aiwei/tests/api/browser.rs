@@ -422,3 +422,90 @@ async fn log_in_record_a_complaint_find_it_and_open_its_timeline() {
     browser.quit().await;
     app.stop().await;
 }
+
+/// end to end: a handler asks for the caller's phone, a supervisor
+/// approves, the handler signs the agreement and sees the number; after
+/// expiry it is masked again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disclosure_is_requested_approved_signed_used_and_expires() {
+    let Some(browser) = Driver::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, intake) = app
+        .token_user("jieting", &[Role::Intake], Some("AWB"))
+        .await;
+    let (_, handler_pw) = app.user("jingban", &[Role::Handler], Some("HJWS")).await;
+    let (_, supervisor_pw) = app.user("duban", &[Role::Supervisor], Some("AWB")).await;
+    let phone = "13877770001";
+    let number = app.dispatched(&intake, phone, "HJWS").await;
+    let matter = format!("/matters/{number}");
+
+    // The handler sees the caller masked and asks for the phone number.
+    browser.log_in(&app, "jingban", &handler_pw).await;
+    browser.goto(&app.url(&matter)).await;
+    let shown = browser.text("#caller-phone").await;
+    assert!(shown.contains("****") && !shown.contains(phone), "{shown}");
+    browser
+        .script(
+            "document.getElementById('disclosure-box').open = true;",
+            json!([]),
+        )
+        .await;
+    browser.click("#disclose-phone").await;
+    browser
+        .type_into("#disclosure-purpose", "现场核查需与来电人约定时间")
+        .await;
+    browser.click_and_wait("#disclosure-submit").await;
+    assert!(browser.text("#done-notice").await.contains("申请查阅"));
+    assert!(browser.text("#disclosures").await.contains("待审批"));
+    browser.log_out().await;
+
+    // The supervisor approves it from the list of pending requests.
+    browser.log_in(&app, "duban", &supervisor_pw).await;
+    browser
+        .click_and_wait("nav.side a[href='/disclosures']")
+        .await;
+    let pending = browser.text("#pending-disclosures").await;
+    assert!(
+        pending.contains(&number) && pending.contains("现场核查"),
+        "{pending}"
+    );
+    browser
+        .type_into(".decision-reason", "用途正当，同意")
+        .await;
+    browser.type_into(".decision-days", "3").await;
+    browser.click_and_wait("button.approve").await;
+    browser.find("#no-pending").await;
+    browser.log_out().await;
+
+    // The handler signs the agreement in the app and then sees the number.
+    browser.log_in(&app, "jingban", &handler_pw).await;
+    browser.goto(&app.url(&matter)).await;
+    assert!(
+        !browser.text("#caller-phone").await.contains(phone),
+        "not before signing"
+    );
+    browser.click_and_wait("#sign-link").await;
+    assert!(browser.text("#agreement-text").await.contains("保密协议"));
+    browser.click_and_wait("#sign-submit").await;
+    assert!(
+        browser.text("#sign-error").await.contains("保密协议"),
+        "signing needs the box ticked"
+    );
+    browser.click("#sign-agree").await;
+    browser.click_and_wait("#sign-submit").await;
+    assert!(browser.text("#done-notice").await.contains("签署保密协议"));
+    assert_eq!(browser.text("#caller-phone").await.trim(), phone);
+    assert!(browser.text("#disclosures").await.contains("已签署"));
+
+    // Three days on, the access has lapsed.
+    app.advance(chrono::Duration::days(3) + chrono::Duration::minutes(1));
+    browser.log_in(&app, "jingban", &handler_pw).await;
+    browser.goto(&app.url(&matter)).await;
+    let shown = browser.text("#caller-phone").await;
+    assert!(shown.contains("****") && !shown.contains(phone), "{shown}");
+    assert!(browser.text("#disclosures").await.contains("已到期"));
+    browser.quit().await;
+    app.stop().await;
+}
