@@ -236,6 +236,29 @@ ensure_browser() {
 }
 
 # ---------------------------------------------------------------------------
+# Personal data in logs and error bodies
+# ---------------------------------------------------------------------------
+
+# The canary caller's phone number, name and organisation (defined once, in
+# the test helpers) must appear nowhere in what the suite logged or received
+# as error bodies.
+check_canary() {
+    step "Canary caller in the suite's log and error bodies"
+    local helpers=crates/aiwei/tests/api/helpers.rs value found=0
+    [[ -s $AIWEI_TEST_LOG_FILE ]] || die "the suite wrote no log to $AIWEI_TEST_LOG_FILE"
+    for name in CANARY_PHONE CANARY_NAME CANARY_ORG; do
+        value=$(sed -nE "s/^pub const $name: &str = \"([^\"]+)\";/\1/p" "$helpers")
+        [[ -n $value ]] || die "$name not found in $helpers"
+        if grep -qF -- "$value" "$AIWEI_TEST_LOG_FILE"; then
+            printf 'error: %s (%s) found in %s\n' "$name" "$value" "$AIWEI_TEST_LOG_FILE" >&2
+            found=1
+        fi
+    done
+    ((found == 0)) || exit 1
+    note "$(wc -l <"$AIWEI_TEST_LOG_FILE") lines searched, $(grep -c '^error body' "$AIWEI_TEST_LOG_FILE" || true) error bodies among them"
+}
+
+# ---------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------
 
@@ -278,9 +301,17 @@ main() {
     drop_leftover_test_dbs
 
     step "cargo test --workspace --locked $*"
+    # The tests append the app's log and every error body they receive to
+    # this file; afterwards it must not hold the canary caller.
+    AIWEI_TEST_LOG_FILE=$(pwd)/target/test-suite.log
+    export AIWEI_TEST_LOG_FILE
+    mkdir -p target
+    : >"$AIWEI_TEST_LOG_FILE"
     # Not exec: the EXIT trap still has to stop the throwaway cluster. With
     # `set -e` a test failure exits here with cargo's status.
     cargo test --workspace --locked "$@"
+
+    check_canary
 
     step "All checks passed"
 }

@@ -69,13 +69,24 @@ pub fn new_api_token() -> (String, String) {
     (token, hash)
 }
 
-/// Counts failed logins per account name (whether or not it exists, so the
-/// throttle does not reveal which names exist).
+/// Counts failed logins, keyed by address and account name together (so
+/// nobody can lock a colleague out from another machine by failing on
+/// purpose) and by address alone with a ten times higher limit (so one
+/// machine cannot spray passwords over many names). Unknown names count
+/// like known ones, so the throttle does not reveal which names exist.
 #[derive(Debug)]
 pub struct LoginThrottle {
     max_failures: u32,
     lockout: Duration,
     failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+fn account_key(name: &str, ip: Option<&str>) -> String {
+    format!("{}|{name}", ip.unwrap_or("-"))
+}
+
+fn address_key(ip: Option<&str>) -> String {
+    format!("{}|", ip.unwrap_or("-"))
 }
 
 impl LoginThrottle {
@@ -87,15 +98,11 @@ impl LoginThrottle {
         }
     }
 
-    /// Whether `name` may try to log in now.
-    pub fn allowed(&self, name: &str) -> bool {
-        let Ok(mut map) = self.failures.lock() else {
-            return false;
-        };
-        match map.get(name) {
-            Some((n, since)) if *n >= self.max_failures => {
+    fn under(&self, map: &mut HashMap<String, (u32, Instant)>, key: &str, max: u32) -> bool {
+        match map.get(key) {
+            Some((n, since)) if *n >= max => {
                 if since.elapsed() >= self.lockout {
-                    map.remove(name);
+                    map.remove(key);
                     true
                 } else {
                     false
@@ -105,23 +112,48 @@ impl LoginThrottle {
         }
     }
 
-    pub fn failed(&self, name: &str) {
+    /// Whether `name` may try to log in from `ip` now.
+    pub fn allowed(&self, name: &str, ip: Option<&str>) -> bool {
+        let Ok(mut map) = self.failures.lock() else {
+            return false;
+        };
+        self.under(&mut map, &account_key(name, ip), self.max_failures)
+            && self.under(&mut map, &address_key(ip), self.max_failures * 10)
+    }
+
+    pub fn failed(&self, name: &str, ip: Option<&str>) {
         if let Ok(mut map) = self.failures.lock() {
             // Bound memory under a spray of random names.
             if map.len() > 100_000 {
                 let lockout = self.lockout;
                 map.retain(|_, (_, since)| since.elapsed() < lockout);
             }
-            let e = map.entry(name.to_owned()).or_insert((0, Instant::now()));
-            e.0 += 1;
-            e.1 = Instant::now();
+            for key in [account_key(name, ip), address_key(ip)] {
+                let e = map.entry(key).or_insert((0, Instant::now()));
+                e.0 += 1;
+                e.1 = Instant::now();
+            }
         }
     }
 
-    pub fn succeeded(&self, name: &str) {
+    /// A success forgets this account's failures from this address (not the
+    /// address's count: a spray that guessed one password stays throttled).
+    pub fn succeeded(&self, name: &str, ip: Option<&str>) {
         if let Ok(mut map) = self.failures.lock() {
-            map.remove(name);
+            map.remove(&account_key(name, ip));
         }
+    }
+}
+
+/// The session cookie a request carries, if any (for login, which ends
+/// it). Never fails.
+pub struct SessionCookie(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionCookie {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(cookie(parts, SESSION_COOKIE).map(str::to_owned)))
     }
 }
 
@@ -359,14 +391,29 @@ mod tests {
     #[test]
     fn throttle_locks_after_the_limit_and_forgets_on_success() {
         let t = LoginThrottle::new(3, Duration::from_secs(60));
+        let here = Some("10.0.0.1");
         for _ in 0..3 {
-            assert!(t.allowed("a"));
-            t.failed("a");
+            assert!(t.allowed("a", here));
+            t.failed("a", here);
         }
-        assert!(!t.allowed("a"));
-        assert!(t.allowed("b"));
-        t.succeeded("a");
-        assert!(t.allowed("a"));
+        assert!(!t.allowed("a", here));
+        assert!(t.allowed("b", here));
+        // Failing on purpose elsewhere does not lock the owner out.
+        assert!(t.allowed("a", Some("10.0.0.2")));
+        t.succeeded("a", here);
+        assert!(t.allowed("a", here));
+    }
+
+    #[test]
+    fn one_address_cannot_spray_many_names() {
+        let t = LoginThrottle::new(3, Duration::from_secs(60));
+        let here = Some("10.0.0.1");
+        for i in 0..30 {
+            assert!(t.allowed(&format!("u{i}"), here), "{i}");
+            t.failed(&format!("u{i}"), here);
+        }
+        assert!(!t.allowed("fresh", here));
+        assert!(t.allowed("fresh", Some("10.0.0.2")));
     }
 
     fn parts(xff: &[&str], peer: Option<&str>) -> Parts {

@@ -65,9 +65,19 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(security::headers))
         .layer(axum::middleware::from_fn(security::same_origin))
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        // Request lines carry matter numbers and ids, never caller data
-        // (phone look-ups travel in bodies), so they may be logged.
-        .layer(TraceLayer::new_for_http())
+        // Spans name the route template, never the request's own path or
+        // query: a phone number typed into a URL by mistake (look-ups
+        // travel in bodies) must not reach the log.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let route = req
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_else(|| "-".to_owned());
+                tracing::debug_span!("request", method = %req.method(), route)
+            }),
+        )
         .with_state(state)
 }
 

@@ -7,26 +7,35 @@ use aiwei_store::trail::{AuditActor, AuditEntry};
 use aiwei_store::users::User;
 use chrono::Duration;
 use serde_json::json;
+use sha2::Digest;
 
 use crate::auth::{ClientIp, SESSION_COOKIE, Staff, Via, new_secret, secret_hash, verify_password};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Records a failed login: the name tried (`None` when it was not even a
-/// well-formed user name), never the password.
+/// Records a failed login, never the password. The name tried is kept
+/// only when it is an existing account's: an unknown "name" is often a
+/// password or a phone number typed into the wrong field, so it is kept as
+/// a short digest that still ties repeated attempts together.
 async fn record_failure(
     state: &AppState,
     tried: Option<&Username>,
+    known: bool,
     ip: &ClientIp,
     reason: &str,
 ) -> Result<(), ApiError> {
+    let mut detail = json!({ "reason": reason });
+    if let (Some(t), false) = (tried, known) {
+        let digest = sha2::Sha256::digest(t.as_str().as_bytes());
+        detail["tried_sha256"] = json!(hex::encode(&digest[..8]));
+    }
     let entry = AuditEntry {
         actor: None,
-        actor_name: tried.map(Username::as_str),
+        actor_name: tried.filter(|_| known).map(Username::as_str),
         ip: ip.as_deref(),
         action: "login.failure",
         target: None,
-        detail: json!({ "reason": reason }),
+        detail,
     };
     state.store.audit(&entry, state.clock.now()).await?;
     Ok(())
@@ -42,18 +51,20 @@ pub async fn login_user(
     username: &str,
     password: &str,
     ip: &ClientIp,
+    old_session: Option<&str>,
 ) -> Result<(User, String), ApiError> {
     let Ok(username) = Username::parse(username) else {
-        record_failure(state, None, ip, "malformed_username").await?;
+        record_failure(state, None, false, ip, "malformed_username").await?;
         return Err(ApiError::login_failed());
     };
     let username = &username;
-    if !state.throttle.allowed(username.as_str()) {
+    let creds = state.store.credentials(username).await?;
+    let known = creds.is_some();
+    if !state.throttle.allowed(username.as_str(), ip.as_deref()) {
         tracing::warn!("login throttled");
-        record_failure(state, Some(username), ip, "throttled").await?;
+        record_failure(state, Some(username), known, ip, "throttled").await?;
         return Err(ApiError::too_many_attempts());
     }
-    let creds = state.store.credentials(username).await?;
     let (hash, active, id) = match &creds {
         Some(c) => (c.password_hash.clone(), c.active, Some(c.id)),
         None => (state.dummy_hash.as_ref().clone(), false, None),
@@ -63,17 +74,22 @@ pub async fn login_user(
         .await
         .map_err(ApiError::internal)?;
     let Some(id) = id.filter(|_| ok && active) else {
-        state.throttle.failed(username.as_str());
+        state.throttle.failed(username.as_str(), ip.as_deref());
         tracing::info!(outcome = "failure", "login");
         let reason = match (id, ok) {
             (None, _) => "unknown_user",
             (Some(_), false) => "wrong_password",
             (Some(_), true) => "disabled",
         };
-        record_failure(state, Some(username), ip, reason).await?;
+        record_failure(state, Some(username), known, ip, reason).await?;
         return Err(ApiError::login_failed());
     };
-    state.throttle.succeeded(username.as_str());
+    state.throttle.succeeded(username.as_str(), ip.as_deref());
+    // The session the browser held before (anyone's) ends: a login always
+    // starts a fresh one.
+    if let Some(old) = old_session {
+        state.store.delete_session(&secret_hash(old)).await?;
+    }
     let user = state.store.user(aiwei_core::UserId(id)).await?;
     let sid = new_secret();
     let now = state.clock.now();

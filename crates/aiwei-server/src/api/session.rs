@@ -52,9 +52,11 @@ impl From<&aiwei_store::users::User> for Me {
 pub async fn login(
     State(state): State<AppState>,
     ip: ClientIp,
+    old: crate::auth::SessionCookie,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let (user, cookie) = login_user(&state, &req.username, &req.password, &ip).await?;
+    let (user, cookie) =
+        login_user(&state, &req.username, &req.password, &ip, old.0.as_deref()).await?;
     Ok((AppendHeaders([(SET_COOKIE, cookie)]), Json(Me::from(&user))))
 }
 

@@ -250,9 +250,10 @@ struct LoginForm {
 async fn login_submit(
     State(state): State<AppState>,
     ip: ClientIp,
+    old: crate::auth::SessionCookie,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    match login_user(&state, &f.username, &f.password, &ip).await {
+    match login_user(&state, &f.username, &f.password, &ip, old.0.as_deref()).await {
         Ok((_, cookie)) => (
             StatusCode::SEE_OTHER,
             AppendHeaders([(SET_COOKIE, cookie), (LOCATION, "/".to_owned())]),

@@ -183,3 +183,50 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    a_login_replaces_the_session_the_browser_held,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (_, pw1) = app.user("jieting", &[Role::Intake], Some("AWB")).await;
+        let (_, pw2) = app.user("duban", &[Role::Supervisor], Some("AWB")).await;
+        let login = |u: &str, p: &str| json!({"username": u, "password": p});
+        let sid_of = |r: &reqwest::Response| {
+            r.headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_owned()
+        };
+        let r = app
+            .post_cookie_json("/api/v1/session", &login("jieting", &pw1))
+            .await;
+        assert_eq!(r.status(), 200);
+        let first = sid_of(&r);
+        // Logging in again (here as someone else, on the same browser)
+        // issues a new id and ends the old session on the server.
+        let r = app
+            .post_cookie_json("/api/v1/session", &login("duban", &pw2))
+            .await;
+        assert_eq!(r.status(), 200);
+        let second = sid_of(&r);
+        assert_ne!(first, second);
+        let me = |sid: String| {
+            let c = reqwest::Client::new();
+            let url = app.url("/api/v1/me");
+            async move {
+                c.get(url)
+                    .header("cookie", sid)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        assert_eq!(me(first).await, 401);
+        assert_eq!(me(second).await, 200);
+        app.stop().await;
+    }
+);

@@ -593,3 +593,181 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    the_canary_caller_stays_out_of_logs_and_error_bodies,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let desk = app.desk().await;
+        let (_, admin) = app.token_user("guanli", &[Role::Admin], None).await;
+        let (_, intake_pw) = app.user("jieting_p", &[Role::Intake], Some("AWB")).await;
+        let mut bodies = Vec::new();
+        let mut keep = |(s, v): (u16, serde_json::Value)| {
+            bodies.push(v.to_string());
+            s
+        };
+        // Good intakes, a person and an organisation.
+        let n = app.complaint(&desk.intake, CANARY_PHONE, CANARY_NAME).await;
+        let mut org = phone_complaint(CANARY_PHONE, CANARY_NAME);
+        org["caller"] = serde_json::json!({"kind": "organization", "name": CANARY_NAME,
+            "organization": CANARY_ORG, "phone": CANARY_PHONE});
+        assert_eq!(
+            keep(app.post_json(&desk.intake, "/api/v1/matters", &org).await),
+            201
+        );
+        // Refused intakes carrying the canary in every caller field.
+        for (path, value) in [
+            ("/caller/name", serde_json::json!(CANARY_NAME.repeat(40))),
+            (
+                "/caller/phone",
+                serde_json::json!(format!("{CANARY_PHONE}x")),
+            ),
+            (
+                "/caller/organization",
+                serde_json::json!(CANARY_ORG.repeat(30)),
+            ),
+            ("/type", serde_json::json!(CANARY_PHONE)),
+            ("/category", serde_json::json!(CANARY_NAME)),
+            ("/content", serde_json::json!("")),
+        ] {
+            let mut bad = org.clone();
+            *bad.pointer_mut(path).unwrap() = value;
+            let s = keep(app.post_json(&desk.intake, "/api/v1/matters", &bad).await);
+            assert_eq!(s, 422, "{path}");
+        }
+        let s = keep(
+            app.post_json(
+                &desk.intake,
+                "/api/v1/matters",
+                &serde_json::json!(CANARY_PHONE),
+            )
+            .await,
+        );
+        assert_eq!(s, 422);
+        // Look-ups, good and bad; a number typed into a URL.
+        for phone in [CANARY_PHONE, &format!("{CANARY_PHONE}0"), CANARY_NAME] {
+            keep(
+                app.post_json(
+                    &desk.intake,
+                    "/api/v1/callers/history",
+                    &serde_json::json!({"phone": phone}),
+                )
+                .await,
+            );
+        }
+        let s = keep(
+            app.get_json(&desk.intake, &format!("/api/v1/matters/{CANARY_PHONE}"))
+                .await,
+        );
+        assert_eq!(s, 404);
+        let s = keep(
+            app.get_json(
+                &desk.intake,
+                &format!("/api/v1/matters?department={CANARY_PHONE}&cursor={CANARY_NAME}"),
+            )
+            .await,
+        );
+        assert_eq!(s, 422);
+        // Logins with the canary as name and password.
+        for (u, p) in [(CANARY_PHONE, CANARY_NAME), ("jieting_p", CANARY_PHONE)] {
+            let r = app
+                .post_cookie_json(
+                    "/api/v1/session",
+                    &serde_json::json!({"username": u, "password": p}),
+                )
+                .await;
+            let (s, _) = answer(r).await;
+            assert_eq!(s, 401);
+        }
+        // The intake form refused with the canary in it.
+        app.log_in("jieting_p", &intake_pw).await;
+        let html = app.html("/intake").await;
+        let csrf = crate::pages::csrf_of(&html);
+        let r = app
+            .post_form(
+                "/intake",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("channel", "phone"),
+                    ("caller_kind", "person"),
+                    ("caller_name", CANARY_NAME),
+                    ("caller_phone", CANARY_PHONE),
+                    ("type", "complaint"),
+                    ("content", ""),
+                ],
+            )
+            .await;
+        let (s, _) = answer(r).await;
+        assert_eq!(s, 422);
+        // Steps, reveals and disclosures refused with the canary in them.
+        let d = app.dispatched(&desk.intake, CANARY_PHONE, "HJWS").await;
+        for body in [
+            serde_json::json!({"action": "arrive", "arrived_at": "x", "who": CANARY_NAME, "findings": CANARY_PHONE}),
+            serde_json::json!({"action": CANARY_PHONE}),
+            serde_json::json!({"action": "return", "reason": CANARY_PHONE.repeat(200)}),
+        ] {
+            let s = keep(app.step(&desk.handler, &d, body).await);
+            assert!((403..=422).contains(&s), "{s}");
+        }
+        let s = keep(
+            app.post_json(
+                &desk.handler,
+                &format!("/api/v1/matters/{d}/reveal"),
+                &serde_json::json!({"reason": CANARY_NAME.repeat(200)}),
+            )
+            .await,
+        );
+        assert_eq!(s, 422);
+        let s = keep(
+            app.post_json(
+                &desk.handler,
+                &format!("/api/v1/matters/{d}/disclosures"),
+                &serde_json::json!({"purpose": CANARY_PHONE, "fields": [CANARY_NAME]}),
+            )
+            .await,
+        );
+        assert_eq!(s, 422);
+        // A reveal and an anonymisation that succeed are logged without the
+        // data they touch.
+        let s = keep(
+            app.post_json(
+                &desk.handler,
+                &format!("/api/v1/matters/{d}/reveal"),
+                &serde_json::json!({"reason": "现场核查"}),
+            )
+            .await,
+        );
+        assert_eq!(s, 200);
+        let s = keep(
+            app.post_json(
+                &admin,
+                &format!("/api/v1/matters/{n}/anonymise"),
+                &serde_json::json!({"confirm": true}),
+            )
+            .await,
+        );
+        assert_eq!(s, 200);
+
+        let log = captured_log();
+        assert!(log.contains("request"), "the log was captured");
+        for secret in [CANARY_PHONE, CANARY_NAME, CANARY_ORG] {
+            assert!(!log.contains(secret), "{secret} in the log");
+        }
+        for b in bodies.iter().filter(|b| b.contains("\"error\"")) {
+            for secret in [CANARY_PHONE, CANARY_NAME, CANARY_ORG] {
+                assert!(!b.contains(secret), "{secret} in an error body: {b}");
+            }
+        }
+        let trail = app
+            .store
+            .audit_trail(&Default::default(), None, 500)
+            .await
+            .unwrap()
+            .0;
+        let trail = serde_json::to_string(&trail).unwrap();
+        for secret in [CANARY_PHONE, CANARY_NAME, CANARY_ORG] {
+            assert!(!trail.contains(secret), "{secret} in the audit trail");
+        }
+        app.stop().await;
+    }
+);

@@ -28,6 +28,46 @@ pub fn captured_log() -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// With `AIWEI_TEST_LOG_FILE` set (the test command sets it), the app's
+/// log and every error body the tests receive are also appended to that
+/// file, which the test command searches for the canary caller afterwards.
+fn suite_log() -> Option<&'static Mutex<std::fs::File>> {
+    static FILE: OnceLock<Option<Mutex<std::fs::File>>> = OnceLock::new();
+    FILE.get_or_init(|| {
+        let path = std::env::var("AIWEI_TEST_LOG_FILE").ok()?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok()
+            .map(Mutex::new)
+    })
+    .as_ref()
+}
+
+fn to_suite_log(bytes: &[u8]) {
+    if let Some(f) = suite_log()
+        && let Ok(mut f) = f.lock()
+    {
+        let _ = f.write_all(bytes);
+    }
+}
+
+/// Reads an answer; an error body is kept for the canary search.
+pub async fn answer(r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap_or_default();
+    if status >= 400 {
+        to_suite_log(format!("error body {status}: {text}\n").as_bytes());
+    }
+    (status, text)
+}
+
+async fn json_answer(r: reqwest::Response) -> (u16, Value) {
+    let (status, text) = answer(r).await;
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
 fn log_buffer() -> Arc<Mutex<Vec<u8>>> {
     static BUF: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     BUF.get_or_init(|| {
@@ -51,6 +91,7 @@ impl Write for SharedWriter {
         if let Ok(mut v) = self.0.lock() {
             v.extend_from_slice(b);
         }
+        to_suite_log(b);
         Ok(b.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -269,8 +310,7 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        json_answer(r).await
     }
 
     /// Records a phone complaint as `token`; returns its number.
@@ -354,8 +394,7 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        json_answer(r).await
     }
 
     pub async fn matter_count(&self) -> i64 {
@@ -453,6 +492,13 @@ impl TestApp {
         }
     }
 }
+
+/// The canary caller: pushed through every path by
+/// `confidentiality::the_canary_caller_stays_out_of_logs_and_error_bodies`;
+/// the test command fails if the suite's log or any error body holds it.
+pub const CANARY_PHONE: &str = "13900112233";
+pub const CANARY_NAME: &str = "甄士隐";
+pub const CANARY_ORG: &str = "金陵甄氏绸缎庄";
 
 /// The kinds of a matter's events, oldest first.
 pub fn kinds(m: &Value) -> Vec<String> {

@@ -17,6 +17,7 @@ mod extensions;
 mod flows;
 mod intake;
 mod ledger;
+mod matrix;
 mod pages;
 mod trail;
 mod work;

@@ -101,7 +101,11 @@ both_backends!(
             ]
         );
         assert_eq!(failures[0].actor_name.as_deref(), Some("jieting"));
-        assert_eq!(failures[1].actor_name.as_deref(), Some("nobody"));
+        assert_eq!(failures[1].actor_name, None, "an unknown name is not kept");
+        assert_eq!(
+            failures[1].detail["tried_sha256"].as_str().map(str::len),
+            Some(16)
+        );
         assert_eq!(failures[2].actor_name, None, "a malformed name is not kept");
         for f in &failures {
             assert_eq!(f.actor, None);
