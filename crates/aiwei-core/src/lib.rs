@@ -7,6 +7,7 @@
 
 pub mod calendar;
 pub mod chain;
+pub mod csv;
 pub mod deadline;
 pub mod error;
 pub mod flow;

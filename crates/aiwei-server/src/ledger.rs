@@ -179,3 +179,94 @@ pub async fn page(
         next: next.map(|c| c.to_string()),
     })
 }
+
+/// The most rows one export holds; narrow the filters for more.
+pub const EXPORT_MAX_ROWS: usize = 50_000;
+
+/// The ledger as CSV for spreadsheet programs: the same filters,
+/// scope and masking as the ledger pages, formula injection neutralised,
+/// and a UTF-8 byte order mark so spreadsheet programs read the Chinese.
+/// The export is an audit record. Returns the file and its row count.
+pub async fn export_csv(
+    state: &AppState,
+    staff: &crate::auth::Staff,
+    q: &LedgerQuery,
+) -> Result<(String, usize), ApiError> {
+    use aiwei_core::csv::line;
+    let user = &staff.user;
+    let (filter, mut cursor, _) = q.parse()?;
+    let scope = scope_for(user);
+    let mut out = String::from("\u{feff}");
+    out.push_str(&line([
+        "事项编号",
+        "受理时间",
+        "受理渠道",
+        "事项类型",
+        "子类别",
+        "状态",
+        "受理部门",
+        "主办部门",
+        "来电来访人类别",
+        "姓名",
+        "单位名称",
+        "联系电话",
+        "事项内容",
+        "地址",
+        "敏感",
+        "紧急",
+        "约定回复时间",
+        "办结时间",
+        "退回次数",
+        "重办次数",
+    ]));
+    let mut rows = 0;
+    loop {
+        let (matters, next) = state.store.ledger(&filter, &scope, cursor, 500).await?;
+        for m in matters {
+            if rows == EXPORT_MAX_ROWS {
+                return Err(ApiError::conflict("export_too_large"));
+            }
+            let v = MatterView::new(m, user, None);
+            let yes_no = |b: bool| if b { "是" } else { "否" };
+            let (returns, redos) = (v.return_count.to_string(), v.redo_count.to_string());
+            out.push_str(&line([
+                v.number.as_str(),
+                &v.received_local_seconds(),
+                v.channel_zh(),
+                v.type_zh(),
+                v.category_name(),
+                v.status_zh(),
+                v.department_name(),
+                v.lead_name(),
+                v.caller_kind_zh(),
+                v.caller.name.as_deref().unwrap_or_default(),
+                v.caller.organization.as_deref().unwrap_or_default(),
+                &v.caller.phone,
+                &v.content,
+                v.location.address.as_deref().unwrap_or_default(),
+                yes_no(v.sensitive),
+                yes_no(v.urgent),
+                &MatterView::opt_local(&v.agreed_reply_at),
+                &MatterView::opt_local(&v.closed_at),
+                &returns,
+                &redos,
+            ]));
+            rows += 1;
+        }
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let by = staff.audit_actor();
+    let detail = serde_json::json!({
+        "rows": rows,
+        "filter": serde_json::to_value(q).unwrap_or_default(),
+        "callers_in_clear": crate::views::sees_caller(user),
+    });
+    state
+        .store
+        .audit(&by.entry("ledger.export", None, detail), state.clock.now())
+        .await?;
+    Ok((out, rows))
+}

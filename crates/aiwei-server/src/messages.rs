@@ -241,6 +241,8 @@ pub fn zh(key: &str) -> &str {
         "audit.disclosure.sign" => "签署保密协议",
         "audit.disclosure.expire" => "查阅权限到期",
         "audit.keys.rotate" => "更换加密密钥",
+        "audit.ledger.export" => "导出台账",
+        "export_too_large" => "导出的事项过多（上限5万条），请缩小筛选范围",
         // The audit trail.
         "nav.audit" => "审计日志",
         "policy_changed" => "时限设置已被他人修改，请刷新后重试",

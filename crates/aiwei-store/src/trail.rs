@@ -56,6 +56,7 @@ pub const ACTIONS: &[&str] = &[
     "disclosure.sign",
     "disclosure.expire",
     "keys.rotate",
+    "ledger.export",
 ];
 
 /// One record to append.

@@ -12,6 +12,7 @@ use crate::state::AppState;
 pub mod attachments;
 pub mod audit;
 pub mod disclosures;
+pub mod exports;
 pub mod extensions;
 pub mod matters;
 pub mod policy;
@@ -60,6 +61,7 @@ pub fn router() -> axum::Router<AppState> {
         .routes(routes!(attachments::download))
         .routes(routes!(policy::get_policy, policy::put_policy))
         .routes(routes!(matters::caller_history))
+        .routes(routes!(exports::ledger_csv))
         .routes(routes!(disclosures::reveal))
         .routes(routes!(disclosures::request))
         .routes(routes!(disclosures::list))

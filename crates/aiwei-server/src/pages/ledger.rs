@@ -33,6 +33,8 @@ pub struct LedgerPage {
     error: Option<String>,
     next_href: Option<String>,
     first_href: String,
+    /// The CSV export of the same filters (all pages).
+    export_href: String,
     types: Vec<(&'static str, &'static str)>,
     statuses: Vec<(&'static str, &'static str)>,
     channels: Vec<(&'static str, &'static str)>,
@@ -40,11 +42,15 @@ pub struct LedgerPage {
     categories: Vec<CategoryOption>,
 }
 
-fn href(q: &LedgerQuery) -> String {
+fn href_at(base: &str, q: &LedgerQuery) -> String {
     match serde_urlencoded::to_string(q) {
-        Ok(s) if !s.is_empty() => format!("/ledger?{s}"),
-        _ => "/ledger".to_owned(),
+        Ok(s) if !s.is_empty() => format!("{base}?{s}"),
+        _ => base.to_owned(),
     }
+}
+
+fn href(q: &LedgerQuery) -> String {
+    href_at("/ledger", q)
 }
 
 pub async fn ledger(
@@ -67,12 +73,21 @@ pub async fn ledger(
         cursor: None,
         ..q.clone()
     });
+    let export_href = href_at(
+        "/api/v1/exports/ledger.csv",
+        &LedgerQuery {
+            cursor: None,
+            limit: None,
+            ..q.clone()
+        },
+    );
     Ok(LedgerPage {
         layout: Layout::new(&state, &staff, "/ledger").await,
         items,
         error,
         next_href,
         first_href,
+        export_href,
         types: options(MatterType::ALL, MatterType::as_str),
         statuses: options(MatterStatus::ALL, MatterStatus::as_str),
         channels: options(Channel::ALL, Channel::as_str),

@@ -771,3 +771,100 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    the_ledger_export_is_scoped_masked_neutralised_and_recorded,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let desk = app.desk().await;
+        let (_, intake2) = app
+            .token_user("jieting2", &[Role::Intake], Some("AWB"))
+            .await;
+        let mut formula = phone_complaint("13977770001", "=HYPERLINK(\"http://x\")");
+        formula["content"] = serde_json::json!("=1+1 楼道堆物");
+        let (s, v) = app
+            .post_json(&desk.intake, "/api/v1/matters", &formula)
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let mine = v["number"].as_str().unwrap().to_owned();
+        let (s, v) = app
+            .step(
+                &desk.intake,
+                &mine,
+                serde_json::json!({"action": "dispatch", "lead": "HJWS"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let theirs = app.dispatched(&desk.intake, "13977770002", "BMFZ").await;
+        let mut secret = phone_complaint("13977770003", "保密人");
+        secret["sensitive"] = serde_json::json!(true);
+        let (_, v) = app
+            .post_json(&desk.intake, "/api/v1/matters", &secret)
+            .await;
+        let sensitive = v["number"].as_str().unwrap().to_owned();
+
+        let export = |token: String, query: &'static str| {
+            let c = app.client.clone();
+            let url = app.url(&format!("/api/v1/exports/ledger.csv{query}"));
+            async move {
+                let r = c.get(url).bearer_auth(token).send().await.unwrap();
+                let status = r.status().as_u16();
+                let ct = r
+                    .headers()
+                    .get("content-type")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                let cd = r
+                    .headers()
+                    .get("content-disposition")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                (status, ct, cd, r.text().await.unwrap())
+            }
+        };
+        // Intake: every ordinary matter, callers in clear; not another
+        // intake's sensitive matter.
+        let (s, ct, cd, csv) = export(intake2.clone(), "").await;
+        assert_eq!(s, 200);
+        assert_eq!(ct.as_deref(), Some("text/csv; charset=utf-8"));
+        assert!(cd.unwrap().starts_with("attachment; filename=\"ledger-"));
+        assert!(csv.starts_with('\u{feff}'));
+        let header = csv.lines().next().unwrap();
+        assert!(
+            header.contains("事项编号") && header.contains("联系电话"),
+            "{header}"
+        );
+        assert!(csv.contains(&mine) && csv.contains(&theirs), "{csv}");
+        assert!(!csv.contains(&sensitive), "sensitive rows stay out");
+        assert!(csv.contains("13977770001"));
+        // Cells that would start a formula are neutralised.
+        assert!(csv.contains("'=1+1 楼道堆物"), "{csv}");
+        assert!(csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "{csv}");
+        assert!(
+            !csv.lines()
+                .any(|l| l.split(',').any(|c| c.starts_with('=')))
+        );
+        // A handler: their department's matters only, callers masked.
+        let (s, _, _, csv) = export(desk.handler.clone(), "").await;
+        assert_eq!(s, 200);
+        assert!(csv.contains(&mine) && !csv.contains(&theirs) && !csv.contains(&sensitive));
+        assert!(
+            !csv.contains("13977770001") && csv.contains("139****0001"),
+            "{csv}"
+        );
+        // Filters apply; bad ones are refused.
+        let (_, _, _, csv) = export(intake2.clone(), "?department=XXXX").await;
+        assert_eq!(csv.lines().count(), 1, "the header only");
+        let (s, _, _, body) = export(intake2.clone(), "?received_from=yesterday").await;
+        assert_eq!(s, 422, "{body}");
+        // Each export is on the record, with its size.
+        let records = audit_of(&app, "ledger.export").await;
+        assert_eq!(records.len(), 3);
+        assert!(
+            records
+                .iter()
+                .any(|r| r.actor_name.as_deref() == Some("jingban")
+                    && r.detail["rows"] == 1
+                    && r.detail["callers_in_clear"] == false)
+        );
+        app.stop().await;
+    }
+);

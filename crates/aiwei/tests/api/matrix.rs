@@ -154,6 +154,7 @@ fn call(method: &str, path: &str, fx: &Fixture, variant: usize) -> Option<(Strin
             (path.into(), Body::Json(b))
         }
         ("GET", "/api/v1/matters") => ("/api/v1/matters?limit=500".into(), Body::None),
+        ("GET", "/api/v1/exports/ledger.csv") => (path.into(), Body::None),
         ("GET", "/api/v1/matters/{key}") => (format!("/api/v1/matters/{m}"), Body::None),
         ("POST", "/api/v1/matters/{key}/actions") => (
             format!("/api/v1/matters/{m}/actions"),
