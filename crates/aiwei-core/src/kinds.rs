@@ -107,11 +107,13 @@ code_enum!(
 );
 
 code_enum!(
-    /// A caller field that may be disclosed.
+    /// What may be disclosed: a caller field, or `content`,
+    /// a sensitive matter itself, seen while the grant is open.
     DisclosedField, "field" {
         Name => "name",
         Organization => "organization",
         Phone => "phone",
+        Content => "content",
     }
 );
 

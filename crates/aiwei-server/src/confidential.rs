@@ -148,13 +148,18 @@ pub async fn anonymise(
         .await?)
 }
 
-/// A request for caller data.
+/// A request for caller data, or for a sensitive matter's content.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct DisclosureRequest {
     /// What the data is needed for.
     pub purpose: String,
-    /// `name`, `organization`, `phone`.
+    /// `name`, `organization`, `phone`; `content` (sensitive matters only)
+    /// opens the matter itself to the recipient while the grant lasts.
     pub fields: Vec<String>,
+    /// Supervisors only: the user name of the department member or person
+    /// the disclosure is for (they sign the agreement). Default: the caller.
+    #[serde(default)]
+    pub recipient: Option<String>,
 }
 
 impl DisclosureRequest {
@@ -179,19 +184,48 @@ impl DisclosureRequest {
     }
 }
 
+/// Files a request: for oneself, or, by a supervisor, for another staff
+/// member (who then signs). Only a sensitive matter's content may be asked
+/// for, and caller fields only by someone who sees them masked.
 pub async fn request(
     state: &AppState,
     staff: &Staff,
     m: &Matter,
     req: &DisclosureRequest,
 ) -> Result<Disclosure, ApiError> {
-    if !may_request(staff, m) {
+    let (purpose, fields) = req.validate()?;
+    let recipient = match req
+        .recipient
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        None => staff.user.clone(),
+        Some(_) if !staff.user.has(Role::Supervisor) => return Err(ApiError::forbidden()),
+        Some(name) => {
+            let unknown = || ApiError::invalid_field(FieldError::new("recipient", "unknown_user"));
+            let name = aiwei_core::Username::parse(name).map_err(|_| unknown())?;
+            match state.store.user_by_name(&name).await {
+                Ok(u) if u.active => u,
+                Ok(_) | Err(aiwei_store::StoreError::NotFound) => return Err(unknown()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    let content = fields.contains(&DisclosedField::Content);
+    if content && !m.sensitive {
+        return Err(ApiError::invalid_field(FieldError::new(
+            "fields",
+            "not_sensitive",
+        )));
+    }
+    let caller_fields = fields.iter().any(|f| *f != DisclosedField::Content);
+    if caller_fields && (sees_caller(&recipient) || m.caller.anonymised) {
         return Err(ApiError::conflict("already_visible"));
     }
-    let (purpose, fields) = req.validate()?;
     let new = NewDisclosure {
         matter: m.id,
-        requester: staff.user.id,
+        requester: recipient.id,
         purpose,
         fields,
     };

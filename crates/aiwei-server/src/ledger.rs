@@ -14,9 +14,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::views::MatterView;
 
-/// Which matters `user` may see (see [`Scope::for_user`]).
-pub fn scope_for(user: &User) -> Scope {
-    Scope::for_user(user)
+/// Which matters `user` may see now (see [`Scope::for_user`]).
+pub fn scope_for(state: &AppState, user: &User) -> Scope {
+    Scope::for_user(user, state.clock.now())
 }
 
 /// A matter by UUID or by number (`AW2026-000123`), or 404 when it does not
@@ -29,7 +29,7 @@ pub async fn find_visible(state: &AppState, user: &User, key: &str) -> Result<Ma
     } else {
         return Err(ApiError::not_found());
     };
-    if state.store.in_scope(m.id, &scope_for(user)).await? {
+    if state.store.in_scope(m.id, &scope_for(state, user)).await? {
         Ok(m)
     } else {
         Err(ApiError::not_found())
@@ -168,7 +168,7 @@ pub async fn page(
     let (filter, cursor, limit) = q.parse()?;
     let (matters, next) = state
         .store
-        .ledger(&filter, &scope_for(user), cursor, limit)
+        .ledger(&filter, &scope_for(state, user), cursor, limit)
         .await?;
     crate::confidential::record_list_view(state, staff, "ledger", matters.len()).await?;
     Ok(LedgerPage {
@@ -195,7 +195,7 @@ pub async fn export_csv(
     use aiwei_core::csv::line;
     let user = &staff.user;
     let (filter, mut cursor, _) = q.parse()?;
-    let scope = scope_for(user);
+    let scope = scope_for(state, user);
     let mut out = String::from("\u{feff}");
     out.push_str(&line([
         "事项编号",

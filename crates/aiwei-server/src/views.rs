@@ -54,6 +54,8 @@ impl Clear {
                 DisclosedField::Name => self.name = true,
                 DisclosedField::Organization => self.organization = true,
                 DisclosedField::Phone => self.phone = true,
+                // Opens the matter (the scope rule), not a caller field.
+                DisclosedField::Content => {}
             }
         }
         self

@@ -31,7 +31,7 @@ pub async fn queues(
     let user = &staff.user;
     let mut out = Vec::new();
     for q in Queue::for_user(user) {
-        let (items, count) = state.store.queue(q, user, 20).await?;
+        let (items, count) = state.store.queue(q, user, 20, state.clock.now()).await?;
         out.push(QueueView {
             code: q.code().to_owned(),
             name: crate::messages::zh_in("queue", q.code()),

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::error::StoreError;
-use crate::matters::{append_event_with_texts, digest, name_on_matter};
+use crate::matters::{append_event_with_texts, digest};
 use crate::trail::{AuditActor, append_audit};
 
 /// One disclosure as stored.
@@ -193,10 +193,11 @@ impl Store {
         let mut payload = serde_json::Map::new();
         payload.insert("disclosure".into(), json!(id));
         payload.insert("fields".into(), json!(fields));
+        payload.insert("recipient".into(), json!(new.requester));
         append_event_with_texts(
             &mut tx,
             new.matter,
-            Some(new.requester),
+            by.user,
             "disclosure_requested",
             payload,
             &[("purpose", new.purpose.clone())],
@@ -204,7 +205,7 @@ impl Store {
         )
         .await?;
         let target = id.to_string();
-        let detail = json!({ "matter": new.matter, "fields": fields });
+        let detail = json!({ "matter": new.matter, "fields": fields, "recipient": new.requester });
         append_audit(
             &mut tx,
             &by.entry("disclosure.request", Some(&target), detail),
@@ -315,8 +316,6 @@ impl Store {
         if n == 0 {
             return Err(StoreError::Conflict("disclosure_not_approved"));
         }
-        // The recipient is now named on the matter.
-        name_on_matter(&mut tx, d.matter, signer).await?;
         let mut payload = serde_json::Map::new();
         payload.insert("disclosure".into(), json!(id));
         payload.insert("agreement_sha256".into(), json!(sha));

@@ -286,9 +286,14 @@ pub struct Scope {
 pub enum Sensitive {
     /// Supervisors (and the program itself).
     All,
-    /// Only those `user` recorded or is named on, and, for a department
-    /// lead, those dispatched to one of `lead_of`.
-    Limited { user: UserId, lead_of: Vec<String> },
+    /// Only those `user` recorded or is named on, those a signed
+    /// disclosure of their content opens to `user` at `now_ms`, and, for a
+    /// department lead, those dispatched to one of `lead_of`.
+    Limited {
+        user: UserId,
+        lead_of: Vec<String>,
+        now_ms: i64,
+    },
 }
 
 impl Scope {
@@ -298,11 +303,12 @@ impl Scope {
         sensitive: Sensitive::All,
     };
 
-    /// What `user` may see. Intake, supervisors, the leading group,
-    /// auditors and admins see every department's ordinary matters;
+    /// What `user` may see at `now`. Intake, supervisors, the leading
+    /// group, auditors and admins see every department's ordinary matters;
     /// handlers and department leads their departments' only. Sensitive
-    /// matters: see [`Sensitive`].
-    pub fn for_user(user: &User) -> Scope {
+    /// matters: see [`Sensitive`]. A signed disclosure of a sensitive
+    /// matter's content opens that matter, whatever the department.
+    pub fn for_user(user: &User, now: DateTime<Utc>) -> Scope {
         use aiwei_core::Role;
         let wide = [
             Role::Intake,
@@ -327,6 +333,7 @@ impl Scope {
                     } else {
                         Vec::new()
                     },
+                    now_ms: to_millis(now),
                 }
             },
         }
@@ -346,9 +353,22 @@ macro_rules! push_scope {
             }
             sep.push_unseparated(")");
         };
+        // A signed, unexpired disclosure of the matter's content to the
+        // reader opens it whatever its department or sensitivity.
+        let granted = |q: &mut sqlx::QueryBuilder<_>, user: &aiwei_core::UserId, now_ms: i64| {
+            q.push(" OR EXISTS (SELECT 1 FROM disclosures dz WHERE dz.matter_id = m.id AND dz.requester = ")
+                .push_bind(user.0)
+                .push(" AND dz.status = 'signed' AND dz.expires_at > ")
+                .push_bind(now_ms)
+                .push(" AND dz.fields LIKE '%content%')");
+        };
+        let grantee = match &scope.sensitive {
+            $crate::matters::Sensitive::Limited { user, now_ms, .. } => Some((*user, *now_ms)),
+            $crate::matters::Sensitive::All => None,
+        };
         if let Some(depts) = &scope.departments {
             if depts.is_empty() {
-                $q.push(" AND 1=0");
+                $q.push(" AND (1=0");
             } else {
                 // Received by, led by, or co-handled by one of them.
                 $q.push(" AND (m.department");
@@ -357,11 +377,16 @@ macro_rules! push_scope {
                 in_list(&mut $q, depts);
                 $q.push(" OR EXISTS (SELECT 1 FROM matter_departments md WHERE md.matter_id = m.id AND md.department_code");
                 in_list(&mut $q, depts);
-                $q.push("))");
+                $q.push(")");
             }
+            if let Some((user, now_ms)) = &grantee {
+                granted(&mut $q, user, *now_ms);
+            }
+            $q.push(")");
         }
-        if let $crate::matters::Sensitive::Limited { user, lead_of } = &scope.sensitive {
+        if let $crate::matters::Sensitive::Limited { user, lead_of, now_ms } = &scope.sensitive {
             $q.push(" AND (m.sensitive = FALSE OR m.intake_user = ").push_bind(user.0);
+            granted(&mut $q, user, *now_ms);
             $q.push(" OR EXISTS (SELECT 1 FROM matter_people mp WHERE mp.matter_id = m.id AND mp.user_id = ")
                 .push_bind(user.0)
                 .push(")");

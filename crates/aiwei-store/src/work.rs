@@ -162,13 +162,14 @@ impl Store {
         q: Queue,
         user: &User,
         limit: i64,
+        now: DateTime<Utc>,
     ) -> Result<(Vec<Matter>, i64), StoreError> {
         let (statuses, types, dept) = q.filter();
         let depts = user.departments.clone();
         // The queue's own filter, then the same visibility rule as the
         // ledger: a sensitive matter is not counted for whoever may not see
         // it.
-        let scope = crate::matters::Scope::for_user(user);
+        let scope = crate::matters::Scope::for_user(user, now);
         let (count, rows): (i64, Vec<MatterRow>) = on_pool!(&self.db, p => {
             let build = |select: &'static str| {
                 let mut q = sqlx::QueryBuilder::new(select);

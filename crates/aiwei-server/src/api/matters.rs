@@ -151,7 +151,7 @@ pub async fn caller_history(
     let user = &can.staff.user;
     let items = state
         .store
-        .caller_history(&phone, &ledger::scope_for(user), 20)
+        .caller_history(&phone, &ledger::scope_for(&state, user), 20)
         .await?
         .into_iter()
         .map(|m| MatterView::new(m, user, None))

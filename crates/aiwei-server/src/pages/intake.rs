@@ -262,7 +262,7 @@ async fn lookup(
     };
     let items = state
         .store
-        .caller_history(&p, &scope_for(&staff.user), 10)
+        .caller_history(&p, &scope_for(state, &staff.user), 10)
         .await?
         .into_iter()
         .map(|m| MatterView::new(m, &staff.user, None))

@@ -121,6 +121,9 @@ pub struct MatterPage {
 pub struct ConfidentialBox {
     may_reveal: bool,
     may_request: bool,
+    /// Supervisors file disclosures for other staff.
+    for_others: bool,
+    sensitive: bool,
     may_anonymise: bool,
     /// This matter's disclosures: all of them for supervisors, the
     /// viewer's own for others.
@@ -204,7 +207,9 @@ async fn matter_page(
         .collect();
     let conf = ConfidentialBox {
         may_reveal: confidential::may_reveal(staff, &matter),
-        may_request: confidential::may_request(staff, &matter),
+        may_request: confidential::may_request(staff, &matter) || u.has(Role::Supervisor),
+        for_others: u.has(Role::Supervisor),
+        sensitive: matter.sensitive,
         may_anonymise: u.has(Role::Admin) && !matter.caller.anonymised,
         disclosures,
     };
@@ -283,6 +288,11 @@ pub struct DisclosureForm {
     organization: Option<String>,
     #[serde(default)]
     phone: Option<String>,
+    #[serde(default)]
+    content: Option<String>,
+    /// Supervisors: whom the disclosure is for.
+    #[serde(default)]
+    recipient: Option<String>,
 }
 
 /// Ask for a disclosure from the matter page.
@@ -298,6 +308,7 @@ pub async fn request_disclosure(
         ("name", &f.name),
         ("organization", &f.organization),
         ("phone", &f.phone),
+        ("content", &f.content),
     ]
     .into_iter()
     .filter(|(_, v)| v.is_some())
@@ -306,6 +317,7 @@ pub async fn request_disclosure(
     let req = DisclosureRequest {
         purpose: f.purpose.clone(),
         fields,
+        recipient: f.recipient.clone(),
     };
     let result = confidential::request(&state, &staff, &m, &req)
         .await

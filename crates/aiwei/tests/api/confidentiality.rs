@@ -868,3 +868,105 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    a_supervisor_discloses_a_sensitive_matter_to_another_department_for_a_time,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let desk = app.desk().await;
+        let (_, supervisor2) = app
+            .token_user("duban2", &[Role::Supervisor], Some("AWB"))
+            .await;
+        let mut body = phone_complaint("13955550009", "穆念慈");
+        body["sensitive"] = serde_json::json!(true);
+        let (_, m) = app.post_json(&desk.intake, "/api/v1/matters", &body).await;
+        let n = m["number"].as_str().unwrap().to_owned();
+        let (s, v) = app
+            .step(
+                &desk.intake,
+                &n,
+                serde_json::json!({"action": "dispatch", "lead": "HJWS"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let path = format!("/api/v1/matters/{n}");
+        let (s, _) = app.get_json(&desk.other, &path).await;
+        assert_eq!(s, 404, "another department does not see it");
+
+        // Only supervisors file for someone else, and only sensitive
+        // matters have content to disclose.
+        let ask = serde_json::json!({"purpose": "联合执法需了解举报内容", "fields": ["content", "phone"], "recipient": "jingban2"});
+        let (s, _) = app
+            .post_json(&desk.lead, &format!("{path}/disclosures"), &ask)
+            .await;
+        assert_eq!(s, 403);
+        let bad = serde_json::json!({"purpose": "联合执法", "fields": ["content"], "recipient": "nobody"});
+        let (s, v) = app
+            .post_json(&desk.supervisor, &format!("{path}/disclosures"), &bad)
+            .await;
+        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("recipient")));
+        let plain = app.complaint(&desk.intake, "13955550010", "普通").await;
+        let (s, v) = app
+            .post_json(
+                &desk.supervisor,
+                &format!("/api/v1/matters/{plain}/disclosures"),
+                &ask,
+            )
+            .await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (422, Some("not_sensitive"))
+        );
+
+        let (s, d) = app
+            .post_json(&desk.supervisor, &format!("{path}/disclosures"), &ask)
+            .await;
+        assert_eq!(s, 201, "{d}");
+        assert_eq!(d["requester"], "测试jingban2");
+        let id = d["id"].as_str().unwrap().to_owned();
+        let (s, _) = app.get_json(&desk.other, &path).await;
+        assert_eq!(s, 404, "not before approval and signature");
+        let yes = serde_json::json!({"approve": true, "reason": "同意，限本次联合执法", "days": 1});
+        let (s, v) = app
+            .post_json(
+                &supervisor2,
+                &format!("/api/v1/disclosures/{id}/decision"),
+                &yes,
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let (s, _) = app.get_json(&desk.other, &path).await;
+        assert_eq!(s, 404, "not before signature");
+        let (s, v) = app
+            .post_json(
+                &desk.other,
+                &format!("/api/v1/disclosures/{id}/signature"),
+                &serde_json::json!({"agree": true}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        // Open: the matter, its content and the phone; in the ledger too.
+        let (s, seen) = app.get_json(&desk.other, &path).await;
+        assert_eq!(s, 200);
+        assert_eq!(seen["caller"]["phone"], "13955550009");
+        assert!(
+            seen["caller"]["name"].as_str().unwrap().contains('*'),
+            "the name was not asked for"
+        );
+        let (_, ledger) = app.get_json(&desk.other, "/api/v1/matters").await;
+        assert!(ledger.to_string().contains(&n));
+        let (s, _) = app
+            .step(&desk.other, &n, serde_json::json!({"action": "sign_for"}))
+            .await;
+        assert_eq!(s, 403, "seeing is not handling");
+        // A day later it is closed again.
+        app.advance(chrono::Duration::days(1) + chrono::Duration::minutes(1));
+        let (s, _) = app.get_json(&desk.other, &path).await;
+        assert_eq!(s, 404);
+        let (_, ledger) = app.get_json(&desk.other, "/api/v1/matters").await;
+        assert!(!ledger.to_string().contains(&n));
+        let kinds = event_kinds(&app, &desk.supervisor, &n).await;
+        assert!(kinds.contains(&"disclosure_signed".to_owned()), "{kinds:?}");
+        app.stop().await;
+    }
+);

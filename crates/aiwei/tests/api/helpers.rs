@@ -53,12 +53,32 @@ fn to_suite_log(bytes: &[u8]) {
     }
 }
 
-/// Reads an answer; an error body is kept for the canary search.
+/// Reads an answer; an error body is kept for the canary search. A refused
+/// page form is shown again to its author with what they typed (so nothing
+/// is lost; `no-store`): of an HTML page only the error messages are kept,
+/// the `role="alert"` elements.
 pub async fn answer(r: reqwest::Response) -> (u16, String) {
     let status = r.status().as_u16();
+    let html = r
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.to_str().unwrap_or_default().starts_with("text/html"));
     let text = r.text().await.unwrap_or_default();
     if status >= 400 {
-        to_suite_log(format!("error body {status}: {text}\n").as_bytes());
+        let kept = if html {
+            // Each alert and the few lines of its message list.
+            let lines: Vec<&str> = text.lines().collect();
+            let mut kept: Vec<&str> = Vec::new();
+            for (i, l) in lines.iter().enumerate() {
+                if l.contains("role=\"alert\"") {
+                    kept.extend(lines.iter().skip(i).take(4));
+                }
+            }
+            kept.join("\n")
+        } else {
+            text.clone()
+        };
+        to_suite_log(format!("error body {status}: {kept}\n").as_bytes());
     }
     (status, text)
 }
