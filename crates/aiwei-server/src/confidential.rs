@@ -280,25 +280,58 @@ pub struct SignRequest {
     pub agree: bool,
 }
 
+/// A scan of the signed paper agreement (JPEG, PNG or PDF).
+pub struct Scan<'a> {
+    pub file_name: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// The recipient signs; an optional scan of the paper copy is kept with
+/// the matter's files (stage `agreement`).
 pub async fn sign(
     state: &AppState,
     staff: &Staff,
     id: uuid::Uuid,
     agree: bool,
+    scan: Option<Scan<'_>>,
 ) -> Result<Disclosure, ApiError> {
     if !agree {
         return Err(ApiError::invalid_field(FieldError::new(
             "agree", "required",
         )));
     }
+    let d = state.store.disclosure(id).await?;
+    if d.requester != staff.user.id {
+        return Err(ApiError::not_found());
+    }
+    let now = state.clock.now();
+    // Check before storing a scan, so a refused signature leaves no file.
+    if d.status != DisclosureStatus::Approved || d.expires_at.is_none_or(|e| e <= now) {
+        return Err(ApiError::conflict("disclosure_not_approved"));
+    }
+    let scan_id = match scan {
+        Some(s) => Some(
+            crate::api::attachments::save_file(
+                state,
+                d.matter,
+                staff.user.id,
+                "agreement",
+                s.file_name,
+                s.bytes,
+            )
+            .await?
+            .id,
+        ),
+        None => None,
+    };
     Ok(state
         .store
         .sign_disclosure(
             id,
             &state.config.agreement_text,
-            None,
+            scan_id,
             &staff.audit_actor(),
-            state.clock.now(),
+            now,
         )
         .await?)
 }
@@ -323,6 +356,8 @@ pub struct DisclosureView {
     pub open: bool,
     /// The agreement to sign: present to the requester while approved.
     pub agreement: Option<String>,
+    /// Download of the uploaded scan of the signed paper agreement.
+    pub scan_url: Option<String>,
 }
 
 impl DisclosureView {
@@ -358,6 +393,7 @@ impl DisclosureView {
             expires_at: d.expires_at,
             open,
             agreement,
+            scan_url: d.scan.map(|id| format!("/api/v1/attachments/{id}")),
         }
     }
 

@@ -163,6 +163,7 @@ pub fn zh(key: &str) -> &str {
         "stage.before" => "整改前照片",
         "stage.after" => "整改后照片",
         "stage.document" => "文件",
+        "stage.agreement" => "保密协议扫描件",
         "event.attachment_added" => "上传附件",
         // Work queues.
         "queue.to_dispatch" => "待派单/待处理",

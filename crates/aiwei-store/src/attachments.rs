@@ -35,7 +35,7 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// When the evidence was taken.
-pub const STAGES: &[&str] = &["before", "after", "document"];
+pub const STAGES: &[&str] = &["before", "after", "document", "agreement"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attachment {

@@ -34,6 +34,8 @@ pub struct Disclosure {
     pub agreement_sha256: Option<String>,
     pub signed_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The uploaded scan of the signed paper agreement, if any.
+    pub scan: Option<Uuid>,
 }
 
 impl Disclosure {
@@ -60,12 +62,13 @@ struct Row {
     agreement_sha256: Option<String>,
     signed_at: Option<i64>,
     expires_at: Option<i64>,
+    scan_attachment: Option<Uuid>,
 }
 
 const SELECT: &str =
     "SELECT d.id, d.matter_id, m.number, d.requester, u.display_name AS requester_name,
     d.purpose, d.fields, d.status, d.requested_at, s.display_name AS decided_by_name, d.decided_at,
-    d.decision_reason, d.agreement_sha256, d.signed_at, d.expires_at
+    d.decision_reason, d.agreement_sha256, d.signed_at, d.expires_at, d.scan_attachment
   FROM disclosures d
   JOIN matters m ON m.id = d.matter_id
   JOIN users u ON u.id = d.requester
@@ -99,6 +102,7 @@ impl TryFrom<Row> for Disclosure {
             agreement_sha256: r.agreement_sha256,
             signed_at: r.signed_at.map(from_millis),
             expires_at: r.expires_at.map(from_millis),
+            scan: r.scan_attachment,
         })
     }
 }

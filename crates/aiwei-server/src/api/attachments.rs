@@ -77,6 +77,8 @@ pub struct Upload {
     pub file_name: String,
     pub bytes: Vec<u8>,
     pub csrf: String,
+    /// Any other text fields of the form.
+    pub fields: Vec<(String, String)>,
 }
 
 pub async fn read_upload(mut mp: Multipart) -> Result<Upload, ApiError> {
@@ -85,6 +87,7 @@ pub async fn read_upload(mut mp: Multipart) -> Result<Upload, ApiError> {
         file_name: String::new(),
         bytes: Vec::new(),
         csrf: String::new(),
+        fields: Vec::new(),
     };
     let bad = |_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_value");
     while let Some(field) = mp.next_field().await.map_err(bad)? {
@@ -98,7 +101,11 @@ pub async fn read_upload(mut mp: Multipart) -> Result<Upload, ApiError> {
                 })?;
                 up.bytes = bytes.to_vec();
             }
-            _ => {}
+            name => {
+                let name = name.to_owned();
+                let value = field.text().await.map_err(bad)?;
+                up.fields.push((name, value));
+            }
         }
     }
     Ok(up)
@@ -114,7 +121,28 @@ pub async fn store_upload(
     if !may_upload(user, m) {
         return Err(ApiError::forbidden());
     }
-    if up.bytes.len() > MAX_ATTACHMENT {
+    save_file(
+        state,
+        m.id,
+        user.id,
+        up.stage.trim(),
+        &up.file_name,
+        &up.bytes,
+    )
+    .await
+}
+
+/// Keeps a file with matter `matter` (the caller has checked who may):
+/// at most [`MAX_ATTACHMENT`] bytes, the type judged by content.
+pub async fn save_file(
+    state: &AppState,
+    matter: aiwei_core::MatterId,
+    uploader: aiwei_core::UserId,
+    stage: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<Attachment, ApiError> {
+    if bytes.len() > MAX_ATTACHMENT {
         return Err(ApiError::invalid_field(FieldError::new(
             "file",
             "too_large",
@@ -124,15 +152,15 @@ pub async fn store_upload(
         .store
         .add_attachment(
             &state.config.attachments_dir,
-            m.id,
-            user.id,
-            up.stage.trim(),
-            &up.file_name,
-            &up.bytes,
+            matter,
+            uploader,
+            stage,
+            file_name,
+            bytes,
             state.clock.now(),
         )
         .await?;
-    tracing::info!(matter = %m.id, attachment = %a.id, size = a.size, "attachment stored");
+    tracing::info!(matter = %matter, attachment = %a.id, size = a.size, "attachment stored");
     Ok(a)
 }
 

@@ -166,7 +166,7 @@ pub async fn sign(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<SignRequest>,
 ) -> ApiResult<Json<DisclosureView>> {
-    let d = confidential::sign(&state, &staff, disclosure_id(&id)?, req.agree).await?;
+    let d = confidential::sign(&state, &staff, disclosure_id(&id)?, req.agree, None).await?;
     Ok(Json(DisclosureView::new(d, &staff, &state)))
 }
 

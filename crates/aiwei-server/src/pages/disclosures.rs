@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::Layout;
+use crate::api::attachments::read_upload;
 use crate::auth::{Staff, Supervise};
 use crate::confidential::{self, DecisionRequest, DisclosureView};
 use crate::error::ApiError;
@@ -141,21 +142,28 @@ pub async fn show(
     sign_page(&state, &staff, &id, None).await
 }
 
-#[derive(Deserialize)]
-pub struct SignForm {
-    #[serde(default)]
-    agree: Option<String>,
-}
-
-/// The signature: the authenticated acknowledgment of the agreement.
+/// The signature: the authenticated acknowledgment of the agreement, with
+/// an optional scan of the signed paper copy (a multipart form, so the
+/// CSRF token is read from its own fields).
 pub async fn sign(
     State(state): State<AppState>,
+    staff: Staff,
     Path(id): Path<String>,
-    form: CsrfForm<SignForm>,
+    mp: axum::extract::Multipart,
 ) -> Result<Response, ApiError> {
-    let staff = form.staff;
+    let up = read_upload(mp).await?;
+    if up.csrf.is_empty()
+        || !crate::extract::constant_time_eq(up.csrf.as_bytes(), staff.csrf().as_bytes())
+    {
+        return Err(ApiError::csrf());
+    }
     let uid: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found())?;
-    match confidential::sign(&state, &staff, uid, form.form.agree.is_some()).await {
+    let agree = up.fields.iter().any(|(k, v)| k == "agree" && v == "1");
+    let scan = (!up.bytes.is_empty()).then(|| confidential::Scan {
+        file_name: &up.file_name,
+        bytes: &up.bytes,
+    });
+    match confidential::sign(&state, &staff, uid, agree, scan).await {
         Ok(d) => Ok(
             Redirect::to(&format!("/matters/{}?done=disclosure_signed", d.number)).into_response(),
         ),

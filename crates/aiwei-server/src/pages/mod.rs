@@ -71,7 +71,11 @@ pub fn router() -> Router<AppState> {
         .route("/disclosures", get(disclosures::list))
         .route(
             "/disclosures/{id}",
-            get(disclosures::show).post(disclosures::sign),
+            get(disclosures::show).post(disclosures::sign).layer(
+                axum::extract::DefaultBodyLimit::max(
+                    aiwei_store::attachments::MAX_ATTACHMENT + 64 * 1024,
+                ),
+            ),
         )
         .route("/disclosures/{id}/decision", post(disclosures::decide))
         .route("/matters/{number}/print", get(ledger::print))

@@ -970,3 +970,107 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    the_signature_page_keeps_an_optional_scan_of_the_paper_agreement,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let desk = app.desk().await;
+        let (_, pw) = app.user("jingban_p", &[Role::Handler], Some("HJWS")).await;
+        let n = app.dispatched(&desk.intake, "13966660077", "HJWS").await;
+        app.log_in("jingban_p", &pw).await;
+        let r = app
+            .post_cookie_json(
+                &format!("/api/v1/matters/{n}/disclosures"),
+                &serde_json::json!({"purpose": "现场核查需联系来电人", "fields": ["phone"]}),
+            )
+            .await;
+        let (s, d) = answer(r).await;
+        assert_eq!(s, 201, "{d}");
+        let d: serde_json::Value = serde_json::from_str(&d).unwrap();
+        let id = d["id"].as_str().unwrap().to_owned();
+        let (s, _) = app
+            .post_json(
+                &desk.supervisor,
+                &format!("/api/v1/disclosures/{id}/decision"),
+                &serde_json::json!({"approve": true, "reason": "同意"}),
+            )
+            .await;
+        assert_eq!(s, 200);
+        let page = format!("/disclosures/{id}");
+        let html = app.html(&page).await;
+        assert!(html.contains("id=\"agreement-text\""), "{html}");
+        let csrf = crate::pages::csrf_of(&html);
+        let form = |agree: bool| {
+            let mut f = reqwest::multipart::Form::new()
+                .text("csrf", csrf.clone())
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(crate::matrix::PNG.to_vec())
+                        .file_name("协议.png"),
+                );
+            if agree {
+                f = f.text("agree", "1");
+            }
+            f
+        };
+        let agreements = |app: &TestApp| {
+            let store = app.store.clone();
+            let n = n.clone();
+            async move {
+                let m = store.matter_by_number(&n.parse().unwrap()).await.unwrap();
+                store
+                    .attachments(m.id)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|a| a.stage == "agreement")
+                    .count()
+            }
+        };
+        // Unticked: refused, and the scan is not kept.
+        let r = app
+            .client
+            .post(app.url(&page))
+            .multipart(form(false))
+            .send()
+            .await
+            .unwrap();
+        let (s, body) = answer(r).await;
+        assert_eq!(s, 422, "{body}");
+        assert_eq!(agreements(&app).await, 0);
+        // Without the CSRF token: refused.
+        let r = app
+            .client
+            .post(app.url(&page))
+            .multipart(reqwest::multipart::Form::new().text("agree", "1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        let r = app
+            .client
+            .post(app.url(&page))
+            .multipart(form(true))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(agreements(&app).await, 1);
+        let r = app
+            .client
+            .get(app.url("/api/v1/disclosures"))
+            .send()
+            .await
+            .unwrap();
+        let mine: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(mine["items"][0]["status"], "signed");
+        let scan = mine["items"][0]["scan_url"].as_str().unwrap().to_owned();
+        let r = app.client.get(app.url(&scan)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.bytes().await.unwrap().as_ref(), crate::matrix::PNG);
+        let html = app.html(&page).await;
+        assert!(html.contains("id=\"scan-link\""));
+        app.stop().await;
+    }
+);
