@@ -148,6 +148,58 @@ pub async fn anonymise(
         .await?)
 }
 
+/// Whether `staff` may name colleagues on `m`: a lead of a department
+/// handling the sensitive matter.
+pub fn may_name(staff: &Staff, m: &Matter) -> bool {
+    m.sensitive && leads_a_handling_department(staff, m)
+}
+
+fn leads_a_handling_department(staff: &Staff, m: &Matter) -> bool {
+    let u = &staff.user;
+    u.has(Role::DeptLead)
+        && u.departments.iter().any(|d| {
+            m.lead_department.as_deref() == Some(d.as_str()) || m.co_departments.contains(d)
+        })
+}
+
+/// A department lead names a colleague of a handling department on a
+/// sensitive matter, so they see and handle it.
+pub async fn name_person(
+    state: &AppState,
+    staff: &Staff,
+    m: &Matter,
+    username: &str,
+) -> Result<String, ApiError> {
+    if !leads_a_handling_department(staff, m) {
+        return Err(ApiError::forbidden());
+    }
+    if !m.sensitive {
+        return Err(ApiError::conflict("not_sensitive_matter"));
+    }
+    let unknown = || ApiError::invalid_field(FieldError::new("username", "unknown_user"));
+    let name = aiwei_core::Username::parse(username.trim()).map_err(|_| unknown())?;
+    let person = match state.store.user_by_name(&name).await {
+        Ok(u) if u.active => u,
+        Ok(_) | Err(aiwei_store::StoreError::NotFound) => return Err(unknown()),
+        Err(e) => return Err(e.into()),
+    };
+    let handles = person
+        .departments
+        .iter()
+        .any(|d| m.lead_department.as_deref() == Some(d.as_str()) || m.co_departments.contains(d));
+    if !handles {
+        return Err(ApiError::invalid_field(FieldError::new(
+            "username",
+            "not_in_department",
+        )));
+    }
+    state
+        .store
+        .name_person(m.id, person.id, &staff.audit_actor(), state.clock.now())
+        .await?;
+    Ok(person.username)
+}
+
 /// A request for caller data, or for a sensitive matter's content.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct DisclosureRequest {

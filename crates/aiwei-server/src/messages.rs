@@ -247,6 +247,10 @@ pub fn zh(key: &str) -> &str {
         "audit.disclosure.expire" => "查阅权限到期",
         "audit.keys.rotate" => "更换加密密钥",
         "audit.ledger.export" => "导出台账",
+        "audit.person.name" => "指定敏感事项经办人",
+        "event.person_named" => "指定经办人",
+        "not_sensitive_matter" => "只有敏感事项需要指定经办人",
+        "not_in_department" => "该用户不属于本事项的办理部门",
         "export_too_large" => "导出的事项过多（上限5万条），请缩小筛选范围",
         // The audit trail.
         "nav.audit" => "审计日志",

@@ -422,6 +422,33 @@ impl Store {
         Ok(n)
     }
 
+    /// Names `person` on the sensitive matter `matter`: a
+    /// department lead hands it to a colleague, who then sees and handles
+    /// it. An event and an audit record.
+    pub async fn name_person(
+        &self,
+        matter: MatterId,
+        person: UserId,
+        by: &AuditActor<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.db.begin().await?;
+        crate::matters::name_on_matter(&mut tx, matter, person).await?;
+        let mut payload = serde_json::Map::new();
+        payload.insert("person".into(), json!(person));
+        append_event_with_texts(&mut tx, matter, by.user, "person_named", payload, &[], now)
+            .await?;
+        let target = matter.to_string();
+        let detail = json!({ "person": person });
+        append_audit(
+            &mut tx,
+            &by.entry("person.name", Some(&target), detail),
+            now,
+        )
+        .await?;
+        tx.commit().await
+    }
+
     /// Records that `user` revealed the caller fields of `matter` for
     /// `reason` (the matter's event; the audit trail records it too).
     pub async fn record_reveal(

@@ -188,19 +188,48 @@ pub(crate) struct MatterRow {
     updated_at: i64,
 }
 
-pub(crate) const MATTER_SELECT: &str =
-    "SELECT m.id, m.number, m.channel, m.received_at, m.ring_seconds, m.arrived_at,
+/// The columns of a matter row (`m` is the matter).
+macro_rules! matter_columns {
+    () => {
+        "m.id, m.number, m.channel, m.received_at, m.ring_seconds, m.arrived_at,
     m.intake_user, u.display_name AS intake_user_name, m.department, d.name AS department_name,
     m.lead_department, ld.name AS lead_department_name, m.return_count, m.redo_count,
     m.caller_to_be_told,
     m.caller_kind, m.caller_key, m.caller_sealed, m.caller_anonymised_at, m.matter_type, m.category,
     c.name AS category_name, m.content, m.address, m.area_code, m.latitude, m.longitude,
-    m.sensitive, m.urgent, m.status, m.answer, m.agreed_reply_at, m.closed_at, m.created_at, m.updated_at
-  FROM matters m
+    m.sensitive, m.urgent, m.status, m.answer, m.agreed_reply_at, m.closed_at, m.created_at, m.updated_at"
+    };
+}
+
+/// The names the columns need.
+macro_rules! matter_joins {
+    () => {
+        "
   JOIN users u ON u.id = m.intake_user
   LEFT JOIN departments d ON d.code = m.department
   LEFT JOIN departments ld ON ld.code = m.lead_department
-  LEFT JOIN categories c ON c.code = m.category";
+  LEFT JOIN categories c ON c.code = m.category"
+    };
+}
+
+pub(crate) const MATTER_SELECT: &str = concat!(
+    "SELECT ",
+    matter_columns!(),
+    " FROM matters m",
+    matter_joins!()
+);
+
+/// A page of matters: the rows are chosen from `matters` alone (filters,
+/// keyset order and limit go between these two), and only those rows are
+/// joined to the names. Written this way because SQLite's planner, seeing
+/// the joins to small tables, would rather scan and sort the whole table
+/// than walk the keyset index and stop at the limit.
+const MATTER_PAGE_HEAD: &str = concat!(
+    "SELECT ",
+    matter_columns!(),
+    " FROM (SELECT * FROM matters m WHERE 1=1"
+);
+const MATTER_PAGE_TAIL: &str = concat!(") m", matter_joins!());
 
 fn corrupt(what: &str) -> impl Fn(FieldError) -> StoreError + '_ {
     move |_| StoreError::Corrupt(format!("bad stored {what}"))
@@ -725,8 +754,7 @@ impl Store {
     ) -> Result<(Vec<Matter>, Option<Cursor>), StoreError> {
         let limit = limit.clamp(1, 500) as i64;
         let mut rows: Vec<MatterRow> = on_pool!(&self.db, p => {
-            let mut q = sqlx::QueryBuilder::new(MATTER_SELECT);
-            q.push(" WHERE 1=1");
+            let mut q = sqlx::QueryBuilder::new(MATTER_PAGE_HEAD);
             push_scope!(q, scope);
             if let Some(t) = filter.matter_type {
                 q.push(" AND m.matter_type = ").push_bind(t.as_str());
@@ -771,6 +799,8 @@ impl Store {
                     .push(")");
             }
             q.push(" ORDER BY m.received_at DESC, m.id DESC LIMIT ").push_bind(limit + 1);
+            q.push(MATTER_PAGE_TAIL);
+            q.push(" ORDER BY m.received_at DESC, m.id DESC");
             q.build_query_as::<MatterRow>().fetch_all(p).await
         })?;
         let next = if rows.len() as i64 > limit {

@@ -57,6 +57,7 @@ pub const ACTIONS: &[&str] = &[
     "disclosure.expire",
     "keys.rotate",
     "ledger.export",
+    "person.name",
 ];
 
 /// One record to append.

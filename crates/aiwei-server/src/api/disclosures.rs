@@ -211,3 +211,39 @@ pub async fn anonymise(
         texts_redacted: out.texts_redacted,
     }))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct NameRequest {
+    /// The colleague's user name.
+    pub username: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Named {
+    pub username: String,
+}
+
+/// Name a colleague on a sensitive matter: a lead of a handling
+/// department hands it to a member of such a department, who then sees and
+/// handles it. Recorded on the matter and in the audit trail.
+#[utoipa::path(post, path = "/api/v1/matters/{key}/people", tag = "confidentiality",
+    params(("key" = String, Path, description = "UUID or number")),
+    request_body = NameRequest,
+    responses(
+        (status = 200, body = Named),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`not_sensitive_matter`", body = ErrorBody),
+        (status = 422, description = "`unknown_user` or `not_in_department`", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn name_person(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    ApiJson(req): ApiJson<NameRequest>,
+) -> ApiResult<Json<Named>> {
+    let m = ledger::find_visible(&state, &staff.user, &key).await?;
+    let username = confidential::name_person(&state, &staff, &m, &req.username).await?;
+    Ok(Json(Named { username }))
+}

@@ -68,6 +68,7 @@ pub fn router() -> axum::Router<AppState> {
         .routes(routes!(disclosures::decide))
         .routes(routes!(disclosures::sign))
         .routes(routes!(disclosures::anonymise))
+        .routes(routes!(disclosures::name_person))
         .routes(routes!(reference::categories))
         .routes(routes!(reference::departments))
         .routes(routes!(work::my_work))

@@ -125,6 +125,8 @@ pub struct ConfidentialBox {
     for_others: bool,
     sensitive: bool,
     may_anonymise: bool,
+    /// A lead may name colleagues on this sensitive matter.
+    may_name: bool,
     /// This matter's disclosures: all of them for supervisors, the
     /// viewer's own for others.
     disclosures: Vec<DisclosureView>,
@@ -211,6 +213,7 @@ async fn matter_page(
         for_others: u.has(Role::Supervisor),
         sensitive: matter.sensitive,
         may_anonymise: u.has(Role::Admin) && !matter.caller.anonymised,
+        may_name: confidential::may_name(staff, &matter),
         disclosures,
     };
     Ok(MatterPage {
@@ -322,6 +325,26 @@ pub async fn request_disclosure(
     let result = confidential::request(&state, &staff, &m, &req)
         .await
         .map(|_| "disclosure_requested".to_owned());
+    back_to_matter(&state, &staff, &number, result).await
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    #[serde(default)]
+    username: String,
+}
+
+/// Name a colleague on a sensitive matter from the matter page.
+pub async fn name_person(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    form: CsrfForm<NameForm>,
+) -> Result<Response, ApiError> {
+    let staff = form.staff;
+    let m = find_visible(&state, &staff.user, &number).await?;
+    let result = confidential::name_person(&state, &staff, &m, &form.form.username)
+        .await
+        .map(|_| "person_named".to_owned());
     back_to_matter(&state, &staff, &number, result).await
 }
 

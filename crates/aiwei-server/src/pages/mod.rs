@@ -68,6 +68,7 @@ pub fn router() -> Router<AppState> {
             post(ledger::request_disclosure),
         )
         .route("/matters/{number}/anonymise", post(ledger::anonymise))
+        .route("/matters/{number}/people", post(ledger::name_person))
         .route("/disclosures", get(disclosures::list))
         .route(
             "/disclosures/{id}",

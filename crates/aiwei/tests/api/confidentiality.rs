@@ -1074,3 +1074,90 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    a_lead_names_a_handler_on_a_sensitive_matter,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let desk = app.desk().await;
+        let mut body = phone_complaint("13955550011", "梅超风");
+        body["sensitive"] = serde_json::json!(true);
+        let (_, m) = app.post_json(&desk.intake, "/api/v1/matters", &body).await;
+        let n = m["number"].as_str().unwrap().to_owned();
+        let (s, _) = app
+            .step(
+                &desk.intake,
+                &n,
+                serde_json::json!({"action": "dispatch", "lead": "HJWS"}),
+            )
+            .await;
+        assert_eq!(s, 200);
+        let path = format!("/api/v1/matters/{n}");
+        let people = format!("{path}/people");
+        let (s, _) = app.get_json(&desk.handler, &path).await;
+        assert_eq!(s, 404);
+        // Only the lead names, and only members of a handling department.
+        let (s, _) = app
+            .post_json(
+                &desk.supervisor,
+                &people,
+                &serde_json::json!({"username": "jingban"}),
+            )
+            .await;
+        assert_eq!(s, 403);
+        let (s, v) = app
+            .post_json(
+                &desk.lead,
+                &people,
+                &serde_json::json!({"username": "jingban2"}),
+            )
+            .await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (422, Some("not_in_department"))
+        );
+        let (s, v) = app
+            .post_json(
+                &desk.lead,
+                &people,
+                &serde_json::json!({"username": "nobody"}),
+            )
+            .await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (422, Some("unknown_user"))
+        );
+        let (s, v) = app
+            .post_json(
+                &desk.lead,
+                &people,
+                &serde_json::json!({"username": "jingban"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        // The handler now sees it and takes its steps.
+        let (s, seen) = app.get_json(&desk.handler, &path).await;
+        assert_eq!(s, 200);
+        assert_eq!(seen["caller"]["masked"], true);
+        let (s, v) = app
+            .step(&desk.handler, &n, serde_json::json!({"action": "sign_for"}))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert!(kinds(&v).contains(&"person_named".to_owned()));
+        assert_eq!(audit_of(&app, "person.name").await.len(), 1);
+        // Ordinary matters need no naming.
+        let plain = app.dispatched(&desk.intake, "13955550012", "HJWS").await;
+        let (s, v) = app
+            .post_json(
+                &desk.lead,
+                &format!("/api/v1/matters/{plain}/people"),
+                &serde_json::json!({"username": "jingban"}),
+            )
+            .await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (409, Some("not_sensitive_matter"))
+        );
+        app.stop().await;
+    }
+);

@@ -176,6 +176,10 @@ fn call(method: &str, path: &str, fx: &Fixture, variant: usize) -> Option<(Strin
             format!("/api/v1/matters/{m}/extensions"),
             Body::Json(json!({"deadline": "sign_due", "new_due_at": future, "reason": "矩阵测试"})),
         ),
+        ("POST", "/api/v1/matters/{key}/people") => (
+            format!("/api/v1/matters/{m}/people"),
+            Body::Json(json!({"username": "qita"})),
+        ),
         ("POST", "/api/v1/matters/{key}/reveal") => (
             format!("/api/v1/matters/{m}/reveal"),
             Body::Json(json!({"reason": "矩阵测试"})),
