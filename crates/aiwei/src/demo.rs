@@ -164,6 +164,7 @@ pub async fn seed(
             tracing::info!(matters = recorded, "demo matters recorded");
         }
     }
+    disclosure_examples(store, &crew, now).await?;
     tracing::info!(matters = recorded, "demo data complete");
 
     Ok(DemoReport {
@@ -178,6 +179,7 @@ struct Crew {
     hjws: User,
     bmfz: User,
     leader: User,
+    supervisor: User,
 }
 
 impl Crew {
@@ -192,8 +194,77 @@ impl Crew {
             hjws: get("jingban").await?,
             bmfz: get("jingban2").await?,
             leader: get("lingdao").await?,
+            supervisor: get("duban").await?,
         })
     }
+}
+
+/// Two disclosures of caller data on open matters of 环境卫生科, so
+/// the demo shows the flow: one waiting for the supervisor, one approved
+/// and waiting for its recipient's signature.
+async fn disclosure_examples(store: &Store, crew: &Crew, now: DateTime<Utc>) -> anyhow::Result<()> {
+    use aiwei_store::disclosures::NewDisclosure;
+    use aiwei_store::trail::AuditActor;
+    let (recent, _) = store
+        .ledger(&LedgerFilter::default(), &Scope::ALL, None, 500)
+        .await?;
+    let mut open = recent.into_iter().filter(|m| {
+        !m.sensitive
+            && m.lead_department.as_deref() == Some("HJWS")
+            && matches!(
+                m.status,
+                MatterStatus::Dispatched
+                    | MatterStatus::Signed
+                    | MatterStatus::OnSite
+                    | MatterStatus::Rectifying
+            )
+    });
+    fn actor(u: &User) -> AuditActor<'_> {
+        AuditActor {
+            user: Some(u.id),
+            name: Some(&u.username),
+            ip: None,
+            cli: true,
+        }
+    }
+    let asks = [
+        (&crew.hjws, "现场核查需与来电人约定上门时间", false),
+        (
+            &crew.leader,
+            "领导小组督导时需回访核实来电人反映的情况",
+            true,
+        ),
+    ];
+    for (who, purpose, approve) in asks {
+        let Some(m) = open.next() else {
+            return Ok(());
+        };
+        let new = NewDisclosure {
+            matter: m.id,
+            requester: who.id,
+            purpose: purpose.to_owned(),
+            fields: vec![
+                aiwei_core::DisclosedField::Phone,
+                aiwei_core::DisclosedField::Name,
+            ],
+        };
+        let d = store
+            .request_disclosure(&new, &actor(who), now - Duration::hours(2))
+            .await?;
+        if approve {
+            store
+                .decide_disclosure(
+                    d.id,
+                    true,
+                    "同意，限本次回访核实使用",
+                    Duration::days(7),
+                    &actor(&crew.supervisor),
+                    now - Duration::hours(1),
+                )
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Takes one flow step at `at` as `actor`.

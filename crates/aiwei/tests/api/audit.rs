@@ -105,6 +105,28 @@ both_backends!(
                 .iter()
                 .any(|a| a.roles.contains(&Role::Intake))
         );
+        // The demo shows the disclosure flow: one request waiting for the
+        // supervisor, one approved and waiting for its signature.
+        let pending = app
+            .store
+            .disclosures(aiwei_store::disclosures::DisclosureList::Pending)
+            .await
+            .unwrap();
+        assert_eq!(pending.len(), 1, "{pending:?}");
+        let lingdao = app
+            .store
+            .user_by_name(&aiwei_core::Username::parse("lingdao").unwrap())
+            .await
+            .unwrap();
+        let approved = app
+            .store
+            .disclosures(aiwei_store::disclosures::DisclosureList::RequestedBy(
+                lingdao.id,
+            ))
+            .await
+            .unwrap();
+        assert_eq!(approved.len(), 1);
+        assert_eq!(approved[0].status, aiwei_core::DisclosureStatus::Approved);
         let (ok, out) = verify(&app);
         assert!(ok, "{out}");
         assert!(out.contains("120 matters"), "{out}");
