@@ -155,11 +155,22 @@ pub fn may_name(staff: &Staff, m: &Matter) -> bool {
 }
 
 fn leads_a_handling_department(staff: &Staff, m: &Matter) -> bool {
-    let u = &staff.user;
-    u.has(Role::DeptLead)
-        && u.departments.iter().any(|d| {
-            m.lead_department.as_deref() == Some(d.as_str()) || m.co_departments.contains(d)
-        })
+    staff.user.has(Role::DeptLead) && m.handled_by(&staff.user.departments)
+}
+
+/// The active account named `name`, or 422 `unknown_user` on `field`.
+async fn active_user(
+    state: &AppState,
+    field: &str,
+    name: &str,
+) -> Result<aiwei_store::users::User, ApiError> {
+    let unknown = || ApiError::invalid_field(FieldError::new(field, "unknown_user"));
+    let name = aiwei_core::Username::parse(name.trim()).map_err(|_| unknown())?;
+    match state.store.user_by_name(&name).await {
+        Ok(u) if u.active => Ok(u),
+        Ok(_) | Err(aiwei_store::StoreError::NotFound) => Err(unknown()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A department lead names a colleague of a handling department on a
@@ -176,18 +187,8 @@ pub async fn name_person(
     if !m.sensitive {
         return Err(ApiError::conflict("not_sensitive_matter"));
     }
-    let unknown = || ApiError::invalid_field(FieldError::new("username", "unknown_user"));
-    let name = aiwei_core::Username::parse(username.trim()).map_err(|_| unknown())?;
-    let person = match state.store.user_by_name(&name).await {
-        Ok(u) if u.active => u,
-        Ok(_) | Err(aiwei_store::StoreError::NotFound) => return Err(unknown()),
-        Err(e) => return Err(e.into()),
-    };
-    let handles = person
-        .departments
-        .iter()
-        .any(|d| m.lead_department.as_deref() == Some(d.as_str()) || m.co_departments.contains(d));
-    if !handles {
+    let person = active_user(state, "username", username).await?;
+    if !m.handled_by(&person.departments) {
         return Err(ApiError::invalid_field(FieldError::new(
             "username",
             "not_in_department",
@@ -254,15 +255,7 @@ pub async fn request(
     {
         None => staff.user.clone(),
         Some(_) if !staff.user.has(Role::Supervisor) => return Err(ApiError::forbidden()),
-        Some(name) => {
-            let unknown = || ApiError::invalid_field(FieldError::new("recipient", "unknown_user"));
-            let name = aiwei_core::Username::parse(name).map_err(|_| unknown())?;
-            match state.store.user_by_name(&name).await {
-                Ok(u) if u.active => u,
-                Ok(_) | Err(aiwei_store::StoreError::NotFound) => return Err(unknown()),
-                Err(e) => return Err(e.into()),
-            }
-        }
+        Some(name) => active_user(state, "recipient", name).await?,
     };
     let content = fields.contains(&DisclosedField::Content);
     if content && !m.sensitive {

@@ -152,13 +152,8 @@ impl Store {
             total += n;
             progress(total);
         }
-        if total > 0 && self.backend() == Backend::Sqlite {
-            // Move the rewritten pages into the main file and zero the old
-            // ones (secure_delete), so no plaintext lingers on disk.
-            on_pool!(&self.db, p => sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected()))?;
+        if total > 0 {
+            self.flush_erased().await?;
         }
         Ok(total)
     }
@@ -268,13 +263,21 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.flush_erased().await?;
+        Ok(out)
+    }
+
+    /// On SQLite, moves rewritten pages into the main file and zeroes the
+    /// old ones (`secure_delete`), so no replaced plaintext lingers in the
+    /// WAL or the file. PostgreSQL keeps old row versions until `VACUUM`.
+    async fn flush_erased(&self) -> Result<(), StoreError> {
         if self.backend() == Backend::Sqlite {
             on_pool!(&self.db, p => sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                 .execute(p)
                 .await
                 .map(|r| r.rows_affected()))?;
         }
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -135,6 +135,16 @@ pub struct Matter {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Matter {
+    /// Whether one of `departments` handles this matter: leads it or
+    /// co-handles it.
+    pub fn handled_by(&self, departments: &[String]) -> bool {
+        departments.iter().any(|d| {
+            self.lead_department.as_deref() == Some(d.as_str()) || self.co_departments.contains(d)
+        })
+    }
+}
+
 /// One event of a matter's timeline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {

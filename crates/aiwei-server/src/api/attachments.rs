@@ -64,10 +64,8 @@ impl AttachmentView {
 /// Whether `user` may add evidence to `m`: the desk, supervisors, and the
 /// staff of its lead and co-handling departments.
 pub fn may_upload(user: &User, m: &Matter) -> bool {
-    let dept = (user.has(Role::Handler) || user.has(Role::DeptLead))
-        && user.departments.iter().any(|d| {
-            m.lead_department.as_deref() == Some(d.as_str()) || m.co_departments.contains(d)
-        });
+    let dept =
+        (user.has(Role::Handler) || user.has(Role::DeptLead)) && m.handled_by(&user.departments);
     dept || user.has(Role::Intake) || user.has(Role::Supervisor)
 }
 
