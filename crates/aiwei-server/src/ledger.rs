@@ -4,7 +4,7 @@
 use aiwei_core::intake::IntakeRequest;
 use aiwei_core::time::china;
 use aiwei_core::{Channel, FieldErrors, MatterId, MatterNumber, MatterStatus, MatterType};
-use aiwei_store::matters::{Cursor, IntakeContext, LedgerFilter, Matter, Scope};
+use aiwei_store::matters::{Cursor, IntakeContext, LedgerFilter, Matter, MatterKey, Scope};
 use aiwei_store::users::User;
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
@@ -22,18 +22,17 @@ pub fn scope_for(state: &AppState, user: &User) -> Scope {
 /// A matter by UUID or by number (`AW2026-000123`), or 404 when it does not
 /// exist or `user` may not see it.
 pub async fn find_visible(state: &AppState, user: &User, key: &str) -> Result<Matter, ApiError> {
-    let m = if let Ok(id) = key.parse::<MatterId>() {
-        state.store.matter(id).await?
+    let key = if let Ok(id) = key.parse::<MatterId>() {
+        MatterKey::Id(id)
     } else if let Ok(n) = key.parse::<MatterNumber>() {
-        state.store.matter_by_number(&n).await?
+        MatterKey::Number(n)
     } else {
         return Err(ApiError::not_found());
     };
-    if state.store.in_scope(m.id, &scope_for(state, user)).await? {
-        Ok(m)
-    } else {
-        Err(ApiError::not_found())
-    }
+    Ok(state
+        .store
+        .matter_in_scope(&key, &scope_for(state, user))
+        .await?)
 }
 
 /// Records a matter for `user` (who must hold the intake role; the caller

@@ -309,6 +309,13 @@ struct EventRow {
     hash: String,
 }
 
+/// How a client names a matter: its id or its number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MatterKey {
+    Id(MatterId),
+    Number(MatterNumber),
+}
+
 /// Which matters a reader may see: the one rule behind the ledger, search,
 /// single reads, queues and counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -696,15 +703,25 @@ impl Store {
         Ok(m)
     }
 
-    /// Whether matter `id` lies within `scope`.
-    pub async fn in_scope(&self, id: MatterId, scope: &Scope) -> Result<bool, StoreError> {
-        let found: Option<i32> = on_pool!(&self.db, p => {
-            let mut q = sqlx::QueryBuilder::new("SELECT 1 FROM matters m WHERE m.id = ");
-            q.push_bind(id.0);
+    /// A matter by id or number, read only if it lies within `scope`:
+    /// `NotFound` alike when it does not exist and when it may not be seen.
+    /// One query, the same rule as the ledger.
+    pub async fn matter_in_scope(
+        &self,
+        key: &MatterKey,
+        scope: &Scope,
+    ) -> Result<Matter, StoreError> {
+        let row = on_pool!(&self.db, p => {
+            let mut q = sqlx::QueryBuilder::new(MATTER_SELECT);
+            match key {
+                MatterKey::Id(id) => q.push(" WHERE m.id = ").push_bind(id.0),
+                MatterKey::Number(n) => q.push(" WHERE m.number = ").push_bind(n.to_string()),
+            };
             push_scope!(q, scope);
-            q.build_query_scalar().fetch_optional(p).await
+            q.build_query_as::<MatterRow>().fetch_optional(p).await
         })?;
-        Ok(found.is_some())
+        self.complete(self.open_matter(row.ok_or(StoreError::NotFound)?)?)
+            .await
     }
 
     pub async fn matter_by_number(&self, number: &MatterNumber) -> Result<Matter, StoreError> {
