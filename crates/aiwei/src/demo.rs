@@ -825,15 +825,18 @@ fn person_name<R: Rng>(rng: &mut R) -> String {
     }
 }
 
+/// A calling organisation. Companies, schools and shops are also the places
+/// complaints name, so as callers they carry a form the matter texts never
+/// hold: a caller's organisation is never stored in clear by coincidence.
 fn organization_name<R: Rng>(rng: &mut R) -> String {
     let d = district(rng);
     match rng.gen_range(0..6) {
-        0 => format!("{}物业服务有限公司", word(rng, BRANDS)),
+        0 => format!("{}物业{}项目部", word(rng, BRANDS), word(rng, d.estates)),
         1 => format!("{}业主委员会", word(rng, d.estates)),
-        2 => format!("{}{}", word(rng, d.streets), word(rng, SCHOOLS)),
+        2 => format!("{}{}家长委员会", word(rng, d.streets), word(rng, SCHOOLS)),
         3 => format!("{}社区居委会", word(rng, COMMUNITIES)),
         4 => format!("{}餐饮管理有限公司", word(rng, BRANDS)),
-        _ => word(rng, SHOPS).to_owned(),
+        _ => format!("{}（{}店）", word(rng, SHOPS), word(rng, d.streets)),
     }
 }
 
