@@ -8,59 +8,54 @@ use chrono::{DateTime, Days, Duration, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::Calendar;
-use crate::kinds::MatterType;
+use crate::error::{ErrorCode, FieldErrors};
+use crate::kinds::{EventKind, MatterType, code_enum};
 use crate::time::china;
 
-/// The named clocks of DESIGN.md.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum DeadlineKind {
-    /// The reply time agreed with the caller (R-2.2).
-    ReplyDue,
-    /// Sign-for by the lead department.
-    SignDue,
-    /// Arrival on site (R-3.3, X hours).
-    OnSiteDue,
-    /// Rectification (R-3.3, X working days).
-    RectifyDue,
-    /// The next progress report (R-4.1.1).
-    ProgressDue,
-    /// Feedback to the caller (R-4.2).
-    FeedbackDue,
-    /// The revisit (R-3.3).
-    RevisitDue,
-    /// The leading group's evaluation (R-3.4).
-    EvaluationDue,
+code_enum!(
+    /// The named clocks of DESIGN.md.
+    DeadlineKind, "deadline" {
+        /// The reply time agreed with the caller (R-2.2).
+        ReplyDue => ("reply_due", "约定回复"),
+        /// Sign-for by the lead department.
+        SignDue => ("sign_due", "签收时限"),
+        /// Arrival on site (R-3.3, X hours).
+        OnSiteDue => ("on_site_due", "到场时限"),
+        /// Rectification (R-3.3, X working days).
+        RectifyDue => ("rectify_due", "整改时限"),
+        /// The next progress report (R-4.1.1).
+        ProgressDue => ("progress_due", "进展汇报"),
+        /// Feedback to the caller (R-4.2).
+        FeedbackDue => ("feedback_due", "反馈时限"),
+        /// The revisit (R-3.3).
+        RevisitDue => ("revisit_due", "回访时限"),
+        /// The leading group's evaluation (R-3.4).
+        EvaluationDue => ("evaluation_due", "评估时限"),
+    }
+);
+
+/// Whose work a clock times: who is warned, who may ask to extend it, and
+/// whose row it is on the supervision board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockOwner {
+    /// The matter's lead department.
+    LeadDepartment,
+    /// The intake desk (the staff member who recorded the matter).
+    IntakeDesk,
+    /// The patriotic-health leading group.
+    LeadingGroup,
 }
 
 impl DeadlineKind {
-    pub const ALL: &'static [DeadlineKind] = &[
-        Self::ReplyDue,
-        Self::SignDue,
-        Self::OnSiteDue,
-        Self::RectifyDue,
-        Self::ProgressDue,
-        Self::FeedbackDue,
-        Self::RevisitDue,
-        Self::EvaluationDue,
-    ];
-
-    pub fn as_str(self) -> &'static str {
+    pub fn owner(self) -> ClockOwner {
+        use DeadlineKind as K;
         match self {
-            Self::ReplyDue => "reply_due",
-            Self::SignDue => "sign_due",
-            Self::OnSiteDue => "on_site_due",
-            Self::RectifyDue => "rectify_due",
-            Self::ProgressDue => "progress_due",
-            Self::FeedbackDue => "feedback_due",
-            Self::RevisitDue => "revisit_due",
-            Self::EvaluationDue => "evaluation_due",
+            K::SignDue | K::OnSiteDue | K::RectifyDue | K::ProgressDue => {
+                ClockOwner::LeadDepartment
+            }
+            K::ReplyDue | K::FeedbackDue | K::RevisitDue => ClockOwner::IntakeDesk,
+            K::EvaluationDue => ClockOwner::LeadingGroup,
         }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|k| k.as_str() == s)
     }
 }
 
@@ -110,6 +105,7 @@ pub fn end_of_local_day(day: chrono::NaiveDate) -> DateTime<Utc> {
 /// per sub-category (the most specific wins). Stored as a numbered version;
 /// a running deadline keeps the version it was computed from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Policy {
     pub defaults: BTreeMap<DeadlineKind, Limit>,
     #[serde(default)]
@@ -145,7 +141,58 @@ impl Default for Policy {
     }
 }
 
+/// The largest limit, in hours or working days.
+pub const MAX_LIMIT: u32 = 10_000;
+/// The least and greatest share of a clock's span after which it is due
+/// soon: 1 % and 99 %. Zero would make every clock due soon at once.
+pub const WARN_FRACTION: std::ops::RangeInclusive<f64> = 0.01..=0.99;
+
+impl Limit {
+    fn value(self) -> u32 {
+        match self {
+            Limit::Hours(n) | Limit::WorkingDays(n) => n,
+        }
+    }
+}
+
 impl Policy {
+    /// Every rule a stored policy must hold: a default for every clock,
+    /// limits of 1 to [`MAX_LIMIT`], and a warning share in
+    /// [`WARN_FRACTION`]. Whether sub-category codes exist is the store's
+    /// to check.
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errs = FieldErrors::default();
+        for k in DeadlineKind::ALL {
+            match self.defaults.get(k) {
+                None => errs.push(format!("defaults.{k}"), ErrorCode::Required),
+                Some(l) if !(1..=MAX_LIMIT).contains(&l.value()) => {
+                    errs.push(format!("defaults.{k}"), ErrorCode::OutOfRange)
+                }
+                Some(_) => {}
+            }
+        }
+        let overrides = self
+            .by_type
+            .iter()
+            .map(|(t, m)| (format!("by_type.{t}"), m))
+            .chain(
+                self.by_category
+                    .iter()
+                    .map(|(c, m)| (format!("by_category.{c}"), m)),
+            );
+        for (path, limits) in overrides {
+            for (k, l) in limits {
+                if !(1..=MAX_LIMIT).contains(&l.value()) {
+                    errs.push(format!("{path}.{k}"), ErrorCode::OutOfRange);
+                }
+            }
+        }
+        if !WARN_FRACTION.contains(&self.warn_fraction) {
+            errs.push("warn_fraction", ErrorCode::OutOfRange);
+        }
+        if errs.is_empty() { Ok(()) } else { Err(errs) }
+    }
+
     /// The limit of `kind` for a matter of this type and category.
     pub fn limit(
         &self,
@@ -172,35 +219,64 @@ impl Policy {
     }
 }
 
-/// What a step does to the clocks: the kinds it stops and the kinds it
-/// starts (counted from the step).
+/// What an event does to the clocks: the kinds it stops and the kinds it
+/// starts (counted from the event). Every event kind is listed, so a new
+/// kind cannot silently start no clock.
 pub fn clocks_for(
-    event: &str,
+    event: EventKind,
     ty: MatterType,
 ) -> (&'static [DeadlineKind], &'static [DeadlineKind]) {
     use DeadlineKind as K;
+    use EventKind as E;
+    const NONE: (&[DeadlineKind], &[DeadlineKind]) = (&[], &[]);
     match (event, ty) {
-        ("dispatched", MatterType::Complaint) | ("redo_ordered", _) => {
+        (E::Dispatched, MatterType::Complaint) | (E::RedoOrdered, _) => {
             (&[K::RevisitDue], &[K::SignDue, K::OnSiteDue, K::RectifyDue])
         }
-        ("signed_for", _) => (&[K::SignDue], &[]),
-        ("returned", _) => (
+        (E::SignedFor, _) => (&[K::SignDue], &[]),
+        (E::Returned, _) => (
             &[K::SignDue, K::OnSiteDue, K::RectifyDue, K::ProgressDue],
             &[],
         ),
-        ("arrived_on_site", _) => (&[K::OnSiteDue], &[K::ProgressDue]),
-        ("progress_reported", _) => (&[K::ProgressDue], &[K::ProgressDue]),
-        ("completed", _) => (&[K::RectifyDue, K::ProgressDue], &[K::FeedbackDue]),
-        ("result_recorded", _) => (&[], &[K::FeedbackDue]),
-        ("feedback_given", MatterType::Complaint) => {
+        (E::ArrivedOnSite, _) => (&[K::OnSiteDue], &[K::ProgressDue]),
+        (E::ProgressReported, _) => (&[K::ProgressDue], &[K::ProgressDue]),
+        (E::Completed, _) => (&[K::RectifyDue, K::ProgressDue], &[K::FeedbackDue]),
+        (E::ResultRecorded, _) => (&[], &[K::FeedbackDue]),
+        (E::FeedbackGiven, MatterType::Complaint) => {
             (&[K::FeedbackDue, K::ReplyDue], &[K::RevisitDue])
         }
-        ("feedback_given", _) => (&[K::FeedbackDue, K::ReplyDue], &[]),
-        ("revisited", _) => (&[K::RevisitDue], &[]),
-        ("submitted_to_leading_group", _) => (&[], &[K::EvaluationDue]),
-        ("adopted", _) | ("not_adopted", _) => (&[K::EvaluationDue], &[]),
-        ("replied", _) | ("proposer_told", _) | ("answered", _) => (&[K::ReplyDue], &[]),
-        _ => (&[], &[]),
+        (E::FeedbackGiven, _) => (&[K::FeedbackDue, K::ReplyDue], &[]),
+        (E::Revisited, _) => (&[K::RevisitDue], &[]),
+        (E::SubmittedToLeadingGroup, _) => (&[], &[K::EvaluationDue]),
+        (E::Adopted | E::NotAdopted, _) => (&[K::EvaluationDue], &[]),
+        (E::Replied | E::ProposerTold | E::Answered, _) => (&[K::ReplyDue], &[]),
+        // Other matters are timed by the department's own feedback; the
+        // remaining events change no clock.
+        (E::Dispatched, _)
+        | (
+            E::Received
+            | E::Reclassified
+            | E::CoordinationRequested
+            | E::InputProvided
+            | E::RectificationPlanned
+            | E::Implemented
+            | E::CallerInformed
+            | E::DeadlineDueSoon
+            | E::DeadlineOverdue
+            | E::ExtensionRequested
+            | E::ExtensionApproved
+            | E::ExtensionRefused
+            | E::AttachmentAdded
+            | E::CallerRevealed
+            | E::CallerAnonymised
+            | E::DisclosureRequested
+            | E::DisclosureApproved
+            | E::DisclosureRefused
+            | E::DisclosureSigned
+            | E::DisclosureExpired
+            | E::PersonNamed,
+            _,
+        ) => NONE,
     }
 }
 
@@ -278,6 +354,39 @@ mod tests {
     }
 
     #[test]
+    fn policies_are_validated() {
+        let mut p = Policy::default();
+        assert_eq!(p.validate(), Ok(()));
+        p.warn_fraction = 0.0;
+        p.defaults.remove(&DeadlineKind::SignDue);
+        p.by_type.insert(
+            MatterType::Complaint,
+            [(DeadlineKind::RectifyDue, Limit::WorkingDays(0))]
+                .into_iter()
+                .collect(),
+        );
+        let fields: Vec<String> = p
+            .validate()
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "defaults.sign_due",
+                "by_type.complaint.rectify_due",
+                "warn_fraction"
+            ]
+        );
+        assert!(
+            serde_json::from_str::<Policy>(r#"{"defaults": {}, "warn_fraction": 0.5, "x": 1}"#)
+                .is_err()
+        );
+    }
+
+    #[test]
     fn the_policy_round_trips_as_json() {
         let p = Policy::default();
         let text = serde_json::to_string(&p).unwrap();
@@ -291,15 +400,15 @@ mod tests {
     #[test]
     fn a_complaint_starts_and_stops_its_clocks() {
         use DeadlineKind as K;
-        let (stop, start) = clocks_for("dispatched", MatterType::Complaint);
+        let (stop, start) = clocks_for(EventKind::Dispatched, MatterType::Complaint);
         assert!(stop.contains(&K::RevisitDue));
         assert_eq!(start, [K::SignDue, K::OnSiteDue, K::RectifyDue]);
         assert_eq!(
-            clocks_for("completed", MatterType::Complaint).1,
+            clocks_for(EventKind::Completed, MatterType::Complaint).1,
             [K::FeedbackDue]
         );
         assert_eq!(
-            clocks_for("dispatched", MatterType::Other),
+            clocks_for(EventKind::Dispatched, MatterType::Other),
             (&[][..], &[][..])
         );
     }

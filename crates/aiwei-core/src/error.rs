@@ -1,22 +1,111 @@
-//! Validation failures that name the offending field.
+//! Error codes and validation failures that name the offending field.
 //!
-//! A [`FieldError`] carries a stable snake_case `code` (also the UI's message
-//! key) and the dotted path of the field as the API spells it, so a client can
-//! point at the exact input that was refused.
+//! Every refusal the program gives carries an [`ErrorCode`]: a stable
+//! snake_case code (the API's `code`, also the UI's message key) with its
+//! Simplified Chinese text. A [`FieldError`] pairs a code with the dotted
+//! path of the field as the API spells it, so a client can point at the
+//! exact input that was refused.
 
 use std::fmt;
+
+use crate::kinds::code_enum;
+
+code_enum!(
+    /// Why a request was refused. The HTTP status belongs to the edge; the
+    /// code and its text are the same wherever the refusal is shown.
+    ErrorCode, "code" {
+        // Input that does not pass the rules of a field (422).
+        Required => ("required", "此项必填"),
+        TooLong => ("too_long", "内容过长"),
+        TooShort => ("too_short", "长度不足"),
+        InvalidCharacters => ("invalid_characters", "包含不允许的控制字符"),
+        UnknownValue => ("unknown_value", "不是可选的值"),
+        UnknownField => ("unknown_field", "不是可识别的字段"),
+        InvalidValue => ("invalid_value", "取值无效"),
+        OutOfRange => ("out_of_range", "数值超出范围"),
+        InFuture => ("in_future", "时间不能晚于当前时间"),
+        NotInFuture => ("not_in_future", "应晚于当前时间"),
+        TooFar => ("too_far", "时间过远，请检查年份"),
+        TooOld => ("too_old", "时间过早"),
+        NotForChannel => ("not_for_channel", "该受理渠道不填写此项"),
+        AfterReceived => ("after_received", "到达时间不能晚于开始接待时间"),
+        TooEarly => ("too_early", "到达时间与接待时间相隔超过24小时"),
+        BeforeReceived => ("before_received", "约定回复时间须晚于受理时间"),
+        NotWithAnswer => ("not_with_answer", "已当场答复的事项无需约定回复时间"),
+        InvalidPhone => ("invalid_phone", "电话号码格式不正确"),
+        InvalidAreaCode => ("invalid_area_code", "行政区划代码应为6位数字"),
+        InvalidCode => ("invalid_code", "代码只能包含字母、数字、- 和 _"),
+        InvalidUsername => ("invalid_username", "用户名为2–64位小写字母、数字、. _ -"),
+        InvalidNumber => ("invalid_number", "事项编号格式不正确"),
+        InvalidPrefix => ("invalid_prefix", "编号前缀应为1–8个大写字母"),
+        InvalidCursor => ("invalid_cursor", "分页游标无效"),
+        InvalidDate => ("invalid_date", "日期格式应为 YYYY-MM-DD"),
+        InvalidDateTime => ("invalid_datetime", "请填写完整的日期和时间"),
+        InvalidJson => ("invalid_json", "不是有效的 JSON"),
+        InvalidCalendar => ("invalid_calendar", "节假日数据有误"),
+        InvalidIdempotencyKey => ("invalid_idempotency_key", "幂等键应为1–255个可见ASCII字符"),
+        UnknownDepartment => ("unknown_department", "部门不存在"),
+        UnknownUser => ("unknown_user", "用户不存在或已停用"),
+        NotOfType => ("not_of_type", "子类别与事项类型不符"),
+        NotLater => ("not_later", "新时限须晚于原时限"),
+        NotSensitive => ("not_sensitive", "该事项不是敏感事项，无需申请查阅内容"),
+        NotInDepartment => ("not_in_department", "该用户不属于本事项的办理部门"),
+        TooLarge => ("too_large", "文件过大（不超过10MB）"),
+        UnsupportedFileType => ("unsupported_file_type", "只接受 JPEG、PNG 图片或 PDF 文件"),
+        ValidationFailed => ("validation_failed", "提交的内容有误"),
+        IdempotencyKeyReused => ("idempotency_key_reused", "该幂等键已用于另一请求"),
+        // Malformed requests (400, 405, 413, 415).
+        MalformedJson => ("malformed_json", "请求体不是有效的 JSON"),
+        MalformedRequest => ("malformed_request", "请求格式不正确"),
+        MethodNotAllowed => ("method_not_allowed", "不支持此请求方法"),
+        PayloadTooLarge => ("payload_too_large", "提交的内容过大"),
+        UnsupportedMediaType => ("unsupported_media_type", "请求的内容类型应为 application/json"),
+        // Who may act (401, 403, 429).
+        Unauthenticated => ("unauthenticated", "请先登录"),
+        LoginFailed => ("login_failed", "用户名或密码错误"),
+        TooManyAttempts => ("too_many_attempts", "登录失败次数过多，请稍后再试"),
+        Forbidden => ("forbidden", "无权执行此操作"),
+        CsrfFailed => ("csrf_failed", "页面已过期，请刷新后重试"),
+        OwnRequest => ("own_request", "不能审批本人提交或为本人申请的事项"),
+        RevealNotAllowed => ("reveal_not_allowed", "无权直接查看，请提交查阅申请"),
+        // What does not exist, or may not be seen (404).
+        NotFound => ("not_found", "未找到"),
+        // What the current state forbids (409).
+        InvalidTransition => ("invalid_transition", "当前状态不允许此操作"),
+        CannotDisableSelf => ("cannot_disable_self", "不能停用自己的账号"),
+        DepartmentExists => ("department_exists", "部门代码已存在"),
+        UsernameTaken => ("username_taken", "用户名已被使用"),
+        NumberTaken => ("number_taken", "事项编号已被占用，请重试"),
+        NoRunningDeadline => ("no_running_deadline", "该时限未在计时"),
+        DeadlinePassed => ("deadline_passed", "时限已过，不能再申请延期"),
+        ExtensionPending => ("extension_pending", "已有待审批的延期申请"),
+        AlreadyDecided => ("already_decided", "该申请已审批"),
+        AlreadyVisible => ("already_visible", "您已可查看该来电人信息，无需申请"),
+        DisclosureOpen => ("disclosure_open", "该接收人对该事项已有未结束的查阅申请"),
+        DisclosureNotApproved => ("disclosure_not_approved", "该申请未获批准或已到期"),
+        AlreadyAnonymised => ("already_anonymised", "该来电人信息已匿名化"),
+        NotSensitiveMatter => ("not_sensitive_matter", "只有敏感事项需要指定经办人"),
+        ExportTooLarge => ("export_too_large", "导出的事项过多（上限5万条），请缩小筛选范围"),
+        PolicyChanged => ("policy_changed", "时限设置已被他人修改，请刷新后重试"),
+        IdempotencyInProgress => ("idempotency_in_progress", "相同幂等键的请求正在处理，请稍后重试"),
+        TokenRevoked => ("token_revoked", "该令牌已吊销"),
+        // Our fault (500, 503).
+        Internal => ("internal", "系统内部错误，请稍后重试"),
+        Unavailable => ("unavailable", "服务暂不可用"),
+    }
+);
 
 /// One refused field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     /// Dotted path as in the API request, e.g. `caller.phone`.
     pub field: String,
-    /// Stable machine code, e.g. `required`, `too_long`, `in_future`.
-    pub code: &'static str,
+    /// Why, e.g. `required`, `too_long`, `in_future`.
+    pub code: ErrorCode,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: &'static str) -> Self {
+    pub fn new(field: impl Into<String>, code: ErrorCode) -> Self {
         Self {
             field: field.into(),
             code,
@@ -37,12 +126,17 @@ impl std::error::Error for FieldError {}
 pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
-    pub fn push(&mut self, field: impl Into<String>, code: &'static str) {
+    pub fn push(&mut self, field: impl Into<String>, code: ErrorCode) {
         self.0.push(FieldError::new(field, code));
     }
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Whether `field` was already refused.
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
     }
 
     /// The first refused field: the one an API error names.
@@ -88,14 +182,14 @@ pub fn bounded_text(
 ) -> Result<Option<String>, FieldError> {
     let trimmed = raw.map(str::trim).filter(|s| !s.is_empty());
     match trimmed {
-        None if required => Err(FieldError::new(field, "required")),
+        None if required => Err(FieldError::new(field, ErrorCode::Required)),
         None => Ok(None),
-        Some(s) if s.chars().count() > max => Err(FieldError::new(field, "too_long")),
+        Some(s) if s.chars().count() > max => Err(FieldError::new(field, ErrorCode::TooLong)),
         Some(s)
             if s.chars()
                 .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') =>
         {
-            Err(FieldError::new(field, "invalid_characters"))
+            Err(FieldError::new(field, ErrorCode::InvalidCharacters))
         }
         Some(s) => Ok(Some(s.to_owned())),
     }
@@ -115,7 +209,7 @@ mod tests {
         );
         assert_eq!(
             bounded_text("f", Some("爱国卫生爱国卫生爱国卫"), 10, true),
-            Err(FieldError::new("f", "too_long"))
+            Err(FieldError::new("f", ErrorCode::TooLong))
         );
     }
 
@@ -123,7 +217,7 @@ mod tests {
     fn bounded_text_treats_blank_as_missing() {
         assert_eq!(
             bounded_text("f", Some("   "), 10, true),
-            Err(FieldError::new("f", "required"))
+            Err(FieldError::new("f", ErrorCode::Required))
         );
         assert_eq!(bounded_text("f", Some("  "), 10, false), Ok(None));
         assert_eq!(bounded_text("f", None, 10, false), Ok(None));

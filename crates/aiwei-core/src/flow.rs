@@ -1,12 +1,14 @@
 //! The handling flows of REGULATION.md, as one state
 //! machine per matter type.
 //!
-//! [`decide`] is the single place where a requested action is checked
-//! against the matter's type and state and the actor's roles and
-//! departments. It either refuses (naming why, so the edge can answer 403 or
-//! 409) or says what the action does: the new status and the effects the
-//! store must write in the same transaction (one event, departments,
-//! counters). It does no IO.
+//! [`RULES`] says, for every step, in which types and states of a matter it
+//! may be taken, by which roles, and in which relation to the matter's
+//! departments. [`decide`] checks a requested action against those rules and
+//! says what it does: the new status and the effects the store must write in
+//! the same transaction (one event, departments, counters, who is told).
+//! [`allowed`] lists the steps an actor may take now, and the work queues of
+//! `access` are built from the same table, so a rule is written once. It
+//! does no IO.
 //!
 //! The flows:
 //! - Consultation: answered at intake (closed at once), or
@@ -22,45 +24,49 @@
 //! - Other: handled by intake or `dispatch`ed to a department →
 //!   `record_result` → `feedback` → closed.
 
-use serde::{Deserialize, Serialize};
+pub use crate::access::Actor;
+use crate::kinds::{EventKind, MatterStatus, MatterType, NotificationKind, Role, code_enum};
+pub use crate::kinds::{ReplyChannel, Satisfaction};
 
-use crate::kinds::{MatterStatus, MatterType, Role};
+code_enum!(
+    /// A step of a matter's flow, without its data: the `action` of the
+    /// API's step request, and the form the matter page offers.
+    ActionKind, "action" {
+        Reclassify => ("reclassify", "更改分类"),
+        Dispatch => ("dispatch", "派单"),
+        Coordinate => ("coordinate", "请求部门协办"),
+        ProvideInput => ("provide_input", "提供部门意见"),
+        Reply => ("reply", "答复来电人"),
+        SignFor => ("sign_for", "签收"),
+        Return => ("return", "退回"),
+        Arrive => ("arrive", "到场核查"),
+        Plan => ("plan", "制定整改措施"),
+        ReportProgress => ("report_progress", "汇报整改进展"),
+        Complete => ("complete", "整改完成"),
+        RecordResult => ("record_result", "记录办理结果"),
+        Feedback => ("feedback", "反馈来电人"),
+        Revisit => ("revisit", "回访"),
+        Submit => ("submit", "提交领导小组"),
+        Evaluate => ("evaluate", "评估建议"),
+        Implemented => ("implemented", "实施完成"),
+        Tell => ("tell", "告知建议人"),
+        InformCaller => ("inform_caller", "告知来电人（回复时间已延期）"),
+    }
+);
 
-/// Five-level satisfaction of a revisit (R-4.2 "是否满意").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Satisfaction {
-    /// 非常满意
-    VerySatisfied,
-    /// 满意
-    Satisfied,
-    /// 基本满意
-    FairlySatisfied,
-    /// 不满意
-    Dissatisfied,
-    /// 非常不满意
-    VeryDissatisfied,
-}
-
-impl Satisfaction {
-    /// Whether the matter may close: the three upper levels.
-    pub fn accepts(self) -> bool {
+impl ActionKind {
+    /// Steps in which the desk speaks to the caller: whoever takes them
+    /// needs the caller's name and number.
+    pub fn contacts_caller(self) -> bool {
         matches!(
             self,
-            Self::VerySatisfied | Self::Satisfied | Self::FairlySatisfied
+            ActionKind::Reply
+                | ActionKind::Feedback
+                | ActionKind::Revisit
+                | ActionKind::Tell
+                | ActionKind::InformCaller
         )
     }
-}
-
-/// How the caller was told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ReplyChannel {
-    Phone,
-    Written,
-    InPerson,
 }
 
 /// What someone asks to do with a matter. Free-text payloads are checked by
@@ -103,35 +109,61 @@ pub enum Action {
     Implemented,
     /// The proposer was told the outcome.
     Tell,
-    /// The caller was told of a change (e.g. a moved reply time).
+    /// The caller was told of a change (a reply time moved by an extension).
     InformCaller,
 }
 
 impl Action {
-    /// Stable code, also the event kind.
-    pub fn code(&self) -> &'static str {
+    /// The step, without its data.
+    pub fn kind(&self) -> ActionKind {
         match self {
-            Action::Reclassify { .. } => "reclassified",
-            Action::Dispatch { .. } => "dispatched",
-            Action::Coordinate { .. } => "coordination_requested",
-            Action::ProvideInput => "input_provided",
-            Action::Reply => "replied",
-            Action::SignFor => "signed_for",
-            Action::Return => "returned",
-            Action::Arrive => "arrived_on_site",
-            Action::Plan => "rectification_planned",
-            Action::ReportProgress => "progress_reported",
-            Action::Complete => "completed",
-            Action::RecordResult => "result_recorded",
-            Action::Feedback => "feedback_given",
-            Action::Revisit { satisfaction } if satisfaction.accepts() => "revisited",
-            Action::Revisit { .. } => "redo_ordered",
-            Action::Submit => "submitted_to_leading_group",
-            Action::Evaluate { adopted: true } => "adopted",
-            Action::Evaluate { adopted: false } => "not_adopted",
-            Action::Implemented => "implemented",
-            Action::Tell => "proposer_told",
-            Action::InformCaller => "caller_informed",
+            Action::Reclassify { .. } => ActionKind::Reclassify,
+            Action::Dispatch { .. } => ActionKind::Dispatch,
+            Action::Coordinate { .. } => ActionKind::Coordinate,
+            Action::ProvideInput => ActionKind::ProvideInput,
+            Action::Reply => ActionKind::Reply,
+            Action::SignFor => ActionKind::SignFor,
+            Action::Return => ActionKind::Return,
+            Action::Arrive => ActionKind::Arrive,
+            Action::Plan => ActionKind::Plan,
+            Action::ReportProgress => ActionKind::ReportProgress,
+            Action::Complete => ActionKind::Complete,
+            Action::RecordResult => ActionKind::RecordResult,
+            Action::Feedback => ActionKind::Feedback,
+            Action::Revisit { .. } => ActionKind::Revisit,
+            Action::Submit => ActionKind::Submit,
+            Action::Evaluate { .. } => ActionKind::Evaluate,
+            Action::Implemented => ActionKind::Implemented,
+            Action::Tell => ActionKind::Tell,
+            Action::InformCaller => ActionKind::InformCaller,
+        }
+    }
+
+    /// The event the step appends.
+    pub fn event(&self) -> EventKind {
+        use EventKind as E;
+        match self {
+            Action::Reclassify { .. } => E::Reclassified,
+            Action::Dispatch { .. } => E::Dispatched,
+            Action::Coordinate { .. } => E::CoordinationRequested,
+            Action::ProvideInput => E::InputProvided,
+            Action::Reply => E::Replied,
+            Action::SignFor => E::SignedFor,
+            Action::Return => E::Returned,
+            Action::Arrive => E::ArrivedOnSite,
+            Action::Plan => E::RectificationPlanned,
+            Action::ReportProgress => E::ProgressReported,
+            Action::Complete => E::Completed,
+            Action::RecordResult => E::ResultRecorded,
+            Action::Feedback => E::FeedbackGiven,
+            Action::Revisit { satisfaction } if satisfaction.accepts() => E::Revisited,
+            Action::Revisit { .. } => E::RedoOrdered,
+            Action::Submit => E::SubmittedToLeadingGroup,
+            Action::Evaluate { adopted: true } => E::Adopted,
+            Action::Evaluate { adopted: false } => E::NotAdopted,
+            Action::Implemented => E::Implemented,
+            Action::Tell => E::ProposerTold,
+            Action::InformCaller => E::CallerInformed,
         }
     }
 }
@@ -145,31 +177,9 @@ pub struct MatterState {
     pub lead: Option<String>,
     /// Co-handling or coordinating departments.
     pub co: Vec<String>,
-}
-
-/// Who asks.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Actor<'a> {
-    pub roles: &'a [Role],
-    pub departments: &'a [String],
-}
-
-impl Actor<'_> {
-    fn has(&self, r: Role) -> bool {
-        self.roles.contains(&r)
-    }
-
-    fn any(&self, rs: &[Role]) -> bool {
-        rs.iter().any(|r| self.has(*r))
-    }
-
-    fn in_dept(&self, d: &Option<String>) -> bool {
-        d.as_ref().is_some_and(|d| self.departments.contains(d))
-    }
-
-    fn in_any(&self, ds: &[String]) -> bool {
-        ds.iter().any(|d| self.departments.contains(d))
-    }
+    /// An approved extension moved the agreed reply time and the caller has
+    /// not yet been told.
+    pub caller_to_be_told: bool,
 }
 
 /// Why an action is refused.
@@ -181,8 +191,8 @@ pub enum Refusal {
     /// The matter's type or state does not allow it (409).
     #[error("{action} is not possible while the matter is {status}")]
     State {
-        action: &'static str,
-        status: &'static str,
+        action: ActionKind,
+        status: MatterStatus,
     },
     /// The action's own data is wrong (422), e.g. dispatch to no department.
     #[error("invalid {field}")]
@@ -193,7 +203,7 @@ pub enum Refusal {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
     /// The event kind to append.
-    pub event: &'static str,
+    pub event: EventKind,
     pub to: MatterStatus,
     /// New lead department (dispatch), or `Some(None)` to clear it (return).
     pub lead: Option<Option<String>>,
@@ -206,10 +216,13 @@ pub struct Transition {
     pub counts_redo: bool,
     /// Whether the matter is closed by this action.
     pub closes: bool,
+    /// The departments that now have work and must be told at once
+    /// (R-3.3 "第一时间通知"), and why.
+    pub notify: Option<(NotificationKind, Vec<String>)>,
 }
 
 impl Transition {
-    fn to(event: &'static str, to: MatterStatus) -> Self {
+    fn to(event: EventKind, to: MatterStatus) -> Self {
         Self {
             event,
             to,
@@ -219,35 +232,230 @@ impl Transition {
             counts_return: false,
             counts_redo: false,
             closes: to == MatterStatus::Closed,
+            notify: None,
         }
     }
 }
 
-const DESK: &[Role] = &[Role::Intake, Role::Supervisor];
-const DEPT: &[Role] = &[Role::Handler, Role::DeptLead];
+/// How an actor must stand to a matter's departments to take a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeptNeed {
+    /// No department relation: the desk, the leading group.
+    Any,
+    /// A member of the lead department.
+    Lead,
+    /// A member of the lead or of a co-handling department.
+    LeadOrCo,
+}
+
+/// One rule of the flow: `step` may be taken on a matter of one of `types`
+/// in one of `states` by an actor holding one of `roles`, standing to the
+/// matter's departments as `dept` says.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub step: ActionKind,
+    pub types: &'static [MatterType],
+    pub states: &'static [MatterStatus],
+    pub roles: &'static [Role],
+    pub dept: DeptNeed,
+    /// Only while the caller is still to be told of a moved reply time.
+    pub caller_to_be_told: bool,
+}
+
+impl Rule {
+    const fn new(
+        step: ActionKind,
+        types: &'static [MatterType],
+        states: &'static [MatterStatus],
+        roles: &'static [Role],
+        dept: DeptNeed,
+    ) -> Self {
+        Self {
+            step,
+            types,
+            states,
+            roles,
+            dept,
+            caller_to_be_told: false,
+        }
+    }
+
+    /// Whether the matter's type, state and facts allow the step.
+    pub fn fits(&self, m: &MatterState) -> bool {
+        self.types.contains(&m.matter_type)
+            && self.states.contains(&m.status)
+            && (!self.caller_to_be_told || m.caller_to_be_told)
+    }
+
+    /// Whether the actor's roles and departments allow it.
+    pub fn admits(&self, actor: &Actor<'_>, m: &MatterState) -> bool {
+        actor.any(self.roles)
+            && match self.dept {
+                DeptNeed::Any => true,
+                DeptNeed::Lead => actor.in_dept(m.lead.as_deref()),
+                DeptNeed::LeadOrCo => actor.in_dept(m.lead.as_deref()) || actor.in_any(&m.co),
+            }
+    }
+}
+
+/// The staff of the intake desk, and supervisors, who may stand in.
+pub const DESK: &[Role] = &[Role::Intake, Role::Supervisor];
+/// The staff of a responsible department.
+pub const DEPT: &[Role] = &[Role::Handler, Role::DeptLead];
+
+const ALL_TYPES: &[MatterType] = MatterType::ALL;
+const COMPLAINT: &[MatterType] = &[MatterType::Complaint];
+const CONSULTATION: &[MatterType] = &[MatterType::Consultation];
+const SUGGESTION: &[MatterType] = &[MatterType::Suggestion];
+const OTHER: &[MatterType] = &[MatterType::Other];
+const DISPATCHABLE: &[MatterType] = &[MatterType::Complaint, MatterType::Other];
+const OPEN: &[MatterStatus] = &[
+    MatterStatus::Received,
+    MatterStatus::Coordinating,
+    MatterStatus::Dispatched,
+    MatterStatus::Signed,
+    MatterStatus::OnSite,
+    MatterStatus::Rectifying,
+    MatterStatus::Completed,
+    MatterStatus::FedBack,
+    MatterStatus::Evaluating,
+    MatterStatus::Implementing,
+    MatterStatus::Decided,
+    MatterStatus::Handling,
+];
+
+/// Every rule of the flows. A step not allowed by some row is refused.
+pub const RULES: &[Rule] = {
+    use ActionKind as A;
+    use DeptNeed::{Any, Lead, LeadOrCo};
+    use MatterStatus as S;
+    &[
+        Rule::new(A::Reclassify, ALL_TYPES, &[S::Received], DESK, Any),
+        Rule::new(A::Dispatch, DISPATCHABLE, &[S::Received], DESK, Any),
+        Rule::new(
+            A::Coordinate,
+            CONSULTATION,
+            &[S::Received, S::Coordinating],
+            DESK,
+            Any,
+        ),
+        Rule::new(
+            A::ProvideInput,
+            CONSULTATION,
+            &[S::Coordinating],
+            DEPT,
+            LeadOrCo,
+        ),
+        Rule::new(A::ProvideInput, OTHER, &[S::Handling], DEPT, LeadOrCo),
+        Rule::new(
+            A::Reply,
+            CONSULTATION,
+            &[S::Received, S::Coordinating],
+            DESK,
+            Any,
+        ),
+        Rule::new(A::SignFor, COMPLAINT, &[S::Dispatched], DEPT, Lead),
+        // Returning is the department lead's call (DESIGN.md roles).
+        Rule::new(
+            A::Return,
+            DISPATCHABLE,
+            &[S::Dispatched, S::Handling],
+            &[Role::DeptLead],
+            Lead,
+        ),
+        Rule::new(A::Arrive, COMPLAINT, &[S::Signed], DEPT, Lead),
+        Rule::new(A::Plan, COMPLAINT, &[S::OnSite], DEPT, Lead),
+        Rule::new(
+            A::ReportProgress,
+            COMPLAINT,
+            &[S::Rectifying],
+            DEPT,
+            LeadOrCo,
+        ),
+        Rule::new(A::Complete, COMPLAINT, &[S::Rectifying], DEPT, Lead),
+        Rule::new(A::RecordResult, OTHER, &[S::Received], DESK, Any),
+        Rule::new(A::RecordResult, OTHER, &[S::Handling], DEPT, Lead),
+        Rule::new(A::Feedback, DISPATCHABLE, &[S::Completed], DESK, Any),
+        Rule::new(A::Feedback, DISPATCHABLE, &[S::Completed], DEPT, Lead),
+        Rule::new(A::Revisit, COMPLAINT, &[S::FedBack], &[Role::Intake], Any),
+        Rule::new(A::Submit, SUGGESTION, &[S::Received], DESK, Any),
+        Rule::new(
+            A::Evaluate,
+            SUGGESTION,
+            &[S::Evaluating],
+            &[Role::LeadingGroup],
+            Any,
+        ),
+        Rule::new(
+            A::Implemented,
+            SUGGESTION,
+            &[S::Implementing],
+            &[Role::LeadingGroup, Role::Supervisor],
+            Any,
+        ),
+        Rule::new(A::Tell, SUGGESTION, &[S::Decided], DESK, Any),
+        Rule {
+            caller_to_be_told: true,
+            ..Rule::new(A::InformCaller, ALL_TYPES, OPEN, DESK, Any)
+        },
+    ]
+};
+
+/// Whether `actor` may take `step` on `m` now; the refusal says why not.
+/// A step that some state would allow this actor is a state refusal (409);
+/// one no state would allow is forbidden (403), so a department that may
+/// never act learns nothing about the matter's state.
+pub fn permit(m: &MatterState, actor: &Actor<'_>, step: ActionKind) -> Result<(), Refusal> {
+    let mut fits = false;
+    for r in RULES.iter().filter(|r| r.step == step && r.fits(m)) {
+        fits = true;
+        if r.admits(actor, m) {
+            return Ok(());
+        }
+    }
+    let could_ever = RULES.iter().any(|r| r.step == step && actor.any(r.roles));
+    if fits || !could_ever {
+        Err(Refusal::Forbidden)
+    } else {
+        Err(Refusal::State {
+            action: step,
+            status: m.status,
+        })
+    }
+}
+
+/// The steps `actor` may take on `m` now, in the order of [`ActionKind`].
+pub fn allowed(m: &MatterState, actor: &Actor<'_>) -> Vec<ActionKind> {
+    ActionKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| permit(m, actor, *k).is_ok())
+        .collect()
+}
 
 /// Checks `action` on `m` by `actor` and says what it does.
 pub fn decide(m: &MatterState, actor: &Actor<'_>, action: &Action) -> Result<Transition, Refusal> {
+    permit(m, actor, action.kind())?;
+    effect(m, action)
+}
+
+/// What an allowed action does to `m`.
+fn effect(m: &MatterState, action: &Action) -> Result<Transition, Refusal> {
     use MatterStatus as S;
     use MatterType as T;
-    let state = |a: &Action| Refusal::State {
-        action: a.code(),
-        status: m.status.as_str(),
-    };
-    let need = |ok: bool| if ok { Ok(()) } else { Err(Refusal::Forbidden) };
-    match (action, m.matter_type, m.status) {
-        (Action::Reclassify { to }, _, S::Received) => {
-            need(actor.any(DESK))?;
+    let event = action.event();
+    let to = |status: MatterStatus| Ok(Transition::to(event, status));
+    match action {
+        Action::Reclassify { to } => {
             if *to == m.matter_type {
                 return Err(Refusal::Invalid { field: "type" });
             }
             Ok(Transition {
                 matter_type: Some(*to),
-                ..Transition::to("reclassified", S::Received)
+                ..Transition::to(event, S::Received)
             })
         }
-        (Action::Dispatch { lead, co }, T::Complaint | T::Other, S::Received) => {
-            need(actor.any(DESK))?;
+        Action::Dispatch { lead, co } => {
             if lead.trim().is_empty() {
                 return Err(Refusal::Invalid { field: "lead" });
             }
@@ -257,7 +465,7 @@ pub fn decide(m: &MatterState, actor: &Actor<'_>, action: &Action) -> Result<Tra
             let mut co = co.clone();
             co.sort();
             co.dedup();
-            let to = if m.matter_type == T::Complaint {
+            let status = if m.matter_type == T::Complaint {
                 S::Dispatched
             } else {
                 S::Handling
@@ -265,11 +473,11 @@ pub fn decide(m: &MatterState, actor: &Actor<'_>, action: &Action) -> Result<Tra
             Ok(Transition {
                 lead: Some(Some(lead.clone())),
                 co: Some(co),
-                ..Transition::to("dispatched", to)
+                notify: Some((NotificationKind::Dispatched, vec![lead.clone()])),
+                ..Transition::to(event, status)
             })
         }
-        (Action::Coordinate { departments }, T::Consultation, S::Received | S::Coordinating) => {
-            need(actor.any(DESK))?;
+        Action::Coordinate { departments } => {
             if departments.is_empty() {
                 return Err(Refusal::Invalid {
                     field: "departments",
@@ -279,168 +487,50 @@ pub fn decide(m: &MatterState, actor: &Actor<'_>, action: &Action) -> Result<Tra
             all.extend(departments.iter().cloned());
             all.sort();
             all.dedup();
+            let mut asked = departments.clone();
+            asked.sort();
+            asked.dedup();
             Ok(Transition {
                 co: Some(all),
-                ..Transition::to("coordination_requested", S::Coordinating)
+                notify: Some((NotificationKind::CoordinationRequested, asked)),
+                ..Transition::to(event, S::Coordinating)
             })
         }
-        (Action::ProvideInput, T::Consultation, S::Coordinating)
-        | (Action::ProvideInput, T::Other, S::Handling) => {
-            need(actor.any(DEPT) && (actor.in_any(&m.co) || actor.in_dept(&m.lead)))?;
-            Ok(Transition::to("input_provided", m.status))
-        }
-        (Action::Reply, T::Consultation, S::Received | S::Coordinating) => {
-            need(actor.any(DESK))?;
-            Ok(Transition::to("replied", S::Closed))
-        }
-        (Action::SignFor, T::Complaint, S::Dispatched) => {
-            need(actor.any(DEPT) && actor.in_dept(&m.lead))?;
-            Ok(Transition::to("signed_for", S::Signed))
-        }
-        (Action::Return, T::Complaint | T::Other, S::Dispatched | S::Handling) => {
-            // Returning is the department lead's call (DESIGN.md roles).
-            need(actor.has(Role::DeptLead) && actor.in_dept(&m.lead))?;
-            Ok(Transition {
-                lead: Some(None),
-                co: Some(Vec::new()),
-                counts_return: true,
-                ..Transition::to("returned", S::Received)
-            })
-        }
-        (Action::Arrive, T::Complaint, S::Signed) => {
-            need(actor.any(DEPT) && actor.in_dept(&m.lead))?;
-            Ok(Transition::to("arrived_on_site", S::OnSite))
-        }
-        (Action::Plan, T::Complaint, S::OnSite) => {
-            need(actor.any(DEPT) && actor.in_dept(&m.lead))?;
-            Ok(Transition::to("rectification_planned", S::Rectifying))
-        }
-        (Action::ReportProgress, T::Complaint, S::Rectifying) => {
-            need(actor.any(DEPT) && (actor.in_dept(&m.lead) || actor.in_any(&m.co)))?;
-            Ok(Transition::to("progress_reported", S::Rectifying))
-        }
-        (Action::Complete, T::Complaint, S::Rectifying) => {
-            need(actor.any(DEPT) && actor.in_dept(&m.lead))?;
-            Ok(Transition::to("completed", S::Completed))
-        }
-        (Action::RecordResult, T::Other, S::Received) => {
-            need(actor.any(DESK))?;
-            Ok(Transition::to("result_recorded", S::Completed))
-        }
-        (Action::RecordResult, T::Other, S::Handling) => {
-            need(actor.any(DEPT) && actor.in_dept(&m.lead))?;
-            Ok(Transition::to("result_recorded", S::Completed))
-        }
-        (Action::Feedback, T::Complaint | T::Other, S::Completed) => {
-            need(actor.any(DESK) || (actor.any(DEPT) && actor.in_dept(&m.lead)))?;
-            let to = if m.matter_type == T::Complaint {
-                S::FedBack
-            } else {
-                S::Closed
-            };
-            Ok(Transition::to("feedback_given", to))
-        }
-        (Action::Revisit { satisfaction }, T::Complaint, S::FedBack) => {
-            need(actor.has(Role::Intake))?;
-            if satisfaction.accepts() {
-                Ok(Transition::to("revisited", S::Closed))
-            } else {
-                // Redone by the same departments: back to sign-for.
-                Ok(Transition {
-                    counts_redo: true,
-                    ..Transition::to("redo_ordered", S::Dispatched)
-                })
-            }
-        }
-        (Action::Submit, T::Suggestion, S::Received) => {
-            need(actor.any(DESK))?;
-            Ok(Transition::to("submitted_to_leading_group", S::Evaluating))
-        }
-        (Action::Evaluate { adopted }, T::Suggestion, S::Evaluating) => {
-            need(actor.has(Role::LeadingGroup))?;
-            if *adopted {
-                Ok(Transition::to("adopted", S::Implementing))
-            } else {
-                Ok(Transition::to("not_adopted", S::Decided))
-            }
-        }
-        (Action::Implemented, T::Suggestion, S::Implementing) => {
-            need(actor.any(&[Role::LeadingGroup, Role::Supervisor]))?;
-            Ok(Transition::to("implemented", S::Decided))
-        }
-        (Action::Tell, T::Suggestion, S::Decided) => {
-            need(actor.any(DESK))?;
-            Ok(Transition::to("proposer_told", S::Closed))
-        }
-        (Action::InformCaller, _, status) if status != S::Closed => {
-            need(actor.any(DESK))?;
-            Ok(Transition::to("caller_informed", status))
-        }
-        // Everything else: the state (or type) does not allow it. Check the
-        // role first where no state would allow this actor, so that a
-        // department that may never act answers 403 rather than 409.
-        (a, _, _) => {
-            if !could_ever(actor, a) {
-                Err(Refusal::Forbidden)
-            } else {
-                Err(state(a))
-            }
-        }
-    }
-}
-
-/// Whether some state exists in which `actor`'s roles allow `a`.
-fn could_ever(actor: &Actor<'_>, a: &Action) -> bool {
-    match a {
-        Action::Reclassify { .. }
-        | Action::Dispatch { .. }
-        | Action::Coordinate { .. }
-        | Action::Reply
-        | Action::Submit
-        | Action::Tell
-        | Action::InformCaller => actor.any(DESK),
-        Action::Revisit { .. } => actor.has(Role::Intake),
-        Action::ProvideInput
-        | Action::SignFor
-        | Action::Arrive
-        | Action::Plan
-        | Action::ReportProgress
-        | Action::Complete => actor.any(DEPT),
-        Action::Return => actor.has(Role::DeptLead),
-        Action::RecordResult | Action::Feedback => actor.any(DESK) || actor.any(DEPT),
-        Action::Evaluate { .. } => actor.has(Role::LeadingGroup),
-        Action::Implemented => actor.any(&[Role::LeadingGroup, Role::Supervisor]),
+        Action::ProvideInput | Action::InformCaller => to(m.status),
+        Action::Reply | Action::Tell => to(S::Closed),
+        Action::SignFor => to(S::Signed),
+        Action::Return => Ok(Transition {
+            lead: Some(None),
+            co: Some(Vec::new()),
+            counts_return: true,
+            ..Transition::to(event, S::Received)
+        }),
+        Action::Arrive => to(S::OnSite),
+        Action::Plan | Action::ReportProgress => to(S::Rectifying),
+        Action::Complete | Action::RecordResult => to(S::Completed),
+        Action::Feedback if m.matter_type == T::Complaint => to(S::FedBack),
+        Action::Feedback => to(S::Closed),
+        Action::Revisit { satisfaction } if satisfaction.accepts() => to(S::Closed),
+        // Redone by the same departments: back to sign-for.
+        Action::Revisit { .. } => Ok(Transition {
+            counts_redo: true,
+            notify: Some((
+                NotificationKind::RedoOrdered,
+                m.lead.iter().cloned().collect(),
+            )),
+            ..Transition::to(event, S::Dispatched)
+        }),
+        Action::Submit => to(S::Evaluating),
+        Action::Evaluate { adopted: true } => to(S::Implementing),
+        Action::Evaluate { adopted: false } | Action::Implemented => to(S::Decided),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{Who, depts};
     use MatterStatus as S;
-
-    fn depts(d: &[&str]) -> Vec<String> {
-        d.iter().map(|s| (*s).to_owned()).collect()
-    }
-
-    struct Who {
-        roles: Vec<Role>,
-        depts: Vec<String>,
-    }
-
-    impl Who {
-        fn new(roles: &[Role], d: &[&str]) -> Self {
-            Self {
-                roles: roles.to_vec(),
-                depts: depts(d),
-            }
-        }
-        fn actor(&self) -> Actor<'_> {
-            Actor {
-                roles: &self.roles,
-                departments: &self.depts,
-            }
-        }
-    }
 
     fn apply(m: &mut MatterState, who: &Who, a: Action) -> Result<Transition, Refusal> {
         let t = decide(m, &who.actor(), &a)?;
@@ -463,6 +553,7 @@ mod tests {
             status: S::Received,
             lead: None,
             co: Vec::new(),
+            caller_to_be_told: false,
         }
     }
 
@@ -515,7 +606,7 @@ mod tests {
         )
         .unwrap();
         assert!(t.counts_redo);
-        assert_eq!(t.event, "redo_ordered");
+        assert_eq!(t.event, EventKind::RedoOrdered);
         assert_eq!(m.status, S::Dispatched);
         assert_eq!(
             m.lead.as_deref(),
@@ -559,8 +650,8 @@ mod tests {
                 }
             ),
             Err(Refusal::State {
-                action: "revisited",
-                status: "received"
+                action: ActionKind::Revisit,
+                status: S::Received
             })
         ));
         apply(
@@ -637,7 +728,7 @@ mod tests {
         let mut refused = new(MatterType::Suggestion);
         apply(&mut refused, &intake, Action::Submit).unwrap();
         let t = apply(&mut refused, &leader, Action::Evaluate { adopted: false }).unwrap();
-        assert_eq!(t.event, "not_adopted");
+        assert_eq!(t.event, EventKind::NotAdopted);
         assert_eq!(refused.status, S::Decided);
         apply(&mut refused, &intake, Action::Tell).unwrap();
         assert_eq!(refused.status, S::Closed);
@@ -705,7 +796,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(t.event, "reclassified");
+        assert_eq!(t.event, EventKind::Reclassified);
         assert_eq!(m.matter_type, MatterType::Complaint);
         assert_eq!(
             decide(
@@ -729,6 +820,7 @@ mod tests {
                 status: S::Closed,
                 lead: Some("HJWS".into()),
                 co: depts(&["AWB"]),
+                caller_to_be_told: true,
             };
             for a in all_actions() {
                 assert!(decide(&m, &everyone.actor(), &a).is_err(), "{ty:?} {a:?}");
@@ -786,6 +878,7 @@ mod tests {
                     status: *status,
                     lead: Some("HJWS".into()),
                     co: depts(&["JKZX"]),
+                    caller_to_be_told: true,
                 };
                 for roles in &role_sets {
                     let who = Who::new(roles, &["HJWS", "JKZX"]);
@@ -793,12 +886,57 @@ mod tests {
                         if let Ok(t) = decide(&m, &who.actor(), &a) {
                             let ty = t.matter_type.unwrap_or(*ty);
                             assert!(reachable(ty, t.to), "{ty:?} cannot be {:?}", t.to);
-                            assert_eq!(t.event, a.code());
+                            assert_eq!(t.event, a.event());
                         }
                     }
                 }
             }
         }
+    }
+
+    /// `allowed` lists exactly the steps `decide` accepts, whatever the
+    /// payload, for every type, state, role and department relation.
+    #[test]
+    fn allowed_agrees_with_decide() {
+        for ty in MatterType::ALL {
+            for status in MatterStatus::ALL {
+                for told in [false, true] {
+                    let m = MatterState {
+                        matter_type: *ty,
+                        status: *status,
+                        lead: Some("HJWS".into()),
+                        co: depts(&["JKZX"]),
+                        caller_to_be_told: told,
+                    };
+                    for role in Role::ALL {
+                        for d in [&["HJWS"][..], &["JKZX"], &["WYGL"]] {
+                            let who = Who::new(&[*role], d);
+                            let allowed = allowed(&m, &who.actor());
+                            for a in all_actions() {
+                                let ok = !matches!(
+                                    decide(&m, &who.actor(), &a),
+                                    Err(Refusal::Forbidden | Refusal::State { .. })
+                                );
+                                assert_eq!(
+                                    ok,
+                                    allowed.contains(&a.kind()),
+                                    "{ty:?} {status:?} {role:?} {d:?} {a:?}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn informing_the_caller_waits_for_a_moved_reply_time() {
+        let intake = Who::new(&[Role::Intake], &["AWB"]);
+        let mut m = new(MatterType::Complaint);
+        assert!(!allowed(&m, &intake.actor()).contains(&ActionKind::InformCaller));
+        m.caller_to_be_told = true;
+        assert!(allowed(&m, &intake.actor()).contains(&ActionKind::InformCaller));
     }
 
     fn reachable(ty: MatterType, s: MatterStatus) -> bool {

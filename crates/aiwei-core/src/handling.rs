@@ -11,10 +11,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::error::{FieldErrors, bounded_text};
+use crate::error::{ErrorCode, FieldErrors, bounded_text};
 use crate::flow::{Action, ReplyChannel, Satisfaction};
 use crate::ids::DepartmentCode;
-use crate::intake::{CLOCK_SKEW, MAX_TEXT};
+use crate::intake::{CLOCK_SKEW, MAX_AHEAD, MAX_TEXT};
 use crate::kinds::MatterType;
 
 /// One step of a matter's flow. `action` selects the step.
@@ -195,7 +195,7 @@ impl ActionRequest {
                 );
                 let ds = departments(&mut errs, "departments", ds);
                 if ds.is_empty() && self.is_empty_departments() {
-                    errs.push("departments", "required");
+                    errs.push("departments", ErrorCode::Required);
                 }
                 payload.insert("departments".into(), json!(ds));
                 Some(Action::Coordinate { departments: ds })
@@ -223,7 +223,9 @@ impl ActionRequest {
                 findings,
             } => {
                 if *arrived_at > now + CLOCK_SKEW {
-                    errs.push("arrived_at", "in_future");
+                    errs.push("arrived_at", ErrorCode::InFuture);
+                } else if *arrived_at < now - MAX_AHEAD {
+                    errs.push("arrived_at", ErrorCode::TooOld);
                 }
                 text(&mut errs, &mut texts, "who", Some(who), true);
                 text(&mut errs, &mut texts, "findings", Some(findings), true);
@@ -236,7 +238,9 @@ impl ActionRequest {
             } => {
                 text(&mut errs, &mut texts, "measures", Some(measures), true);
                 if *planned_completion <= now {
-                    errs.push("planned_completion", "not_in_future");
+                    errs.push("planned_completion", ErrorCode::NotInFuture);
+                } else if *planned_completion > now + MAX_AHEAD {
+                    errs.push("planned_completion", ErrorCode::TooFar);
                 }
                 payload.insert(
                     "planned_completion".into(),
@@ -323,7 +327,7 @@ mod tests {
         "2026-11-27T06:00:00Z".parse().unwrap()
     }
 
-    fn parse(v: Value) -> Result<Step, Vec<(String, &'static str)>> {
+    fn parse(v: Value) -> Result<Step, Vec<(String, ErrorCode)>> {
         let r: ActionRequest = serde_json::from_value(v).unwrap();
         r.validate(now())
             .map_err(|e| e.0.into_iter().map(|f| (f.field, f.code)).collect())
@@ -341,7 +345,7 @@ mod tests {
         );
         assert_eq!(
             parse(json!({"action": "dispatch", "lead": "环境"})).unwrap_err(),
-            vec![("lead".into(), "invalid_code")]
+            vec![("lead".into(), ErrorCode::InvalidCode)]
         );
     }
 
@@ -349,11 +353,11 @@ mod tests {
     fn texts_are_required_where_the_regulation_needs_them() {
         assert_eq!(
             parse(json!({"action": "return", "reason": " "})).unwrap_err(),
-            vec![("reason".into(), "required")]
+            vec![("reason".into(), ErrorCode::Required)]
         );
         assert_eq!(
             parse(json!({"action": "revisit", "satisfaction": "dissatisfied"})).unwrap_err(),
-            vec![("cause".into(), "required")]
+            vec![("cause".into(), ErrorCode::Required)]
         );
         let ok = parse(
             json!({"action": "revisit", "satisfaction": "satisfied", "words": "处理得很及时"}),
@@ -368,11 +372,11 @@ mod tests {
         assert_eq!(
             parse(json!({"action": "arrive", "arrived_at": "2026-11-28T06:00:00Z", "who": "张伟", "findings": "属实"}))
                 .unwrap_err(),
-            vec![("arrived_at".into(), "in_future")]
+            vec![("arrived_at".into(), ErrorCode::InFuture)]
         );
         assert_eq!(
             parse(json!({"action": "plan", "measures": "清运", "planned_completion": "2026-11-26T06:00:00Z"})).unwrap_err(),
-            vec![("planned_completion".into(), "not_in_future")]
+            vec![("planned_completion".into(), ErrorCode::NotInFuture)]
         );
     }
 
@@ -380,7 +384,7 @@ mod tests {
     fn coordination_needs_departments() {
         assert_eq!(
             parse(json!({"action": "coordinate", "departments": []})).unwrap_err(),
-            vec![("departments".into(), "required")]
+            vec![("departments".into(), ErrorCode::Required)]
         );
     }
 

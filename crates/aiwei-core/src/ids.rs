@@ -8,7 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::FieldError;
+use crate::error::{ErrorCode, FieldError};
 
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
@@ -64,14 +64,14 @@ impl DepartmentCode {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let s = raw.trim();
         if s.is_empty() {
-            return Err(FieldError::new("department", "required"));
+            return Err(FieldError::new("department", ErrorCode::Required));
         }
         if s.len() > 32
             || !s
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
-            return Err(FieldError::new("department", "invalid_code"));
+            return Err(FieldError::new("department", ErrorCode::InvalidCode));
         }
         Ok(Self(s.to_ascii_uppercase()))
     }
@@ -111,7 +111,7 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let s = raw.trim().to_ascii_lowercase();
         if s.is_empty() {
-            return Err(FieldError::new("username", "required"));
+            return Err(FieldError::new("username", ErrorCode::Required));
         }
         if s.len() < 2
             || s.len() > 64
@@ -119,7 +119,7 @@ impl Username {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         {
-            return Err(FieldError::new("username", "invalid_username"));
+            return Err(FieldError::new("username", ErrorCode::InvalidUsername));
         }
         Ok(Self(s))
     }
@@ -162,10 +162,10 @@ pub struct MatterNumber {
 impl MatterNumber {
     pub fn new(prefix: &str, year: i32, seq: u64) -> Result<Self, FieldError> {
         if !valid_prefix(prefix) {
-            return Err(FieldError::new("number_prefix", "invalid_prefix"));
+            return Err(FieldError::new("number_prefix", ErrorCode::InvalidPrefix));
         }
         if !(1000..=9999).contains(&year) || seq == 0 {
-            return Err(FieldError::new("number", "invalid_number"));
+            return Err(FieldError::new("number", ErrorCode::InvalidNumber));
         }
         Ok(Self {
             prefix: prefix.to_owned(),
@@ -201,7 +201,7 @@ impl fmt::Display for MatterNumber {
 impl FromStr for MatterNumber {
     type Err = FieldError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || FieldError::new("number", "invalid_number");
+        let bad = || FieldError::new("number", ErrorCode::InvalidNumber);
         let s = s.trim().to_ascii_uppercase();
         let split = s.find(|c: char| c.is_ascii_digit()).ok_or_else(bad)?;
         let (prefix, rest) = s.split_at(split);

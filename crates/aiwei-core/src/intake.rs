@@ -10,7 +10,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{FieldErrors, bounded_text};
+use crate::error::{ErrorCode, FieldErrors, bounded_text};
 use crate::kinds::{CallerKind, Channel, MatterType};
 use crate::phone::PhoneNumber;
 use crate::time::truncate;
@@ -23,12 +23,17 @@ pub const MAX_NAME: usize = 100;
 pub const MAX_ADDRESS: usize = 300;
 /// A clock a little ahead of the server's is tolerated, not a future time.
 pub const CLOCK_SKEW: Duration = Duration::minutes(5);
+/// How far ahead of now (or of receipt) a client may set an instant, and how
+/// far back a step may be dated: a year and a day. Beyond it a date is a
+/// typing error (year 9999), and a deadline would never fall due.
+pub const MAX_AHEAD: Duration = Duration::days(366);
 /// Ring-to-answer seconds above this are a typing error, not a slow answer.
 pub const MAX_RING_SECONDS: i64 = 3_600;
 
 /// The caller as given at intake.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CallerInput {
     /// `person` (default) or `organization`.
     #[serde(default)]
@@ -47,6 +52,7 @@ pub struct CallerInput {
 /// Where the matter is.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct LocationInput {
     #[serde(default)]
     pub address: Option<String>,
@@ -171,7 +177,7 @@ impl IntakeRequest {
 
         let channel = match self.channel.as_deref() {
             None => {
-                errs.push("channel", "required");
+                errs.push("channel", ErrorCode::Required);
                 None
             }
             Some(c) => errs.take(Channel::parse(c)),
@@ -179,9 +185,9 @@ impl IntakeRequest {
 
         let received_at = truncate(self.received_at.unwrap_or(now));
         if received_at > now + CLOCK_SKEW {
-            errs.push("received_at", "in_future");
+            errs.push("received_at", ErrorCode::InFuture);
         } else if received_at < earliest() {
-            errs.push("received_at", "too_old");
+            errs.push("received_at", ErrorCode::TooOld);
         }
 
         let mut ring_seconds = None;
@@ -189,11 +195,11 @@ impl IntakeRequest {
         match channel {
             Some(Channel::Phone) => {
                 if self.arrived_at.is_some() {
-                    errs.push("arrived_at", "not_for_channel");
+                    errs.push("arrived_at", ErrorCode::NotForChannel);
                 }
                 match self.ring_seconds {
                     Some(s) if !(0..=MAX_RING_SECONDS).contains(&s) => {
-                        errs.push("ring_seconds", "out_of_range")
+                        errs.push("ring_seconds", ErrorCode::OutOfRange)
                     }
                     Some(s) => ring_seconds = i32::try_from(s).ok(),
                     None => {}
@@ -201,13 +207,13 @@ impl IntakeRequest {
             }
             Some(Channel::Visit) => {
                 if self.ring_seconds.is_some() {
-                    errs.push("ring_seconds", "not_for_channel");
+                    errs.push("ring_seconds", ErrorCode::NotForChannel);
                 }
                 if let Some(a) = self.arrived_at.map(truncate) {
                     if a > received_at {
-                        errs.push("arrived_at", "after_received");
+                        errs.push("arrived_at", ErrorCode::AfterReceived);
                     } else if received_at - a > Duration::hours(24) {
-                        errs.push("arrived_at", "too_early");
+                        errs.push("arrived_at", ErrorCode::TooEarly);
                     } else {
                         arrived_at = Some(a);
                     }
@@ -220,7 +226,7 @@ impl IntakeRequest {
 
         let matter_type = match self.matter_type.as_deref() {
             None => {
-                errs.push("type", "required");
+                errs.push("type", ErrorCode::Required);
                 None
             }
             Some(t) => errs.take(MatterType::parse(t)),
@@ -236,7 +242,7 @@ impl IntakeRequest {
                 Some(c.to_owned())
             }
             Some(_) => {
-                errs.push("category", "unknown_value");
+                errs.push("category", ErrorCode::UnknownValue);
                 None
             }
         };
@@ -262,18 +268,22 @@ impl IntakeRequest {
             .flatten();
         let resolution = match (answer, self.agreed_reply_at.map(truncate)) {
             (Some(_), Some(_)) => {
-                errs.push("agreed_reply_at", "not_with_answer");
+                errs.push("agreed_reply_at", ErrorCode::NotWithAnswer);
                 None
             }
             (Some(a), None) => Some(Resolution::Answered(a)),
             (None, Some(t)) if t <= received_at => {
-                errs.push("agreed_reply_at", "before_received");
+                errs.push("agreed_reply_at", ErrorCode::BeforeReceived);
+                None
+            }
+            (None, Some(t)) if t > received_at + MAX_AHEAD => {
+                errs.push("agreed_reply_at", ErrorCode::TooFar);
                 None
             }
             (None, Some(t)) => Some(Resolution::ReplyBy(t)),
-            (None, None) if errs.0.iter().any(|e| e.field == "answer") => None,
+            (None, None) if errs.has("answer") => None,
             (None, None) => {
-                errs.push("agreed_reply_at", "required");
+                errs.push("agreed_reply_at", ErrorCode::Required);
                 None
             }
         };
@@ -345,19 +355,19 @@ fn validate_caller(c: &CallerInput, errs: &mut FieldErrors) -> Option<Caller> {
         Some(CallerKind::Person)
             if name.is_none() && !errs.0.iter().any(|e| e.field == "caller.name") =>
         {
-            errs.push("caller.name", "required")
+            errs.push("caller.name", ErrorCode::Required)
         }
         Some(CallerKind::Organization)
             if organization.is_none()
                 && !errs.0.iter().any(|e| e.field == "caller.organization") =>
         {
-            errs.push("caller.organization", "required")
+            errs.push("caller.organization", ErrorCode::Required)
         }
         _ => {}
     }
     let phone = match c.phone.as_deref() {
         None => {
-            errs.push("caller.phone", "required");
+            errs.push("caller.phone", ErrorCode::Required);
             None
         }
         Some(p) => errs.take(PhoneNumber::parse("caller.phone", p)),
@@ -386,7 +396,7 @@ fn validate_location(l: Option<&LocationInput>, errs: &mut FieldErrors) -> Locat
         None | Some("") => None,
         Some(a) if a.len() == 6 && a.chars().all(|c| c.is_ascii_digit()) => Some(a.to_owned()),
         Some(_) => {
-            errs.push("location.area_code", "invalid_area_code");
+            errs.push("location.area_code", ErrorCode::InvalidAreaCode);
             None
         }
     };
@@ -398,15 +408,15 @@ fn validate_location(l: Option<&LocationInput>, errs: &mut FieldErrors) -> Locat
             Some((lat, lng))
         }
         (Some(_), Some(_)) => {
-            errs.push("location.latitude", "out_of_range");
+            errs.push("location.latitude", ErrorCode::OutOfRange);
             None
         }
         (None, Some(_)) => {
-            errs.push("location.latitude", "required");
+            errs.push("location.latitude", ErrorCode::Required);
             None
         }
         (Some(_), None) => {
-            errs.push("location.longitude", "required");
+            errs.push("location.longitude", ErrorCode::Required);
             None
         }
     };
@@ -449,7 +459,7 @@ mod tests {
             .unwrap_err()
             .0
             .into_iter()
-            .map(|e| (e.field, e.code))
+            .map(|e| (e.field, e.code.as_str()))
             .collect()
     }
 
@@ -569,6 +579,26 @@ mod tests {
             codes(&r),
             vec![("location.latitude".into(), "out_of_range")]
         );
+    }
+
+    #[test]
+    fn a_reply_agreed_for_year_9999_is_refused() {
+        let mut r = phone_complaint();
+        r.agreed_reply_at = Some(Utc.with_ymd_and_hms(9999, 1, 1, 0, 0, 0).unwrap());
+        assert_eq!(codes(&r), vec![("agreed_reply_at".into(), "too_far")]);
+        r.agreed_reply_at = Some(now() + MAX_AHEAD - Duration::hours(1));
+        assert!(r.validate(now()).is_ok());
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_at_every_level() {
+        for body in [
+            serde_json::json!({"caller": {"name": "张三", "nickname": "x"}}),
+            serde_json::json!({"location": {"address": "x", "floor": 3}}),
+            serde_json::json!({"extra": 1}),
+        ] {
+            assert!(serde_json::from_value::<IntakeRequest>(body).is_err());
+        }
     }
 
     #[test]

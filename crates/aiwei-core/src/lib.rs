@@ -5,6 +5,7 @@
 //! This crate is pure: no IO, no async, no database. Everything here can be
 //! tested with plain unit tests, and the other crates only ever hand it values.
 
+pub mod access;
 pub mod calendar;
 pub mod chain;
 pub mod csv;
@@ -19,9 +20,14 @@ pub mod mask;
 pub mod phone;
 pub mod time;
 
-pub use error::{FieldError, FieldErrors};
+#[cfg(test)]
+mod testing;
+
+pub use error::{ErrorCode, FieldError, FieldErrors};
 pub use ids::{DepartmentCode, MatterId, MatterNumber, UserId, Username};
 pub use kinds::{
-    CallerKind, Channel, DisclosedField, DisclosureStatus, MatterStatus, MatterType, Role,
+    AttachmentStage, AuditAction, CallerKind, Channel, ClockState, DisclosedField,
+    DisclosureStatus, EventKind, ExtensionStatus, MatterStatus, MatterType, NotificationKind,
+    ReplyChannel, Role, Satisfaction,
 };
 pub use phone::PhoneNumber;

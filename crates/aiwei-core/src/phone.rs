@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::error::FieldError;
+use crate::error::{ErrorCode, FieldError};
 
 /// A phone number in normal form: digits only, China's `+86`/`0086` country
 /// prefix removed, other countries kept with a leading `+`. Mobile numbers are
@@ -19,7 +19,7 @@ impl PhoneNumber {
             .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '（' | '）' | '\u{3000}'))
             .collect();
         if compact.is_empty() {
-            return Err(FieldError::new(field, "required"));
+            return Err(FieldError::new(field, ErrorCode::Required));
         }
         let (international, digits) = if let Some(rest) = compact
             .strip_prefix("+86")
@@ -32,12 +32,12 @@ impl PhoneNumber {
             (false, compact.as_str())
         };
         if !digits.chars().all(|c| c.is_ascii_digit()) || !(5..=20).contains(&digits.len()) {
-            return Err(FieldError::new(field, "invalid_phone"));
+            return Err(FieldError::new(field, ErrorCode::InvalidPhone));
         }
         if !international && digits.len() == 11 && digits.starts_with('1') {
             let second = digits.as_bytes()[1];
             if !(b'3'..=b'9').contains(&second) {
-                return Err(FieldError::new(field, "invalid_phone"));
+                return Err(FieldError::new(field, ErrorCode::InvalidPhone));
             }
         }
         Ok(Self(if international {
@@ -72,7 +72,7 @@ impl fmt::Debug for PhoneNumber {
 mod tests {
     use super::*;
 
-    fn p(s: &str) -> Result<String, &'static str> {
+    fn p(s: &str) -> Result<String, ErrorCode> {
         PhoneNumber::parse("caller.phone", s)
             .map(|p| p.as_str().to_owned())
             .map_err(|e| e.code)
@@ -91,12 +91,12 @@ mod tests {
 
     #[test]
     fn nonsense_is_refused() {
-        assert_eq!(p(""), Err("required"));
-        assert_eq!(p("   "), Err("required"));
-        assert_eq!(p("abc"), Err("invalid_phone"));
-        assert_eq!(p("1234"), Err("invalid_phone"));
-        assert_eq!(p("12012345678"), Err("invalid_phone"));
-        assert_eq!(p(&"1".repeat(21)), Err("invalid_phone"));
+        assert_eq!(p(""), Err(ErrorCode::Required));
+        assert_eq!(p("   "), Err(ErrorCode::Required));
+        assert_eq!(p("abc"), Err(ErrorCode::InvalidPhone));
+        assert_eq!(p("1234"), Err(ErrorCode::InvalidPhone));
+        assert_eq!(p("12012345678"), Err(ErrorCode::InvalidPhone));
+        assert_eq!(p(&"1".repeat(21)), Err(ErrorCode::InvalidPhone));
     }
 
     #[test]

@@ -1,23 +1,21 @@
-//! Authentication: passwords, sessions, API tokens, login throttling, and
-//! the extractors that put the caller's identity, permission and address
-//! into the type a handler receives.
+//! Authentication: passwords, sessions, API tokens, and the extractors that
+//! put the caller's identity, permission and address into the type a
+//! handler receives; and the proof of same-origin that every
+//! cookie-authenticated write must carry (CSRF).
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::marker::PhantomData;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-use aiwei_core::Role;
+use aiwei_core::access::Permission as Grant;
 use aiwei_store::trail::AuditActor;
 use aiwei_store::users::User;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::HeaderMap;
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -27,13 +25,23 @@ use crate::state::AppState;
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "aiwei_session";
 
-/// Hashes a password with argon2id and a random salt (PHC string).
+/// The shortest password anyone may set (ASVS 6.2.1 asks for at least 8).
+pub const MIN_PASSWORD: usize = 8;
+
+/// Hashes a password with argon2id and a random salt (PHC string). Slow on
+/// purpose: from async code use [`hash_password_off_thread`].
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))
+}
+
+/// [`hash_password`] on the blocking pool, so that an administrator adding
+/// a user does not stall the async worker serving everyone else.
+pub async fn hash_password_off_thread(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password)).await?
 }
 
 /// Checks a password against a PHC string; any malformed hash is a mismatch.
@@ -69,82 +77,6 @@ pub fn new_api_token() -> (String, String) {
     (token, hash)
 }
 
-/// Counts failed logins, keyed by address and account name together (so
-/// nobody can lock a colleague out from another machine by failing on
-/// purpose) and by address alone with a ten times higher limit (so one
-/// machine cannot spray passwords over many names). Unknown names count
-/// like known ones, so the throttle does not reveal which names exist.
-#[derive(Debug)]
-pub struct LoginThrottle {
-    max_failures: u32,
-    lockout: Duration,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-fn account_key(name: &str, ip: Option<&str>) -> String {
-    format!("{}|{name}", ip.unwrap_or("-"))
-}
-
-fn address_key(ip: Option<&str>) -> String {
-    format!("{}|", ip.unwrap_or("-"))
-}
-
-impl LoginThrottle {
-    pub fn new(max_failures: u32, lockout: Duration) -> Self {
-        Self {
-            max_failures,
-            lockout,
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn under(&self, map: &mut HashMap<String, (u32, Instant)>, key: &str, max: u32) -> bool {
-        match map.get(key) {
-            Some((n, since)) if *n >= max => {
-                if since.elapsed() >= self.lockout {
-                    map.remove(key);
-                    true
-                } else {
-                    false
-                }
-            }
-            _ => true,
-        }
-    }
-
-    /// Whether `name` may try to log in from `ip` now.
-    pub fn allowed(&self, name: &str, ip: Option<&str>) -> bool {
-        let Ok(mut map) = self.failures.lock() else {
-            return false;
-        };
-        self.under(&mut map, &account_key(name, ip), self.max_failures)
-            && self.under(&mut map, &address_key(ip), self.max_failures * 10)
-    }
-
-    pub fn failed(&self, name: &str, ip: Option<&str>) {
-        if let Ok(mut map) = self.failures.lock() {
-            // Bound memory under a spray of random names.
-            if map.len() > 100_000 {
-                let lockout = self.lockout;
-                map.retain(|_, (_, since)| since.elapsed() < lockout);
-            }
-            for key in [account_key(name, ip), address_key(ip)] {
-                let e = map.entry(key).or_insert((0, Instant::now()));
-                e.0 += 1;
-                e.1 = Instant::now();
-            }
-        }
-    }
-
-    /// A success forgets this account's failures from this address (not the
-    /// address's count: a spray that guessed one password stays throttled).
-    pub fn succeeded(&self, name: &str, ip: Option<&str>) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(&account_key(name, ip));
-        }
-    }
-}
-
 /// The session cookie a request carries, if any (for login, which ends
 /// it). Never fails.
 pub struct SessionCookie(pub Option<String>);
@@ -161,11 +93,9 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionCookie {
 #[derive(Debug, Clone)]
 pub enum Via {
     /// A browser session; `csrf` is the token its forms must carry.
-    Session {
-        id_hash: String,
-        csrf: String,
-    },
-    Token,
+    Session { id_hash: String, csrf: String },
+    /// An API token (its id, for revocation at logout).
+    Token { id: uuid::Uuid },
 }
 
 /// An authenticated, active staff member.
@@ -181,7 +111,7 @@ impl Staff {
     pub fn csrf(&self) -> &str {
         match &self.via {
             Via::Session { csrf, .. } => csrf,
-            Via::Token => "",
+            Via::Token { .. } => "",
         }
     }
 
@@ -262,6 +192,35 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// The header a script sends its session's CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Page routes carry this marker: their forms carry the session's CSRF token
+/// in a field, which their extractors check.
+#[derive(Debug, Clone, Copy)]
+pub struct FormRoutes;
+
+/// Whether a state-changing request authenticated by its session cookie
+/// proves it comes from our own pages: the session's token in
+/// [`CSRF_HEADER`], or a browser's word that it is same-origin
+/// (`Sec-Fetch-Site: same-origin`, or an `Origin` naming this host).
+/// Cross-site requests with another `Origin` are refused before they get
+/// here ([`crate::security::same_origin`]).
+fn proves_same_origin(headers: &HeaderMap, csrf: &str) -> bool {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let token_ok = header(CSRF_HEADER).is_some_and(|t| {
+        !t.is_empty() && crate::extract::constant_time_eq(t.as_bytes(), csrf.as_bytes())
+    });
+    let fetch_ok = header("sec-fetch-site") == Some("same-origin");
+    let origin_ok = match (header(ORIGIN.as_str()), header(HOST.as_str())) {
+        (Some(o), Some(host)) => o
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host),
+        _ => false,
+    };
+    token_ok || fetch_ok || origin_ok
+}
+
 impl FromRequestParts<AppState> for Staff {
     type Rejection = ApiError;
 
@@ -269,6 +228,7 @@ impl FromRequestParts<AppState> for Staff {
         if let Some(cached) = parts.extensions.get::<Staff>() {
             return Ok(cached.clone());
         }
+        let now = state.clock.now();
         let staff = if let Some(auth) = parts.headers.get(AUTHORIZATION) {
             let token = auth
                 .to_str()
@@ -276,14 +236,14 @@ impl FromRequestParts<AppState> for Staff {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim)
                 .ok_or_else(ApiError::unauthenticated)?;
-            let user = state
+            let (user, id) = state
                 .store
-                .user_by_token_hash(&secret_hash(token))
+                .user_by_token_hash(&secret_hash(token), now)
                 .await?
                 .ok_or_else(ApiError::unauthenticated)?;
             Staff {
                 user,
-                via: Via::Token,
+                via: Via::Token { id },
                 ip: ClientIp::of(parts, state.config.behind_proxy).0,
             }
         } else {
@@ -291,9 +251,18 @@ impl FromRequestParts<AppState> for Staff {
             let id_hash = secret_hash(sid);
             let session = state
                 .store
-                .session(&id_hash, state.clock.now())
+                .session(&id_hash, now)
                 .await?
                 .ok_or_else(ApiError::unauthenticated)?;
+            // Every cookie-authenticated write proves it comes from our own
+            // pages, whatever its body: forms by their token field (checked
+            // by their extractor), everything else here.
+            let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+            let form_route = parts.extensions.get::<FormRoutes>().is_some();
+            if !safe && !form_route && !proves_same_origin(&parts.headers, &session.csrf_token) {
+                tracing::warn!("cookie-authenticated write without proof of origin refused");
+                return Err(ApiError::csrf());
+            }
             Staff {
                 user: session.user,
                 via: Via::Session {
@@ -308,47 +277,46 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
-/// A permission: the roles that grant it.
+/// A permission in a handler's type; which roles grant it is the core's
+/// ([`aiwei_core::access::Permission`]).
 pub trait Permission: Send + Sync + 'static {
-    const ROLES: &'static [Role];
+    const GRANT: Grant;
 }
 
-/// Any logged-in staff member.
-pub struct AnyStaff;
-impl Permission for AnyStaff {
-    const ROLES: &'static [Role] = Role::ALL;
+macro_rules! permission {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl Permission for $name {
+            const GRANT: Grant = Grant::$name;
+        }
+    };
 }
 
-/// Record calls and visits.
-pub struct RecordIntake;
-impl Permission for RecordIntake {
-    const ROLES: &'static [Role] = &[Role::Intake];
-}
-
-/// Look up a caller's earlier matters by phone: the people who see caller
-/// data in full.
-pub struct LookUpCallers;
-impl Permission for LookUpCallers {
-    const ROLES: &'static [Role] = &[Role::Intake, Role::Supervisor];
-}
-
-/// See the supervision board (督办).
-pub struct Supervise;
-impl Permission for Supervise {
-    const ROLES: &'static [Role] = &[Role::Supervisor];
-}
-
-/// Manage users, departments and settings.
-pub struct Administer;
-impl Permission for Administer {
-    const ROLES: &'static [Role] = &[Role::Admin];
-}
-
-/// Read the audit trail (审计日志).
-pub struct ReadAudit;
-impl Permission for ReadAudit {
-    const ROLES: &'static [Role] = &[Role::Auditor, Role::Admin];
-}
+permission!(
+    /// Any logged-in staff member.
+    AnyStaff
+);
+permission!(
+    /// Record calls and visits.
+    RecordIntake
+);
+permission!(
+    /// Look up a caller's earlier matters by phone.
+    LookUpCallers
+);
+permission!(
+    /// The supervision board (督办) and the decisions supervisors make.
+    Supervise
+);
+permission!(
+    /// Users, departments, settings and tokens.
+    Administer
+);
+permission!(
+    /// Read the audit trail (审计日志).
+    ReadAudit
+);
 
 /// A staff member holding permission `P`; a handler that takes `Can<P>`
 /// cannot run for anyone else (403).
@@ -362,7 +330,7 @@ impl<P: Permission> FromRequestParts<AppState> for Can<P> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let staff = Staff::from_request_parts(parts, state).await?;
-        if P::ROLES.iter().any(|r| staff.user.has(*r)) {
+        if P::GRANT.granted(&staff.user.actor()) {
             Ok(Self {
                 staff,
                 _p: PhantomData,
@@ -389,31 +357,28 @@ mod tests {
     }
 
     #[test]
-    fn throttle_locks_after_the_limit_and_forgets_on_success() {
-        let t = LoginThrottle::new(3, Duration::from_secs(60));
-        let here = Some("10.0.0.1");
-        for _ in 0..3 {
-            assert!(t.allowed("a", here));
-            t.failed("a", here);
-        }
-        assert!(!t.allowed("a", here));
-        assert!(t.allowed("b", here));
-        // Failing on purpose elsewhere does not lock the owner out.
-        assert!(t.allowed("a", Some("10.0.0.2")));
-        t.succeeded("a", here);
-        assert!(t.allowed("a", here));
-    }
-
-    #[test]
-    fn one_address_cannot_spray_many_names() {
-        let t = LoginThrottle::new(3, Duration::from_secs(60));
-        let here = Some("10.0.0.1");
-        for i in 0..30 {
-            assert!(t.allowed(&format!("u{i}"), here), "{i}");
-            t.failed(&format!("u{i}"), here);
-        }
-        assert!(!t.allowed("fresh", here));
-        assert!(t.allowed("fresh", Some("10.0.0.2")));
+    fn only_a_token_or_a_browser_proves_same_origin() {
+        let mut h = HeaderMap::new();
+        assert!(!proves_same_origin(&h, "secret"));
+        h.insert(CSRF_HEADER, "wrong".parse().unwrap());
+        assert!(!proves_same_origin(&h, "secret"));
+        h.insert(CSRF_HEADER, "secret".parse().unwrap());
+        assert!(proves_same_origin(&h, "secret"));
+        let mut h = HeaderMap::new();
+        h.insert("sec-fetch-site", "cross-site".parse().unwrap());
+        assert!(!proves_same_origin(&h, "secret"));
+        h.insert("sec-fetch-site", "same-origin".parse().unwrap());
+        assert!(proves_same_origin(&h, "secret"));
+        let mut h = HeaderMap::new();
+        h.insert(HOST, "desk.example:8080".parse().unwrap());
+        h.insert(ORIGIN, "http://evil.example".parse().unwrap());
+        assert!(!proves_same_origin(&h, "secret"));
+        h.insert(ORIGIN, "https://desk.example:8080".parse().unwrap());
+        assert!(proves_same_origin(&h, "secret"));
+        // An empty session token never matches an empty header.
+        let mut h = HeaderMap::new();
+        h.insert(CSRF_HEADER, "".parse().unwrap());
+        assert!(!proves_same_origin(&h, ""));
     }
 
     fn parts(xff: &[&str], peer: Option<&str>) -> Parts {

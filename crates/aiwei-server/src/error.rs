@@ -16,26 +16,27 @@
 //! Page routes turn the same error into an HTML page (see `pages`), using the
 //! [`ErrorInfo`] extension every error response carries.
 
-use aiwei_core::flow::Refusal;
-use aiwei_core::{FieldError, FieldErrors};
+use aiwei_core::access::Denial;
+use aiwei_core::flow::{ActionKind, Refusal};
+use aiwei_core::{ErrorCode, FieldError, FieldErrors, MatterStatus};
 use aiwei_store::StoreError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::messages::{field_message, zh};
+use crate::messages::field_message;
 
 /// An error answer, before it is rendered.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub errors: Vec<FieldError>,
     /// A message more specific than the code's text (no personal data).
     detail: Option<String>,
     /// For `invalid_transition`: the matter's status and the refused step.
-    transition: Option<(&'static str, &'static str)>,
+    transition: Option<(MatterStatus, ActionKind)>,
     internal: Option<anyhow::Error>,
 }
 
@@ -43,7 +44,7 @@ pub struct ApiError {
 #[derive(Debug, Clone)]
 pub struct ErrorInfo {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -55,7 +56,7 @@ pub struct ErrorBody {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable snake_case code.
-    pub code: String,
+    pub code: ErrorCode,
     /// Human-readable text (Simplified Chinese).
     pub message: String,
     /// The first refused field, as a dotted path (`caller.phone`).
@@ -63,10 +64,10 @@ pub struct ErrorDetail {
     pub field: Option<String>,
     /// For `invalid_transition`: the matter's current status.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<MatterStatus>,
     /// For `invalid_transition`: the refused step.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    pub action: Option<ActionKind>,
     /// Every refused field, when there were several.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldErrorBody>,
@@ -78,12 +79,12 @@ pub struct ErrorDetail {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct FieldErrorBody {
     pub field: String,
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode) -> Self {
         Self {
             status,
             code,
@@ -95,44 +96,61 @@ impl ApiError {
     }
 
     /// 409: the matter's state does not allow the step.
-    pub fn invalid_transition(state: &'static str, action: &'static str) -> Self {
+    pub fn invalid_transition(state: MatterStatus, action: ActionKind) -> Self {
         Self {
             detail: Some(format!(
                 "当前状态（{}）不能执行“{}”",
-                zh(state),
-                crate::messages::zh_in("event", action)
+                state.label(),
+                action.label()
             )),
             transition: Some((state, action)),
-            ..Self::new(StatusCode::CONFLICT, "invalid_transition")
+            ..Self::new(StatusCode::CONFLICT, ErrorCode::InvalidTransition)
         }
     }
 
     pub fn unauthenticated() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated")
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated)
     }
 
     pub fn login_failed() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "login_failed")
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::LoginFailed)
     }
 
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden")
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden)
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found")
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound)
     }
 
-    pub fn conflict(code: &'static str) -> Self {
+    pub fn conflict(code: ErrorCode) -> Self {
         Self::new(StatusCode::CONFLICT, code)
     }
 
     pub fn csrf() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "csrf_failed")
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::CsrfFailed)
     }
 
     pub fn too_many_attempts() -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
+        Self::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyAttempts)
+    }
+
+    /// 400: the request could not be read (a query, path or form that does
+    /// not parse, a multipart body without its boundary).
+    pub fn malformed() -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedRequest)
+    }
+
+    pub fn payload_too_large() -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+        )
     }
 
     /// 422 naming the refused fields; the code is the first field's.
@@ -140,7 +158,7 @@ impl ApiError {
         let code = errors
             .first()
             .map(|e| e.code)
-            .unwrap_or("validation_failed");
+            .unwrap_or(ErrorCode::ValidationFailed);
         Self {
             errors: errors.0,
             ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code)
@@ -155,7 +173,7 @@ impl ApiError {
     pub fn internal(e: impl Into<anyhow::Error>) -> Self {
         Self {
             internal: Some(e.into()),
-            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
         }
     }
 
@@ -168,7 +186,18 @@ impl ApiError {
         match (self.errors.first(), &self.detail) {
             (Some(f), _) => field_message(&f.field, f.code),
             (None, Some(d)) => d.clone(),
-            (None, None) => zh(self.code).to_owned(),
+            (None, None) => self.code.label().to_owned(),
+        }
+    }
+}
+
+impl From<Denial> for ApiError {
+    fn from(d: Denial) -> Self {
+        match d {
+            Denial::Hidden => Self::not_found(),
+            Denial::Forbidden(code) => Self::new(StatusCode::FORBIDDEN, code),
+            Denial::Conflict(code) => Self::conflict(code),
+            Denial::Invalid(f) => Self::invalid_field(f),
         }
     }
 }
@@ -179,12 +208,14 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => Self::not_found(),
             StoreError::Conflict(code) => Self::conflict(code),
             StoreError::Invalid(f) => Self::invalid_field(f),
+            StoreError::InvalidFields(fs) => Self::invalid(fs),
+            StoreError::Denied(d) => d.into(),
             StoreError::Refused(Refusal::Forbidden) => Self::forbidden(),
             StoreError::Refused(Refusal::State { action, status }) => {
                 Self::invalid_transition(status, action)
             }
             StoreError::Refused(Refusal::Invalid { field }) => {
-                Self::invalid_field(FieldError::new(field, "invalid_value"))
+                Self::invalid_field(FieldError::new(field, ErrorCode::InvalidValue))
             }
             other => Self::internal(other),
         }
@@ -205,7 +236,7 @@ impl IntoResponse for ApiError {
         let message = self.message();
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.code.to_owned(),
+                code: self.code,
                 message: message.clone(),
                 field: self.first_field().map(str::to_owned),
                 errors: if self.errors.len() > 1 {
@@ -213,7 +244,7 @@ impl IntoResponse for ApiError {
                         .iter()
                         .map(|f| FieldErrorBody {
                             field: f.field.clone(),
-                            code: f.code.to_owned(),
+                            code: f.code,
                             message: field_message(&f.field, f.code),
                         })
                         .collect()
@@ -221,8 +252,8 @@ impl IntoResponse for ApiError {
                     Vec::new()
                 },
                 error_id,
-                state: self.transition.map(|t| t.0.to_owned()),
-                action: self.transition.map(|t| t.1.to_owned()),
+                state: self.transition.map(|t| t.0),
+                action: self.transition.map(|t| t.1),
             },
         };
         let mut resp = (self.status, Json(body)).into_response();

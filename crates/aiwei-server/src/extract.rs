@@ -1,13 +1,16 @@
-//! Request body extractors that fail with the project's error shape.
+//! Extractors of bodies, queries, paths and multipart forms that fail with
+//! the project's JSON error shape, never the framework's plain text.
 
-use aiwei_core::FieldError;
+use aiwei_core::{ErrorCode, FieldError};
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 
 use std::marker::PhantomData;
+
+use axum::http::request::Parts;
 
 use crate::auth::{AnyStaff, Can, Permission, Staff, Via};
 use crate::error::ApiError;
@@ -43,15 +46,83 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         if !is_json(&req) {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-            ));
+            return Err(ApiError::unsupported_media_type());
         }
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"))?;
+            .map_err(|_| ApiError::payload_too_large())?;
         parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Query parameters: a value of the wrong shape (`?limit=-1`) is a 422
+/// naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let raw = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(raw));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| shape_error(e.path().to_string(), &e.into_inner().to_string()))
+    }
+}
+
+/// The pairs of a query string, as `serde_urlencoded` reads them.
+fn form_urlencoded_parse(raw: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(raw.as_bytes())
+}
+
+/// A path segment that does not decode (bad percent-encoding, not UTF-8)
+/// names no resource: 404, like any unknown id.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| ApiPath(v))
+            .map_err(|_| ApiError::not_found())
+    }
+}
+
+/// A multipart body; one that is not (no boundary, wrong content type) is a
+/// 400 in the project's shape.
+pub struct ApiMultipart(pub Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        Multipart::from_request(req, state)
+            .await
+            .map(ApiMultipart)
+            .map_err(|_| ApiError::malformed())
+    }
+}
+
+/// A refused shape as a field error: unknown and missing fields by name,
+/// anything else as an invalid value at its path.
+fn shape_error(path: String, msg: &str) -> ApiError {
+    let key = msg.split('`').nth(1).unwrap_or_default().to_owned();
+    let at = |fallback: String| if path == "." { fallback } else { path.clone() };
+    if msg.starts_with("unknown field") {
+        // The path already ends with the unknown key.
+        ApiError::invalid_field(FieldError::new(at(key), ErrorCode::UnknownField))
+    } else if msg.starts_with("missing field") {
+        let field = if path == "." {
+            key
+        } else {
+            format!("{path}.{key}")
+        };
+        ApiError::invalid_field(FieldError::new(field, ErrorCode::Required))
+    } else {
+        ApiError::invalid_field(FieldError::new(at("body".into()), ErrorCode::InvalidValue))
     }
 }
 
@@ -63,24 +134,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json")
+            ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedJson)
         } else {
-            let msg = inner.to_string();
-            let key = msg.split('`').nth(1).unwrap_or_default().to_owned();
-            let at = |fallback: String| if path == "." { fallback } else { path.clone() };
-            if msg.starts_with("unknown field") {
-                // The path already ends with the unknown key.
-                ApiError::invalid_field(FieldError::new(at(key), "unknown_field"))
-            } else if msg.starts_with("missing field") {
-                let field = if path == "." {
-                    key
-                } else {
-                    format!("{path}.{key}")
-                };
-                ApiError::invalid_field(FieldError::new(field, "required"))
-            } else {
-                ApiError::invalid_field(FieldError::new(at("body".into()), "invalid_value"))
-            }
+            shape_error(path, &inner.to_string())
         }
     })
 }
@@ -109,23 +165,32 @@ impl<T: DeserializeOwned, P: Permission> FromRequest<AppState> for CsrfForm<T, P
         let req = Request::from_parts(parts, body);
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"))?;
+            .map_err(|_| ApiError::payload_too_large())?;
         let token: CsrfField =
             serde_urlencoded::from_bytes(&bytes).map_err(|_| ApiError::csrf())?;
-        match &staff.via {
-            Via::Session { csrf, .. }
-                if constant_time_eq(csrf.as_bytes(), token.csrf.as_bytes()) => {}
-            _ => return Err(ApiError::csrf()),
-        }
+        check_form_token(&token.csrf, &staff)?;
         let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
             tracing::debug!(error = %e, "form did not parse");
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_value")
+            ApiError::malformed()
         })?;
         Ok(Self {
             staff,
             form,
             _p: PhantomData,
         })
+    }
+}
+
+/// Checks the CSRF token a page form sent (`csrf` field) against the
+/// session's: only a browser session has one, and it never matches empty.
+pub fn check_form_token(sent: &str, staff: &Staff) -> Result<(), ApiError> {
+    match &staff.via {
+        Via::Session { csrf, .. }
+            if !sent.is_empty() && constant_time_eq(csrf.as_bytes(), sent.as_bytes()) =>
+        {
+            Ok(())
+        }
+        _ => Err(ApiError::csrf()),
     }
 }
 

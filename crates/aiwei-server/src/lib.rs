@@ -7,18 +7,15 @@
 
 pub mod api;
 pub mod auth;
-pub mod confidential;
 pub mod error;
 pub mod extract;
-pub mod ledger;
 pub mod messages;
 pub mod pages;
 pub mod security;
+pub mod services;
 pub mod session;
 pub mod state;
-pub mod trail;
 pub mod views;
-pub mod work;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,17 +37,12 @@ pub use state::{AppConfig, AppState, Clock};
 /// rather than cut off here.
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
 
-/// Builds the state shared by all handlers.
+/// Builds the state shared by all handlers. The store asks the same clock.
 pub fn app_state(store: Store, config: AppConfig, clock: Clock) -> anyhow::Result<AppState> {
-    let throttle = auth::LoginThrottle::new(
-        config.login_max_failures,
-        Duration::from_secs(config.login_lockout_secs),
-    );
     Ok(AppState {
-        store,
+        store: store.with_clock(clock.clone()),
         config: Arc::new(config),
         clock,
-        throttle: Arc::new(throttle),
         dummy_hash: Arc::new(auth::hash_password("aiwei-dummy-password")?),
     })
 }
@@ -62,7 +54,13 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .layer(axum::middleware::from_fn(security::headers))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(security::framework_errors))
+        .layer(axum::middleware::from_fn(pages::html_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
         .layer(axum::middleware::from_fn(security::same_origin))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // Spans name the route template, never the request's own path or
@@ -79,6 +77,10 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .with_state(state)
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::not_found()
 }
 
 async fn healthz() -> &'static str {
@@ -121,7 +123,11 @@ pub async fn run_sweeper(
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "expiring disclosures failed"),
                 }
-                match state.store.sweep(state.clock.now(), 1000).await {
+                let now = state.clock.now();
+                if let Err(e) = state.store.purge_login_throttle(state.config.throttle(), now).await {
+                    tracing::error!(error = %e, "purging the login throttle failed");
+                }
+                match state.store.sweep(now, 1000).await {
                     Ok(r) if r.due_soon + r.overdue > 0 => {
                         tracing::info!(due_soon = r.due_soon, overdue = r.overdue, "deadlines swept");
                     }

@@ -2,7 +2,8 @@
 //! failed login and logout is recorded in the audit trail with the address
 //! it came from.
 
-use aiwei_core::Username;
+use aiwei_core::kinds::LoginFailureReason;
+use aiwei_core::{AuditAction, Username};
 use aiwei_store::trail::{AuditActor, AuditEntry};
 use aiwei_store::users::User;
 use chrono::Duration;
@@ -22,7 +23,7 @@ async fn record_failure(
     tried: Option<&Username>,
     known: bool,
     ip: &ClientIp,
-    reason: &str,
+    reason: LoginFailureReason,
 ) -> Result<(), ApiError> {
     let mut detail = json!({ "reason": reason });
     if let (Some(t), false) = (tried, known) {
@@ -33,7 +34,7 @@ async fn record_failure(
         actor: None,
         actor_name: tried.filter(|_| known).map(Username::as_str),
         ip: ip.as_deref(),
-        action: "login.failure",
+        action: AuditAction::LoginFailure,
         target: None,
         detail,
     };
@@ -52,17 +53,37 @@ pub async fn login_user(
     password: &str,
     ip: &ClientIp,
     old_session: Option<&str>,
-) -> Result<(User, String), ApiError> {
+) -> Result<LoggedIn, ApiError> {
     let Ok(username) = Username::parse(username) else {
-        record_failure(state, None, false, ip, "malformed_username").await?;
+        record_failure(
+            state,
+            None,
+            false,
+            ip,
+            LoginFailureReason::MalformedUsername,
+        )
+        .await?;
         return Err(ApiError::login_failed());
     };
     let username = &username;
     let creds = state.store.credentials(username).await?;
     let known = creds.is_some();
-    if !state.throttle.allowed(username.as_str(), ip.as_deref()) {
+    let rule = state.config.throttle();
+    let now = state.clock.now();
+    if !state
+        .store
+        .login_allowed(username.as_str(), ip.as_deref(), rule, now)
+        .await?
+    {
         tracing::warn!("login throttled");
-        record_failure(state, Some(username), known, ip, "throttled").await?;
+        record_failure(
+            state,
+            Some(username),
+            known,
+            ip,
+            LoginFailureReason::Throttled,
+        )
+        .await?;
         return Err(ApiError::too_many_attempts());
     }
     let (hash, active, id) = match &creds {
@@ -74,17 +95,23 @@ pub async fn login_user(
         .await
         .map_err(ApiError::internal)?;
     let Some(id) = id.filter(|_| ok && active) else {
-        state.throttle.failed(username.as_str(), ip.as_deref());
+        state
+            .store
+            .login_failed(username.as_str(), ip.as_deref(), rule, now)
+            .await?;
         tracing::info!(outcome = "failure", "login");
         let reason = match (id, ok) {
-            (None, _) => "unknown_user",
-            (Some(_), false) => "wrong_password",
-            (Some(_), true) => "disabled",
+            (None, _) => LoginFailureReason::UnknownUser,
+            (Some(_), false) => LoginFailureReason::WrongPassword,
+            (Some(_), true) => LoginFailureReason::Disabled,
         };
         record_failure(state, Some(username), known, ip, reason).await?;
         return Err(ApiError::login_failed());
     };
-    state.throttle.succeeded(username.as_str(), ip.as_deref());
+    state
+        .store
+        .login_succeeded(username.as_str(), ip.as_deref())
+        .await?;
     // The session the browser held before (anyone's) ends: a login always
     // starts a fresh one.
     if let Some(old) = old_session {
@@ -92,7 +119,7 @@ pub async fn login_user(
     }
     let user = state.store.user(aiwei_core::UserId(id)).await?;
     let sid = new_secret();
-    let now = state.clock.now();
+    let csrf = new_secret();
     let by = AuditActor {
         user: Some(user.id),
         name: Some(&user.username),
@@ -103,23 +130,45 @@ pub async fn login_user(
         .store
         .create_session_audited(
             &secret_hash(&sid),
-            &new_secret(),
+            &csrf,
             now,
             now + Duration::hours(state.config.session_hours),
             &by,
         )
         .await?;
     tracing::info!(outcome = "success", user = %user.id, "login");
-    Ok((user, session_cookie(state, &sid)))
+    Ok(LoggedIn {
+        user,
+        cookie: session_cookie(state, &sid),
+        csrf,
+    })
 }
 
-/// Ends the session of a browser; a token has no session to end.
+/// A new session: its owner, the cookie to set, and the token scripts send
+/// in `X-CSRF-Token` with cookie-authenticated writes.
+pub struct LoggedIn {
+    pub user: User,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// Logs out: a browser session ends on the server; an API token is revoked,
+/// so that logging out with it is final.
 pub async fn logout_session(state: &AppState, staff: &Staff) -> Result<(), ApiError> {
-    if let Via::Session { id_hash, .. } = &staff.via {
-        state
-            .store
-            .delete_session_audited(id_hash, &staff.audit_actor(), state.clock.now())
-            .await?;
+    let now = state.clock.now();
+    match &staff.via {
+        Via::Session { id_hash, .. } => {
+            state
+                .store
+                .delete_session_audited(id_hash, &staff.audit_actor(), now)
+                .await?;
+        }
+        Via::Token { id } => {
+            state
+                .store
+                .revoke_api_token(*id, &staff.audit_actor(), now)
+                .await?;
+        }
     }
     Ok(())
 }

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
+use aiwei_core::Role;
 use aiwei_store::Store;
-use chrono::{DateTime, Utc};
+use aiwei_store::throttle::ThrottleRule;
 
-use crate::auth::LoginThrottle;
+pub use aiwei_core::time::Clock;
 
 /// What the HTTP layer needs to know about the installation.
 #[derive(Debug, Clone)]
@@ -34,6 +35,23 @@ pub struct AppConfig {
     /// address to `X-Forwarded-For`; only then is that header believed
     /// (for the audit trail's source addresses). Off by default.
     pub behind_proxy: bool,
+    /// The roles whose exports of the ledger show callers in clear (R-5.2:
+    /// least privilege); everyone else gets masked exports.
+    pub export_clear_roles: Vec<Role>,
+    /// Days an API token created without an explicit validity lasts.
+    pub token_days: i64,
+}
+
+impl AppConfig {
+    /// The login throttle's rule.
+    pub fn throttle(&self) -> ThrottleRule {
+        ThrottleRule {
+            max_failures: self.login_max_failures,
+            lockout: chrono::Duration::seconds(
+                i64::try_from(self.login_lockout_secs).unwrap_or(i64::MAX / 1000),
+            ),
+        }
+    }
 }
 
 /// The agreement shipped with the program; operators may supply their own.
@@ -59,27 +77,14 @@ impl Default for AppConfig {
             agreement_text: DEFAULT_AGREEMENT.into(),
             disclosure_days: 7,
             behind_proxy: false,
+            export_clear_roles: vec![Role::Supervisor],
+            token_days: 365,
         }
     }
 }
 
-/// Where "now" comes from. Tests move it; production reads the system clock.
-#[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
-
-impl Clock {
-    pub fn system() -> Self {
-        Self(Arc::new(Utc::now))
-    }
-
-    pub fn from_fn(f: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
-        Self(Arc::new(f))
-    }
-
-    pub fn now(&self) -> DateTime<Utc> {
-        (self.0)()
-    }
-}
+/// The longest validity of an API token, in days (ten years).
+pub const MAX_TOKEN_DAYS: i64 = 3650;
 
 /// Shared by every handler.
 #[derive(Clone)]
@@ -87,7 +92,6 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<AppConfig>,
     pub clock: Clock,
-    pub throttle: Arc<LoginThrottle>,
     /// A real argon2 hash checked when a login names no account, so the
     /// answer takes as long as for a wrong password.
     pub dummy_hash: Arc<String>,

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use aiwei_core::time::{from_millis, to_millis};
-use aiwei_core::{FieldError, MatterId, UserId};
+use aiwei_core::{AttachmentStage, ErrorCode, EventKind, FieldError, MatterId, UserId};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::error::StoreError;
-use crate::matters::append_event;
+use crate::events::append_event;
 
 /// The largest file accepted.
 pub const MAX_ATTACHMENT: usize = 10 * 1024 * 1024;
@@ -34,16 +34,13 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// When the evidence was taken.
-pub const STAGES: &[&str] = &["before", "after", "document", "agreement"];
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attachment {
     pub id: Uuid,
     pub matter: MatterId,
     pub uploaded_by: UserId,
     pub uploaded_by_name: String,
-    pub stage: String,
+    pub stage: AttachmentStage,
     pub file_name: String,
     pub content_type: String,
     pub size: i64,
@@ -65,20 +62,22 @@ struct Row {
     created_at: i64,
 }
 
-impl From<Row> for Attachment {
-    fn from(r: Row) -> Self {
-        Attachment {
+impl TryFrom<Row> for Attachment {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        Ok(Attachment {
             id: r.id,
             matter: MatterId(r.matter_id),
             uploaded_by: UserId(r.uploaded_by),
             uploaded_by_name: r.uploaded_by_name,
-            stage: r.stage,
+            stage: AttachmentStage::from_code(&r.stage)
+                .ok_or_else(|| StoreError::Corrupt("attachment stage".into()))?,
             file_name: r.file_name,
             content_type: r.content_type,
             size: r.size,
             sha256: r.sha256,
             created_at: from_millis(r.created_at),
-        }
+        })
     }
 }
 
@@ -116,25 +115,26 @@ impl Store {
         dir: &Path,
         matter: MatterId,
         uploader: UserId,
-        stage: &str,
+        stage: AttachmentStage,
         file_name: &str,
         bytes: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Attachment, StoreError> {
         if bytes.is_empty() {
-            return Err(StoreError::Invalid(FieldError::new("file", "required")));
-        }
-        if bytes.len() > MAX_ATTACHMENT {
-            return Err(StoreError::Invalid(FieldError::new("file", "too_large")));
-        }
-        let content_type = sniff(bytes)
-            .ok_or_else(|| StoreError::Invalid(FieldError::new("file", "unsupported_file_type")))?;
-        if !STAGES.contains(&stage) {
             return Err(StoreError::Invalid(FieldError::new(
-                "stage",
-                "unknown_value",
+                "file",
+                ErrorCode::Required,
             )));
         }
+        if bytes.len() > MAX_ATTACHMENT {
+            return Err(StoreError::Invalid(FieldError::new(
+                "file",
+                ErrorCode::TooLarge,
+            )));
+        }
+        let content_type = sniff(bytes).ok_or_else(|| {
+            StoreError::Invalid(FieldError::new("file", ErrorCode::UnsupportedFileType))
+        })?;
         let id = Uuid::now_v7();
         let sha = hex::encode(Sha256::digest(bytes));
         let path = file_path(dir, id);
@@ -142,9 +142,9 @@ impl Store {
         let write_path = path.clone();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             if let Some(parent) = write_path.parent() {
-                std::fs::create_dir_all(parent)?;
+                crate::files::private_dir_all(parent)?;
             }
-            let mut f = std::fs::File::create(&write_path)?;
+            let mut f = crate::files::create_private(&write_path)?;
             std::io::Write::write_all(&mut f, &data)?;
             f.sync_all()
         })
@@ -158,7 +158,7 @@ impl Store {
             .bind(id)
             .bind(matter.0)
             .bind(uploader.0)
-            .bind(stage)
+            .bind(stage.as_str())
             .bind(&name)
             .bind(content_type)
             .bind(bytes.len() as i64)
@@ -171,7 +171,7 @@ impl Store {
             &mut tx,
             matter,
             Some(uploader),
-            "attachment_added",
+            EventKind::AttachmentAdded,
             &json!({ "attachment": id, "stage": stage, "content_type": content_type,
                      "size": bytes.len(), "sha256": sha }),
             now,
@@ -184,7 +184,7 @@ impl Store {
     pub async fn attachment(&self, id: Uuid) -> Result<Attachment, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!("{SELECT} WHERE a.id = $1"));
         let row = on_pool!(&self.db, p => sqlx::query_as::<_, Row>(sql).bind(id).fetch_optional(p).await)?;
-        Ok(row.ok_or(StoreError::NotFound)?.into())
+        row.ok_or(StoreError::NotFound)?.try_into()
     }
 
     pub async fn attachments(&self, matter: MatterId) -> Result<Vec<Attachment>, StoreError> {
@@ -192,7 +192,7 @@ impl Store {
             "{SELECT} WHERE a.matter_id = $1 ORDER BY a.created_at"
         ));
         let rows = on_pool!(&self.db, p => sqlx::query_as::<_, Row>(sql).bind(matter.0).fetch_all(p).await)?;
-        Ok(rows.into_iter().map(Attachment::from).collect())
+        rows.into_iter().map(Attachment::try_from).collect()
     }
 }
 

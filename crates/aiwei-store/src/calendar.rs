@@ -14,8 +14,8 @@ fn parse_year(text: &str) -> Result<YearData, StoreError> {
         StoreError::Invalid(aiwei_core::FieldError::new(
             "calendar",
             match e {
-                aiwei_core::calendar::CalendarError::Json(_) => "invalid_json",
-                _ => "invalid_calendar",
+                aiwei_core::calendar::CalendarError::Json(_) => aiwei_core::ErrorCode::InvalidJson,
+                _ => aiwei_core::ErrorCode::InvalidCalendar,
             },
         ))
     })
@@ -42,7 +42,7 @@ impl Store {
     /// (a user name, or `cli`).
     pub async fn load_calendar_year(&self, text: &str, by: &str) -> Result<YearData, StoreError> {
         let data = parse_year(text)?;
-        let now = Utc::now().timestamp_millis();
+        let now = self.clock.now().timestamp_millis();
         on_pool!(&self.db, p => sqlx::query(
             "INSERT INTO calendar_years (year, data, loaded_at, loaded_by) VALUES ($1, $2, $3, $4)
              ON CONFLICT (year) DO UPDATE SET data = excluded.data, loaded_at = excluded.loaded_at,
@@ -86,9 +86,9 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         let action = if existed.is_some() {
-            "calendar.update"
+            aiwei_core::AuditAction::CalendarUpdate
         } else {
-            "calendar.load"
+            aiwei_core::AuditAction::CalendarLoad
         };
         let target = data.year.to_string();
         let detail = serde_json::json!({

@@ -7,7 +7,7 @@
 //! still under its old key or already under the new one.
 
 use aiwei_core::time::to_millis;
-use aiwei_core::{MatterId, PhoneNumber};
+use aiwei_core::{AuditAction, ErrorCode, EventKind, MatterId, PhoneNumber};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::Store;
 use crate::db::Backend;
 use crate::error::StoreError;
-use crate::matters::{append_event, digest};
+use crate::events::{append_event, digest};
 use crate::trail::{AuditActor, append_audit};
 
 /// How many matters are sealed under one key (`None`: not sealed yet).
@@ -171,7 +171,7 @@ impl Store {
     ) -> Result<Anonymised, StoreError> {
         let first = self.matter(id).await?;
         if first.caller.anonymised {
-            return Err(StoreError::Conflict("already_anonymised"));
+            return Err(StoreError::Conflict(ErrorCode::AlreadyAnonymised));
         }
         let mut ids = vec![first.id];
         if let Ok(phone) = PhoneNumber::parse("caller.phone", &first.caller.phone) {
@@ -182,7 +182,7 @@ impl Store {
             let mut after = None;
             loop {
                 let (page, next) = self
-                    .ledger(&filter, &crate::matters::Scope::ALL, after, 500)
+                    .ledger(&filter, &aiwei_core::access::EVERYTHING, after, 500)
                     .await?;
                 ids.extend(page.iter().map(|m| m.id).filter(|m| *m != first.id));
                 match next {
@@ -251,14 +251,22 @@ impl Store {
                 "content_sha256": content.as_deref().map(digest),
                 "texts_redacted": redacted,
             });
-            append_event(&mut tx, mid, by.user, "caller_anonymised", &payload, now).await?;
+            append_event(
+                &mut tx,
+                mid,
+                by.user,
+                EventKind::CallerAnonymised,
+                &payload,
+                now,
+            )
+            .await?;
             out.texts_redacted += redacted;
             out.matters.push(m.number);
         }
         let detail = json!({ "matters": out.matters, "texts_redacted": out.texts_redacted });
         append_audit(
             &mut tx,
-            &by.entry("caller.anonymise", Some(&first.number), detail),
+            &by.entry(AuditAction::CallerAnonymise, Some(&first.number), detail),
             now,
         )
         .await?;

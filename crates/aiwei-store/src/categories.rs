@@ -2,107 +2,168 @@
 //! A fresh database gets a default tree built from what 爱卫办 hotlines
 //! actually receive.
 
-use aiwei_core::{FieldError, MatterType};
+use aiwei_core::{ErrorCode, FieldError, MatterType};
 
 use crate::Store;
 use crate::error::StoreError;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Category {
     pub code: String,
     pub name: String,
-    pub matter_type: String,
+    pub matter_type: MatterType,
     pub parent: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    code: String,
+    name: String,
+    matter_type: String,
+    parent: Option<String>,
+}
+
+impl TryFrom<Row> for Category {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        Ok(Category {
+            matter_type: MatterType::parse(&r.matter_type)
+                .map_err(|_| StoreError::Corrupt("category type".into()))?,
+            code: r.code,
+            name: r.name,
+            parent: r.parent,
+        })
+    }
 }
 
 /// (code, name, type, parent) of the default tree. Parents come before their
 /// children.
-const DEFAULT_TREE: &[(&str, &str, &str, Option<&str>)] = &[
-    ("env", "环境卫生", "complaint", None),
-    ("env.garbage", "垃圾堆放与清运", "complaint", Some("env")),
-    ("env.toilet", "公厕卫生", "complaint", Some("env")),
-    ("env.water", "积水与污水", "complaint", Some("env")),
-    ("env.market", "农贸市场卫生", "complaint", Some("env")),
+const DEFAULT_TREE: &[(&str, &str, MatterType, Option<&str>)] = &[
+    ("env", "环境卫生", MatterType::Complaint, None),
+    (
+        "env.garbage",
+        "垃圾堆放与清运",
+        MatterType::Complaint,
+        Some("env"),
+    ),
+    ("env.toilet", "公厕卫生", MatterType::Complaint, Some("env")),
+    (
+        "env.water",
+        "积水与污水",
+        MatterType::Complaint,
+        Some("env"),
+    ),
+    (
+        "env.market",
+        "农贸市场卫生",
+        MatterType::Complaint,
+        Some("env"),
+    ),
     (
         "env.backstreet",
         "背街小巷与城中村",
-        "complaint",
+        MatterType::Complaint,
         Some("env"),
     ),
-    ("vector", "病媒生物防治", "complaint", None),
-    ("vector.mosquito", "蚊虫孳生", "complaint", Some("vector")),
-    ("vector.rodent", "鼠患", "complaint", Some("vector")),
-    ("vector.cockroach", "蟑螂", "complaint", Some("vector")),
-    ("vector.fly", "苍蝇", "complaint", Some("vector")),
-    ("hazard", "公共卫生隐患", "complaint", None),
+    ("vector", "病媒生物防治", MatterType::Complaint, None),
+    (
+        "vector.mosquito",
+        "蚊虫孳生",
+        MatterType::Complaint,
+        Some("vector"),
+    ),
+    (
+        "vector.rodent",
+        "鼠患",
+        MatterType::Complaint,
+        Some("vector"),
+    ),
+    (
+        "vector.cockroach",
+        "蟑螂",
+        MatterType::Complaint,
+        Some("vector"),
+    ),
+    ("vector.fly", "苍蝇", MatterType::Complaint, Some("vector")),
+    ("hazard", "公共卫生隐患", MatterType::Complaint, None),
     (
         "hazard.kitchen",
         "餐饮后厨卫生",
-        "complaint",
+        MatterType::Complaint,
         Some("hazard"),
     ),
     (
         "hazard.water_supply",
         "二次供水",
-        "complaint",
+        MatterType::Complaint,
         Some("hazard"),
     ),
     (
         "hazard.smoking",
         "公共场所吸烟",
-        "complaint",
+        MatterType::Complaint,
         Some("hazard"),
     ),
-    ("hazard.other", "其他卫生隐患", "complaint", Some("hazard")),
-    ("policy", "政策法规", "consultation", None),
+    (
+        "hazard.other",
+        "其他卫生隐患",
+        MatterType::Complaint,
+        Some("hazard"),
+    ),
+    ("policy", "政策法规", MatterType::Consultation, None),
     (
         "policy.regulation",
         "爱国卫生法规政策",
-        "consultation",
+        MatterType::Consultation,
         Some("policy"),
     ),
     (
         "policy.standard",
         "卫生标准",
-        "consultation",
+        MatterType::Consultation,
         Some("policy"),
     ),
-    ("knowledge", "健康知识", "consultation", None),
+    ("knowledge", "健康知识", MatterType::Consultation, None),
     (
         "knowledge.vector",
         "病媒防制知识",
-        "consultation",
+        MatterType::Consultation,
         Some("knowledge"),
     ),
     (
         "knowledge.health",
         "健康生活知识",
-        "consultation",
+        MatterType::Consultation,
         Some("knowledge"),
     ),
-    ("service", "办事指引", "consultation", None),
-    ("improve", "工作改进", "suggestion", None),
+    ("service", "办事指引", MatterType::Consultation, None),
+    ("improve", "工作改进", MatterType::Suggestion, None),
     (
         "improve.measures",
         "改进措施",
-        "suggestion",
+        MatterType::Suggestion,
         Some("improve"),
     ),
     (
         "improve.activity",
         "活动开展",
-        "suggestion",
+        MatterType::Suggestion,
         Some("improve"),
     ),
     (
         "improve.publicity",
         "宣传推广",
-        "suggestion",
+        MatterType::Suggestion,
         Some("improve"),
     ),
-    ("other", "其他事项", "other", None),
-    ("other.praise", "表扬感谢", "other", Some("other")),
-    ("other.misdial", "误拨与无效来电", "other", Some("other")),
+    ("other", "其他事项", MatterType::Other, None),
+    ("other.praise", "表扬感谢", MatterType::Other, Some("other")),
+    (
+        "other.misdial",
+        "误拨与无效来电",
+        MatterType::Other,
+        Some("other"),
+    ),
 ];
 
 impl Store {
@@ -120,7 +181,7 @@ impl Store {
                  ON CONFLICT (code) DO NOTHING")
                 .bind(code)
                 .bind(name)
-                .bind(ty)
+                .bind(ty.as_str())
                 .bind(parent)
                 .bind(sort as i32)
                 .execute(c)
@@ -132,10 +193,11 @@ impl Store {
 
     /// The whole tree, parents before children.
     pub async fn list_categories(&self) -> Result<Vec<Category>, StoreError> {
-        Ok(on_pool!(&self.db, p => sqlx::query_as::<_, Category>(
+        let rows = on_pool!(&self.db, p => sqlx::query_as::<_, Row>(
             "SELECT code, name, matter_type, parent FROM categories ORDER BY sort, code")
             .fetch_all(p)
-            .await)?)
+            .await)?;
+        rows.into_iter().map(Category::try_from).collect()
     }
 
     /// Checks that `code` exists and belongs to `ty`.
@@ -144,19 +206,19 @@ impl Store {
         code: &str,
         ty: MatterType,
     ) -> Result<Category, StoreError> {
-        let found = on_pool!(&self.db, p => sqlx::query_as::<_, Category>(
+        let found = on_pool!(&self.db, p => sqlx::query_as::<_, Row>(
             "SELECT code, name, matter_type, parent FROM categories WHERE code = $1")
             .bind(code)
             .fetch_optional(p)
             .await)?;
-        match found {
+        match found.map(Category::try_from).transpose()? {
             None => Err(StoreError::Invalid(FieldError::new(
                 "category",
-                "unknown_value",
+                ErrorCode::UnknownValue,
             ))),
-            Some(c) if c.matter_type != ty.as_str() => Err(StoreError::Invalid(FieldError::new(
+            Some(c) if c.matter_type != ty => Err(StoreError::Invalid(FieldError::new(
                 "category",
-                "not_of_type",
+                ErrorCode::NotOfType,
             ))),
             Some(c) => Ok(c),
         }

@@ -188,26 +188,43 @@ impl Tx {
 
 impl Db {
     pub async fn connect(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        Self::open(url, false).await
+    }
+
+    /// Opens the database without ever writing to it: SQLite read-only and
+    /// never created (for `aiwei audit verify`, which must change nothing).
+    pub async fn connect_read_only(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        Self::open(url, true).await
+    }
+
+    async fn open(url: &DatabaseUrl, read_only: bool) -> Result<Self, StoreError> {
         match url {
             DatabaseUrl::Sqlite { path, create } => {
+                let create = *create && !read_only;
+                let create = &create;
                 if !*create && !path.exists() {
                     return Err(StoreError::Config(format!(
                         "SQLite database {} does not exist; check the path, or add ?mode=rwc to create it",
                         path.display()
                     )));
                 }
-                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    if *create {
-                        std::fs::create_dir_all(parent)?;
-                    } else if !parent.is_dir() {
-                        return Err(StoreError::Config(format!(
-                            "directory {} does not exist",
-                            parent.display()
-                        )));
+                if *create {
+                    if !path.exists() {
+                        // Created private (0600, directories 0700); SQLite
+                        // gives its WAL the database file's mode.
+                        crate::files::prepare_sqlite_file(path)?;
                     }
+                } else if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+                    && !parent.is_dir()
+                {
+                    return Err(StoreError::Config(format!(
+                        "directory {} does not exist",
+                        parent.display()
+                    )));
                 }
                 let opts = SqliteConnectOptions::new()
                     .filename(path)
+                    .read_only(read_only)
                     .create_if_missing(*create)
                     .journal_mode(SqliteJournalMode::Wal)
                     // FULL: an acknowledged write survives power loss, not

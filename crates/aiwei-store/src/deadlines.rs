@@ -4,9 +4,12 @@
 //! sweep the same database.
 
 use aiwei_core::calendar::Calendar;
-use aiwei_core::deadline::{DeadlineKind, Policy, clocks_for};
+use aiwei_core::deadline::{ClockOwner, DeadlineKind, Policy, clocks_for};
 use aiwei_core::time::{from_millis, to_millis};
-use aiwei_core::{MatterId, MatterType, Role};
+use aiwei_core::{
+    AuditAction, ClockState, ErrorCode, EventKind, FieldErrors, MatterId, MatterType,
+    NotificationKind, Role,
+};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
@@ -14,7 +17,7 @@ use uuid::Uuid;
 use crate::Store;
 use crate::db::{Backend, Tx};
 use crate::error::StoreError;
-use crate::matters::append_event;
+use crate::events::append_event;
 use crate::trail::{AuditActor, append_audit, sha256_hex};
 
 /// One clock of a matter.
@@ -24,9 +27,7 @@ pub struct Deadline {
     pub started_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
     pub warn_at: DateTime<Utc>,
-    /// `running`, `due_soon`, `overdue` while open; `met` or `late` once
-    /// ended.
-    pub state: String,
+    pub state: ClockState,
     pub policy_version: i32,
     pub ended_at: Option<DateTime<Utc>>,
 }
@@ -100,13 +101,14 @@ pub(crate) async fn insert(
 ) -> Result<(), StoreError> {
     on_tx!(tx, c => sqlx::query(
         "INSERT INTO deadlines (id, matter_id, kind, started_at, due_at, warn_at, state, policy_version)
-         VALUES ($1, $2, $3, $4, $5, $6, 'running', $7)")
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
         .bind(Uuid::now_v7())
         .bind(matter.0)
         .bind(kind.as_str())
         .bind(to_millis(start))
         .bind(to_millis(due))
         .bind(to_millis(warn))
+        .bind(ClockState::Running.as_str())
         .bind(version)
         .execute(c)
         .await
@@ -130,11 +132,13 @@ pub(crate) async fn stop(
     for kind in wanted {
         on_tx!(tx, c => sqlx::query(
             "UPDATE deadlines SET ended_at = $1,
-                state = CASE WHEN due_at >= $1 THEN 'met' ELSE 'late' END
+                state = CASE WHEN due_at >= $1 THEN $4 ELSE $5 END
              WHERE matter_id = $2 AND kind = $3 AND ended_at IS NULL")
             .bind(to_millis(now))
             .bind(matter.0)
             .bind(kind)
+            .bind(ClockState::Met.as_str())
+            .bind(ClockState::Late.as_str())
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
@@ -145,7 +149,7 @@ pub(crate) async fn stop(
 /// A step as the clocks see it.
 pub(crate) struct StepClock<'a> {
     pub matter: MatterId,
-    pub event: &'a str,
+    pub event: EventKind,
     pub ty: MatterType,
     pub category: Option<&'a str>,
     pub urgent: bool,
@@ -174,19 +178,26 @@ impl Store {
         let count: i64 = on_pool!(&self.db, p => sqlx::query_scalar(
             "SELECT COUNT(*) FROM policy_versions").fetch_one(p).await)?;
         if count == 0 {
-            self.insert_policy(1, &Policy::default(), "system").await?;
+            self.insert_policy(1, &Policy::default(), "system", self.clock.now())
+                .await?;
         }
         Ok(())
     }
 
-    async fn insert_policy(&self, version: i32, p: &Policy, by: &str) -> Result<(), StoreError> {
+    async fn insert_policy(
+        &self,
+        version: i32,
+        p: &Policy,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let body = serde_json::to_string(p).map_err(|_| StoreError::Corrupt("policy".into()))?;
         on_pool!(&self.db, c => sqlx::query(
             "INSERT INTO policy_versions (version, body, created_at, created_by) VALUES ($1, $2, $3, $4)
              ON CONFLICT (version) DO NOTHING")
             .bind(version)
             .bind(&body)
-            .bind(Utc::now().timestamp_millis())
+            .bind(to_millis(now))
             .bind(by)
             .execute(c)
             .await
@@ -209,11 +220,32 @@ impl Store {
         }
     }
 
+    /// Refuses a policy that breaks [`Policy::validate`] or names a
+    /// sub-category that does not exist.
+    async fn check_policy(&self, p: &Policy) -> Result<(), StoreError> {
+        let mut errs = match p.validate() {
+            Ok(()) => FieldErrors::default(),
+            Err(e) => e,
+        };
+        let known = self.list_categories().await?;
+        for code in p.by_category.keys() {
+            if !known.iter().any(|c| &c.code == code) {
+                errs.push(format!("by_category.{code}"), ErrorCode::UnknownValue);
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::InvalidFields(errs))
+        }
+    }
+
     /// Stores a new policy version; running clocks keep theirs.
     pub async fn set_policy(&self, p: &Policy, by: &str) -> Result<i32, StoreError> {
+        self.check_policy(p).await?;
         let (current, _) = self.policy().await?;
         let next = current + 1;
-        self.insert_policy(next, p, by).await?;
+        self.insert_policy(next, p, by, self.clock.now()).await?;
         Ok(next)
     }
 
@@ -228,6 +260,7 @@ impl Store {
         by: &AuditActor<'_>,
         now: DateTime<Utc>,
     ) -> Result<i32, StoreError> {
+        self.check_policy(p).await?;
         let body = serde_json::to_string(p).map_err(|_| StoreError::Corrupt("policy".into()))?;
         let mut tx = self.db.begin().await?;
         let current: i32 = on_tx!(&mut tx, c => sqlx::query_scalar(
@@ -246,7 +279,7 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         if inserted == 0 {
-            return Err(StoreError::Conflict("policy_changed"));
+            return Err(StoreError::Conflict(ErrorCode::PolicyChanged));
         }
         let target = next.to_string();
         let detail = json!({
@@ -256,7 +289,7 @@ impl Store {
         });
         append_audit(
             &mut tx,
-            &by.entry("policy.update", Some(&target), detail),
+            &by.entry(AuditAction::PolicyUpdate, Some(&target), detail),
             now,
         )
         .await?;
@@ -285,12 +318,13 @@ impl Store {
         rows.into_iter()
             .map(|r| {
                 Ok(Deadline {
-                    kind: DeadlineKind::parse(&r.kind)
+                    kind: DeadlineKind::from_code(&r.kind)
                         .ok_or_else(|| StoreError::Corrupt("deadline kind".into()))?,
                     started_at: from_millis(r.started_at),
                     due_at: from_millis(r.due_at),
                     warn_at: from_millis(r.warn_at),
-                    state: r.state,
+                    state: ClockState::from_code(&r.state)
+                        .ok_or_else(|| StoreError::Corrupt("deadline state".into()))?,
                     policy_version: r.policy_version,
                     ended_at: r.ended_at.map(from_millis),
                 })
@@ -306,43 +340,62 @@ impl Store {
     pub async fn sweep(&self, now: DateTime<Utc>, limit: i64) -> Result<SweepReport, StoreError> {
         let mut report = SweepReport::default();
         let now_ms = to_millis(now);
+        // The states are written into the text, not bound, so that the
+        // planners match the partial indexes' own `WHERE` (see migration
+        // 0004); they come from the vocabulary, never from input.
+        let overdue_sql = format!(
+            "SELECT id, matter_id FROM deadlines WHERE state IN {} AND due_at <= $1
+             ORDER BY due_at LIMIT $2",
+            sql_states(&[ClockState::Running, ClockState::DueSoon])
+        );
         let overdue: Vec<(Uuid, Uuid)> = on_pool!(&self.db, p => sqlx::query_as(
-            "SELECT id, matter_id FROM deadlines WHERE state IN ('running', 'due_soon') AND due_at <= $1
-             ORDER BY due_at LIMIT $2")
+            sqlx::AssertSqlSafe(overdue_sql.clone()))
             .bind(now_ms)
             .bind(limit)
             .fetch_all(p)
             .await)?;
         for (id, matter) in overdue {
-            if self.mark(id, MatterId(matter), "overdue", now).await? {
+            if self
+                .mark(id, MatterId(matter), ClockState::Overdue, now)
+                .await?
+            {
                 report.overdue += 1;
             }
         }
+        let soon_sql = format!(
+            "SELECT id, matter_id FROM deadlines WHERE state = {} AND warn_at <= $1 AND due_at > $1
+             ORDER BY warn_at LIMIT $2",
+            sql_states(&[ClockState::Running])
+        );
         let soon: Vec<(Uuid, Uuid)> = on_pool!(&self.db, p => sqlx::query_as(
-            "SELECT id, matter_id FROM deadlines WHERE state = 'running' AND warn_at <= $1 AND due_at > $1
-             ORDER BY warn_at LIMIT $2")
+            sqlx::AssertSqlSafe(soon_sql.clone()))
             .bind(now_ms)
             .bind(limit)
             .fetch_all(p)
             .await)?;
         for (id, matter) in soon {
-            if self.mark(id, MatterId(matter), "due_soon", now).await? {
+            if self
+                .mark(id, MatterId(matter), ClockState::DueSoon, now)
+                .await?
+            {
                 report.due_soon += 1;
             }
         }
         Ok(report)
     }
 
-    /// Marks one clock, unless another sweeper or a step got there first.
-    /// Locks the matter before the clock, in the same order as a step does,
-    /// so a sweep and a step never wait on each other in a cycle.
+    /// Marks one clock `to` (`due_soon` or `overdue`), unless another
+    /// sweeper or a step got there first. Locks the matter before the
+    /// clock, in the same order as a step does, so a sweep and a step never
+    /// wait on each other in a cycle.
     async fn mark(
         &self,
         id: Uuid,
         matter: MatterId,
-        to: &'static str,
+        to: ClockState,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        let overdue = to == ClockState::Overdue;
         let mut tx = self.db.begin().await?;
         if tx.backend() == Backend::Postgres {
             on_tx!(&mut tx, c => sqlx::query("SELECT id FROM matters WHERE id = $1 FOR UPDATE")
@@ -351,28 +404,38 @@ impl Store {
                 .await
                 .map(|r| r.is_some()))?;
         }
-        let from: &[&str] = if to == "overdue" {
-            &["running", "due_soon"]
+        // A clock turns due soon only while running; overdue also from due
+        // soon.
+        let from = if overdue {
+            ClockState::DueSoon
         } else {
-            &["running"]
+            ClockState::Running
         };
         let marked: Option<(String, i64)> = on_tx!(&mut tx, c => sqlx::query_as(
             "UPDATE deadlines SET state = $1
              WHERE id = $2 AND ended_at IS NULL AND (state = $3 OR state = $4)
              RETURNING kind, due_at")
-            .bind(to)
+            .bind(to.as_str())
             .bind(id)
-            .bind(from[0])
-            .bind(from.get(1).copied().unwrap_or(from[0]))
+            .bind(ClockState::Running.as_str())
+            .bind(from.as_str())
             .fetch_optional(c)
             .await)?;
         let Some((kind, due_at)) = marked else {
             return Ok(false);
         };
-        let event = if to == "overdue" {
-            "deadline_overdue"
+        let kind = DeadlineKind::from_code(&kind)
+            .ok_or_else(|| StoreError::Corrupt("deadline kind".into()))?;
+        let (event, notice) = if overdue {
+            (
+                EventKind::DeadlineOverdue,
+                NotificationKind::DeadlineOverdue,
+            )
         } else {
-            "deadline_due_soon"
+            (
+                EventKind::DeadlineDueSoon,
+                NotificationKind::DeadlineDueSoon,
+            )
         };
         append_event(
             &mut tx,
@@ -383,62 +446,57 @@ impl Store {
             now,
         )
         .await?;
-        for user in responsible(&mut tx, matter, &kind, to == "overdue").await? {
-            on_tx!(&mut tx, c => sqlx::query(
-                "INSERT INTO notifications (id, user_id, matter_id, kind, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(Uuid::now_v7())
-                .bind(user)
-                .bind(matter.0)
-                .bind(event)
-                .bind(to_millis(now))
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-        }
+        let users = responsible(&mut tx, matter, kind, overdue).await?;
+        crate::work::notify_users(&mut tx, matter, &users, notice, now).await?;
         tx.commit().await?;
         Ok(true)
     }
 }
 
+/// `('a', 'b')` for states of the vocabulary: literal SQL for the few
+/// queries that must match a partial index's predicate.
+pub(crate) fn sql_states(states: &[ClockState]) -> String {
+    let quoted: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+    if quoted.len() == 1 {
+        quoted.concat()
+    } else {
+        format!("({})", quoted.join(", "))
+    }
+}
+
 /// Who must hear about a clock: the lead department's staff for the
-/// department's clocks, the intake staff member for the desk's clocks, the
+/// department's clocks (only its leads and the people named on a sensitive
+/// matter, R-5.1.2), the intake staff member for the desk's clocks, the
 /// leading group for evaluations; supervisors too once it is overdue.
 async fn responsible(
     tx: &mut Tx,
     matter: MatterId,
-    kind: &str,
+    kind: DeadlineKind,
     overdue: bool,
 ) -> Result<Vec<Uuid>, StoreError> {
-    let dept_clock = matches!(
-        kind,
-        "sign_due" | "on_site_due" | "rectify_due" | "progress_due"
-    );
-    let mut users: Vec<Uuid> = if dept_clock {
-        on_tx!(tx, c => sqlx::query_scalar(
-            "SELECT ud.user_id FROM user_departments ud JOIN matters m ON m.lead_department = ud.department_code
-             JOIN users u ON u.id = ud.user_id WHERE m.id = $1 AND u.active")
-            .bind(matter.0)
-            .fetch_all(c)
-            .await)?
-    } else if kind == "evaluation_due" {
-        on_tx!(tx, c => sqlx::query_scalar(
-            "SELECT r.user_id FROM user_roles r JOIN users u ON u.id = r.user_id WHERE r.role = $1 AND u.active")
-            .bind(Role::LeadingGroup.as_str())
-            .fetch_all(c)
-            .await)?
-    } else {
-        on_tx!(tx, c => sqlx::query_scalar("SELECT intake_user FROM matters WHERE id = $1")
-            .bind(matter.0)
-            .fetch_all(c)
-            .await)?
+    let mut users: Vec<Uuid> = match kind.owner() {
+        ClockOwner::LeadDepartment => on_tx!(tx, c => sqlx::query_scalar(
+                "SELECT ud.user_id FROM user_departments ud
+                 JOIN matters m ON m.lead_department = ud.department_code
+                 JOIN users u ON u.id = ud.user_id
+                 WHERE m.id = $1 AND u.active
+                   AND (m.sensitive = FALSE
+                        OR EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $2)
+                        OR EXISTS (SELECT 1 FROM matter_people mp WHERE mp.matter_id = m.id AND mp.user_id = u.id))")
+                .bind(matter.0)
+                .bind(Role::DeptLead.as_str())
+                .fetch_all(c)
+                .await)?,
+        ClockOwner::LeadingGroup => crate::work::holders_of(tx, Role::LeadingGroup).await?,
+        ClockOwner::IntakeDesk => {
+            on_tx!(tx, c => sqlx::query_scalar("SELECT intake_user FROM matters WHERE id = $1")
+                .bind(matter.0)
+                .fetch_all(c)
+                .await)?
+        }
     };
     if overdue {
-        let sup: Vec<Uuid> = on_tx!(tx, c => sqlx::query_scalar(
-            "SELECT r.user_id FROM user_roles r JOIN users u ON u.id = r.user_id WHERE r.role = $1 AND u.active")
-            .bind(Role::Supervisor.as_str())
-            .fetch_all(c)
-            .await)?;
-        users.extend(sup);
+        users.extend(crate::work::holders_of(tx, Role::Supervisor).await?);
     }
     users.sort();
     users.dedup();

@@ -1,6 +1,6 @@
 //! Departments (部门): where matters are received and, later, dispatched.
 
-use aiwei_core::{DepartmentCode, FieldError};
+use aiwei_core::{AuditAction, DepartmentCode, ErrorCode, FieldError};
 use chrono::{DateTime, Utc};
 
 use crate::Store;
@@ -22,7 +22,8 @@ impl Store {
         code: &DepartmentCode,
         name: &str,
     ) -> Result<Department, StoreError> {
-        self.insert_department(code, name, None, Utc::now()).await
+        self.insert_department(code, name, None, self.clock.now())
+            .await
     }
 
     /// [`Store::add_department`], recording `department.create` by `by` in
@@ -56,12 +57,12 @@ impl Store {
             .execute(c)
             .await
             .map(|r| r.rows_affected()))
-        .map_err(|e| StoreError::on_unique(e, "department_exists"))?;
+        .map_err(|e| StoreError::on_unique(e, ErrorCode::DepartmentExists))?;
         if let Some(by) = audit {
             let detail = serde_json::json!({ "name": name });
             append_audit(
                 &mut tx,
-                &by.entry("department.create", Some(code.as_str()), detail),
+                &by.entry(AuditAction::DepartmentCreate, Some(code.as_str()), detail),
                 now,
             )
             .await?;
@@ -92,6 +93,8 @@ impl Store {
             .bind(code)
             .fetch_optional(p)
             .await)?;
-        found.ok_or_else(|| StoreError::Invalid(FieldError::new(field, "unknown_department")))
+        found.ok_or_else(|| {
+            StoreError::Invalid(FieldError::new(field, ErrorCode::UnknownDepartment))
+        })
     }
 }

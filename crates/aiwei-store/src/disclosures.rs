@@ -5,15 +5,19 @@
 //! signature and expiry, and only to the named fields of the one matter.
 //! Every step is an event on the matter's chain.
 
+use aiwei_core::access::{self, Actor, DisclosureFacts, DisclosureStep};
 use aiwei_core::time::{from_millis, to_millis};
-use aiwei_core::{DisclosedField, DisclosureStatus, FieldError, MatterId, UserId};
+use aiwei_core::{
+    AuditAction, DisclosedField, DisclosureStatus, ErrorCode, EventKind, FieldError, MatterId,
+    UserId,
+};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::Store;
 use crate::error::StoreError;
-use crate::matters::{append_event_with_texts, digest};
+use crate::events::{append_event_with_texts, digest};
 use crate::trail::{AuditActor, append_audit};
 
 /// One disclosure as stored.
@@ -22,8 +26,12 @@ pub struct Disclosure {
     pub id: Uuid,
     pub matter: MatterId,
     pub number: String,
-    pub requester: UserId,
-    pub requester_name: String,
+    /// Who receives the data and signs the agreement.
+    pub recipient: UserId,
+    pub recipient_name: String,
+    /// Who filed the request: the recipient, or a supervisor for them.
+    pub filed_by: UserId,
+    pub filed_by_name: String,
     pub purpose: String,
     pub fields: Vec<DisclosedField>,
     pub status: DisclosureStatus,
@@ -39,9 +47,19 @@ pub struct Disclosure {
 }
 
 impl Disclosure {
+    /// What the rules of access need to know about it.
+    pub fn facts(&self) -> DisclosureFacts {
+        DisclosureFacts {
+            status: self.status,
+            filed_by: self.filed_by,
+            recipient: self.recipient,
+            expires_at_ms: self.expires_at.map(to_millis),
+        }
+    }
+
     /// Whether access is open at `now`.
     pub fn open_at(&self, now: DateTime<Utc>) -> bool {
-        self.status == DisclosureStatus::Signed && self.expires_at.is_some_and(|e| e > now)
+        self.facts().open_at(to_millis(now))
     }
 }
 
@@ -50,8 +68,10 @@ struct Row {
     id: Uuid,
     matter_id: Uuid,
     number: String,
-    requester: Uuid,
-    requester_name: String,
+    recipient: Uuid,
+    recipient_name: String,
+    filed_by: Option<Uuid>,
+    filed_by_name: Option<String>,
     purpose: String,
     fields: String,
     status: String,
@@ -66,12 +86,14 @@ struct Row {
 }
 
 const SELECT: &str =
-    "SELECT d.id, d.matter_id, m.number, d.requester, u.display_name AS requester_name,
+    "SELECT d.id, d.matter_id, m.number, d.recipient, u.display_name AS recipient_name,
+    d.filed_by, f.display_name AS filed_by_name,
     d.purpose, d.fields, d.status, d.requested_at, s.display_name AS decided_by_name, d.decided_at,
     d.decision_reason, d.agreement_sha256, d.signed_at, d.expires_at, d.scan_attachment
   FROM disclosures d
   JOIN matters m ON m.id = d.matter_id
-  JOIN users u ON u.id = d.requester
+  JOIN users u ON u.id = d.recipient
+  LEFT JOIN users f ON f.id = d.filed_by
   LEFT JOIN users s ON s.id = d.decided_by";
 
 fn corrupt<E>(_: E) -> StoreError {
@@ -85,8 +107,12 @@ impl TryFrom<Row> for Disclosure {
             id: r.id,
             matter: MatterId(r.matter_id),
             number: r.number,
-            requester: UserId(r.requester),
-            requester_name: r.requester_name,
+            recipient: UserId(r.recipient),
+            // Requests from before filers were recorded name no filer:
+            // the recipient filed them.
+            filed_by: UserId(r.filed_by.unwrap_or(r.recipient)),
+            filed_by_name: r.filed_by_name.unwrap_or_else(|| r.recipient_name.clone()),
+            recipient_name: r.recipient_name,
             purpose: r.purpose,
             fields: r
                 .fields
@@ -111,7 +137,8 @@ impl TryFrom<Row> for Disclosure {
 #[derive(Debug, Clone)]
 pub struct NewDisclosure {
     pub matter: MatterId,
-    pub requester: UserId,
+    /// Who receives the data and signs.
+    pub recipient: UserId,
     pub purpose: String,
     pub fields: Vec<DisclosedField>,
 }
@@ -121,8 +148,8 @@ pub struct NewDisclosure {
 pub enum DisclosureList {
     /// Waiting for a supervisor.
     Pending,
-    /// Everything `user` asked for.
-    RequestedBy(UserId),
+    /// Everything `user` filed or receives.
+    Involving(UserId),
     /// Everything asked about one matter.
     OfMatter(MatterId),
 }
@@ -140,22 +167,24 @@ impl Store {
     /// Newest first, at most 200.
     pub async fn disclosures(&self, which: DisclosureList) -> Result<Vec<Disclosure>, StoreError> {
         let (filter, id) = match which {
-            DisclosureList::Pending => ("d.status = 'requested' AND $1 = $1", Uuid::nil()),
-            DisclosureList::RequestedBy(u) => ("d.requester = $1", u.0),
+            DisclosureList::Pending => ("d.status = $2 AND $1 = $1", Uuid::nil()),
+            DisclosureList::Involving(u) => ("(d.recipient = $1 OR d.filed_by = $1)", u.0),
             DisclosureList::OfMatter(m) => ("d.matter_id = $1", m.0),
         };
         let sql = sqlx::AssertSqlSafe(format!(
-            "{SELECT} WHERE {filter} ORDER BY d.requested_at DESC, d.id DESC LIMIT 200"
+            "{SELECT} WHERE {filter} AND $2 = $2 ORDER BY d.requested_at DESC, d.id DESC LIMIT 200"
         ));
         let rows = on_pool!(&self.db, p => sqlx::query_as::<_, Row>(sql)
             .bind(id)
+            .bind(DisclosureStatus::Requested.as_str())
             .fetch_all(p)
             .await)?;
         rows.into_iter().map(Disclosure::try_from).collect()
     }
 
-    /// Files a request. One open request (requested, approved or signed and
-    /// not expired) per person and matter.
+    /// Files a request by `by` for `new.recipient`. One open request
+    /// (requested, approved or signed and not expired) per recipient and
+    /// matter.
     pub async fn request_disclosure(
         &self,
         new: &NewDisclosure,
@@ -163,8 +192,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Disclosure, StoreError> {
         if new.fields.is_empty() {
-            return Err(StoreError::Invalid(FieldError::new("fields", "required")));
+            return Err(StoreError::Invalid(FieldError::new(
+                "fields",
+                ErrorCode::Required,
+            )));
         }
+        let filer = by
+            .user
+            .ok_or_else(|| StoreError::Config("a disclosure needs a filer".into()))?;
         let id = Uuid::now_v7();
         let mut fields: Vec<&str> = new.fields.iter().map(|f| f.as_str()).collect();
         fields.sort_unstable();
@@ -172,24 +207,29 @@ impl Store {
         let fields = fields.join(",");
         let mut tx = self.db.begin().await?;
         let open: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM disclosures WHERE matter_id = $1 AND requester = $2
-               AND (status IN ('requested', 'approved') OR (status = 'signed' AND expires_at > $3))")
+            "SELECT COUNT(*) FROM disclosures WHERE matter_id = $1 AND recipient = $2
+               AND (status IN ($4, $5) OR (status = $6 AND expires_at > $3))")
             .bind(new.matter.0)
-            .bind(new.requester.0)
+            .bind(new.recipient.0)
             .bind(to_millis(now))
+            .bind(DisclosureStatus::Requested.as_str())
+            .bind(DisclosureStatus::Approved.as_str())
+            .bind(DisclosureStatus::Signed.as_str())
             .fetch_one(c)
             .await)?;
         if open > 0 {
-            return Err(StoreError::Conflict("disclosure_open"));
+            return Err(StoreError::Conflict(ErrorCode::DisclosureOpen));
         }
         on_tx!(&mut tx, c => sqlx::query(
-            "INSERT INTO disclosures (id, matter_id, requester, purpose, fields, status, requested_at)
-             VALUES ($1, $2, $3, $4, $5, 'requested', $6)")
+            "INSERT INTO disclosures (id, matter_id, recipient, filed_by, purpose, fields, status, requested_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(id)
             .bind(new.matter.0)
-            .bind(new.requester.0)
+            .bind(new.recipient.0)
+            .bind(filer.0)
             .bind(&new.purpose)
             .bind(&fields)
+            .bind(DisclosureStatus::Requested.as_str())
             .bind(to_millis(now))
             .execute(c)
             .await
@@ -197,22 +237,22 @@ impl Store {
         let mut payload = serde_json::Map::new();
         payload.insert("disclosure".into(), json!(id));
         payload.insert("fields".into(), json!(fields));
-        payload.insert("recipient".into(), json!(new.requester));
+        payload.insert("recipient".into(), json!(new.recipient));
         append_event_with_texts(
             &mut tx,
             new.matter,
             by.user,
-            "disclosure_requested",
+            EventKind::DisclosureRequested,
             payload,
             &[("purpose", new.purpose.clone())],
             now,
         )
         .await?;
         let target = id.to_string();
-        let detail = json!({ "matter": new.matter, "fields": fields, "recipient": new.requester });
+        let detail = json!({ "matter": new.matter, "fields": fields, "recipient": new.recipient });
         append_audit(
             &mut tx,
-            &by.entry("disclosure.request", Some(&target), detail),
+            &by.entry(AuditAction::DisclosureRequest, Some(&target), detail),
             now,
         )
         .await?;
@@ -220,47 +260,53 @@ impl Store {
         self.disclosure(id).await
     }
 
-    /// A supervisor's decision. Approval opens a grant that lapses
-    /// `valid_for` later, signed or not. Nobody decides on their own
-    /// request.
+    /// A supervisor's decision, four eyes: never by the filer or the
+    /// recipient ([`access::may_decide_disclosure`]). Approval opens a grant
+    /// that lapses `valid_for` later, signed or not.
+    #[allow(clippy::too_many_arguments)]
     pub async fn decide_disclosure(
         &self,
         id: Uuid,
         approve: bool,
         reason: &str,
         valid_for: Duration,
+        actor: &Actor<'_>,
         by: &AuditActor<'_>,
         now: DateTime<Utc>,
     ) -> Result<Disclosure, StoreError> {
-        let supervisor = by
-            .user
-            .ok_or_else(|| StoreError::Config("a decision needs a supervisor".into()))?;
         let d = self.disclosure(id).await?;
-        if d.requester == supervisor {
-            return Err(StoreError::Conflict("own_request"));
-        }
-        let (status, event) = if approve {
-            (DisclosureStatus::Approved, "disclosure_approved")
+        access::may_decide_disclosure(actor, &d.facts())?;
+        let (step, event, action) = if approve {
+            (
+                DisclosureStep::Approve,
+                EventKind::DisclosureApproved,
+                AuditAction::DisclosureApprove,
+            )
         } else {
-            (DisclosureStatus::Refused, "disclosure_refused")
+            (
+                DisclosureStep::Refuse,
+                EventKind::DisclosureRefused,
+                AuditAction::DisclosureRefuse,
+            )
         };
         let expires = approve.then(|| to_millis(now + valid_for));
         let mut tx = self.db.begin().await?;
         let n = on_tx!(&mut tx, c => sqlx::query(
             "UPDATE disclosures SET status = $1, decided_by = $2, decided_at = $3,
                 decision_reason = $4, expires_at = $5
-             WHERE id = $6 AND status = 'requested'")
-            .bind(status.as_str())
-            .bind(supervisor.0)
+             WHERE id = $6 AND status = $7")
+            .bind(step.to().as_str())
+            .bind(actor.id.0)
             .bind(to_millis(now))
             .bind(reason)
             .bind(expires)
             .bind(id)
+            .bind(DisclosureStatus::Requested.as_str())
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
         if n == 0 {
-            return Err(StoreError::Conflict("disclosure_not_pending"));
+            return Err(StoreError::Conflict(ErrorCode::AlreadyDecided));
         }
         let mut payload = serde_json::Map::new();
         payload.insert("disclosure".into(), json!(id));
@@ -268,18 +314,13 @@ impl Store {
         append_event_with_texts(
             &mut tx,
             d.matter,
-            Some(supervisor),
+            Some(actor.id),
             event,
             payload,
             &[("reason", reason.to_owned())],
             now,
         )
         .await?;
-        let action = if approve {
-            "disclosure.approve"
-        } else {
-            "disclosure.refuse"
-        };
         let target = id.to_string();
         let detail = json!({ "matter": d.matter, "expires_at": expires });
         append_audit(&mut tx, &by.entry(action, Some(&target), detail), now).await?;
@@ -289,36 +330,37 @@ impl Store {
 
     /// The recipient signs the confidentiality agreement `agreement` (the
     /// text shown to them); access opens. `scan` is an optional uploaded
-    /// scan of the signed paper copy.
+    /// scan of the signed paper copy. Anyone else learns nothing
+    /// (`NotFound`).
     pub async fn sign_disclosure(
         &self,
         id: Uuid,
         agreement: &str,
         scan: Option<Uuid>,
+        actor: &Actor<'_>,
         by: &AuditActor<'_>,
         now: DateTime<Utc>,
     ) -> Result<Disclosure, StoreError> {
         let d = self.disclosure(id).await?;
-        let signer = d.requester;
-        if by.user != Some(signer) {
-            return Err(StoreError::NotFound);
-        }
+        access::may_sign_disclosure(actor, &d.facts(), to_millis(now))?;
         let sha = digest(agreement);
         let mut tx = self.db.begin().await?;
         let n = on_tx!(&mut tx, c => sqlx::query(
-            "UPDATE disclosures SET status = 'signed', signed_at = $1, agreement_text = $2,
+            "UPDATE disclosures SET status = $6, signed_at = $1, agreement_text = $2,
                 agreement_sha256 = $3, scan_attachment = $4
-             WHERE id = $5 AND status = 'approved' AND expires_at > $1")
+             WHERE id = $5 AND status = $7 AND expires_at > $1")
             .bind(to_millis(now))
             .bind(agreement)
             .bind(&sha)
             .bind(scan)
             .bind(id)
+            .bind(DisclosureStep::Sign.to().as_str())
+            .bind(DisclosureStatus::Approved.as_str())
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
         if n == 0 {
-            return Err(StoreError::Conflict("disclosure_not_approved"));
+            return Err(StoreError::Conflict(ErrorCode::DisclosureNotApproved));
         }
         let mut payload = serde_json::Map::new();
         payload.insert("disclosure".into(), json!(id));
@@ -327,8 +369,8 @@ impl Store {
         append_event_with_texts(
             &mut tx,
             d.matter,
-            Some(signer),
-            "disclosure_signed",
+            Some(actor.id),
+            EventKind::DisclosureSigned,
             payload,
             &[],
             now,
@@ -338,7 +380,7 @@ impl Store {
         let detail = json!({ "matter": d.matter, "agreement_sha256": sha, "scan": scan });
         append_audit(
             &mut tx,
-            &by.entry("disclosure.sign", Some(&target), detail),
+            &by.entry(AuditAction::DisclosureSign, Some(&target), detail),
             now,
         )
         .await?;
@@ -354,11 +396,12 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<DisclosedField>, StoreError> {
         let rows: Vec<String> = on_pool!(&self.db, p => sqlx::query_scalar(
-            "SELECT fields FROM disclosures WHERE matter_id = $1 AND requester = $2
-               AND status = 'signed' AND expires_at > $3")
+            "SELECT fields FROM disclosures WHERE matter_id = $1 AND recipient = $2
+               AND status = $4 AND expires_at > $3")
             .bind(matter.0)
             .bind(user.0)
             .bind(to_millis(now))
+            .bind(DisclosureStatus::Signed.as_str())
             .fetch_all(p)
             .await)?;
         let mut out: Vec<DisclosedField> = rows
@@ -376,10 +419,15 @@ impl Store {
     /// Access already ends at `expires_at` whether or not this ran: this
     /// puts the end on the record.
     pub async fn expire_disclosures(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let [from_a, from_b] = DisclosureStep::Expire.from() else {
+            return Err(StoreError::Corrupt("disclosure expiry states".into()));
+        };
         let due: Vec<(Uuid, Uuid)> = on_pool!(&self.db, p => sqlx::query_as(
             "SELECT id, matter_id FROM disclosures
-             WHERE status IN ('approved', 'signed') AND expires_at <= $1 LIMIT 500")
+             WHERE status IN ($2, $3) AND expires_at <= $1 LIMIT 500")
             .bind(to_millis(now))
+            .bind(from_a.as_str())
+            .bind(from_b.as_str())
             .fetch_all(p)
             .await)?;
         let mut n = 0;
@@ -387,9 +435,12 @@ impl Store {
             let mut tx = self.db.begin().await?;
             // Exactly once, whichever instance sweeps.
             let changed = on_tx!(&mut tx, c => sqlx::query(
-                "UPDATE disclosures SET status = 'expired'
-                 WHERE id = $1 AND status IN ('approved', 'signed')")
+                "UPDATE disclosures SET status = $2
+                 WHERE id = $1 AND status IN ($3, $4)")
                 .bind(id)
+                .bind(DisclosureStep::Expire.to().as_str())
+                .bind(from_a.as_str())
+                .bind(from_b.as_str())
                 .execute(c)
                 .await
                 .map(|r| r.rows_affected()))?;
@@ -400,7 +451,7 @@ impl Store {
                     &mut tx,
                     MatterId(matter),
                     None,
-                    "disclosure_expired",
+                    EventKind::DisclosureExpired,
                     payload,
                     &[],
                     now,
@@ -411,7 +462,7 @@ impl Store {
                 let detail = json!({ "matter": matter, "via": "sweeper" });
                 append_audit(
                     &mut tx,
-                    &system.entry("disclosure.expire", Some(&target), detail),
+                    &system.entry(AuditAction::DisclosureExpire, Some(&target), detail),
                     now,
                 )
                 .await?;
@@ -433,16 +484,24 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.db.begin().await?;
-        crate::matters::name_on_matter(&mut tx, matter, person).await?;
+        crate::events::name_on_matter(&mut tx, matter, person).await?;
         let mut payload = serde_json::Map::new();
         payload.insert("person".into(), json!(person));
-        append_event_with_texts(&mut tx, matter, by.user, "person_named", payload, &[], now)
-            .await?;
+        append_event_with_texts(
+            &mut tx,
+            matter,
+            by.user,
+            EventKind::PersonNamed,
+            payload,
+            &[],
+            now,
+        )
+        .await?;
         let target = matter.to_string();
         let detail = json!({ "person": person });
         append_audit(
             &mut tx,
-            &by.entry("person.name", Some(&target), detail),
+            &by.entry(AuditAction::PersonName, Some(&target), detail),
             now,
         )
         .await?;
@@ -463,7 +522,7 @@ impl Store {
             &mut tx,
             matter,
             by.user,
-            "caller_revealed",
+            EventKind::CallerRevealed,
             serde_json::Map::new(),
             &[("reason", reason.to_owned())],
             now,
@@ -473,7 +532,7 @@ impl Store {
         let detail = json!({ "reason_sha256": digest(reason) });
         append_audit(
             &mut tx,
-            &by.entry("caller.reveal", Some(&target), detail),
+            &by.entry(AuditAction::CallerReveal, Some(&target), detail),
             now,
         )
         .await?;

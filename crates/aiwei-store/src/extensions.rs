@@ -3,10 +3,10 @@
 //! extension that moves past the reply time agreed with the caller moves
 //! that time too, and the matter records that the caller must be told.
 
+use aiwei_core::access;
 use aiwei_core::deadline::DeadlineKind;
-use aiwei_core::flow::Refusal;
 use aiwei_core::time::{from_millis, to_millis};
-use aiwei_core::{FieldError, MatterId, Role, UserId};
+use aiwei_core::{ClockState, ErrorCode, EventKind, ExtensionStatus, FieldError, MatterId, UserId};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::Store;
 use crate::db::{Backend, Tx};
 use crate::error::StoreError;
-use crate::matters::{append_event, digest};
+use crate::events::{append_event, digest};
 use crate::users::User;
 
 /// One extension request.
@@ -29,8 +29,7 @@ pub struct Extension {
     pub reason: String,
     pub old_due_at: DateTime<Utc>,
     pub new_due_at: DateTime<Utc>,
-    /// `pending`, `approved` or `refused`.
-    pub state: String,
+    pub state: ExtensionStatus,
     pub decided_by_name: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decision_note: Option<String>,
@@ -68,34 +67,20 @@ impl TryFrom<Row> for Extension {
             id: r.id,
             matter: MatterId(r.matter_id),
             number: r.number,
-            kind: DeadlineKind::parse(&r.kind)
+            kind: DeadlineKind::from_code(&r.kind)
                 .ok_or_else(|| StoreError::Corrupt("extension kind".into()))?,
             requested_by: UserId(r.requested_by),
             requested_by_name: r.requested_by_name,
             reason: r.reason,
             old_due_at: from_millis(r.old_due_at),
             new_due_at: from_millis(r.new_due_at),
-            state: r.state,
+            state: ExtensionStatus::from_code(&r.state)
+                .ok_or_else(|| StoreError::Corrupt("extension state".into()))?,
             decided_by_name: r.decided_by_name,
             decided_at: r.decided_at.map(from_millis),
             decision_note: r.decision_note,
             created_at: from_millis(r.created_at),
         })
-    }
-}
-
-/// Who may ask to extend a clock: the lead department's head for the
-/// department's clocks, the intake desk for its own, the leading group for
-/// evaluations.
-fn may_request(actor: &User, kind: DeadlineKind, lead: Option<&str>) -> bool {
-    use DeadlineKind as K;
-    match kind {
-        K::SignDue | K::OnSiteDue | K::RectifyDue | K::ProgressDue => {
-            actor.has(Role::DeptLead)
-                && lead.is_some_and(|l| actor.departments.iter().any(|d| d == l))
-        }
-        K::ReplyDue | K::FeedbackDue | K::RevisitDue => actor.has(Role::Intake),
-        K::EvaluationDue => actor.has(Role::LeadingGroup),
     }
 }
 
@@ -136,8 +121,8 @@ impl Store {
         let lead = lock_matter(&mut tx, matter)
             .await?
             .ok_or(StoreError::NotFound)?;
-        if !may_request(actor, kind, lead.as_deref()) {
-            return Err(StoreError::Refused(Refusal::Forbidden));
+        if !access::may_request_extension(&actor.actor(), kind, lead.as_deref()) {
+            return Err(StoreError::Refused(aiwei_core::flow::Refusal::Forbidden));
         }
         let due: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT due_at FROM deadlines WHERE matter_id = $1 AND kind = $2 AND ended_at IS NULL")
@@ -145,30 +130,31 @@ impl Store {
             .bind(kind.as_str())
             .fetch_optional(c)
             .await)?;
-        let due = due.ok_or(StoreError::Conflict("no_running_deadline"))?;
+        let due = due.ok_or(StoreError::Conflict(ErrorCode::NoRunningDeadline))?;
         if due <= to_millis(now) {
-            return Err(StoreError::Conflict("deadline_passed"));
+            return Err(StoreError::Conflict(ErrorCode::DeadlinePassed));
         }
         if to_millis(new_due) <= due {
             return Err(StoreError::Invalid(FieldError::new(
                 "new_due_at",
-                "not_later",
+                ErrorCode::NotLater,
             )));
         }
         let pending: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM extension_requests WHERE matter_id = $1 AND kind = $2 AND state = 'pending'")
+            "SELECT COUNT(*) FROM extension_requests WHERE matter_id = $1 AND kind = $2 AND state = $3")
             .bind(matter.0)
             .bind(kind.as_str())
+            .bind(ExtensionStatus::Pending.as_str())
             .fetch_one(c)
             .await)?;
         if pending > 0 {
-            return Err(StoreError::Conflict("extension_pending"));
+            return Err(StoreError::Conflict(ErrorCode::ExtensionPending));
         }
         let id = Uuid::now_v7();
         on_tx!(&mut tx, c => sqlx::query(
             "INSERT INTO extension_requests (id, matter_id, kind, requested_by, reason, old_due_at,
                 new_due_at, state, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)")
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8)")
             .bind(id)
             .bind(matter.0)
             .bind(kind.as_str())
@@ -177,6 +163,7 @@ impl Store {
             .bind(due)
             .bind(to_millis(new_due))
             .bind(to_millis(now))
+            .bind(ExtensionStatus::Pending.as_str())
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
@@ -184,7 +171,7 @@ impl Store {
             &mut tx,
             matter,
             Some(actor.id),
-            "extension_requested",
+            EventKind::ExtensionRequested,
             &json!({
                 "extension": id, "deadline": kind.as_str(), "old_due_at": due,
                 "new_due_at": to_millis(new_due), "reason_sha256": digest(&reason),
@@ -196,8 +183,8 @@ impl Store {
         self.extension(id).await
     }
 
-    /// A supervisor's decision. Approval moves the clock (and the agreed
-    /// reply time when the new date passes it).
+    /// A supervisor's decision, never on their own request. Approval moves
+    /// the clock (and the agreed reply time when the new date passes it).
     pub async fn decide_extension(
         &self,
         id: Uuid,
@@ -206,45 +193,50 @@ impl Store {
         note: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Extension, StoreError> {
-        if !actor.has(Role::Supervisor) {
-            return Err(StoreError::Refused(Refusal::Forbidden));
-        }
         let note =
             aiwei_core::error::bounded_text("note", note, aiwei_core::intake::MAX_TEXT, false)
                 .map_err(StoreError::Invalid)?;
         let x = self.extension(id).await?;
+        access::may_decide_extension(&actor.actor(), x.requested_by, x.state)?;
+        let to = if approve {
+            ExtensionStatus::Approved
+        } else {
+            ExtensionStatus::Refused
+        };
         let mut tx = self.db.begin().await?;
         lock_matter(&mut tx, x.matter).await?;
         let decided = on_tx!(&mut tx, c => sqlx::query(
             "UPDATE extension_requests SET state = $1, decided_by = $2, decided_at = $3, decision_note = $4
-             WHERE id = $5 AND state = 'pending'")
-            .bind(if approve { "approved" } else { "refused" })
+             WHERE id = $5 AND state = $6")
+            .bind(to.as_str())
             .bind(actor.id.0)
             .bind(to_millis(now))
             .bind(&note)
             .bind(id)
+            .bind(ExtensionStatus::Pending.as_str())
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
         if decided == 0 {
-            return Err(StoreError::Conflict("already_decided"));
+            return Err(StoreError::Conflict(ErrorCode::AlreadyDecided));
         }
         let mut payload = json!({ "extension": id, "deadline": x.kind.as_str() });
         if approve {
             let (_, policy) = self.policy().await?;
             let new_due = x.new_due_at;
             let moved = on_tx!(&mut tx, c => sqlx::query(
-                "UPDATE deadlines SET due_at = $1, warn_at = $2, state = 'running'
+                "UPDATE deadlines SET due_at = $1, warn_at = $2, state = $5
                  WHERE matter_id = $3 AND kind = $4 AND ended_at IS NULL")
                 .bind(to_millis(new_due))
                 .bind(to_millis(policy.warn_at(now, new_due)))
                 .bind(x.matter.0)
                 .bind(x.kind.as_str())
+                .bind(ClockState::Running.as_str())
                 .execute(c)
                 .await
                 .map(|r| r.rows_affected()))?;
             if moved == 0 {
-                return Err(StoreError::Conflict("no_running_deadline"));
+                return Err(StoreError::Conflict(ErrorCode::NoRunningDeadline));
             }
             // The caller-facing reply time moves with the work it waits for.
             let reply: Option<Option<i64>> = on_tx!(&mut tx, c => sqlx::query_scalar(
@@ -263,11 +255,13 @@ impl Store {
                     .await
                     .map(|r| r.rows_affected()))?;
                 on_tx!(&mut tx, c => sqlx::query(
-                    "UPDATE deadlines SET due_at = $1, warn_at = $2, state = 'running'
-                     WHERE matter_id = $3 AND kind = 'reply_due' AND ended_at IS NULL")
+                    "UPDATE deadlines SET due_at = $1, warn_at = $2, state = $5
+                     WHERE matter_id = $3 AND kind = $4 AND ended_at IS NULL")
                     .bind(to_millis(new_due))
                     .bind(to_millis(policy.warn_at(now, new_due)))
                     .bind(x.matter.0)
+                    .bind(DeadlineKind::ReplyDue.as_str())
+                    .bind(ClockState::Running.as_str())
                     .execute(c)
                     .await
                     .map(|r| r.rows_affected()))?;
@@ -280,9 +274,9 @@ impl Store {
             payload["note_sha256"] = json!(digest(n));
         }
         let event = if approve {
-            "extension_approved"
+            EventKind::ExtensionApproved
         } else {
-            "extension_refused"
+            EventKind::ExtensionRefused
         };
         append_event(&mut tx, x.matter, Some(actor.id), event, &payload, now).await?;
         tx.commit().await?;
@@ -305,9 +299,12 @@ impl Store {
 
     pub async fn pending_extensions(&self) -> Result<Vec<Extension>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
-            "{SELECT} WHERE x.state = 'pending' ORDER BY x.created_at LIMIT 500"
+            "{SELECT} WHERE x.state = $1 ORDER BY x.created_at LIMIT 500"
         ));
-        let rows = on_pool!(&self.db, p => sqlx::query_as::<_, Row>(sql).fetch_all(p).await)?;
+        let rows = on_pool!(&self.db, p => sqlx::query_as::<_, Row>(sql)
+            .bind(ExtensionStatus::Pending.as_str())
+            .fetch_all(p)
+            .await)?;
         rows.into_iter().map(Extension::try_from).collect()
     }
 }

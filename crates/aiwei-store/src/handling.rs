@@ -1,17 +1,18 @@
 //! Moving a matter through its flow: one checked step, written with its
 //! event, its texts and its department changes in one transaction.
 
-use aiwei_core::flow::{self, Action, Actor, MatterState};
+use aiwei_core::flow::{self, Action, MatterState};
 use aiwei_core::handling::Step;
 use aiwei_core::time::to_millis;
-use aiwei_core::{MatterId, MatterStatus, MatterType};
+use aiwei_core::{EventKind, MatterId, MatterStatus, MatterType};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::Store;
 use crate::db::Backend;
 use crate::error::StoreError;
-use crate::matters::{Matter, append_event_with_texts};
+use crate::events::append_event_with_texts;
+use crate::matters::Matter;
 use crate::users::User;
 
 #[derive(sqlx::FromRow)]
@@ -22,6 +23,7 @@ struct Head {
     category: Option<String>,
     closed_at: Option<i64>,
     urgent: bool,
+    caller_to_be_told: bool,
 }
 
 impl Store {
@@ -40,10 +42,12 @@ impl Store {
         // Dialect: PostgreSQL locks the row; SQLite holds the write lock.
         let head_sql = match tx.backend() {
             Backend::Postgres => {
-                "SELECT matter_type, status, lead_department, category, closed_at, urgent FROM matters WHERE id = $1 FOR UPDATE"
+                "SELECT matter_type, status, lead_department, category, closed_at, urgent, caller_to_be_told
+                 FROM matters WHERE id = $1 FOR UPDATE"
             }
             Backend::Sqlite => {
-                "SELECT matter_type, status, lead_department, category, closed_at, urgent FROM matters WHERE id = $1"
+                "SELECT matter_type, status, lead_department, category, closed_at, urgent, caller_to_be_told
+                 FROM matters WHERE id = $1"
             }
         };
         let head: Head =
@@ -63,12 +67,9 @@ impl Store {
             status: MatterStatus::parse(&head.status).map_err(|_| bad("status"))?,
             lead: head.lead_department.clone(),
             co,
+            caller_to_be_told: head.caller_to_be_told,
         };
-        let who = Actor {
-            roles: &actor.roles,
-            departments: &actor.departments,
-        };
-        let t = flow::decide(&state, &who, &step.action).map_err(StoreError::Refused)?;
+        let t = flow::decide(&state, &actor.actor(), &step.action).map_err(StoreError::Refused)?;
         // Referenced departments and categories must exist. Checked after
         // the flow allowed the step, so an actor who may not take it learns
         // nothing about which codes exist.
@@ -177,7 +178,7 @@ impl Store {
             now,
         )
         .await?;
-        if t.event == "caller_informed" {
+        if t.event == EventKind::CallerInformed {
             on_tx!(&mut tx, c => sqlx::query("UPDATE matters SET caller_to_be_told = $1 WHERE id = $2")
                 .bind(false)
                 .bind(id.0)
@@ -186,14 +187,11 @@ impl Store {
                 .map(|r| r.rows_affected()))?;
         }
         // Tell the departments that now have work (R-3.3: at once).
-        let to_notify: Vec<String> = match t.event {
-            "dispatched" | "redo_ordered" => lead.iter().cloned().collect(),
-            "coordination_requested" => t.co.clone().unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        Store::notify_departments(&mut tx, id, &to_notify, t.event, now).await?;
+        if let Some((kind, departments)) = &t.notify {
+            Store::notify_departments(&mut tx, id, departments, *kind, now).await?;
+        }
         tx.commit().await?;
-        tracing::info!(event = t.event, to = %t.to, "matter step");
+        tracing::info!(event = %t.event, to = %t.to, "matter step");
         self.matter(id).await
     }
 }

@@ -98,7 +98,7 @@ fn random_key() -> [u8; 32] {
 /// to the owner.
 fn write_ring(path: &Path, ring: &[Key]) -> Result<(), StoreError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
+        crate::files::private_dir_all(parent)?;
     }
     let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::now_v7().simple()));
     let mut opts = std::fs::OpenOptions::new();
@@ -182,6 +182,18 @@ impl Keys {
     /// Fresh random keys; for tests and throwaway databases.
     pub fn generate() -> Self {
         Self::from_bytes(random_key())
+    }
+
+    /// The key ring in `path` if the file exists; else a fresh ring kept in
+    /// memory only, never written (for commands that only read, such as
+    /// verification, which needs no key).
+    pub fn load_if_present(path: &Path) -> Result<Self, StoreError> {
+        if path.exists() {
+            let ring = parse_ring(&std::fs::read_to_string(path)?, path)?;
+            Ok(Self::with_ring(ring, Some(path.to_owned())))
+        } else {
+            Ok(Self::generate())
+        }
     }
 
     /// Reads the key file at `path`, creating it (mode 0600) when missing.

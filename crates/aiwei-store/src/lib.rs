@@ -21,12 +21,15 @@ pub mod deadlines;
 pub mod departments;
 pub mod disclosures;
 mod error;
+pub mod events;
 pub mod extensions;
+mod files;
 pub mod handling;
 pub mod keys;
-#[macro_use]
 pub mod matters;
+mod scope;
 pub mod sessions;
+pub mod throttle;
 pub mod trail;
 pub mod users;
 pub mod work;
@@ -40,6 +43,9 @@ pub use keys::Keys;
 pub struct Store {
     db: Db,
     keys: Keys,
+    /// "Now" for the writes that are not handed an instant (seeding,
+    /// accounts made at the command line).
+    clock: aiwei_core::time::Clock,
     /// The holiday years compiled into the program, parsed once.
     shipped: std::sync::Arc<aiwei_core::calendar::Calendar>,
 }
@@ -51,6 +57,18 @@ impl Store {
         Ok(Self {
             db: Db::connect(url).await?,
             keys,
+            clock: aiwei_core::time::Clock::system(),
+            shipped: std::sync::Arc::new(aiwei_core::calendar::Calendar::builtin()),
+        })
+    }
+
+    /// Opens the database named by `url` to read only (see
+    /// [`Db::connect_read_only`]).
+    pub async fn connect_read_only(url: &DatabaseUrl, keys: Keys) -> Result<Self, StoreError> {
+        Ok(Self {
+            db: Db::connect_read_only(url).await?,
+            keys,
+            clock: aiwei_core::time::Clock::system(),
             shipped: std::sync::Arc::new(aiwei_core::calendar::Calendar::builtin()),
         })
     }
@@ -63,6 +81,16 @@ impl Store {
         self.reseal_all(500, true, |_| {}).await?;
         self.seed_default_policy().await?;
         self.seed_default_categories().await
+    }
+
+    /// The same store, asking `clock` for "now".
+    pub fn with_clock(mut self, clock: aiwei_core::time::Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn clock(&self) -> &aiwei_core::time::Clock {
+        &self.clock
     }
 
     pub fn backend(&self) -> Backend {

@@ -2,7 +2,7 @@
 //! SHA-256 is stored, so a copy of the database does not yield live
 //! sessions.
 
-use aiwei_core::UserId;
+use aiwei_core::{AuditAction, UserId};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -73,7 +73,12 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         let detail = serde_json::json!({ "expires_at": expires_at.to_rfc3339() });
-        append_audit(&mut tx, &by.entry("login.success", None, detail), now).await?;
+        append_audit(
+            &mut tx,
+            &by.entry(AuditAction::LoginSuccess, None, detail),
+            now,
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -123,7 +128,7 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         let detail = serde_json::json!({ "sessions_ended": ended });
-        append_audit(&mut tx, &by.entry("logout", None, detail), now).await?;
+        append_audit(&mut tx, &by.entry(AuditAction::Logout, None, detail), now).await?;
         tx.commit().await
     }
 

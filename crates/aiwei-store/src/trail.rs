@@ -21,9 +21,9 @@
 //! in a failed login), `detail` holds codes, ids, counts and digests, never a
 //! caller's name, phone or matter text, and never a password or token.
 
-use aiwei_core::UserId;
 use aiwei_core::chain::{AuditLink, audit_link_hash};
 use aiwei_core::time::{from_millis, to_millis};
+use aiwei_core::{AuditAction, UserId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -31,34 +31,6 @@ use uuid::Uuid;
 use crate::Store;
 use crate::db::{Backend, Tx};
 use crate::error::StoreError;
-
-/// Every action code the program writes, in the order the auditor's page
-/// offers them. Codes are stable: they are stored, filtered on and used as
-/// message keys (`audit.<code>`).
-pub const ACTIONS: &[&str] = &[
-    "login.success",
-    "login.failure",
-    "logout",
-    "user.create",
-    "user.disable",
-    "user.enable",
-    "department.create",
-    "policy.update",
-    "calendar.load",
-    "calendar.update",
-    "token.create",
-    "caller.view",
-    "caller.reveal",
-    "caller.anonymise",
-    "disclosure.request",
-    "disclosure.approve",
-    "disclosure.refuse",
-    "disclosure.sign",
-    "disclosure.expire",
-    "keys.rotate",
-    "ledger.export",
-    "person.name",
-];
 
 /// One record to append.
 #[derive(Debug, Clone)]
@@ -71,8 +43,8 @@ pub struct AuditEntry<'a> {
     pub actor_name: Option<&'a str>,
     /// Where the request came from.
     pub ip: Option<&'a str>,
-    /// A stable code from [`ACTIONS`].
-    pub action: &'a str,
+    /// What happened.
+    pub action: AuditAction,
     /// What was acted on: a user id, a department code, a version, a year.
     pub target: Option<&'a str>,
     /// Further facts as JSON; never caller personal data, passwords or
@@ -105,7 +77,7 @@ impl<'a> AuditActor<'a> {
     /// An entry by this actor.
     pub fn entry(
         &self,
-        action: &'a str,
+        action: AuditAction,
         target: Option<&'a str>,
         mut detail: serde_json::Value,
     ) -> AuditEntry<'a> {
@@ -146,7 +118,7 @@ pub struct AuditRecord {
     pub actor: Option<UserId>,
     pub actor_name: Option<String>,
     pub ip: Option<String>,
-    pub action: String,
+    pub action: AuditAction,
     pub target: Option<String>,
     pub detail: serde_json::Value,
     pub hash: String,
@@ -177,7 +149,8 @@ impl TryFrom<Row> for AuditRecord {
             actor: r.actor.map(UserId),
             actor_name: r.actor_name,
             ip: r.ip,
-            action: r.action,
+            action: AuditAction::from_code(&r.action)
+                .ok_or_else(|| StoreError::Corrupt(format!("audit record {} action", r.seq)))?,
             target: r.target,
             hash: r.hash,
         })
@@ -218,7 +191,7 @@ pub async fn append_audit(
             actor: e.actor,
             actor_name: e.actor_name,
             ip: e.ip,
-            action: e.action,
+            action: e.action.as_str(),
             target: e.target,
             detail: &detail,
         },
@@ -231,7 +204,7 @@ pub async fn append_audit(
         .bind(e.actor.map(|a| a.0))
         .bind(e.actor_name)
         .bind(e.ip)
-        .bind(e.action)
+        .bind(e.action.as_str())
         .bind(e.target)
         .bind(&detail)
         .bind(&prev)
@@ -338,7 +311,11 @@ mod tests {
 
     #[test]
     fn command_line_entries_say_so() {
-        let e = AuditActor::cli().entry("token.create", None, serde_json::json!({"label": "x"}));
+        let e = AuditActor::cli().entry(
+            AuditAction::TokenCreate,
+            None,
+            serde_json::json!({"label": "x"}),
+        );
         assert_eq!(e.detail["via"], "cli");
         let staff = AuditActor {
             user: Some(UserId::new()),
@@ -346,7 +323,7 @@ mod tests {
             ip: Some("127.0.0.1"),
             cli: false,
         };
-        let e = staff.entry("user.create", Some("t"), serde_json::json!({}));
+        let e = staff.entry(AuditAction::UserCreate, Some("t"), serde_json::json!({}));
         assert!(e.detail.get("via").is_none());
         assert_eq!(e.actor_name, Some("admin"));
     }

@@ -1,6 +1,7 @@
 //! Staff accounts, their roles and departments, and their API tokens.
 
-use aiwei_core::{DepartmentCode, Role, UserId, Username};
+use aiwei_core::time::{from_millis, to_millis};
+use aiwei_core::{AuditAction, DepartmentCode, ErrorCode, Role, UserId, Username};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
@@ -23,6 +24,15 @@ pub struct User {
 impl User {
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// This user as the rules of access see them.
+    pub fn actor(&self) -> aiwei_core::access::Actor<'_> {
+        aiwei_core::access::Actor {
+            id: self.id,
+            roles: &self.roles,
+            departments: &self.departments,
+        }
     }
 }
 
@@ -55,7 +65,7 @@ struct UserRow {
 
 impl Store {
     pub async fn add_user(&self, new: &NewUser) -> Result<User, StoreError> {
-        self.insert_user(new, None, Utc::now()).await
+        self.insert_user(new, None, self.clock.now()).await
     }
 
     /// [`Store::add_user`], recording `user.create` by `by` in the same
@@ -94,7 +104,7 @@ impl Store {
             .execute(c)
             .await
             .map(|r| r.rows_affected()))
-        .map_err(|e| StoreError::on_unique(e, "username_taken"))?;
+        .map_err(|e| StoreError::on_unique(e, ErrorCode::UsernameTaken))?;
         let mut roles = new.roles.clone();
         roles.sort();
         roles.dedup();
@@ -126,7 +136,12 @@ impl Store {
                 "roles": roles,
                 "departments": depts,
             });
-            append_audit(&mut tx, &by.entry("user.create", Some(&target), detail), at).await?;
+            append_audit(
+                &mut tx,
+                &by.entry(AuditAction::UserCreate, Some(&target), detail),
+                at,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(User {
@@ -183,10 +198,10 @@ impl Store {
     }
 
     /// Disables or re-enables an account; disabling ends its sessions and
-    /// revokes nothing else (tokens stop working because the account is
-    /// inactive).
+    /// revokes its API tokens.
     pub async fn set_user_active(&self, id: UserId, active: bool) -> Result<(), StoreError> {
-        self.update_user_active(id, active, None, Utc::now()).await
+        self.update_user_active(id, active, None, self.clock.now())
+            .await
     }
 
     /// [`Store::set_user_active`], recording `user.disable` or `user.enable`
@@ -224,9 +239,18 @@ impl Store {
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
-        let mut ended = 0;
+        let (mut ended, mut revoked) = (0, 0);
         if !active {
             ended = on_tx!(&mut tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id.0)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            // Revoked, not merely refused while the account is off: enabling
+            // the account again must not bring its old tokens back.
+            revoked = on_tx!(&mut tx, c => sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(to_millis(now))
                 .bind(id.0)
                 .execute(c)
                 .await
@@ -235,14 +259,15 @@ impl Store {
         if let Some(by) = audit {
             let target = id.to_string();
             let action = if active {
-                "user.enable"
+                AuditAction::UserEnable
             } else {
-                "user.disable"
+                AuditAction::UserDisable
             };
             let detail = json!({
                 "username": username,
                 "was_active": was_active,
                 "sessions_ended": ended,
+                "tokens_revoked": revoked,
             });
             append_audit(&mut tx, &by.entry(action, Some(&target), detail), now).await?;
         }
@@ -277,37 +302,45 @@ impl Store {
         })
     }
 
-    /// Stores the hash of a new API token.
+    /// Stores the hash of a new API token (tests, demo data), valid until
+    /// `expires_at`.
     pub async fn add_api_token(
         &self,
         user: UserId,
         token_hash: &str,
         label: &str,
-    ) -> Result<(), StoreError> {
-        on_pool!(&self.db, p => sqlx::query(
-            "INSERT INTO api_tokens (id, user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(Uuid::now_v7())
-            .bind(user.0)
-            .bind(token_hash)
-            .bind(label)
-            .bind(Utc::now().timestamp_millis())
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
+        expires_at: DateTime<Utc>,
+    ) -> Result<ApiToken, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let id = insert_token(
+            &mut tx,
+            user,
+            token_hash,
+            label,
+            self.clock.now(),
+            expires_at,
+        )
+        .await?;
+        tx.commit().await?;
+        self.api_token(id).await
     }
 
     /// [`Store::add_api_token`], recording `token.create` by `by` in the
     /// same transaction (target: the token owner's id; detail: the owner's
-    /// user name, the label and the token's id, never the token or its hash).
+    /// user name, the label, the token's id and expiry, never the token or
+    /// its hash).
     pub async fn add_api_token_audited(
         &self,
         user: UserId,
         token_hash: &str,
         label: &str,
+        expires_at: DateTime<Utc>,
         by: &AuditActor<'_>,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<ApiToken, StoreError> {
+        let label = aiwei_core::error::bounded_text("label", Some(label), 100, true)
+            .map_err(StoreError::Invalid)?
+            .unwrap_or_default();
         let mut tx = self.db.begin().await?;
         let username: Option<String> = on_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT username FROM users WHERE id = $1")
@@ -315,39 +348,180 @@ impl Store {
             .fetch_optional(c)
             .await)?;
         let username = username.ok_or(StoreError::NotFound)?;
-        let token_id = Uuid::now_v7();
-        on_tx!(&mut tx, c => sqlx::query(
-            "INSERT INTO api_tokens (id, user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(token_id)
-            .bind(user.0)
-            .bind(token_hash)
-            .bind(label)
-            .bind(now.timestamp_millis())
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let token_id = insert_token(&mut tx, user, token_hash, &label, now, expires_at).await?;
         let target = user.to_string();
-        let detail = json!({"username": username, "label": label, "token_id": token_id});
+        let detail = json!({
+            "username": username,
+            "label": label,
+            "token_id": token_id,
+            "expires_at": expires_at.to_rfc3339(),
+        });
         append_audit(
             &mut tx,
-            &by.entry("token.create", Some(&target), detail),
+            &by.entry(AuditAction::TokenCreate, Some(&target), detail),
             now,
         )
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.api_token(token_id).await
     }
 
-    /// The active user holding the token with this hash.
-    pub async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
-        let id: Option<Uuid> = on_pool!(&self.db, p => sqlx::query_scalar(
-            "SELECT t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active")
-            .bind(token_hash)
+    /// Revokes one token, at once (its next request is refused), recording
+    /// `token.revoke` by `by` in the same transaction.
+    pub async fn revoke_api_token(
+        &self,
+        id: Uuid,
+        by: &AuditActor<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<ApiToken, StoreError> {
+        let t = self.api_token(id).await?;
+        let mut tx = self.db.begin().await?;
+        let n = on_tx!(&mut tx, c => sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(to_millis(now))
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(StoreError::Conflict(ErrorCode::TokenRevoked));
+        }
+        let target = t.user.to_string();
+        let detail = json!({ "username": t.username, "label": t.label, "token_id": id });
+        append_audit(
+            &mut tx,
+            &by.entry(AuditAction::TokenRevoke, Some(&target), detail),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.api_token(id).await
+    }
+
+    pub async fn api_token(&self, id: Uuid) -> Result<ApiToken, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!("{TOKEN_SELECT} WHERE t.id = $1"));
+        let row = on_pool!(&self.db, p => sqlx::query_as::<_, TokenRow>(sql)
+            .bind(id)
             .fetch_optional(p)
             .await)?;
-        match id {
-            Some(id) => Ok(Some(self.user(UserId(id)).await?)),
-            None => Ok(None),
+        Ok(row.ok_or(StoreError::NotFound)?.into())
+    }
+
+    /// The tokens of `user`, or of everyone; newest first.
+    pub async fn api_tokens(&self, user: Option<UserId>) -> Result<Vec<ApiToken>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{TOKEN_SELECT} WHERE ($1 OR t.user_id = $2) ORDER BY t.created_at DESC, t.id DESC LIMIT 1000"
+        ));
+        let rows = on_pool!(&self.db, p => sqlx::query_as::<_, TokenRow>(sql)
+            .bind(user.is_none())
+            .bind(user.map(|u| u.0).unwrap_or_default())
+            .fetch_all(p)
+            .await)?;
+        Ok(rows.into_iter().map(ApiToken::from).collect())
+    }
+
+    /// The active user holding the token with this hash, if it is neither
+    /// revoked nor expired at `now`. Notes when it was used, at most once an
+    /// hour, so a busy integration does not write on every request.
+    pub async fn user_by_token_hash(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(User, Uuid)>, StoreError> {
+        let now_ms = to_millis(now);
+        let found: Option<(Uuid, Uuid, Option<i64>)> = on_pool!(&self.db, p => sqlx::query_as(
+            "SELECT t.id, t.user_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.active")
+            .bind(token_hash)
+            .bind(now_ms)
+            .fetch_optional(p)
+            .await)?;
+        let Some((token, user, last_used)) = found else {
+            return Ok(None);
+        };
+        if last_used.is_none_or(|t| t < now_ms - 3_600_000) {
+            on_pool!(&self.db, p => sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now_ms)
+                .bind(token)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Ok(Some((self.user(UserId(user)).await?, token)))
+    }
+}
+
+/// One API token as administrators see it: never the token or its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub user: UserId,
+    pub username: String,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl ApiToken {
+    /// Whether it is accepted at `now` (its owner's account aside).
+    pub fn valid_at(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: Uuid,
+    user_id: Uuid,
+    username: String,
+    label: String,
+    created_at: i64,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+    last_used_at: Option<i64>,
+}
+
+impl From<TokenRow> for ApiToken {
+    fn from(r: TokenRow) -> Self {
+        Self {
+            id: r.id,
+            user: UserId(r.user_id),
+            username: r.username,
+            label: r.label,
+            created_at: from_millis(r.created_at),
+            expires_at: from_millis(r.expires_at),
+            revoked_at: r.revoked_at.map(from_millis),
+            last_used_at: r.last_used_at.map(from_millis),
         }
     }
+}
+
+const TOKEN_SELECT: &str =
+    "SELECT t.id, t.user_id, u.username, t.label, t.created_at, t.expires_at,
+    t.revoked_at, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id";
+
+async fn insert_token(
+    tx: &mut crate::db::Tx,
+    user: UserId,
+    token_hash: &str,
+    label: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<Uuid, StoreError> {
+    let id = Uuid::now_v7();
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO api_tokens (id, user_id, token_hash, label, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(id)
+        .bind(user.0)
+        .bind(token_hash)
+        .bind(label)
+        .bind(to_millis(now))
+        .bind(to_millis(expires_at))
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(id)
 }

@@ -1,123 +1,29 @@
 //! Work queues ("my work"), the supervision board and in-app
 //! notifications: what each person has to do now.
 
+use aiwei_core::access::{self, Cond, Queue};
+use aiwei_core::deadline::{ClockOwner, DeadlineKind};
 use aiwei_core::time::{from_millis, to_millis};
-use aiwei_core::{MatterId, MatterStatus, MatterType, Role, UserId};
+use aiwei_core::{ClockState, EventKind, MatterId, NotificationKind, Role, UserId};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::Store;
+use crate::db::Tx;
 use crate::error::StoreError;
 use crate::matters::{MATTER_SELECT, Matter, MatterRow};
 use crate::users::User;
-
-/// A queue of matters waiting for one kind of work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Queue {
-    /// Intake: complaints and other matters to dispatch, suggestions to
-    /// submit, consultations to answer.
-    ToDispatch,
-    /// Intake: completed matters whose caller must be told (R-4.2).
-    ToFeedBack,
-    /// Intake: fed-back complaints to revisit (R-3.3).
-    ToRevisit,
-    /// Intake: coordinated consultations and decided suggestions to answer.
-    ToReply,
-    /// Department: dispatched to us, to sign for.
-    ToSign,
-    /// Department: signed, to arrive on site.
-    ToVisit,
-    /// Department: on site or rectifying.
-    Rectifying,
-    /// Department: our input is asked for, or an `other` matter to handle.
-    ToAdvise,
-    /// Leading group: suggestions to evaluate.
-    ToEvaluate,
-    /// Leading group: adopted suggestions being implemented.
-    Implementing,
-}
-
-impl Queue {
-    pub fn code(self) -> &'static str {
-        match self {
-            Queue::ToDispatch => "to_dispatch",
-            Queue::ToFeedBack => "to_feed_back",
-            Queue::ToRevisit => "to_revisit",
-            Queue::ToReply => "to_reply",
-            Queue::ToSign => "to_sign",
-            Queue::ToVisit => "to_visit",
-            Queue::Rectifying => "rectifying",
-            Queue::ToAdvise => "to_advise",
-            Queue::ToEvaluate => "to_evaluate",
-            Queue::Implementing => "implementing",
-        }
-    }
-
-    /// The queues of a user's roles, in the order a person works them.
-    pub fn for_user(user: &User) -> Vec<Queue> {
-        let mut q = Vec::new();
-        if user.has(Role::Intake) {
-            q.extend([
-                Queue::ToDispatch,
-                Queue::ToFeedBack,
-                Queue::ToRevisit,
-                Queue::ToReply,
-            ]);
-        }
-        if user.has(Role::Handler) || user.has(Role::DeptLead) {
-            q.extend([
-                Queue::ToSign,
-                Queue::ToVisit,
-                Queue::Rectifying,
-                Queue::ToAdvise,
-            ]);
-        }
-        if user.has(Role::LeadingGroup) {
-            q.extend([Queue::ToEvaluate, Queue::Implementing]);
-        }
-        q
-    }
-
-    /// (statuses, types or empty for all, whether restricted to the user's
-    /// departments as lead, as co-department).
-    fn filter(self) -> (&'static [MatterStatus], &'static [MatterType], Dept) {
-        use MatterStatus as S;
-        use MatterType as T;
-        match self {
-            Queue::ToDispatch => (
-                &[S::Received],
-                &[T::Complaint, T::Other, T::Suggestion, T::Consultation],
-                Dept::Any,
-            ),
-            Queue::ToFeedBack => (&[S::Completed], &[], Dept::Any),
-            Queue::ToRevisit => (&[S::FedBack], &[], Dept::Any),
-            Queue::ToReply => (&[S::Coordinating, S::Decided], &[], Dept::Any),
-            Queue::ToSign => (&[S::Dispatched], &[], Dept::Lead),
-            Queue::ToVisit => (&[S::Signed], &[], Dept::Lead),
-            Queue::Rectifying => (&[S::OnSite, S::Rectifying], &[], Dept::LeadOrCo),
-            Queue::ToAdvise => (&[S::Coordinating, S::Handling], &[], Dept::LeadOrCo),
-            Queue::ToEvaluate => (&[S::Evaluating], &[], Dept::Any),
-            Queue::Implementing => (&[S::Implementing], &[], Dept::Any),
-        }
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Dept {
-    Any,
-    Lead,
-    LeadOrCo,
-}
 
 /// An open clock past its warning or due time, for the supervision board.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LateClock {
     pub matter: MatterId,
     pub number: String,
-    pub kind: String,
-    pub state: String,
+    pub kind: DeadlineKind,
+    pub state: ClockState,
     pub due_at: DateTime<Utc>,
-    /// The lead department, or `None` for the intake desk's clocks.
+    /// The lead department for its clocks, or `None` for the intake desk's
+    /// and the leading group's.
     pub department: Option<String>,
     pub department_name: Option<String>,
 }
@@ -139,7 +45,7 @@ pub struct Notification {
     pub id: Uuid,
     pub matter: Option<MatterId>,
     pub number: Option<String>,
-    pub kind: String,
+    pub kind: NotificationKind,
     pub created_at: DateTime<Utc>,
     pub read: bool,
 }
@@ -155,8 +61,11 @@ struct NotificationRow {
 }
 
 impl Store {
-    /// The oldest `limit` matters of a queue for `user`, and the queue's
-    /// size.
+    /// The oldest `limit` matters of queue `q` for `user`, and the queue's
+    /// size. Which matters are in it is the core's answer
+    /// ([`Queue::condition`]), within what the user may see
+    /// ([`access::visibility`]): a sensitive matter is not counted for
+    /// whoever may not see it (R-5.1.2).
     pub async fn queue(
         &self,
         q: Queue,
@@ -164,58 +73,16 @@ impl Store {
         limit: i64,
         now: DateTime<Utc>,
     ) -> Result<(Vec<Matter>, i64), StoreError> {
-        let (statuses, types, dept) = q.filter();
-        let depts = user.departments.clone();
-        // The queue's own filter, then the same visibility rule as the
-        // ledger: a sensitive matter is not counted for whoever may not see
-        // it (R-5.1.2).
-        let scope = crate::matters::Scope::for_user(user, now);
+        let actor = user.actor();
+        let cond = Cond::all(vec![
+            q.condition(&actor),
+            access::visibility(&actor, to_millis(now)),
+        ]);
         let (count, rows): (i64, Vec<MatterRow>) = on_pool!(&self.db, p => {
             let build = |select: &'static str| {
                 let mut q = sqlx::QueryBuilder::new(select);
-                q.push(" WHERE m.status IN (");
-                let mut sep = q.separated(", ");
-                for st in statuses {
-                    sep.push_bind(st.as_str());
-                }
-                sep.push_unseparated(")");
-                if !types.is_empty() {
-                    q.push(" AND m.matter_type IN (");
-                    let mut sep = q.separated(", ");
-                    for t in types {
-                        sep.push_bind(t.as_str());
-                    }
-                    sep.push_unseparated(")");
-                }
-                let lead_or_co = match dept {
-                    Dept::Any => None,
-                    _ if depts.is_empty() => {
-                        q.push(" AND 1=0");
-                        None
-                    }
-                    Dept::Lead => Some(false),
-                    Dept::LeadOrCo => Some(true),
-                };
-                if let Some(co) = lead_or_co {
-                    q.push(" AND (m.lead_department IN (");
-                    let mut sep = q.separated(", ");
-                    for d in &depts {
-                        sep.push_bind(d.clone());
-                    }
-                    sep.push_unseparated(")");
-                    if co {
-                        q.push(" OR EXISTS (SELECT 1 FROM matter_departments md
-                           WHERE md.matter_id = m.id AND md.department_code IN (");
-                        let mut sep = q.separated(", ");
-                        for d in &depts {
-                            sep.push_bind(d.clone());
-                        }
-                        sep.push_unseparated(")");
-                        q.push(")");
-                    }
-                    q.push(")");
-                }
-                push_scope!(q, &scope);
+                q.push(" WHERE 1=1");
+                crate::scope::push_and(&mut q, &cond);
                 q
             };
             async {
@@ -245,36 +112,37 @@ impl Store {
                     dep.name AS department_name
              FROM deadlines d JOIN matters m ON m.id = d.matter_id
              LEFT JOIN departments dep ON dep.code = m.lead_department
-             WHERE d.ended_at IS NULL AND d.state IN ('due_soon', 'overdue')
-             ORDER BY d.due_at LIMIT $1")
+             WHERE d.ended_at IS NULL AND d.state IN ($1, $2)
+             ORDER BY d.due_at LIMIT $3")
+            .bind(ClockState::DueSoon.as_str())
+            .bind(ClockState::Overdue.as_str())
             .bind(limit)
             .fetch_all(p)
             .await)?;
-        Ok(rows
-            .into_iter()
+        let corrupt = |what: &str| StoreError::Corrupt(format!("deadline {what}"));
+        rows.into_iter()
             .map(|r| {
-                let dept_clock = matches!(
-                    r.kind.as_str(),
-                    "sign_due" | "on_site_due" | "rectify_due" | "progress_due"
-                );
-                LateClock {
+                let kind = DeadlineKind::from_code(&r.kind).ok_or_else(|| corrupt("kind"))?;
+                let dept_clock = kind.owner() == ClockOwner::LeadDepartment;
+                Ok(LateClock {
                     matter: MatterId(r.matter_id),
                     number: r.number,
-                    kind: r.kind,
-                    state: r.state,
+                    kind,
+                    state: ClockState::from_code(&r.state).ok_or_else(|| corrupt("state"))?,
                     due_at: from_millis(r.due_at),
                     department: if dept_clock { r.lead_department } else { None },
                     department_name: if dept_clock { r.department_name } else { None },
-                }
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// How often each department returned a matter (退回), most first: the
     /// measure of R-1.3 "不推诿". Read from the `returned` events.
     pub async fn returns_by_department(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
         let payloads: Vec<String> = on_pool!(&self.db, p => sqlx::query_scalar(
-            "SELECT payload FROM matter_events WHERE kind = 'returned'")
+            "SELECT payload FROM matter_events WHERE kind = $1")
+            .bind(EventKind::Returned.as_str())
             .fetch_all(p)
             .await)?;
         let mut counts: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
@@ -314,17 +182,19 @@ impl Store {
             .bind(limit)
             .fetch_all(p)
             .await)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Notification {
-                id: r.id,
-                matter: r.matter_id.map(MatterId),
-                number: r.number,
-                kind: r.kind,
-                created_at: from_millis(r.created_at),
-                read: r.read_at.is_some(),
+        rows.into_iter()
+            .map(|r| {
+                Ok(Notification {
+                    id: r.id,
+                    matter: r.matter_id.map(MatterId),
+                    number: r.number,
+                    kind: NotificationKind::from_code(&r.kind)
+                        .ok_or_else(|| StoreError::Corrupt("notification kind".into()))?,
+                    created_at: from_millis(r.created_at),
+                    read: r.read_at.is_some(),
+                })
             })
-            .collect())
+            .collect()
     }
 
     pub async fn unread_count(&self, user: UserId) -> Result<i64, StoreError> {
@@ -347,40 +217,62 @@ impl Store {
     }
 
     /// Tells the staff of `departments` that a matter needs them (dispatch,
-    /// coordination, redo): R-3.3 "第一时间通知相关责任部门".
+    /// coordination, redo): R-3.3 "第一时间通知相关责任部门". A sensitive
+    /// matter is announced to the departments' leads only: the others may
+    /// not see it (R-5.1.2).
     pub(crate) async fn notify_departments(
-        tx: &mut crate::db::Tx,
+        tx: &mut Tx,
         matter: MatterId,
         departments: &[String],
-        kind: &str,
+        kind: NotificationKind,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         for d in departments {
-            // A sensitive matter is announced to the department's leads
-            // only: the others may not see it (R-5.1.2).
             let users: Vec<Uuid> = on_tx!(&mut *tx, c => sqlx::query_scalar(
                 "SELECT ud.user_id FROM user_departments ud JOIN users u ON u.id = ud.user_id
                  WHERE ud.department_code = $1 AND u.active
                    AND ((SELECT sensitive FROM matters WHERE id = $2) = FALSE
                         OR EXISTS (SELECT 1 FROM user_roles r
-                                   WHERE r.user_id = u.id AND r.role = 'dept_lead'))")
+                                   WHERE r.user_id = u.id AND r.role = $3))")
                 .bind(d)
                 .bind(matter.0)
+                .bind(Role::DeptLead.as_str())
                 .fetch_all(c)
                 .await)?;
-            for u in users {
-                on_tx!(&mut *tx, c => sqlx::query(
-                    "INSERT INTO notifications (id, user_id, matter_id, kind, created_at) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(Uuid::now_v7())
-                    .bind(u)
-                    .bind(matter.0)
-                    .bind(kind)
-                    .bind(to_millis(now))
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
-            }
+            notify_users(tx, matter, &users, kind, now).await?;
         }
         Ok(())
     }
+}
+
+/// One notification of `kind` about `matter` for each of `users`, in `tx`.
+pub(crate) async fn notify_users(
+    tx: &mut Tx,
+    matter: MatterId,
+    users: &[Uuid],
+    kind: NotificationKind,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for u in users {
+        on_tx!(&mut *tx, c => sqlx::query(
+            "INSERT INTO notifications (id, user_id, matter_id, kind, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(Uuid::now_v7())
+            .bind(*u)
+            .bind(matter.0)
+            .bind(kind.as_str())
+            .bind(to_millis(now))
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// The active accounts holding `role`.
+pub(crate) async fn holders_of(tx: &mut Tx, role: Role) -> Result<Vec<Uuid>, StoreError> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT r.user_id FROM user_roles r JOIN users u ON u.id = r.user_id WHERE r.role = $1 AND u.active")
+        .bind(role.as_str())
+        .fetch_all(c)
+        .await)?)
 }

@@ -64,7 +64,15 @@ async fn start(url: &DatabaseUrl) -> (Store, String, String) {
         .await
         .unwrap();
     let (token, hash) = new_api_token();
-    store.add_api_token(user.id, &hash, "bench").await.unwrap();
+    store
+        .add_api_token(
+            user.id,
+            &hash,
+            "bench",
+            store.clock().now() + chrono::Duration::days(30),
+        )
+        .await
+        .unwrap();
     let state = app_state(store.clone(), AppConfig::default(), Clock::system()).unwrap();
     let app = Application::build(state, "127.0.0.1:0".parse().unwrap())
         .await

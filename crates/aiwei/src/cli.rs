@@ -5,8 +5,9 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use aiwei_core::{DepartmentCode, Role, Username};
-use aiwei_server::auth::{hash_password, new_api_token};
+use aiwei_core::time::local_minute;
+use aiwei_core::{AuditAction, DepartmentCode, Role, Username};
+use aiwei_server::auth::{MIN_PASSWORD, hash_password, new_api_token};
 use aiwei_server::{Application, Clock, app_state};
 use aiwei_store::trail::AuditActor;
 use aiwei_store::users::NewUser;
@@ -136,9 +137,17 @@ enum TokenCommand {
     /// Create an API token for USER and print it (shown once).
     Create {
         username: String,
+        /// What the token is for.
         #[arg(long, default_value = "cli")]
         label: String,
+        /// Days it stays valid (default: `token_days`, 365).
+        #[arg(long)]
+        days: Option<i64>,
     },
+    /// List tokens (of USER, or everyone's): id, owner, label, expiry, state.
+    List { username: Option<String> },
+    /// Revoke the token with this id; its next request is refused.
+    Revoke { id: uuid::Uuid },
 }
 
 #[derive(Subcommand)]
@@ -261,27 +270,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Keys { command } => keys(settings, command).await,
         Command::User { command } => user(settings, command).await,
         Command::Department { command } => department(settings, command).await,
-        Command::Token {
-            command: TokenCommand::Create { username, label },
-        } => {
-            let store = open_store(&settings).await?;
-            let user = store
-                .user_by_name(&Username::parse(&username)?)
-                .await
-                .with_context(|| format!("no user {username}"))?;
-            let (token, hash) = new_api_token();
-            store
-                .add_api_token_audited(
-                    user.id,
-                    &hash,
-                    &label,
-                    &AuditActor::cli(),
-                    chrono::Utc::now(),
-                )
-                .await?;
-            println!("{token}");
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Token { command } => token(settings, command).await,
         Command::Demo {
             matters,
             days,
@@ -294,7 +283,13 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
-            let store = open_store(&settings).await?;
+            // Verification changes nothing: no migration, no key file, a
+            // read-only connection.
+            let keys = Keys::load_if_present(&settings.key_path())?;
+            let url = settings.database()?;
+            let store = Store::connect_read_only(&url, keys)
+                .await
+                .with_context(|| format!("opening database {}", url.redacted()))?;
             let report = store.verify_chains().await?;
             let (head_seq, head_hash) = &report.audit_head;
             if report.ok() {
@@ -352,11 +347,11 @@ async fn keys(settings: Settings, command: KeysCommand) -> anyhow::Result<ExitCo
     store
         .audit(
             &by.entry(
-                "keys.rotate",
+                AuditAction::KeysRotate,
                 Some(&current),
                 serde_json::json!({ "resealed": total }),
             ),
-            chrono::Utc::now(),
+            store.clock().now(),
         )
         .await?;
     println!(
@@ -381,7 +376,7 @@ async fn load_demo(
         prefix: settings.number_prefix.clone(),
     };
     eprintln!("正在生成演示数据（{matters} 条事项）…");
-    let report = demo::seed(store, &opts, &hash_password, chrono::Utc::now()).await?;
+    let report = demo::seed(store, &opts, &hash_password, store.clock().now()).await?;
     println!(
         "演示数据已生成：{} 个部门，{} 条事项。以下账号密码只显示这一次：",
         report.departments, report.matters
@@ -406,7 +401,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
         let (existing, _) = store
             .ledger(
                 &Default::default(),
-                &aiwei_store::matters::Scope::ALL,
+                &aiwei_core::access::EVERYTHING,
                 None,
                 1,
             )
@@ -482,8 +477,8 @@ async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<ExitCo
                 .read_to_string(&mut password)
                 .context("reading the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']);
-            if password.chars().count() < 8 {
-                bail!("the password must have at least 8 characters");
+            if password.chars().count() < MIN_PASSWORD {
+                bail!("the password must have at least {MIN_PASSWORD} characters");
             }
             let new = NewUser {
                 display_name: name.unwrap_or_else(|| username.to_string()),
@@ -493,7 +488,7 @@ async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<ExitCo
                 departments,
             };
             let u = store
-                .add_user_audited(&new, &AuditActor::cli(), chrono::Utc::now())
+                .add_user_audited(&new, &AuditActor::cli(), store.clock().now())
                 .await?;
             println!("created user {} ({})", u.username, u.id);
         }
@@ -523,7 +518,7 @@ async fn department(settings: Settings, command: DepartmentCommand) -> anyhow::R
                     &DepartmentCode::parse(&code)?,
                     &name,
                     &AuditActor::cli(),
-                    chrono::Utc::now(),
+                    store.clock().now(),
                 )
                 .await?;
             println!("created department {} {}", d.code, d.name);
@@ -544,7 +539,7 @@ async fn calendar(settings: Settings, command: CalendarCommand) -> anyhow::Resul
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let year = store
-                .load_calendar_year_audited(&text, &AuditActor::cli(), chrono::Utc::now())
+                .load_calendar_year_audited(&text, &AuditActor::cli(), store.clock().now())
                 .await
                 .context("the file is not valid holiday data")?;
             println!(
@@ -575,7 +570,12 @@ async fn calendar(settings: Settings, command: CalendarCommand) -> anyhow::Resul
                     y.makeup_days.len()
                 );
             }
-            let this_year = chrono::Datelike::year(&chrono::Utc::now());
+            let this_year = chrono::Datelike::year(
+                &store
+                    .clock()
+                    .now()
+                    .with_timezone(&aiwei_core::time::china()),
+            );
             for y in [this_year, this_year + 1] {
                 if !cal.has_year(y) {
                     eprintln!("warning: no holiday data for {y}; Monday–Friday is assumed");
@@ -593,4 +593,79 @@ fn warn_missing(cal: &aiwei_core::calendar::Calendar, date: chrono::NaiveDate) {
     if !cal.has_year(y) {
         eprintln!("warning: no holiday data for {y}; Monday–Friday is assumed");
     }
+}
+
+async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<ExitCode> {
+    let store = open_store(&settings).await?;
+    let now = store.clock().now();
+    match command {
+        TokenCommand::Create {
+            username,
+            label,
+            days,
+        } => {
+            let user = store
+                .user_by_name(&Username::parse(&username)?)
+                .await
+                .with_context(|| format!("no user {username}"))?;
+            let days = days.unwrap_or(settings.token_days);
+            if !(1..=aiwei_server::state::MAX_TOKEN_DAYS).contains(&days) {
+                bail!(
+                    "--days must be between 1 and {}",
+                    aiwei_server::state::MAX_TOKEN_DAYS
+                );
+            }
+            let (token, hash) = new_api_token();
+            let t = store
+                .add_api_token_audited(
+                    user.id,
+                    &hash,
+                    &label,
+                    now + chrono::Duration::days(days),
+                    &AuditActor::cli(),
+                    now,
+                )
+                .await?;
+            eprintln!(
+                "令牌 {} 有效至 {}；只显示这一次 (token {} valid until {}; shown once):",
+                t.id,
+                local_minute(t.expires_at),
+                t.id,
+                t.expires_at.to_rfc3339()
+            );
+            println!("{token}");
+        }
+        TokenCommand::List { username } => {
+            let user = match username {
+                Some(name) => Some(
+                    store
+                        .user_by_name(&Username::parse(&name)?)
+                        .await
+                        .with_context(|| format!("no user {name}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            for t in store.api_tokens(user).await? {
+                let state = match (t.revoked_at, t.valid_at(now)) {
+                    (Some(_), _) => "revoked",
+                    (None, false) => "expired",
+                    (None, true) => "valid",
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.username,
+                    t.label,
+                    t.expires_at.to_rfc3339(),
+                    state
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let t = store.revoke_api_token(id, &AuditActor::cli(), now).await?;
+            println!("revoked token {} of {} ({})", t.id, t.username, t.label);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

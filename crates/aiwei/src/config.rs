@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use aiwei_core::Role;
 use aiwei_server::AppConfig;
 use aiwei_store::DatabaseUrl;
 use anyhow::{Context, bail};
@@ -43,6 +44,11 @@ pub struct Settings {
     /// A text file holding the confidentiality agreement recipients sign;
     /// empty: the built-in text.
     pub agreement_file: String,
+    /// Roles whose ledger exports show callers in clear (R-5.2: least
+    /// privilege); everyone else's exports are masked.
+    pub export_clear_roles: Vec<Role>,
+    /// Days a new API token stays valid unless told otherwise.
+    pub token_days: i64,
 }
 
 impl Default for Settings {
@@ -61,6 +67,8 @@ impl Default for Settings {
             log: "info".into(),
             disclosure_days: app.disclosure_days,
             agreement_file: String::new(),
+            export_clear_roles: app.export_clear_roles,
+            token_days: app.token_days,
         }
     }
 }
@@ -120,10 +128,10 @@ impl Settings {
                 .context("AIWEI_SESSION_HOURS must be a whole number")?;
         }
         if let Some(v) = get("SECURE_COOKIES")? {
-            s.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+            s.secure_cookies = parse_bool("AIWEI_SECURE_COOKIES", &v)?;
         }
         if let Some(v) = get("BEHIND_PROXY")? {
-            s.behind_proxy = matches!(v.as_str(), "1" | "true" | "yes");
+            s.behind_proxy = parse_bool("AIWEI_BEHIND_PROXY", &v)?;
         }
         if let Some(v) = get("LOG")? {
             s.log = v;
@@ -135,6 +143,23 @@ impl Settings {
         }
         if let Some(v) = get("AGREEMENT_FILE")? {
             s.agreement_file = v;
+        }
+        if let Some(v) = get("EXPORT_CLEAR_ROLES")? {
+            s.export_clear_roles = v
+                .split(',')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(|r| {
+                    Role::parse(r).map_err(|_| {
+                        anyhow::anyhow!("AIWEI_EXPORT_CLEAR_ROLES: {r:?} is not a role")
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = get("TOKEN_DAYS")? {
+            s.token_days = v
+                .parse()
+                .context("AIWEI_TOKEN_DAYS must be a whole number")?;
         }
         if let Some(v) = &overrides.data_dir {
             s.data_dir = v.clone();
@@ -164,6 +189,12 @@ impl Settings {
         }
         if !(1..=90).contains(&self.disclosure_days) {
             bail!("disclosure_days must be between 1 and 90");
+        }
+        if !(1..=aiwei_server::state::MAX_TOKEN_DAYS).contains(&self.token_days) {
+            bail!(
+                "token_days must be between 1 and {}",
+                aiwei_server::state::MAX_TOKEN_DAYS
+            );
         }
         self.agreement()?;
         self.bind_addr()?;
@@ -216,6 +247,8 @@ impl Settings {
             attachments_dir: self.data_dir.join("attachments"),
             agreement_text: self.agreement()?,
             disclosure_days: self.disclosure_days,
+            export_clear_roles: self.export_clear_roles.clone(),
+            token_days: self.token_days,
             ..AppConfig::default()
         })
     }
@@ -226,6 +259,17 @@ impl Settings {
         shown.database_url = self.database()?.redacted();
         shown.key_file = self.key_path().display().to_string();
         Ok(toml::to_string_pretty(&shown)?)
+    }
+}
+
+/// A boolean setting, strictly: `true/false`, `1/0`, `yes/no`, `on/off` in
+/// any case. Anything else stops the program rather than silently meaning
+/// false (a typo in `SECURE_COOKIES` must not serve cookies in clear).
+fn parse_bool(name: &str, raw: &str) -> anyhow::Result<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => bail!("{name} must be true/false, 1/0, yes/no or on/off, not {raw:?}"),
     }
 }
 
@@ -274,6 +318,50 @@ mod tests {
         assert!(
             Settings::load(&Overrides::default(), env(&[("AIWEI_BIND", "localhost")])).is_err()
         );
+    }
+
+    #[test]
+    fn booleans_are_parsed_strictly() {
+        for (raw, want) in [
+            ("TRUE", true),
+            ("on", true),
+            ("Yes", true),
+            ("1", true),
+            ("off", false),
+            ("0", false),
+        ] {
+            let s = Settings::load(&Overrides::default(), env(&[("AIWEI_SECURE_COOKIES", raw)]))
+                .unwrap();
+            assert_eq!(s.secure_cookies, want, "{raw}");
+        }
+        for raw in ["ture", "", "2", "enabled"] {
+            let e = Settings::load(&Overrides::default(), env(&[("AIWEI_BEHIND_PROXY", raw)]))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("AIWEI_BEHIND_PROXY"), "{e}");
+        }
+    }
+
+    #[test]
+    fn export_roles_and_token_days_are_checked() {
+        let s = Settings::load(
+            &Overrides::default(),
+            env(&[
+                ("AIWEI_EXPORT_CLEAR_ROLES", "supervisor, intake"),
+                ("AIWEI_TOKEN_DAYS", "30"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.export_clear_roles, [Role::Supervisor, Role::Intake]);
+        assert_eq!(s.token_days, 30);
+        assert!(
+            Settings::load(
+                &Overrides::default(),
+                env(&[("AIWEI_EXPORT_CLEAR_ROLES", "boss")])
+            )
+            .is_err()
+        );
+        assert!(Settings::load(&Overrides::default(), env(&[("AIWEI_TOKEN_DAYS", "0")])).is_err());
     }
 
     #[test]

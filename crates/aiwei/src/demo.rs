@@ -12,13 +12,14 @@
 
 use std::fmt;
 
+use aiwei_core::access;
 use aiwei_core::handling::ActionRequest;
 use aiwei_core::intake::{CallerInput, IntakeRequest, LocationInput};
 use aiwei_core::time::china;
 use aiwei_core::{Channel, DepartmentCode, MatterStatus, MatterType, Role, Username};
 use aiwei_store::Store;
 use aiwei_store::categories::Category;
-use aiwei_store::matters::{IntakeContext, LedgerFilter, Matter, Scope};
+use aiwei_store::matters::{IntakeContext, LedgerFilter, Matter};
 use aiwei_store::users::{NewUser, User};
 use anyhow::{Context, bail};
 use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
@@ -206,7 +207,7 @@ async fn disclosure_examples(store: &Store, crew: &Crew, now: DateTime<Utc>) -> 
     use aiwei_store::disclosures::NewDisclosure;
     use aiwei_store::trail::AuditActor;
     let (recent, _) = store
-        .ledger(&LedgerFilter::default(), &Scope::ALL, None, 500)
+        .ledger(&LedgerFilter::default(), &access::EVERYTHING, None, 500)
         .await?;
     let mut open = recent.into_iter().filter(|m| {
         !m.sensitive
@@ -241,7 +242,7 @@ async fn disclosure_examples(store: &Store, crew: &Crew, now: DateTime<Utc>) -> 
         };
         let new = NewDisclosure {
             matter: m.id,
-            requester: who.id,
+            recipient: who.id,
             purpose: purpose.to_owned(),
             fields: vec![
                 aiwei_core::DisclosedField::Phone,
@@ -258,6 +259,7 @@ async fn disclosure_examples(store: &Store, crew: &Crew, now: DateTime<Utc>) -> 
                     true,
                     "同意，限本次回访核实使用",
                     Duration::days(7),
+                    &crew.supervisor.actor(),
                     &actor(&crew.supervisor),
                     now - Duration::hours(1),
                 )
@@ -442,7 +444,7 @@ async fn progress(
 
 async fn ensure_empty(store: &Store) -> anyhow::Result<()> {
     let (matters, _) = store
-        .ledger(&LedgerFilter::default(), &Scope::ALL, None, 1)
+        .ledger(&LedgerFilter::default(), &access::EVERYTHING, None, 1)
         .await?;
     if !matters.is_empty() {
         bail!("the database already holds matters; the demo needs an empty database");
@@ -1041,7 +1043,7 @@ impl Catalog {
         let usable = |t: &Template| {
             categories
                 .iter()
-                .any(|c| c.code == t.category && c.matter_type == t.ty.as_str() && is_leaf(c))
+                .any(|c| c.code == t.category && c.matter_type == t.ty && is_leaf(c))
         };
         let mut entries: Vec<Entry> = Vec::new();
         for ty in MatterType::ALL {
@@ -1389,7 +1391,7 @@ mod tests {
             .map(|(code, ty, parent)| Category {
                 code: (*code).to_owned(),
                 name: (*code).to_owned(),
-                matter_type: (*ty).to_owned(),
+                matter_type: MatterType::parse(ty).unwrap(),
                 parent: parent.map(str::to_owned),
             })
             .collect()
@@ -1492,7 +1494,7 @@ mod tests {
             last = m.received_at;
             if let Some(code) = &m.category {
                 let cat = tree.iter().find(|c| &c.code == code).unwrap();
-                assert_eq!(cat.matter_type, m.matter_type.as_str());
+                assert_eq!(cat.matter_type, m.matter_type);
             }
         }
     }

@@ -1,12 +1,14 @@
 //! The audit trail (审计日志) over the API, for auditors and administrators.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 
 use crate::auth::{Can, ReadAudit};
 use crate::error::{ApiResult, ErrorBody};
+use crate::extract::ApiQuery;
+use crate::services::trail::{self, AuditQuery};
 use crate::state::AppState;
-use crate::trail::{self, AuditPage, AuditQuery};
+use crate::views::AuditPage;
 
 /// The audit trail: security-relevant events (logins, failed logins,
 /// logouts, accounts, departments, policy, calendar, API tokens), newest
@@ -23,7 +25,7 @@ use crate::trail::{self, AuditPage, AuditQuery};
 pub async fn list(
     State(state): State<AppState>,
     _can: Can<ReadAudit>,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
     Ok(Json(trail::page(&state, &q).await?))
 }

@@ -1,24 +1,36 @@
 //! Confidential caller data over the API: revealing it with a reason,
 //! disclosure requests, decisions and signatures, and anonymisation.
 
+use aiwei_store::disclosures::{Disclosure, DisclosureList};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Administer, Can, Staff, Supervise};
-use crate::confidential::{self, DecisionRequest, DisclosureRequest, DisclosureView, SignRequest};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiJson;
-use crate::ledger;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::services::confidential::{self, DecisionRequest, DisclosureRequest, SignRequest};
+use crate::services::ledger;
 use crate::state::AppState;
-use crate::views::CallerView;
-use aiwei_store::disclosures::DisclosureList;
+use crate::views::{CallerView, DisclosureView};
+
+/// `d` as `staff` sees it now.
+fn view(state: &AppState, staff: &Staff, d: Disclosure) -> DisclosureView {
+    DisclosureView::new(
+        d,
+        staff.user.id,
+        state.clock.now(),
+        &state.config.agreement_text,
+    )
+}
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RevealRequest {
     /// Why the caller's data is needed (2–500 characters).
+    #[schema(min_length = 2, max_length = 500)]
     pub reason: String,
 }
 
@@ -38,7 +50,7 @@ pub struct RevealRequest {
 pub async fn reveal(
     State(state): State<AppState>,
     staff: Staff,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     ApiJson(req): ApiJson<RevealRequest>,
 ) -> ApiResult<Json<CallerView>> {
     let m = ledger::find_visible(&state, &staff.user, &key).await?;
@@ -48,7 +60,9 @@ pub async fn reveal(
 }
 
 /// Ask for a matter's caller data: a supervisor decides, then
-/// the requester signs the confidentiality agreement.
+/// the recipient signs the confidentiality agreement. A supervisor may
+/// name another staff member as the recipient; neither the filer nor the
+/// recipient decides.
 #[utoipa::path(post, path = "/api/v1/matters/{key}/disclosures", tag = "confidentiality",
     params(("key" = String, Path, description = "UUID or number")),
     request_body = DisclosureRequest,
@@ -62,23 +76,32 @@ pub async fn reveal(
 pub async fn request(
     State(state): State<AppState>,
     staff: Staff,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     ApiJson(req): ApiJson<DisclosureRequest>,
 ) -> ApiResult<(StatusCode, Json<DisclosureView>)> {
     let m = ledger::find_visible(&state, &staff.user, &key).await?;
     let d = confidential::request(&state, &staff, &m, &req).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(DisclosureView::new(d, &staff, &state)),
-    ))
+    Ok((StatusCode::CREATED, Json(view(&state, &staff, d))))
+}
+
+/// Which disclosures to list.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Which {
+    /// Those the caller filed or receives.
+    #[default]
+    Mine,
+    /// Those waiting for a decision (supervisors).
+    Pending,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// `mine` (default) or `pending` (supervisors).
     #[serde(default)]
-    pub which: Option<String>,
+    pub which: Which,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -98,25 +121,19 @@ pub struct DisclosureListView {
 pub async fn list(
     State(state): State<AppState>,
     staff: Staff,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<DisclosureListView>> {
-    let which = match q.which.as_deref().unwrap_or("mine") {
-        "mine" => DisclosureList::RequestedBy(staff.user.id),
-        "pending" if staff.user.has(aiwei_core::Role::Supervisor) => DisclosureList::Pending,
-        "pending" => return Err(ApiError::forbidden()),
-        _ => {
-            return Err(ApiError::invalid_field(aiwei_core::FieldError::new(
-                "which",
-                "unknown_value",
-            )));
-        }
+    let which = match q.which {
+        Which::Mine => DisclosureList::Involving(staff.user.id),
+        Which::Pending if staff.user.has(aiwei_core::Role::Supervisor) => DisclosureList::Pending,
+        Which::Pending => return Err(ApiError::forbidden()),
     };
     let items = state
         .store
         .disclosures(which)
         .await?
         .into_iter()
-        .map(|d| DisclosureView::new(d, &staff, &state))
+        .map(|d| view(&state, &staff, d))
         .collect();
     Ok(Json(DisclosureListView { items }))
 }
@@ -125,31 +142,31 @@ fn disclosure_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found())
 }
 
-/// Approve or refuse a request, with the reason. Supervisors only, and not
-/// on their own request.
+/// Approve or refuse a request, with the reason. Supervisors only, and
+/// never the filer or the recipient of the request (four eyes).
 #[utoipa::path(post, path = "/api/v1/disclosures/{id}/decision", tag = "confidentiality",
     params(("id" = String, Path)),
     request_body = DecisionRequest,
     responses(
         (status = 200, body = DisclosureView),
-        (status = 403, body = ErrorBody),
+        (status = 403, description = "`forbidden`, or `own_request`: the decider filed or receives it", body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "`disclosure_not_pending` or `own_request`", body = ErrorBody),
+        (status = 409, description = "`already_decided`", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn decide(
     State(state): State<AppState>,
     can: Can<Supervise>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<DecisionRequest>,
 ) -> ApiResult<Json<DisclosureView>> {
     let d = confidential::decide(&state, &can.staff, disclosure_id(&id)?, &req).await?;
-    Ok(Json(DisclosureView::new(d, &can.staff, &state)))
+    Ok(Json(view(&state, &can.staff, d)))
 }
 
 /// Sign the confidentiality agreement of an approved request; access to
-/// the named fields opens until the request expires. The requester only.
+/// the named fields opens until the request expires. The recipient only.
 #[utoipa::path(post, path = "/api/v1/disclosures/{id}/signature", tag = "confidentiality",
     params(("id" = String, Path)),
     request_body = SignRequest,
@@ -163,14 +180,15 @@ pub async fn decide(
 pub async fn sign(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<SignRequest>,
 ) -> ApiResult<Json<DisclosureView>> {
     let d = confidential::sign(&state, &staff, disclosure_id(&id)?, req.agree, None).await?;
-    Ok(Json(DisclosureView::new(d, &staff, &state)))
+    Ok(Json(view(&state, &staff, d)))
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AnonymiseRequest {
     /// Must be true.
     pub confirm: bool,
@@ -201,7 +219,7 @@ pub struct AnonymiseResult {
 pub async fn anonymise(
     State(state): State<AppState>,
     can: Can<Administer>,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     ApiJson(req): ApiJson<AnonymiseRequest>,
 ) -> ApiResult<Json<AnonymiseResult>> {
     let m = ledger::find_visible(&state, &can.staff.user, &key).await?;
@@ -213,6 +231,7 @@ pub async fn anonymise(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NameRequest {
     /// The colleague's user name.
     pub username: String,
@@ -240,7 +259,7 @@ pub struct Named {
 pub async fn name_person(
     State(state): State<AppState>,
     staff: Staff,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     ApiJson(req): ApiJson<NameRequest>,
 ) -> ApiResult<Json<Named>> {
     let m = ledger::find_visible(&state, &staff.user, &key).await?;

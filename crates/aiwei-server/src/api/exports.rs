@@ -1,18 +1,20 @@
 //! Exports of the ledger for spreadsheet programs.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::IntoResponse;
 
 use crate::auth::Staff;
 use crate::error::{ApiResult, ErrorBody};
-use crate::ledger::{self, LedgerQuery};
+use crate::extract::ApiQuery;
+use crate::services::ledger::{self, LedgerQuery};
 use crate::state::AppState;
 
 /// The ledger as CSV (UTF-8 with BOM), with the ledger's filters: only the
-/// matters the caller may see, caller data masked as for the caller's role,
-/// cells that would start a spreadsheet formula neutralised. At most
-/// 50,000 rows. Every export is an audit record.
+/// matters the caller may see; callers in clear only for the roles the
+/// configuration names (`export_clear_roles`, default supervisors), masked
+/// for everyone else; cells that would start a spreadsheet formula
+/// neutralised. At most 50,000 rows. Every export is an audit record.
 #[utoipa::path(get, path = "/api/v1/exports/ledger.csv", tag = "matters",
     params(LedgerQuery),
     responses(
@@ -25,7 +27,7 @@ use crate::state::AppState;
 pub async fn ledger_csv(
     State(state): State<AppState>,
     staff: Staff,
-    Query(q): Query<LedgerQuery>,
+    ApiQuery(q): ApiQuery<LedgerQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let (csv, _) = ledger::export_csv(&state, &staff, &q).await?;
     let day = state

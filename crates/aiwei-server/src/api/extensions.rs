@@ -1,90 +1,18 @@
 //! Extension requests (延期) over the API.
 
-use aiwei_core::FieldError;
-use aiwei_core::deadline::DeadlineKind;
-use aiwei_store::extensions::Extension;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::{Can, Staff, Supervise};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiJson;
-use crate::ledger;
+use crate::extract::{ApiJson, ApiPath};
+use crate::services::extensions::{ExtensionDecision, ExtensionRequest, submit};
+use crate::services::ledger;
 use crate::state::AppState;
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExtensionRequest {
-    /// The clock to extend, e.g. `rectify_due`.
-    pub deadline: String,
-    /// The new due time; later than the current one.
-    pub new_due_at: DateTime<Utc>,
-    pub reason: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExtensionDecision {
-    pub approve: bool,
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-/// One extension request.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ExtensionView {
-    pub id: uuid::Uuid,
-    pub number: String,
-    pub deadline: String,
-    pub requested_by: String,
-    pub reason: String,
-    pub old_due_at: DateTime<Utc>,
-    pub new_due_at: DateTime<Utc>,
-    /// `pending`, `approved` or `refused`.
-    pub state: String,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<DateTime<Utc>>,
-    pub decision_note: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<Extension> for ExtensionView {
-    fn from(x: Extension) -> Self {
-        Self {
-            id: x.id,
-            number: x.number,
-            deadline: x.kind.as_str().to_owned(),
-            requested_by: x.requested_by_name,
-            reason: x.reason,
-            old_due_at: x.old_due_at,
-            new_due_at: x.new_due_at,
-            state: x.state,
-            decided_by: x.decided_by_name,
-            decided_at: x.decided_at,
-            decision_note: x.decision_note,
-            created_at: x.created_at,
-        }
-    }
-}
-
-impl ExtensionView {
-    pub fn deadline_zh(&self) -> &str {
-        crate::messages::zh(&self.deadline)
-    }
-    pub fn old_local(&self) -> String {
-        aiwei_core::time::local_minute(self.old_due_at)
-    }
-    pub fn new_local(&self) -> String {
-        aiwei_core::time::local_minute(self.new_due_at)
-    }
-    pub fn state_zh(&self) -> String {
-        crate::messages::zh_in("extension", &self.state)
-    }
-}
+use crate::views::ExtensionView;
 
 /// Ask to extend a running clock, before it runs out (the department head
 /// for department clocks, intake for the desk's).
@@ -102,34 +30,12 @@ impl ExtensionView {
 pub async fn request(
     State(state): State<AppState>,
     staff: Staff,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     ApiJson(req): ApiJson<ExtensionRequest>,
 ) -> ApiResult<(StatusCode, Json<ExtensionView>)> {
     let m = ledger::find_visible(&state, &staff.user, &key).await?;
     let x = submit(&state, &staff, m.id, &req).await?;
     Ok((StatusCode::CREATED, Json(x.into())))
-}
-
-/// Shared by the API and the matter page.
-pub async fn submit(
-    state: &AppState,
-    staff: &Staff,
-    matter: aiwei_core::MatterId,
-    req: &ExtensionRequest,
-) -> Result<Extension, ApiError> {
-    let kind = DeadlineKind::parse(&req.deadline)
-        .ok_or_else(|| ApiError::invalid_field(FieldError::new("deadline", "unknown_value")))?;
-    Ok(state
-        .store
-        .request_extension(
-            matter,
-            &staff.user,
-            kind,
-            req.new_due_at,
-            &req.reason,
-            state.clock.now(),
-        )
-        .await?)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -170,7 +76,7 @@ pub async fn pending(
 pub async fn decide(
     State(state): State<AppState>,
     can: Can<Supervise>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ExtensionDecision>,
 ) -> ApiResult<Json<ExtensionView>> {
     let id: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found())?;

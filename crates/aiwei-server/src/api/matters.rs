@@ -5,25 +5,25 @@ use aiwei_core::PhoneNumber;
 use aiwei_core::handling::ActionRequest;
 use aiwei_core::intake::IntakeRequest;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Can, LookUpCallers, RecordIntake, Staff};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiJson;
-use crate::ledger::{self, LedgerPage, LedgerQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::services::ledger::{self, LedgerQuery};
 use crate::state::AppState;
-use crate::views::MatterView;
+use crate::views::{LedgerPage, MatterView};
 
 /// A matter with its timeline and clocks, as `viewer` may see it.
-async fn full_view(
+pub async fn full_view(
     state: &AppState,
     m: aiwei_store::matters::Matter,
     viewer: &Staff,
 ) -> Result<MatterView, ApiError> {
-    let clear = crate::confidential::clear_for(state, viewer, &m).await?;
+    let clear = crate::services::confidential::clear_for(state, viewer, &m).await?;
     let events = state.store.events(m.id).await?;
     let deadlines = state.store.deadlines(m.id).await?;
     let attachments = state.store.attachments(m.id).await?;
@@ -70,7 +70,7 @@ pub async fn create(
 pub async fn list(
     State(state): State<AppState>,
     staff: Staff,
-    Query(q): Query<LedgerQuery>,
+    ApiQuery(q): ApiQuery<LedgerQuery>,
 ) -> ApiResult<Json<LedgerPage>> {
     Ok(Json(ledger::page(&state, &staff, &q).await?))
 }
@@ -87,7 +87,7 @@ pub async fn list(
 pub async fn get_one(
     State(state): State<AppState>,
     staff: Staff,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<MatterView>> {
     let m = ledger::find_visible(&state, &staff.user, &key).await?;
     Ok(Json(full_view(&state, m, &staff).await?))
@@ -111,7 +111,7 @@ pub async fn get_one(
 pub async fn act(
     State(state): State<AppState>,
     staff: Staff,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     ApiJson(req): ApiJson<ActionRequest>,
 ) -> ApiResult<Json<MatterView>> {
     let user = &staff.user;
@@ -123,7 +123,10 @@ pub async fn act(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HistoryRequest {
+    /// The caller's number, any common punctuation.
+    #[schema(min_length = 1, max_length = 40)]
     pub phone: String,
 }
 
@@ -149,14 +152,20 @@ pub async fn caller_history(
 ) -> ApiResult<Json<HistoryResponse>> {
     let phone = PhoneNumber::parse("phone", &req.phone).map_err(ApiError::invalid_field)?;
     let user = &can.staff.user;
+    let actor = user.actor();
     let items = state
         .store
-        .caller_history(&phone, &ledger::scope_for(&state, user), 20)
+        .caller_history(&phone, &ledger::visible_to(&state, user), 20)
         .await?
         .into_iter()
-        .map(|m| MatterView::new(m, user, None))
+        .map(|m| MatterView::listed(m, &actor))
         .collect::<Vec<_>>();
-    crate::confidential::record_list_view(&state, &can.staff, "caller_history", items.len())
-        .await?;
+    crate::services::confidential::record_list_view(
+        &state,
+        &can.staff,
+        "caller_history",
+        &items.iter().collect::<Vec<_>>(),
+    )
+    .await?;
     Ok(Json(HistoryResponse { items }))
 }

@@ -29,7 +29,7 @@ pub mod work;
                        (`aiwei token create USER`). Errors: `{\"error\":{\"code\",\"message\",\"field\"?}}`."
     ),
     paths(attachments::upload),
-    components(schemas(crate::error::ErrorBody, attachments::AttachmentView)),
+    components(schemas(crate::error::ErrorBody, crate::views::AttachmentView)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

@@ -15,7 +15,7 @@ pub struct CategoryItem {
     pub name: String,
     /// One of the four types of.
     #[serde(rename = "type")]
-    pub matter_type: String,
+    pub matter_type: aiwei_core::MatterType,
     pub parent: Option<String>,
 }
 

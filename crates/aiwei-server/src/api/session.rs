@@ -15,9 +15,19 @@ use crate::session::{clear_cookie, login_user, logout_session};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+}
+
+/// The new session: who logged in, and the token a script sends in
+/// `X-CSRF-Token` with every write it makes with the session cookie.
+#[derive(Serialize, ToSchema)]
+pub struct LoginAnswer {
+    #[serde(flatten)]
+    pub me: Me,
+    pub csrf_token: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -55,12 +65,18 @@ pub async fn login(
     old: crate::auth::SessionCookie,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let (user, cookie) =
-        login_user(&state, &req.username, &req.password, &ip, old.0.as_deref()).await?;
-    Ok((AppendHeaders([(SET_COOKIE, cookie)]), Json(Me::from(&user))))
+    let s = login_user(&state, &req.username, &req.password, &ip, old.0.as_deref()).await?;
+    Ok((
+        AppendHeaders([(SET_COOKIE, s.cookie)]),
+        Json(LoginAnswer {
+            me: Me::from(&s.user),
+            csrf_token: s.csrf,
+        }),
+    ))
 }
 
-/// Log out: the session ends on the server.
+/// Log out: a browser session ends on the server; an API token used here
+/// is revoked at once.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session",
     responses((status = 204, description = "Logged out")))]
 pub async fn logout(State(state): State<AppState>, staff: Staff) -> ApiResult<impl IntoResponse> {

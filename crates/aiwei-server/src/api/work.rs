@@ -8,8 +8,9 @@ use utoipa::ToSchema;
 
 use crate::auth::{Can, Staff, Supervise};
 use crate::error::{ApiResult, ErrorBody};
+use crate::services::work;
 use crate::state::AppState;
-use crate::work::{self, BoardGroup, NotificationView, QueueView};
+use crate::views::{BoardGroup, NotificationView, QueueView};
 
 #[derive(Serialize, ToSchema)]
 pub struct WorkList {

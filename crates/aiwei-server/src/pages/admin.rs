@@ -1,21 +1,19 @@
-//! Administration pages: users and departments.
+//! Administration pages: users, departments and API tokens.
 
-use aiwei_core::{DepartmentCode, FieldError, Role, UserId, Username};
+use aiwei_core::time::local_minute;
+use aiwei_core::{DepartmentCode, ErrorCode, FieldError, Role, UserId, Username};
 use aiwei_store::departments::Department;
 use aiwei_store::users::NewUser;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{Layout, options, roles_zh};
-use crate::auth::{Administer, Can, Staff, hash_password};
+use crate::auth::{Administer, Can, MIN_PASSWORD, Staff, hash_password_off_thread, new_api_token};
 use crate::error::ApiError;
-use crate::extract::CsrfForm;
+use crate::extract::{ApiPath, CsrfForm};
 use crate::state::AppState;
-
-/// Shortest password an administrator may set.
-pub const MIN_PASSWORD: usize = 8;
 
 pub struct UserRow {
     id: String,
@@ -60,7 +58,7 @@ async fn users_page(
     Ok(UsersPage {
         layout: Layout::new(state, staff, "/admin/users").await,
         users,
-        roles: options(Role::ALL, Role::as_str),
+        roles: options(Role::ALL, Role::as_str, Role::label),
         departments: state.store.list_departments().await?,
         error,
         notice,
@@ -86,14 +84,14 @@ pub async fn add_user(
             .map(|(_, v)| v.trim().to_owned())
             .unwrap_or_default()
     };
-    let result: Result<NewUser, FieldError> = (|| {
+    let checked = (|| {
         let username = Username::parse(&get("username"))?;
         let display_name =
             aiwei_core::error::bounded_text("display_name", Some(&get("display_name")), 64, true)?
                 .unwrap_or_default();
         let password = get("password");
         if password.chars().count() < MIN_PASSWORD {
-            return Err(FieldError::new("password", "too_short"));
+            return Err(FieldError::new("password", ErrorCode::TooShort));
         }
         let roles = form
             .form
@@ -102,28 +100,33 @@ pub async fn add_user(
             .map(|(_, v)| Role::parse(v))
             .collect::<Result<Vec<_>, _>>()?;
         if roles.is_empty() {
-            return Err(FieldError::new("role", "required"));
+            return Err(FieldError::new("role", ErrorCode::Required));
         }
         let departments = match get("department").as_str() {
             "" => Vec::new(),
             d => vec![DepartmentCode::parse(d)?],
         };
-        let password_hash =
-            hash_password(&password).map_err(|_| FieldError::new("password", "invalid_value"))?;
-        Ok(NewUser {
-            username,
-            display_name,
-            password_hash,
-            roles,
-            departments,
-        })
+        Ok((username, display_name, password, roles, departments))
     })();
-    let outcome = match result {
-        Ok(new) => state
-            .store
-            .add_user_audited(&new, &form.staff.audit_actor(), state.clock.now())
-            .await
-            .map_err(ApiError::from),
+    let outcome = match checked {
+        Ok((username, display_name, password, roles, departments)) => {
+            // argon2 is slow on purpose: off the async workers.
+            let password_hash = hash_password_off_thread(password)
+                .await
+                .map_err(ApiError::internal)?;
+            let new = NewUser {
+                username,
+                display_name,
+                password_hash,
+                roles,
+                departments,
+            };
+            state
+                .store
+                .add_user_audited(&new, &form.staff.audit_actor(), state.clock.now())
+                .await
+                .map_err(ApiError::from)
+        }
         Err(e) => Err(ApiError::invalid_field(e)),
     };
     match outcome {
@@ -156,13 +159,13 @@ pub struct ActiveForm {
 
 pub async fn set_active(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     form: CsrfForm<ActiveForm, Administer>,
 ) -> Result<Redirect, ApiError> {
     let id: UserId = id.parse().map_err(|_| ApiError::not_found())?;
     let active = form.form.active == "1";
     if !active && id == form.staff.user.id {
-        return Err(ApiError::conflict("cannot_disable_self"));
+        return Err(ApiError::conflict(ErrorCode::CannotDisableSelf));
     }
     state
         .store
@@ -229,5 +232,196 @@ pub async fn add_department(
             Ok(page)
         }
         Err(e) => Err(e),
+    }
+}
+
+pub struct TokenRow {
+    id: String,
+    username: String,
+    label: String,
+    created: String,
+    expires: String,
+    last_used: String,
+    /// 有效, 已吊销 or 已过期.
+    status: &'static str,
+    valid: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_tokens.html")]
+pub struct TokensPage {
+    layout: Layout,
+    tokens: Vec<TokenRow>,
+    users: Vec<String>,
+    token_days: i64,
+    error: Option<String>,
+    notice: Option<String>,
+    /// A token just created: shown this once.
+    created: Option<String>,
+}
+
+async fn tokens_page(
+    state: &AppState,
+    staff: &Staff,
+    error: Option<String>,
+    notice: Option<String>,
+    created: Option<String>,
+) -> Result<TokensPage, ApiError> {
+    let now = state.clock.now();
+    let tokens = state
+        .store
+        .api_tokens(None)
+        .await?
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id.to_string(),
+            status: match (t.revoked_at, t.valid_at(now)) {
+                (Some(_), _) => "已吊销",
+                (None, false) => "已过期",
+                (None, true) => "有效",
+            },
+            valid: t.valid_at(now),
+            username: t.username,
+            label: t.label,
+            created: local_minute(t.created_at),
+            expires: local_minute(t.expires_at),
+            last_used: t
+                .last_used_at
+                .map(local_minute)
+                .unwrap_or_else(|| "—".into()),
+        })
+        .collect();
+    let users = state
+        .store
+        .list_users()
+        .await?
+        .into_iter()
+        .filter(|u| u.active)
+        .map(|u| u.username)
+        .collect();
+    Ok(TokensPage {
+        layout: Layout::new(state, staff, "/admin/tokens").await,
+        tokens,
+        users,
+        token_days: state.config.token_days,
+        error,
+        notice,
+        created,
+    })
+}
+
+/// API tokens: every token with its owner, expiry and last use; revoke.
+pub async fn tokens(
+    State(state): State<AppState>,
+    can: Can<Administer>,
+) -> Result<TokensPage, ApiError> {
+    tokens_page(&state, &can.staff, None, None, None).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    days: String,
+}
+
+/// Creates a token for a user; the token is shown on the answer once.
+pub async fn create_token(
+    State(state): State<AppState>,
+    form: CsrfForm<TokenForm, Administer>,
+) -> Result<Response, ApiError> {
+    let staff = &form.staff;
+    let f = &form.form;
+    let now = state.clock.now();
+    let outcome = async {
+        let unknown =
+            || ApiError::invalid_field(FieldError::new("username", ErrorCode::UnknownUser));
+        let name = Username::parse(&f.username).map_err(|_| unknown())?;
+        let user = match state.store.user_by_name(&name).await {
+            Ok(u) if u.active => u,
+            Ok(_) | Err(aiwei_store::StoreError::NotFound) => return Err(unknown()),
+            Err(e) => return Err(e.into()),
+        };
+        let days = match f.days.trim() {
+            "" => state.config.token_days,
+            d => d
+                .parse::<i64>()
+                .ok()
+                .filter(|d| (1..=crate::state::MAX_TOKEN_DAYS).contains(d))
+                .ok_or_else(|| {
+                    ApiError::invalid_field(FieldError::new("days", ErrorCode::OutOfRange))
+                })?,
+        };
+        let (token, hash) = new_api_token();
+        state
+            .store
+            .add_api_token_audited(
+                user.id,
+                &hash,
+                &f.label,
+                now + chrono::Duration::days(days),
+                &staff.audit_actor(),
+                now,
+            )
+            .await?;
+        Ok::<_, ApiError>((token, user.username))
+    }
+    .await;
+    match outcome {
+        Ok((token, username)) => {
+            tracing::info!(admin = %staff.user.id, "api token created");
+            let notice = format!("已为 {username} 创建令牌。令牌只显示这一次，请立即复制保存。");
+            let page = tokens_page(&state, staff, None, Some(notice), Some(token)).await?;
+            Ok(page.into_response())
+        }
+        Err(e) if e.status.is_client_error() => {
+            let status = e.status;
+            let mut page = tokens_page(&state, staff, Some(e.message()), None, None)
+                .await?
+                .into_response();
+            *page.status_mut() = status;
+            Ok(page)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct Empty {}
+
+/// Revokes one token, at once.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    form: CsrfForm<Empty, Administer>,
+) -> Result<Response, ApiError> {
+    let id: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found())?;
+    let staff = &form.staff;
+    match state
+        .store
+        .revoke_api_token(id, &staff.audit_actor(), state.clock.now())
+        .await
+    {
+        Ok(t) => {
+            let notice = format!("已吊销 {} 的令牌“{}”。", t.username, t.label);
+            Ok(tokens_page(&state, staff, None, Some(notice), None)
+                .await?
+                .into_response())
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            if !e.status.is_client_error() {
+                return Err(e);
+            }
+            let status = e.status;
+            let mut page = tokens_page(&state, staff, Some(e.message()), None, None)
+                .await?
+                .into_response();
+            *page.status_mut() = status;
+            Ok(page)
+        }
     }
 }

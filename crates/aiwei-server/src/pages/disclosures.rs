@@ -3,19 +3,31 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::Layout;
-use crate::api::attachments::read_upload;
 use crate::auth::{Staff, Supervise};
-use crate::confidential::{self, DecisionRequest, DisclosureView};
 use crate::error::ApiError;
-use crate::extract::CsrfForm;
+use crate::extract::{ApiMultipart, ApiPath, CsrfForm};
+use crate::services::attachments::read_upload;
+use crate::services::confidential::{self, DecisionRequest};
 use crate::state::AppState;
-use aiwei_core::Role;
-use aiwei_store::disclosures::DisclosureList;
+use crate::views::DisclosureView;
+use aiwei_core::access;
+use aiwei_core::{ErrorCode, Role};
+use aiwei_store::disclosures::{Disclosure, DisclosureList};
+
+/// `d` as `staff` sees it now.
+fn view(state: &AppState, staff: &Staff, d: Disclosure) -> DisclosureView {
+    DisclosureView::new(
+        d,
+        staff.user.id,
+        state.clock.now(),
+        &state.config.agreement_text,
+    )
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "disclosures.html")]
@@ -34,20 +46,18 @@ async fn list_page(
     error: Option<String>,
 ) -> Result<ListPage, ApiError> {
     let is_supervisor = staff.user.has(Role::Supervisor);
-    let view = |ds: Vec<aiwei_store::disclosures::Disclosure>| -> Vec<DisclosureView> {
-        ds.into_iter()
-            .map(|d| DisclosureView::new(d, staff, state))
-            .collect()
+    let views = |ds: Vec<Disclosure>| -> Vec<DisclosureView> {
+        ds.into_iter().map(|d| view(state, staff, d)).collect()
     };
     let pending = if is_supervisor {
-        view(state.store.disclosures(DisclosureList::Pending).await?)
+        views(state.store.disclosures(DisclosureList::Pending).await?)
     } else {
         Vec::new()
     };
-    let mine = view(
+    let mine = views(
         state
             .store
-            .disclosures(DisclosureList::RequestedBy(staff.user.id))
+            .disclosures(DisclosureList::Involving(staff.user.id))
             .await?,
     );
     Ok(ListPage {
@@ -76,7 +86,7 @@ pub struct DecisionForm {
 /// A supervisor's decision from the list.
 pub async fn decide(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     form: CsrfForm<DecisionForm, Supervise>,
 ) -> Result<Response, ApiError> {
     let staff = form.staff;
@@ -84,7 +94,7 @@ pub async fn decide(
     let days = match form.form.days.trim() {
         "" => None,
         d => Some(d.parse().map_err(|_| {
-            ApiError::invalid_field(aiwei_core::FieldError::new("days", "out_of_range"))
+            ApiError::invalid_field(aiwei_core::FieldError::new("days", ErrorCode::OutOfRange))
         })?),
     };
     let req = DecisionRequest {
@@ -122,13 +132,13 @@ async fn sign_page(
 ) -> Result<SignPage, ApiError> {
     let id: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found())?;
     let d = state.store.disclosure(id).await?;
-    // Only the requester and supervisors know a request exists.
-    if d.requester != staff.user.id && !staff.user.has(Role::Supervisor) {
+    // Only its filer, its recipient and supervisors know a request exists.
+    if !access::may_see_disclosure(&staff.user.actor(), &d.facts()) {
         return Err(ApiError::not_found());
     }
     Ok(SignPage {
         layout: Layout::new(state, staff, "/disclosures").await,
-        d: DisclosureView::new(d, staff, state),
+        d: view(state, staff, d),
         error,
     })
 }
@@ -137,7 +147,7 @@ async fn sign_page(
 pub async fn show(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<SignPage, ApiError> {
     sign_page(&state, &staff, &id, None).await
 }
@@ -148,15 +158,11 @@ pub async fn show(
 pub async fn sign(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
-    mp: axum::extract::Multipart,
+    ApiPath(id): ApiPath<String>,
+    ApiMultipart(mp): ApiMultipart,
 ) -> Result<Response, ApiError> {
     let up = read_upload(mp).await?;
-    if up.csrf.is_empty()
-        || !crate::extract::constant_time_eq(up.csrf.as_bytes(), staff.csrf().as_bytes())
-    {
-        return Err(ApiError::csrf());
-    }
+    crate::extract::check_form_token(&up.csrf, &staff)?;
     let uid: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found())?;
     let agree = up.fields.iter().any(|(k, v)| k == "agree" && v == "1");
     let scan = (!up.bytes.is_empty()).then(|| confidential::Scan {
@@ -164,9 +170,12 @@ pub async fn sign(
         bytes: &up.bytes,
     });
     match confidential::sign(&state, &staff, uid, agree, scan).await {
-        Ok(d) => Ok(
-            Redirect::to(&format!("/matters/{}?done=disclosure_signed", d.number)).into_response(),
-        ),
+        Ok(d) => Ok(Redirect::to(&format!(
+            "/matters/{}?done={}",
+            d.number,
+            aiwei_core::EventKind::DisclosureSigned
+        ))
+        .into_response()),
         Err(e) if e.status.is_client_error() => {
             let status = e.status;
             let mut page = sign_page(&state, &staff, &id, Some(e.message()))

@@ -4,7 +4,7 @@
 
 use aiwei_core::intake::{CallerInput, IntakeRequest, LocationInput};
 use aiwei_core::time::china;
-use aiwei_core::{FieldError, FieldErrors, MatterType, PhoneNumber};
+use aiwei_core::{Channel, ErrorCode, FieldError, FieldErrors, MatterType, PhoneNumber};
 use aiwei_store::departments::Department;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -17,8 +17,8 @@ use super::{Layout, fragment, options};
 use crate::auth::{Can, LookUpCallers, RecordIntake, Staff};
 use crate::error::ApiError;
 use crate::extract::CsrfForm;
-use crate::ledger::{record, scope_for};
 use crate::messages::field_message;
+use crate::services::ledger::{record, visible_to};
 use crate::state::AppState;
 use crate::views::MatterView;
 
@@ -88,7 +88,7 @@ fn local_instant(field: &str, raw: &str, errs: &mut FieldErrors) -> Option<DateT
     }
     let parsed = parse_local(raw);
     if parsed.is_none() {
-        errs.push(field, "invalid_date");
+        errs.push(field, ErrorCode::InvalidDateTime);
     }
     parsed
 }
@@ -112,12 +112,12 @@ impl IntakeForm {
             s => match s.parse::<i64>() {
                 Ok(n) => Some(n),
                 Err(_) => {
-                    errs.push("ring_seconds", "invalid_value");
+                    errs.push("ring_seconds", ErrorCode::InvalidValue);
                     None
                 }
             },
         };
-        let visit = self.channel == "visit";
+        let visit = Channel::from_code(&self.channel) == Some(Channel::Visit);
         let req = IntakeRequest {
             channel: opt(&self.channel),
             received_at,
@@ -203,7 +203,7 @@ pub async fn category_options(state: &AppState) -> Result<Vec<CategoryOption>, A
             CategoryOption {
                 code: c.code.clone(),
                 label,
-                matter_type: c.matter_type.clone(),
+                matter_type: c.matter_type.as_str().to_owned(),
             }
         })
         .collect())
@@ -228,7 +228,7 @@ async fn render(
             .map(|e| (e.field.clone(), field_message(&e.field, e.code)))
             .collect(),
         f,
-        types: options(MatterType::ALL, MatterType::as_str),
+        types: options(MatterType::ALL, MatterType::as_str, MatterType::label),
         categories: category_options(state).await?,
         departments: state.store.list_departments().await?,
         history,
@@ -243,9 +243,9 @@ pub async fn form(
     can: Can<RecordIntake>,
 ) -> Result<Response, ApiError> {
     let f = IntakeForm {
-        channel: "phone".into(),
-        caller_kind: "person".into(),
-        matter_type: "complaint".into(),
+        channel: Channel::Phone.as_str().into(),
+        caller_kind: aiwei_core::CallerKind::Person.as_str().into(),
+        matter_type: MatterType::Complaint.as_str().into(),
         received_at: local_input(state.clock.now()),
         ..Default::default()
     };
@@ -262,12 +262,18 @@ async fn lookup(
     };
     let items = state
         .store
-        .caller_history(&p, &scope_for(state, &staff.user), 10)
+        .caller_history(&p, &visible_to(state, &staff.user), 10)
         .await?
         .into_iter()
-        .map(|m| MatterView::new(m, &staff.user, None))
+        .map(|m| MatterView::listed(m, &staff.user.actor()))
         .collect::<Vec<_>>();
-    crate::confidential::record_list_view(state, staff, "caller_history", items.len()).await?;
+    crate::services::confidential::record_list_view(
+        state,
+        staff,
+        "caller_history",
+        &items.iter().collect::<Vec<_>>(),
+    )
+    .await?;
     Ok(Some(items))
 }
 

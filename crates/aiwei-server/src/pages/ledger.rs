@@ -1,28 +1,32 @@
 //! The ledger (台账) page, the matter page with its timeline, and the
 //! printable 来电来访登记表.
 
+use aiwei_core::access;
+use aiwei_core::deadline::DeadlineKind;
 use aiwei_core::time::local_minute;
-use aiwei_core::{Channel, FieldError, MatterStatus, MatterType, Role};
+use aiwei_core::{
+    Channel, DisclosedField, ErrorCode, EventKind, FieldError, MatterStatus, MatterType, Role,
+};
 use aiwei_store::departments::Department;
 use aiwei_store::disclosures::DisclosureList;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::handling::{StepForm, available, to_request};
 use super::intake::{CategoryOption, category_options};
 use super::{Layout, options};
-use crate::api::attachments::{AttachmentView, may_upload, read_upload, store_upload};
-use crate::api::extensions::{ExtensionRequest, ExtensionView, submit};
 use crate::auth::{Administer, Staff};
-use crate::confidential::{self, DisclosureRequest, DisclosureView};
 use crate::error::ApiError;
-use crate::extract::CsrfForm;
-use crate::ledger::{LedgerQuery, find_visible, page};
+use crate::extract::{ApiMultipart, ApiPath, ApiQuery, CsrfForm};
+use crate::services::attachments::{read_upload, store_upload};
+use crate::services::confidential::{self, DisclosureRequest};
+use crate::services::extensions::{ExtensionRequest, submit};
+use crate::services::ledger::{LedgerQuery, find_visible, page};
 use crate::state::AppState;
-use crate::views::{EventView, MatterView};
+use crate::views::{AttachmentView, DisclosureView, EventView, ExtensionView, MatterView};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "ledger.html")]
@@ -56,7 +60,7 @@ fn href(q: &LedgerQuery) -> String {
 pub async fn ledger(
     State(state): State<AppState>,
     staff: Staff,
-    Query(q): Query<LedgerQuery>,
+    ApiQuery(q): ApiQuery<LedgerQuery>,
 ) -> Result<LedgerPage, ApiError> {
     let (items, next, error) = match page(&state, &staff, &q).await {
         Ok(p) => (p.items, p.next, None),
@@ -88,9 +92,9 @@ pub async fn ledger(
         next_href,
         first_href,
         export_href,
-        types: options(MatterType::ALL, MatterType::as_str),
-        statuses: options(MatterStatus::ALL, MatterStatus::as_str),
-        channels: options(Channel::ALL, Channel::as_str),
+        types: options(MatterType::ALL, MatterType::as_str, MatterType::label),
+        statuses: options(MatterStatus::ALL, MatterStatus::as_str, MatterStatus::label),
+        channels: options(Channel::ALL, Channel::as_str, Channel::label),
         departments: state.store.list_departments().await?,
         categories: category_options(&state).await?,
         q,
@@ -108,8 +112,8 @@ pub struct MatterPage {
     error: Option<String>,
     steps: Vec<StepForm>,
     extensions: Vec<ExtensionView>,
-    /// Open clocks the viewer might ask to extend: (kind, name).
-    extendable: Vec<(String, String)>,
+    /// Open clocks the viewer may ask to extend: (kind, name).
+    extendable: Vec<(DeadlineKind, &'static str)>,
     attachments: Vec<AttachmentView>,
     may_upload: bool,
     /// The caller's data was just revealed on request (shown in clear once).
@@ -146,7 +150,7 @@ async fn load(
     staff: &Staff,
     m: aiwei_store::matters::Matter,
 ) -> Result<(MatterView, Vec<EventView>), ApiError> {
-    let clear = crate::confidential::clear_for(state, staff, &m).await?;
+    let clear = crate::services::confidential::clear_for(state, staff, &m).await?;
     let events = state.store.events(m.id).await?;
     let mut view = MatterView::shown(m, clear, Some(events));
     let events = view.events.take().unwrap_or_default();
@@ -162,26 +166,28 @@ async fn matter_page(
     error: Option<String>,
 ) -> Result<MatterPage, ApiError> {
     let matter = find_visible(state, &staff.user, number).await?;
+    let now = state.clock.now();
     let steps = available(
         &matter,
         &staff.user,
+        now,
         &state.store.list_departments().await?,
         &category_options(state).await?,
     );
     let (m, events) = load(state, staff, matter.clone()).await?;
     let deadlines = state.store.deadlines(matter.id).await?;
-    let now = state.clock.now();
     let u = &staff.user;
-    let may_extend = u.has(Role::DeptLead) || u.has(Role::Intake) || u.has(Role::LeadingGroup);
+    let actor = u.actor();
+    let facts = matter.facts();
+    // The same rule the store applies when the request comes.
     let extendable = deadlines
         .iter()
-        .filter(|d| may_extend && d.ended_at.is_none() && d.due_at > now)
-        .map(|d| {
-            (
-                d.kind.as_str().to_owned(),
-                crate::messages::zh(d.kind.as_str()).to_owned(),
-            )
+        .filter(|d| {
+            d.ended_at.is_none()
+                && d.due_at > now
+                && access::may_request_extension(&actor, d.kind, facts.flow.lead.as_deref())
         })
+        .map(|d| (d.kind, d.kind.label()))
         .collect();
     let extensions = state
         .store
@@ -197,23 +203,23 @@ async fn matter_page(
         .into_iter()
         .map(AttachmentView::from)
         .collect();
-    let may_upload = may_upload(&staff.user, &matter);
+    let may_upload = access::may_upload(&actor, &facts);
     let m = m.with_deadlines(deadlines);
     let disclosures = state
         .store
         .disclosures(DisclosureList::OfMatter(matter.id))
         .await?
         .into_iter()
-        .filter(|d| u.has(Role::Supervisor) || d.requester == u.id)
-        .map(|d| DisclosureView::new(d, staff, state))
+        .filter(|d| access::may_see_disclosure(&actor, &d.facts()))
+        .map(|d| DisclosureView::new(d, u.id, now, &state.config.agreement_text))
         .collect();
     let conf = ConfidentialBox {
-        may_reveal: confidential::may_reveal(staff, &matter),
-        may_request: confidential::may_request(staff, &matter) || u.has(Role::Supervisor),
+        may_reveal: access::may_reveal(&actor, &facts).is_ok(),
+        may_request: access::may_ask_disclosure(&actor, &facts),
         for_others: u.has(Role::Supervisor),
         sensitive: matter.sensitive,
-        may_anonymise: u.has(Role::Admin) && !matter.caller.anonymised,
-        may_name: confidential::may_name(staff, &matter),
+        may_anonymise: access::may_anonymise(&actor, &facts).is_ok(),
+        may_name: access::offers_naming(&actor, &facts),
         disclosures,
     };
     Ok(MatterPage {
@@ -239,7 +245,7 @@ async fn back_to_matter(
     state: &AppState,
     staff: &Staff,
     number: &str,
-    result: Result<String, ApiError>,
+    result: Result<EventKind, ApiError>,
 ) -> Result<Response, ApiError> {
     match result {
         Ok(done) => Ok(Redirect::to(&format!("/matters/{number}?done={done}")).into_response()),
@@ -265,7 +271,7 @@ pub struct ReasonForm {
 /// caller in clear.
 pub async fn reveal(
     State(state): State<AppState>,
-    Path(number): Path<String>,
+    ApiPath(number): ApiPath<String>,
     form: CsrfForm<ReasonForm>,
 ) -> Result<Response, ApiError> {
     let staff = form.staff;
@@ -301,21 +307,21 @@ pub struct DisclosureForm {
 /// Ask for a disclosure from the matter page.
 pub async fn request_disclosure(
     State(state): State<AppState>,
-    Path(number): Path<String>,
+    ApiPath(number): ApiPath<String>,
     form: CsrfForm<DisclosureForm>,
 ) -> Result<Response, ApiError> {
     let staff = form.staff;
     let m = find_visible(&state, &staff.user, &number).await?;
     let f = &form.form;
     let fields = [
-        ("name", &f.name),
-        ("organization", &f.organization),
-        ("phone", &f.phone),
-        ("content", &f.content),
+        (DisclosedField::Name, &f.name),
+        (DisclosedField::Organization, &f.organization),
+        (DisclosedField::Phone, &f.phone),
+        (DisclosedField::Content, &f.content),
     ]
     .into_iter()
     .filter(|(_, v)| v.is_some())
-    .map(|(k, _)| k.to_owned())
+    .map(|(k, _)| k)
     .collect();
     let req = DisclosureRequest {
         purpose: f.purpose.clone(),
@@ -324,7 +330,7 @@ pub async fn request_disclosure(
     };
     let result = confidential::request(&state, &staff, &m, &req)
         .await
-        .map(|_| "disclosure_requested".to_owned());
+        .map(|_| EventKind::DisclosureRequested);
     back_to_matter(&state, &staff, &number, result).await
 }
 
@@ -337,14 +343,14 @@ pub struct NameForm {
 /// Name a colleague on a sensitive matter from the matter page.
 pub async fn name_person(
     State(state): State<AppState>,
-    Path(number): Path<String>,
+    ApiPath(number): ApiPath<String>,
     form: CsrfForm<NameForm>,
 ) -> Result<Response, ApiError> {
     let staff = form.staff;
     let m = find_visible(&state, &staff.user, &number).await?;
     let result = confidential::name_person(&state, &staff, &m, &form.form.username)
         .await
-        .map(|_| "person_named".to_owned());
+        .map(|_| EventKind::PersonNamed);
     back_to_matter(&state, &staff, &number, result).await
 }
 
@@ -357,14 +363,14 @@ pub struct ConfirmForm {
 /// Anonymise the caller from the matter page (administrators).
 pub async fn anonymise(
     State(state): State<AppState>,
-    Path(number): Path<String>,
+    ApiPath(number): ApiPath<String>,
     form: CsrfForm<ConfirmForm, Administer>,
 ) -> Result<Response, ApiError> {
     let staff = form.staff;
     let m = find_visible(&state, &staff.user, &number).await?;
     let result = confidential::anonymise(&state, &staff, &m, form.form.confirm.is_some())
         .await
-        .map(|_| "caller_anonymised".to_owned());
+        .map(|_| EventKind::CallerAnonymised);
     back_to_matter(&state, &staff, &number, result).await
 }
 
@@ -373,19 +379,15 @@ pub async fn anonymise(
 pub async fn upload(
     State(state): State<AppState>,
     staff: Staff,
-    Path(number): Path<String>,
-    mp: axum::extract::Multipart,
+    ApiPath(number): ApiPath<String>,
+    ApiMultipart(mp): ApiMultipart,
 ) -> Result<Response, ApiError> {
     let m = find_visible(&state, &staff.user, &number).await?;
     let up = read_upload(mp).await?;
-    if !crate::extract::constant_time_eq(up.csrf.as_bytes(), staff.csrf().as_bytes())
-        || up.csrf.is_empty()
-    {
-        return Err(ApiError::csrf());
-    }
+    crate::extract::check_form_token(&up.csrf, &staff)?;
     let result = store_upload(&state, &staff.user, &m, &up)
         .await
-        .map(|_| "attachment_added".to_owned());
+        .map(|_| EventKind::AttachmentAdded);
     back_to_matter(&state, &staff, &m.number, result).await
 }
 
@@ -402,34 +404,40 @@ pub struct ExtensionForm {
 /// The extension form of the matter page.
 pub async fn request_extension(
     State(state): State<AppState>,
-    Path(number): Path<String>,
+    ApiPath(number): ApiPath<String>,
     form: CsrfForm<ExtensionForm>,
 ) -> Result<Response, ApiError> {
     let staff = form.staff;
     let m = find_visible(&state, &staff.user, &number).await?;
     let result = async {
         let new_due_at = super::intake::parse_local(&form.form.new_due_at).ok_or_else(|| {
-            ApiError::invalid_field(FieldError::new("new_due_at", "invalid_date"))
+            ApiError::invalid_field(FieldError::new("new_due_at", ErrorCode::InvalidDateTime))
         })?;
+        let deadline = DeadlineKind::parse(&form.form.deadline).map_err(ApiError::invalid_field)?;
         let req = ExtensionRequest {
-            deadline: form.form.deadline.clone(),
+            deadline,
             new_due_at,
             reason: form.form.reason.clone(),
         };
         submit(&state, &staff, m.id, &req).await
     }
     .await
-    .map(|_| "extension_requested".to_owned());
+    .map(|_| EventKind::ExtensionRequested);
     back_to_matter(&state, &staff, &m.number, result).await
 }
 
 pub async fn matter(
     State(state): State<AppState>,
     staff: Staff,
-    Path(number): Path<String>,
-    Query(q): Query<MatterQuery>,
+    ApiPath(number): ApiPath<String>,
+    ApiQuery(q): ApiQuery<MatterQuery>,
 ) -> Result<MatterPage, ApiError> {
-    let done = q.done.map(|code| crate::messages::zh_in("event", &code));
+    // An unknown code in the address shows nothing rather than itself.
+    let done = q
+        .done
+        .as_deref()
+        .and_then(EventKind::from_code)
+        .map(|k| k.label().to_owned());
     matter_page(&state, &staff, &number, q.created.is_some(), done, None).await
 }
 
@@ -437,7 +445,7 @@ pub async fn matter(
 /// page; a refusal is shown there with the refusal's status.
 pub async fn act(
     State(state): State<AppState>,
-    Path(number): Path<String>,
+    ApiPath(number): ApiPath<String>,
     form: CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let staff = form.staff;
@@ -460,8 +468,8 @@ pub async fn act(
             .events(after.id)
             .await?
             .last()
-            .map(|e| e.kind.clone())
-            .unwrap_or_default()),
+            .map(|e| e.kind)
+            .unwrap_or(EventKind::Received)),
         Err(e) => Err(e),
     };
     back_to_matter(&state, &staff, &m.number, result).await
@@ -479,7 +487,7 @@ pub struct PrintPage {
 pub async fn print(
     State(state): State<AppState>,
     staff: Staff,
-    Path(number): Path<String>,
+    ApiPath(number): ApiPath<String>,
 ) -> Result<PrintPage, ApiError> {
     let matter = find_visible(&state, &staff.user, &number).await?;
     let (m, events) = load(&state, &staff, matter).await?;

@@ -15,23 +15,21 @@ mod ledger;
 mod settings;
 mod work;
 
-use aiwei_core::Role;
+use aiwei_core::{ErrorCode, Role};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
 use serde::Deserialize;
 
-use crate::auth::{ClientIp, Staff};
+use crate::auth::{ClientIp, FormRoutes, Staff};
 use crate::error::{ApiError, ErrorInfo};
 use crate::extract::CsrfForm;
-use crate::messages::zh;
 use crate::session::{clear_cookie, login_user, logout_session};
 use crate::state::AppState;
 
@@ -83,6 +81,11 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route(
+            "/admin/tokens",
+            get(admin::tokens).post(admin::create_token),
+        )
+        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
+        .route(
             "/admin/departments",
             get(admin::departments).post(admin::add_department),
         )
@@ -97,7 +100,9 @@ pub fn router() -> Router<AppState> {
         .route("/audit", get(audit::trail))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
-        .layer(axum::middleware::from_fn(html_errors))
+        // Page forms carry the session's CSRF token in a field, which
+        // their extractors check.
+        .layer(Extension(FormRoutes))
 }
 
 /// A link in the sidebar.
@@ -143,10 +148,11 @@ impl Layout {
         add("/notifications", "消息");
         add("/disclosures", "信息查阅申请");
         if u.has(Role::Auditor) || u.has(Role::Admin) {
-            add("/audit", zh("nav.audit"));
+            add("/audit", "审计日志");
         }
         if u.has(Role::Admin) {
             add("/admin/users", "用户管理");
+            add("/admin/tokens", "API令牌");
             add("/admin/departments", "部门管理");
             add("/admin/policy", "时限设置");
             add("/admin/calendar", "工作日历");
@@ -180,7 +186,7 @@ impl Layout {
 pub fn roles_zh(roles: &[Role]) -> String {
     roles
         .iter()
-        .map(|r| zh(r.as_str()))
+        .map(|r| r.label())
         .collect::<Vec<_>>()
         .join("、")
 }
@@ -189,13 +195,9 @@ pub fn roles_zh(roles: &[Role]) -> String {
 pub fn options<T: Copy>(
     all: &[T],
     code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
 ) -> Vec<(&'static str, &'static str)> {
-    all.iter()
-        .map(|v| {
-            let c = code(*v);
-            (c, crate::views::zh_static(c))
-        })
-        .collect()
+    all.iter().map(|v| (code(*v), label(*v))).collect()
 }
 
 #[derive(Template, WebTemplate)]
@@ -205,14 +207,19 @@ struct ErrorPage {
     message: String,
 }
 
-/// Turns error responses of page routes into HTML: a 401 becomes a redirect
-/// to the login page, anything else an error page with the same status.
-async fn html_errors(req: Request, next: Next) -> Response {
+/// Turns error responses of everything but the API into HTML: a 401
+/// becomes a redirect to the login page, anything else an error page with
+/// the same status.
+pub async fn html_errors(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
     let resp = next.run(req).await;
+    if api {
+        return resp;
+    }
     let Some(info) = resp.extensions().get::<ErrorInfo>().cloned() else {
         return resp;
     };
-    if info.status == StatusCode::UNAUTHORIZED && info.code == "unauthenticated" {
+    if info.status == StatusCode::UNAUTHORIZED && info.code == ErrorCode::Unauthenticated {
         return Redirect::to("/login").into_response();
     }
     let mut page = ErrorPage {
@@ -259,9 +266,9 @@ async fn login_submit(
     Form(f): Form<LoginForm>,
 ) -> Response {
     match login_user(&state, &f.username, &f.password, &ip, old.0.as_deref()).await {
-        Ok((_, cookie)) => (
+        Ok(s) => (
             StatusCode::SEE_OTHER,
-            AppendHeaders([(SET_COOKIE, cookie), (LOCATION, "/".to_owned())]),
+            AppendHeaders([(SET_COOKIE, s.cookie), (LOCATION, "/".to_owned())]),
         )
             .into_response(),
         Err(e) => {

@@ -11,7 +11,6 @@ use super::Layout;
 use crate::auth::{Administer, Can, Staff};
 use crate::error::ApiError;
 use crate::extract::CsrfForm;
-use crate::messages::zh;
 use crate::state::AppState;
 
 /// One row of the policy form: a clock and its limits.
@@ -54,7 +53,7 @@ async fn policy_page(
         .iter()
         .map(|k| PolicyRow {
             kind: k.as_str(),
-            name: zh(k.as_str()),
+            name: k.label(),
             default: split(p.defaults.get(k)),
             by_type: MatterType::ALL
                 .iter()
@@ -71,7 +70,7 @@ async fn policy_page(
         rows,
         types: MatterType::ALL
             .iter()
-            .map(|t| (t.as_str(), zh(t.as_str())))
+            .map(|t| (t.as_str(), t.label()))
             .collect(),
         warn_percent: (p.warn_fraction * 100.0).round() as u32,
         error,
@@ -128,7 +127,7 @@ pub async fn save_policy(
                 get(&format!("{}.default", k.as_str())),
                 get(&format!("{}.default.unit", k.as_str())),
             )?
-            .ok_or_else(|| format!("{}的默认时限必填", zh(k.as_str())))?;
+            .ok_or_else(|| format!("{}的默认时限必填", k.label()))?;
             p.defaults.insert(*k, d);
             for t in MatterType::ALL {
                 let key = format!("{}.{}", k.as_str(), t.as_str());

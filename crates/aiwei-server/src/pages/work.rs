@@ -6,12 +6,12 @@ use axum::extract::State;
 use axum::response::Redirect;
 
 use super::Layout;
-use crate::api::extensions::ExtensionView;
 use crate::auth::{Can, Staff, Supervise};
 use crate::error::ApiError;
-use crate::extract::CsrfForm;
+use crate::extract::{ApiPath, CsrfForm};
+use crate::services::work;
 use crate::state::AppState;
-use crate::work::{self, BoardGroup, NotificationView, QueueView};
+use crate::views::{BoardGroup, ExtensionView, NotificationView, QueueView};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "work.html")]
@@ -96,7 +96,7 @@ pub struct DecisionForm {
 /// A supervisor approves or refuses an extension from the board.
 pub async fn decide_extension(
     State(state): State<AppState>,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    ApiPath(id): ApiPath<String>,
     form: CsrfForm<DecisionForm, Supervise>,
 ) -> Result<Redirect, ApiError> {
     let id: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found())?;

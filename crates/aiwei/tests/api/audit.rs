@@ -94,7 +94,7 @@ both_backends!(
         };
         let (closed, _) = app
             .store
-            .ledger(&closed, &aiwei_store::matters::Scope::ALL, None, 500)
+            .ledger(&closed, &aiwei_core::access::EVERYTHING, None, 500)
             .await
             .unwrap();
         assert!(closed.len() > 60, "{} closed", closed.len());
@@ -120,7 +120,7 @@ both_backends!(
             .unwrap();
         let approved = app
             .store
-            .disclosures(aiwei_store::disclosures::DisclosureList::RequestedBy(
+            .disclosures(aiwei_store::disclosures::DisclosureList::Involving(
                 lingdao.id,
             ))
             .await

@@ -78,12 +78,61 @@ both_backends!(
         );
         let me: Value = r.json().await.unwrap();
         assert_eq!(me["username"], "jieting");
-        // The cookie now authenticates, also for intake.
+        let csrf = me["csrf_token"].as_str().unwrap().to_owned();
+        assert_eq!(csrf.len(), 64);
+        // The cookie now authenticates, also for intake, from our own
+        // pages (the browser's Origin) ...
         let r = app
             .post_cookie_json("/api/v1/matters", &phone_complaint("13800005678", "李四"))
             .await;
         assert_eq!(r.status(), 201);
         assert_eq!(r.headers()["cache-control"], "no-store");
+        // ... or from a script sending the session's token.
+        let r = app
+            .client
+            .post(app.url("/api/v1/matters"))
+            .header("x-csrf-token", &csrf)
+            .json(&phone_complaint("13800005679", "李五"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        // A cookie-authenticated write with no proof of origin is refused,
+        // whatever its body: JSON, an empty POST, a multipart upload.
+        let before = app.matter_count().await;
+        let r = app
+            .client
+            .post(app.url("/api/v1/matters"))
+            .json(&phone_complaint("13800005680", "李六"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(app.matter_count().await, before);
+        let r = app
+            .client
+            .post(app.url("/api/v1/notifications/read"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        let r = app
+            .client
+            .post(app.url("/api/v1/matters/AW2026-000001/attachments"))
+            .multipart(reqwest::multipart::Form::new().text("stage", "document"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        let r = app
+            .client
+            .post(app.url("/api/v1/matters"))
+            .header("x-csrf-token", "0".repeat(64))
+            .json(&phone_complaint("13800005680", "李六"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "a wrong token is no proof");
         // A cross-site POST carrying the cookie is refused.
         let r = app
             .client
@@ -95,12 +144,7 @@ both_backends!(
             .unwrap();
         assert_eq!(r.status(), 403);
         // Logout ends the session on the server.
-        let r = app
-            .client
-            .delete(app.url("/api/v1/session"))
-            .send()
-            .await
-            .unwrap();
+        let r = app.delete_cookie("/api/v1/session").await;
         assert_eq!(r.status(), 204);
         let sid = cookie.split(';').next().unwrap().to_owned();
         let r = app

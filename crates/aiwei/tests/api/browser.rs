@@ -265,8 +265,8 @@ async fn a_complaint_walks_from_intake_to_the_department_and_back_to_closure() {
         .await;
     browser
         .script(
-            "document.getElementById('agreed_reply_at').value = '2099-12-31T16:00';",
-            json!([]),
+            "document.getElementById('agreed_reply_at').value = arguments[0];",
+            json!([app.local_input(3)]),
         )
         .await;
     browser.click("#intake-submit").await;
@@ -308,7 +308,7 @@ async fn a_complaint_walks_from_intake_to_the_department_and_back_to_closure() {
                 "plan",
                 &[
                     ("measures", "当日清运并消杀"),
-                    ("planned_completion", "2099-01-01T12:00")
+                    ("planned_completion", app.local_input(5).as_str())
                 ]
             )
             .await
@@ -400,7 +400,7 @@ async fn log_in_record_a_complaint_find_it_and_open_its_timeline() {
     browser
         .script(
             "document.getElementById('agreed_reply_at').value = arguments[0];",
-            json!(["2099-12-31T16:00"]),
+            json!([app.local_input(3)]),
         )
         .await;
     browser.click("#intake-submit").await;

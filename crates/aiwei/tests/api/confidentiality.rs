@@ -1,7 +1,8 @@
 //! Confidentiality of callers at rest: what lands in the database
 //! file, a PostgreSQL dump, and after a key rotation or an anonymisation.
 
-use aiwei_store::matters::{LedgerFilter, Matter, Scope};
+use aiwei_core::access::EVERYTHING;
+use aiwei_store::matters::{LedgerFilter, Matter};
 
 use aiwei_core::Role;
 
@@ -14,7 +15,7 @@ async fn all_matters(app: &TestApp) -> Vec<Matter> {
     loop {
         let (page, next) = app
             .store
-            .ledger(&LedgerFilter::default(), &Scope::ALL, after, 500)
+            .ledger(&LedgerFilter::default(), &EVERYTHING, after, 500)
             .await
             .unwrap();
         out.extend(page);
@@ -374,7 +375,7 @@ both_backends!(
         let (s, v) = app.post_json(&desk.supervisor, &decide, &yes).await;
         assert_eq!(
             (s, v["error"]["code"].as_str()),
-            (409, Some("disclosure_not_pending"))
+            (409, Some("already_decided"))
         );
         let (_, mine) = app.get_json(&group, "/api/v1/disclosures").await;
         assert!(
@@ -404,12 +405,13 @@ both_backends!(
             (Some("signed"), Some(true))
         );
 
-        // The named fields open, on this matter only; the organisation stays
-        // masked because it was not asked for.
+        // The named fields open, on this matter only. The caller gave no
+        // organisation, so nothing the caller gave is masked any more, and
+        // `masked` says so.
         let (_, seen) = app.get_json(&group, &path).await;
         assert_eq!(seen["caller"]["phone"], phone);
         assert_eq!(seen["caller"]["name"], "派单");
-        assert_eq!(seen["caller"]["masked"], true);
+        assert_eq!(seen["caller"]["masked"], false);
         let views = audit_of(&app, "caller.view").await;
         assert!(
             views
@@ -820,8 +822,9 @@ both_backends!(
                 (status, ct, cd, r.text().await.unwrap())
             }
         };
-        // Intake: every ordinary matter, callers in clear; not another
-        // intake's sensitive matter.
+        // Intake: every ordinary matter, callers masked (exports show them
+        // in clear only to supervisors unless configured, R-5.2); not
+        // another intake's sensitive matter.
         let (s, ct, cd, csv) = export(intake2.clone(), "").await;
         assert_eq!(s, 200);
         assert_eq!(ct.as_deref(), Some("text/csv; charset=utf-8"));
@@ -834,7 +837,13 @@ both_backends!(
         );
         assert!(csv.contains(&mine) && csv.contains(&theirs), "{csv}");
         assert!(!csv.contains(&sensitive), "sensitive rows stay out");
-        assert!(csv.contains("13977770001"));
+        assert!(!csv.contains("13977770001") && csv.contains("139****0001"));
+        // A supervisor: every matter, callers in clear.
+        let (_, _, _, csv) = export(desk.supervisor.clone(), "").await;
+        assert!(
+            csv.contains(&sensitive) && csv.contains("13977770001"),
+            "{csv}"
+        );
         // Cells that would start a formula are neutralised.
         assert!(csv.contains("'=1+1 楼道堆物"), "{csv}");
         assert!(csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "{csv}");
@@ -857,14 +866,50 @@ both_backends!(
         assert_eq!(s, 422, "{body}");
         // Each export is on the record, with its size.
         let records = audit_of(&app, "ledger.export").await;
-        assert_eq!(records.len(), 3);
+        assert_eq!(records.len(), 4);
         assert!(
             records
                 .iter()
                 .any(|r| r.actor_name.as_deref() == Some("jingban")
                     && r.detail["rows"] == 1
-                    && r.detail["callers_in_clear"] == false)
+                    && r.detail["callers_in_clear"] == 0)
         );
+        assert!(
+            records
+                .iter()
+                .any(|r| r.actor_name.as_deref() == Some("duban")
+                    && r.detail["callers_in_clear"] == 3)
+        );
+        app.stop().await;
+    }
+);
+
+both_backends!(
+    exports_show_callers_in_clear_only_to_the_configured_roles,
+    |backend: Backend| async move {
+        // With intake named in `export_clear_roles`, a clerk's export shows
+        // the callers they recorded in clear, and no others.
+        let app = TestApp::spawn_with(backend, |c| {
+            c.export_clear_roles = vec![Role::Supervisor, Role::Intake];
+        })
+        .await;
+        let desk = app.desk().await;
+        let (_, other_clerk) = app
+            .token_user("jieting3", &[Role::Intake], Some("AWB"))
+            .await;
+        let mine = app.complaint(&desk.intake, "13977771001", "甲某").await;
+        let theirs = app.complaint(&other_clerk, "13977771002", "乙某").await;
+        let r = app
+            .client
+            .get(app.url("/api/v1/exports/ledger.csv"))
+            .bearer_auth(&desk.intake)
+            .send()
+            .await
+            .unwrap();
+        let csv = r.text().await.unwrap();
+        assert!(csv.contains(&mine) && csv.contains(&theirs));
+        assert!(csv.contains("13977771001"), "own caller in clear: {csv}");
+        assert!(!csv.contains("13977771002") && csv.contains("139****1002"));
         app.stop().await;
     }
 );
@@ -922,7 +967,8 @@ both_backends!(
             .post_json(&desk.supervisor, &format!("{path}/disclosures"), &ask)
             .await;
         assert_eq!(s, 201, "{d}");
-        assert_eq!(d["requester"], "测试jingban2");
+        assert_eq!(d["recipient"], "测试jingban2");
+        assert_eq!(d["on_behalf"], true);
         let id = d["id"].as_str().unwrap().to_owned();
         let (s, _) = app.get_json(&desk.other, &path).await;
         assert_eq!(s, 404, "not before approval and signature");
@@ -1024,7 +1070,7 @@ both_backends!(
                     .await
                     .unwrap()
                     .into_iter()
-                    .filter(|a| a.stage == "agreement")
+                    .filter(|a| a.stage == aiwei_core::AttachmentStage::Agreement)
                     .count()
             }
         };

@@ -385,7 +385,7 @@ both_backends!(
         assert_eq!(s, 409);
         assert_eq!(e["error"]["code"], "invalid_transition");
         assert_eq!(e["error"]["state"], "received");
-        assert_eq!(e["error"]["action"], "revisited");
+        assert_eq!(e["error"]["action"], "revisit");
         // A handler may not dispatch.
         let (s, _) = o
             .act(

@@ -218,13 +218,26 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// An app whose configuration `tune` adjusts.
+    pub async fn spawn_with(backend: Backend, tune: impl FnOnce(&mut AppConfig)) -> Self {
         let db = Arc::new(TestDb::new(backend).await);
-        Self::spawn_on(db, Keys::generate()).await
+        Self::spawn_configured(db, Keys::generate(), tune).await
     }
 
     /// Another instance on the same database (several app servers sharing
     /// one PostgreSQL).
     pub async fn spawn_on(db: Arc<TestDb>, keys: Keys) -> Self {
+        Self::spawn_configured(db, keys, |_| {}).await
+    }
+
+    async fn spawn_configured(
+        db: Arc<TestDb>,
+        keys: Keys,
+        tune: impl FnOnce(&mut AppConfig),
+    ) -> Self {
         log_buffer();
         let store = Store::connect(&db.url, keys.clone()).await.unwrap();
         store.migrate().await.unwrap();
@@ -233,10 +246,12 @@ impl TestApp {
             let offset = offset.clone();
             Clock::from_fn(move || chrono::Utc::now() + *offset.lock().unwrap())
         };
-        let config = AppConfig {
+        let mut config = AppConfig {
             attachments_dir: db.dir.join("attachments"),
             ..AppConfig::default()
         };
+        tune(&mut config);
+        let store = store.with_clock(clock.clone());
         let state = app_state(store.clone(), config, clock).unwrap();
         let app = Application::build(state, "127.0.0.1:0".parse().unwrap())
             .await
@@ -315,7 +330,12 @@ impl TestApp {
         let (user, _) = self.user(name, roles, dept).await;
         let (token, hash) = new_api_token();
         self.store
-            .add_api_token(user.id, &hash, "test")
+            .add_api_token(
+                user.id,
+                &hash,
+                "test",
+                self.now() + chrono::Duration::days(3650),
+            )
             .await
             .unwrap();
         (user, token)
@@ -396,14 +416,35 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Posts JSON with the client's cookies (no token).
+    /// Posts JSON with the client's cookies (no token), as a script on our
+    /// own pages does: the browser says it comes from this origin.
     pub async fn post_cookie_json(&self, path: &str, body: &Value) -> reqwest::Response {
         self.client
             .post(self.url(path))
+            .header("origin", &self.base)
             .json(body)
             .send()
             .await
             .unwrap()
+    }
+
+    /// Deletes with the client's cookies, from this origin.
+    pub async fn delete_cookie(&self, path: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(path))
+            .header("origin", &self.base)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// "YYYY-MM-DDTHH:MM" in local time, `days` from the app's now: what a
+    /// `datetime-local` field holds.
+    pub fn local_input(&self, days: i64) -> String {
+        (self.now() + chrono::Duration::days(days))
+            .with_timezone(&aiwei_core::time::china())
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
     }
 
     pub async fn get_json(&self, token: &str, path: &str) -> (u16, Value) {

@@ -40,6 +40,7 @@ both_backends!(
         let html = page.text().await.unwrap();
         assert!(html.contains("登记来电来访"));
         let csrf = csrf_of(&html);
+        let reply_at = app.local_input(3);
 
         let mut form = vec![
             ("csrf", csrf.as_str()),
@@ -54,7 +55,7 @@ both_backends!(
                 "<script>alert(1)</script>人民公园公厕没有纸，地面湿滑。",
             ),
             ("address", "人民公园北门公厕"),
-            ("agreed_reply_at", "2099-01-01T10:00"),
+            ("agreed_reply_at", reply_at.as_str()),
             ("ring_seconds", "4"),
             ("action", "submit"),
         ];

@@ -3,6 +3,7 @@
 
 use std::process::Command;
 
+use aiwei_core::AuditAction;
 use aiwei_core::Role;
 use aiwei_store::trail::{AuditEntry, AuditFilter, AuditRecord};
 use serde_json::{Value, json};
@@ -24,7 +25,10 @@ async fn all_records(app: &TestApp) -> Vec<AuditRecord> {
 }
 
 fn with_action<'a>(records: &'a [AuditRecord], action: &str) -> Vec<&'a AuditRecord> {
-    records.iter().filter(|r| r.action == action).collect()
+    records
+        .iter()
+        .filter(|r| r.action.as_str() == action)
+        .collect()
 }
 
 fn aiwei(app: &TestApp, args: &[&str]) -> (bool, String) {
@@ -76,12 +80,7 @@ both_backends!(
         assert_eq!(r.status(), 401);
         app.log_in("jieting", &password).await;
         // Logging out through the API ends the session and is recorded.
-        let r = app
-            .client
-            .delete(app.url("/api/v1/session"))
-            .send()
-            .await
-            .unwrap();
+        let r = app.delete_cookie("/api/v1/session").await;
         assert_eq!(r.status(), 204);
 
         let records = all_records(&app).await;
@@ -302,7 +301,7 @@ both_backends!(
                     actor: None,
                     actor_name: Some("admin"),
                     ip: Some("10.1.2.3"),
-                    action: "department.create",
+                    action: AuditAction::DepartmentCreate,
                     target: Some("X_1"),
                     detail: json!({"name": "测试"}),
                 },
@@ -470,7 +469,7 @@ both_backends!(
         let records = all_records(&app).await;
         assert_eq!(records.len(), 4);
         let token = &records[3];
-        assert_eq!(token.action, "token.create");
+        assert_eq!(token.action.as_str(), "token.create");
         assert_eq!((token.actor, token.ip.as_deref()), (None, None));
         assert_eq!(token.detail["via"], "cli");
         assert_eq!(token.detail["label"], "备份脚本");
@@ -543,7 +542,7 @@ both_backends!(
                             actor: None,
                             actor_name: Some(&name),
                             ip: None,
-                            action: "login.failure",
+                            action: AuditAction::LoginFailure,
                             target: None,
                             detail: json!({"reason": "unknown_user"}),
                         },

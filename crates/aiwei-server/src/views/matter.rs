@@ -1,74 +1,18 @@
 //! What a viewer is shown of a matter: the JSON of the API and the data of
-//! the pages, with caller data masked for roles that may not see it
-//!
+//! the pages, with caller data masked wherever the rules of access
+//! (`aiwei_core::access`) do not show it in clear.
 
+use aiwei_core::access::{self, Actor, Clear};
+use aiwei_core::deadline::DeadlineKind;
 use aiwei_core::time::{local_minute, local_second};
-use aiwei_core::{CallerKind, Channel, DisclosedField, MatterStatus, MatterType, Role, mask};
+use aiwei_core::{CallerKind, Channel, ClockState, EventKind, MatterStatus, MatterType, mask};
 use aiwei_store::matters::{Event, Matter};
-use aiwei_store::users::User;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::messages::zh;
-
-/// Whether `user`'s role shows caller data unmasked: the hotline/window
-/// staff, and supervisors (R-5.1.1; DESIGN.md "Who uses it").
-pub fn sees_caller(user: &User) -> bool {
-    user.has(Role::Intake) || user.has(Role::Supervisor)
-}
-
-/// Which caller fields a viewer sees in clear.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Clear {
-    pub name: bool,
-    pub organization: bool,
-    pub phone: bool,
-}
-
-impl Clear {
-    pub const NONE: Clear = Clear {
-        name: false,
-        organization: false,
-        phone: false,
-    };
-    pub const ALL: Clear = Clear {
-        name: true,
-        organization: true,
-        phone: true,
-    };
-
-    /// What `user`'s role alone shows.
-    pub fn for_role(user: &User) -> Clear {
-        if sees_caller(user) {
-            Clear::ALL
-        } else {
-            Clear::NONE
-        }
-    }
-
-    /// Adds the fields a signed disclosure grants.
-    pub fn with_disclosed(mut self, fields: &[DisclosedField]) -> Clear {
-        for f in fields {
-            match f {
-                DisclosedField::Name => self.name = true,
-                DisclosedField::Organization => self.organization = true,
-                DisclosedField::Phone => self.phone = true,
-                // Opens the matter (the scope rule), not a caller field.
-                DisclosedField::Content => {}
-            }
-        }
-        self
-    }
-
-    pub fn any(self) -> bool {
-        self.name || self.organization || self.phone
-    }
-
-    fn all(self) -> bool {
-        self.name && self.organization && self.phone
-    }
-}
+use super::AttachmentView;
+use crate::messages::field_label;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Ref {
@@ -88,7 +32,7 @@ pub struct CallerView {
     pub name: Option<String>,
     pub organization: Option<String>,
     pub phone: String,
-    /// True when any of the fields above is masked for this viewer.
+    /// True when a field the caller gave is masked for this viewer.
     pub masked: bool,
     /// The caller's personal data was erased on request.
     pub anonymised: bool,
@@ -107,7 +51,7 @@ pub struct EventView {
     pub seq: i64,
     pub at: DateTime<Utc>,
     pub actor: Option<UserRef>,
-    pub kind: String,
+    pub kind: EventKind,
     /// What changed; free text and personal data appear only as digests.
     pub payload: serde_json::Value,
     /// This event's link in the matter's hash chain.
@@ -124,7 +68,7 @@ pub struct TextView {
 
 impl TextView {
     pub fn label(&self) -> &str {
-        zh(&self.field)
+        field_label(&self.field)
     }
 }
 
@@ -170,7 +114,7 @@ pub struct MatterView {
     pub events: Option<Vec<EventView>>,
     /// Evidence files; present on single-matter reads.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attachments: Option<Vec<crate::api::attachments::AttachmentView>>,
+    pub attachments: Option<Vec<AttachmentView>>,
     /// The clocks (时限), running and ended; present on single-matter reads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadlines: Option<Vec<DeadlineView>>,
@@ -179,13 +123,11 @@ pub struct MatterView {
 /// One deadline clock of a matter.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DeadlineView {
-    /// `reply_due`, `sign_due`, `on_site_due`, `rectify_due`,
-    /// `progress_due`, `feedback_due`, `revisit_due` or `evaluation_due`.
-    pub kind: String,
+    pub kind: DeadlineKind,
     pub started_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
-    /// `running`, `due_soon`, `overdue`; `met` or `late` once ended.
-    pub state: String,
+    /// Running, due soon or overdue while open; met or late once ended.
+    pub state: ClockState,
     pub ended_at: Option<DateTime<Utc>>,
     /// The policy version the limit came from.
     pub policy_version: i32,
@@ -193,10 +135,10 @@ pub struct DeadlineView {
 
 impl DeadlineView {
     pub fn kind_zh(&self) -> &str {
-        zh(&self.kind)
+        self.kind.label()
     }
-    pub fn state_zh(&self) -> String {
-        crate::messages::zh_in("deadline", &self.state)
+    pub fn state_zh(&self) -> &str {
+        self.state.label()
     }
     pub fn due_local(&self) -> String {
         local_minute(self.due_at)
@@ -207,15 +149,20 @@ impl DeadlineView {
 }
 
 impl MatterView {
-    /// The matter as `viewer`'s role shows it.
-    pub fn new(m: Matter, viewer: &User, events: Option<Vec<Event>>) -> Self {
-        Self::shown(m, Clear::for_role(viewer), events)
+    /// A row of a list (ledger, queue, caller history) as `viewer` sees it:
+    /// callers in clear only where the rules of access show them without a
+    /// disclosure.
+    pub fn listed(m: Matter, viewer: &Actor<'_>) -> Self {
+        let clear = access::caller_clear(viewer, &m.facts(), &[]);
+        Self::shown(m, clear, None)
     }
 
     /// The matter with the caller fields `clear` in clear and the others
     /// masked.
     pub fn shown(m: Matter, clear: Clear, events: Option<Vec<Event>>) -> Self {
         let c = m.caller;
+        let masked =
+            !c.anonymised && !clear.covers(c.name.is_some(), c.organization.is_some(), true);
         let caller = CallerView {
             kind: c.kind,
             name: if clear.name {
@@ -233,7 +180,7 @@ impl MatterView {
             } else {
                 mask::phone(&c.phone)
             },
-            masked: !clear.all() && !c.anonymised,
+            masked,
             anonymised: c.anonymised,
         };
         Self {
@@ -316,7 +263,7 @@ impl MatterView {
         self.deadlines = Some(
             ds.into_iter()
                 .map(|d| DeadlineView {
-                    kind: d.kind.as_str().to_owned(),
+                    kind: d.kind,
                     started_at: d.started_at,
                     due_at: d.due_at,
                     state: d.state,
@@ -348,19 +295,19 @@ impl MatterView {
     }
 
     pub fn type_zh(&self) -> &'static str {
-        zh_static(self.matter_type.as_str())
+        self.matter_type.label()
     }
 
     pub fn channel_zh(&self) -> &'static str {
-        zh_static(self.channel.as_str())
+        self.channel.label()
     }
 
     pub fn status_zh(&self) -> &'static str {
-        zh_static(self.status.as_str())
+        self.status.label()
     }
 
     pub fn caller_kind_zh(&self) -> &'static str {
-        zh_static(self.caller.kind.as_str())
+        self.caller.kind.label()
     }
 
     pub fn lead_name(&self) -> &str {
@@ -408,8 +355,8 @@ impl EventView {
         local_second(self.at)
     }
 
-    pub fn kind_zh(&self) -> String {
-        crate::messages::zh_in("event", &self.kind)
+    pub fn kind_zh(&self) -> &'static str {
+        self.kind.label()
     }
 
     pub fn actor_name(&self) -> &str {
@@ -422,9 +369,4 @@ impl EventView {
     pub fn short_hash(&self) -> &str {
         self.hash.get(..12).unwrap_or(&self.hash)
     }
-}
-
-/// `zh` for vocabulary codes, whose texts are all static.
-pub fn zh_static(code: &'static str) -> &'static str {
-    zh(code)
 }

@@ -1,22 +1,26 @@
 //! Intake and the tracking ledger, shared by the API and the pages: who sees
 //! which matters, how ledger queries are read, how a matter is recorded.
 
+use aiwei_core::access::{self, Cond};
 use aiwei_core::intake::IntakeRequest;
-use aiwei_core::time::china;
-use aiwei_core::{Channel, FieldErrors, MatterId, MatterNumber, MatterStatus, MatterType};
-use aiwei_store::matters::{Cursor, IntakeContext, LedgerFilter, Matter, MatterKey, Scope};
+use aiwei_core::time::to_millis;
+use aiwei_core::{
+    AuditAction, Channel, ErrorCode, FieldErrors, MatterId, MatterNumber, MatterStatus, MatterType,
+};
+use aiwei_store::matters::{Cursor, IntakeContext, LedgerFilter, Matter, MatterKey};
 use aiwei_store::users::User;
-use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+
+use super::query::{blank_to_none, from_day, limit, opt_blank, to_day};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::views::MatterView;
+use crate::views::{LedgerPage, MatterView};
 
-/// Which matters `user` may see now (see [`Scope::for_user`]).
-pub fn scope_for(state: &AppState, user: &User) -> Scope {
-    Scope::for_user(user, state.clock.now())
+/// Which matters `user` may see now ([`access::visibility`]).
+pub fn visible_to(state: &AppState, user: &User) -> Cond {
+    access::visibility(&user.actor(), to_millis(state.clock.now()))
 }
 
 /// A matter by UUID or by number (`AW2026-000123`), or 404 when it does not
@@ -31,7 +35,7 @@ pub async fn find_visible(state: &AppState, user: &User, key: &str) -> Result<Ma
     };
     Ok(state
         .store
-        .matter_in_scope(&key, &scope_for(state, user))
+        .matter_in_scope(&key, &visible_to(state, user))
         .await?)
 }
 
@@ -89,31 +93,6 @@ pub struct LedgerQuery {
     pub limit: Option<u32>,
 }
 
-fn opt_blank(v: &Option<String>) -> bool {
-    v.as_deref().is_none_or(|s| s.trim().is_empty())
-}
-
-fn blank_to_none(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
-fn local_day_start(field: &str, raw: &str, errs: &mut FieldErrors) -> Option<NaiveDate> {
-    match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        Ok(d) => Some(d),
-        Err(_) => {
-            errs.push(field, "invalid_date");
-            None
-        }
-    }
-}
-
-fn instant(d: NaiveDate) -> Option<DateTime<Utc>> {
-    china()
-        .from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-}
-
 impl LedgerQuery {
     pub fn parse(&self) -> Result<(LedgerFilter, Option<Cursor>, u32), ApiError> {
         let mut errs = FieldErrors::default();
@@ -130,32 +109,19 @@ impl LedgerQuery {
         f.department = blank_to_none(&self.department).map(|d| d.to_ascii_uppercase());
         f.category = blank_to_none(&self.category).map(str::to_owned);
         if let Some(d) = blank_to_none(&self.received_from) {
-            f.received_from = local_day_start("received_from", d, &mut errs).and_then(instant);
+            f.received_from = from_day("received_from", d, &mut errs);
         }
         if let Some(d) = blank_to_none(&self.received_to) {
-            f.received_to = local_day_start("received_to", d, &mut errs)
-                .and_then(|d| d.checked_add_days(Days::new(1)))
-                .and_then(instant);
+            f.received_to = to_day("received_to", d, &mut errs);
         }
         let cursor = blank_to_none(&self.cursor).and_then(|c| errs.take(c.parse::<Cursor>()));
-        let limit = self.limit.unwrap_or(50);
-        if !(1..=500).contains(&limit) {
-            errs.push("limit", "out_of_range");
-        }
+        let limit = limit(self.limit, &mut errs);
         if errs.is_empty() {
             Ok((f, cursor, limit))
         } else {
             Err(ApiError::invalid(errs))
         }
     }
-}
-
-/// One page of the ledger.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LedgerPage {
-    pub items: Vec<MatterView>,
-    /// Cursor of the next page; null on the last page.
-    pub next: Option<String>,
 }
 
 pub async fn page(
@@ -167,14 +133,22 @@ pub async fn page(
     let (filter, cursor, limit) = q.parse()?;
     let (matters, next) = state
         .store
-        .ledger(&filter, &scope_for(state, user), cursor, limit)
+        .ledger(&filter, &visible_to(state, user), cursor, limit)
         .await?;
-    crate::confidential::record_list_view(state, staff, "ledger", matters.len()).await?;
+    let actor = user.actor();
+    let items: Vec<MatterView> = matters
+        .into_iter()
+        .map(|m| MatterView::listed(m, &actor))
+        .collect();
+    crate::services::confidential::record_list_view(
+        state,
+        staff,
+        "ledger",
+        &items.iter().collect::<Vec<_>>(),
+    )
+    .await?;
     Ok(LedgerPage {
-        items: matters
-            .into_iter()
-            .map(|m| MatterView::new(m, user, None))
-            .collect(),
+        items,
         next: next.map(|c| c.to_string()),
     })
 }
@@ -182,10 +156,12 @@ pub async fn page(
 /// The most rows one export holds; narrow the filters for more.
 pub const EXPORT_MAX_ROWS: usize = 50_000;
 
-/// The ledger as CSV for spreadsheet programs: the same filters,
-/// scope and masking as the ledger pages, formula injection neutralised,
-/// and a UTF-8 byte order mark so spreadsheet programs read the Chinese.
-/// The export is an audit record. Returns the file and its row count.
+/// The ledger as CSV for spreadsheet programs: the same filters
+/// and scope as the ledger pages, formula injection neutralised, and a UTF-8
+/// byte order mark so spreadsheet programs read the Chinese. Callers are in
+/// clear only for the roles the configuration names
+/// ([`access::export_clear`], R-5.2); the export is an audit record.
+/// Returns the file and its row count.
 pub async fn export_csv(
     state: &AppState,
     staff: &crate::auth::Staff,
@@ -194,7 +170,10 @@ pub async fn export_csv(
     use aiwei_core::csv::line;
     let user = &staff.user;
     let (filter, mut cursor, _) = q.parse()?;
-    let scope = scope_for(state, user);
+    let visible = visible_to(state, user);
+    let actor = user.actor();
+    let clear_roles = &state.config.export_clear_roles;
+    let mut in_clear = 0usize;
     let mut out = String::from("\u{feff}");
     out.push_str(&line([
         "事项编号",
@@ -220,12 +199,16 @@ pub async fn export_csv(
     ]));
     let mut rows = 0;
     loop {
-        let (matters, next) = state.store.ledger(&filter, &scope, cursor, 500).await?;
+        let (matters, next) = state.store.ledger(&filter, &visible, cursor, 500).await?;
         for m in matters {
             if rows == EXPORT_MAX_ROWS {
-                return Err(ApiError::conflict("export_too_large"));
+                return Err(ApiError::conflict(ErrorCode::ExportTooLarge));
             }
-            let v = MatterView::new(m, user, None);
+            let clear = access::export_clear(&actor, &m.facts(), clear_roles);
+            if clear.any() && !m.caller.anonymised {
+                in_clear += 1;
+            }
+            let v = MatterView::shown(m, clear, None);
             let yes_no = |b: bool| if b { "是" } else { "否" };
             let (returns, redos) = (v.return_count.to_string(), v.redo_count.to_string());
             out.push_str(&line([
@@ -261,11 +244,14 @@ pub async fn export_csv(
     let detail = serde_json::json!({
         "rows": rows,
         "filter": serde_json::to_value(q).unwrap_or_default(),
-        "callers_in_clear": crate::views::sees_caller(user),
+        "callers_in_clear": in_clear,
     });
     state
         .store
-        .audit(&by.entry("ledger.export", None, detail), state.clock.now())
+        .audit(
+            &by.entry(AuditAction::LedgerExport, None, detail),
+            state.clock.now(),
+        )
         .await?;
     Ok((out, rows))
 }

@@ -2,15 +2,15 @@
 //! API and the page: how its query parameters are read and what one page of
 //! records looks like.
 
-use aiwei_core::time::local_day_start;
-use aiwei_core::{FieldErrors, Username};
-use aiwei_store::trail::{AuditFilter, AuditRecord};
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use aiwei_core::{ErrorCode, FieldErrors, Username};
+use aiwei_store::trail::AuditFilter;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
+use super::query::{blank_to_none, from_day, limit, opt_blank, to_day};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::views::{AuditItem, AuditPage};
 
 /// Audit trail filters as query parameters. Dates are local (Asia/Shanghai)
 /// calendar days, both ends included.
@@ -37,22 +37,6 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
 }
 
-fn opt_blank(v: &Option<String>) -> bool {
-    v.as_deref().is_none_or(|s| s.trim().is_empty())
-}
-
-fn blank_to_none(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
-fn day(field: &'static str, raw: &str, errs: &mut FieldErrors) -> Option<NaiveDate> {
-    let d = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok();
-    if d.is_none() {
-        errs.push(field, "invalid_date");
-    }
-    d
-}
-
 /// An action code or prefix: lower-case letters, digits, `.` and `_`.
 fn valid_action(a: &str) -> bool {
     a.len() <= 64
@@ -68,7 +52,7 @@ impl AuditQuery {
             if valid_action(a) {
                 f.action = Some(a.to_owned());
             } else {
-                errs.push("action", "invalid_value");
+                errs.push("action", ErrorCode::InvalidValue);
             }
         }
         if let Some(a) = blank_to_none(&self.actor) {
@@ -78,79 +62,28 @@ impl AuditQuery {
             }
         }
         if let Some(d) = blank_to_none(&self.from) {
-            f.from = day("from", d, &mut errs).and_then(local_day_start);
+            f.from = from_day("from", d, &mut errs);
         }
         if let Some(d) = blank_to_none(&self.to) {
-            f.to = day("to", d, &mut errs)
-                .and_then(|d| d.checked_add_days(Days::new(1)))
-                .and_then(local_day_start);
+            f.to = to_day("to", d, &mut errs);
         }
         let before = match blank_to_none(&self.before) {
             Some(b) => match b.parse::<i64>() {
                 Ok(n) if n > 0 => Some(n),
                 _ => {
-                    errs.push("before", "invalid_cursor");
+                    errs.push("before", ErrorCode::InvalidCursor);
                     None
                 }
             },
             None => None,
         };
-        let limit = self.limit.unwrap_or(50);
-        if !(1..=500).contains(&limit) {
-            errs.push("limit", "out_of_range");
-        }
+        let limit = limit(self.limit, &mut errs);
         if errs.is_empty() {
             Ok((f, before, limit))
         } else {
             Err(ApiError::invalid(errs))
         }
     }
-}
-
-/// One record of the audit trail.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditItem {
-    /// Position in the trail: 1, 2, 3 … without gaps.
-    pub seq: i64,
-    pub at: DateTime<Utc>,
-    /// The staff member's id; null for failed logins and the command line.
-    pub actor: Option<uuid::Uuid>,
-    /// User name at the time, or the name tried in a failed login.
-    pub actor_name: Option<String>,
-    /// Where the request came from.
-    pub ip: Option<String>,
-    /// Stable code such as `login.failure` or `user.create`.
-    pub action: String,
-    /// What was acted on: a user id, a department code, a version, a year.
-    pub target: Option<String>,
-    #[schema(value_type = Object)]
-    pub detail: serde_json::Value,
-    /// This record's link in the hash chain.
-    pub hash: String,
-}
-
-impl From<AuditRecord> for AuditItem {
-    fn from(r: AuditRecord) -> Self {
-        Self {
-            seq: r.seq,
-            at: r.at,
-            actor: r.actor.map(|a| a.0),
-            actor_name: r.actor_name,
-            ip: r.ip,
-            action: r.action,
-            target: r.target,
-            detail: r.detail,
-            hash: r.hash,
-        }
-    }
-}
-
-/// One page of the audit trail, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditPage {
-    pub items: Vec<AuditItem>,
-    /// Pass as `before` for the next page; null on the last page.
-    pub next: Option<i64>,
 }
 
 /// Reads one page. The caller has checked the permission through its type.

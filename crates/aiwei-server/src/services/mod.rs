@@ -1,0 +1,11 @@
+//! What the API and the pages both do: each function checks what it must
+//! (the rules live in `aiwei_core::access` and the flow), calls the store,
+//! and returns views. Handlers above only read requests and render.
+
+pub mod attachments;
+pub mod confidential;
+pub mod extensions;
+pub mod ledger;
+pub mod query;
+pub mod trail;
+pub mod work;

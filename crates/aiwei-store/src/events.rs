@@ -1,0 +1,209 @@
+//! The events of a matter (R-4.1.2 "全程可追溯"): every change is one
+//! append-only event in a per-matter hash chain, written in the transaction
+//! of the change.
+//!
+//! Events never hold personal data or free text themselves, only digests of
+//! it: the chain stays verifiable when a caller is later anonymised, and still
+//! proves that the text stored with the matter is the text that was recorded.
+
+use aiwei_core::chain::{self, Link};
+use aiwei_core::time::{from_millis, to_millis};
+use aiwei_core::{EventKind, MatterId, UserId};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::Store;
+use crate::db::{Backend, Tx};
+use crate::error::StoreError;
+
+/// One event of a matter's timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: Option<UserId>,
+    pub actor_name: Option<String>,
+    pub kind: EventKind,
+    pub payload: serde_json::Value,
+    pub hash: String,
+    /// The free texts recorded with this event (field, text).
+    pub texts: Vec<(String, String)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    seq: i64,
+    at: i64,
+    actor: Option<Uuid>,
+    actor_name: Option<String>,
+    kind: String,
+    payload: String,
+    hash: String,
+}
+
+/// Hex SHA-256 of a text, as events record free text.
+pub(crate) fn digest(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+impl Store {
+    /// The timeline of a matter, oldest first.
+    pub async fn events(&self, id: MatterId) -> Result<Vec<Event>, StoreError> {
+        let rows = on_pool!(&self.db, p => sqlx::query_as::<_, EventRow>(
+            "SELECT e.seq, e.at, e.actor, u.display_name AS actor_name, e.kind, e.payload, e.hash
+             FROM matter_events e LEFT JOIN users u ON u.id = e.actor
+             WHERE e.matter_id = $1 ORDER BY e.seq")
+            .bind(id.0)
+            .fetch_all(p)
+            .await)?;
+        let texts: Vec<(i64, String, String)> = on_pool!(&self.db, p => sqlx::query_as(
+            "SELECT seq, field, body FROM matter_texts WHERE matter_id = $1 ORDER BY seq, field")
+            .bind(id.0)
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Event {
+                    texts: texts
+                        .iter()
+                        .filter(|(seq, _, _)| *seq == r.seq)
+                        .map(|(_, f, b)| (f.clone(), b.clone()))
+                        .collect(),
+                    seq: r.seq,
+                    at: from_millis(r.at),
+                    actor: r.actor.map(UserId),
+                    actor_name: r.actor_name,
+                    kind: EventKind::from_code(&r.kind)
+                        .ok_or_else(|| StoreError::Corrupt("event kind".into()))?,
+                    payload: serde_json::from_str(&r.payload)
+                        .map_err(|_| StoreError::Corrupt("event payload".into()))?,
+                    hash: r.hash,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Appends one event to a matter's chain inside `tx`, and moves the matter's
+/// chain head. The matter row is locked for the rest of the transaction, so
+/// two writers cannot both append event N.
+pub async fn append_event(
+    tx: &mut Tx,
+    matter: MatterId,
+    actor: Option<UserId>,
+    kind: EventKind,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    // Dialect: PostgreSQL needs an explicit row lock; SQLite already holds
+    // the database's write lock (BEGIN IMMEDIATE).
+    let head_sql = match tx.backend() {
+        Backend::Postgres => "SELECT event_count, last_hash FROM matters WHERE id = $1 FOR UPDATE",
+        Backend::Sqlite => "SELECT event_count, last_hash FROM matters WHERE id = $1",
+    };
+    let (count, prev): (i64, String) =
+        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(head_sql))
+        .bind(matter.0)
+        .fetch_optional(c)
+        .await)?
+        .ok_or(StoreError::NotFound)?;
+    let seq = count + 1;
+    let payload =
+        serde_json::to_string(payload).map_err(|_| StoreError::Corrupt("event payload".into()))?;
+    let at_ms = to_millis(now);
+    let hash = chain::link_hash(
+        &prev,
+        &Link {
+            matter_id: matter,
+            seq,
+            at_ms,
+            actor,
+            kind: kind.as_str(),
+            payload: &payload,
+        },
+    );
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO matter_events (matter_id, seq, at, actor, kind, payload, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(matter.0)
+        .bind(seq)
+        .bind(at_ms)
+        .bind(actor.map(|a| a.0))
+        .bind(kind.as_str())
+        .bind(&payload)
+        .bind(&prev)
+        .bind(&hash)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if let Some(actor) = actor {
+        name_on_matter(tx, matter, actor).await?;
+    }
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE matters SET event_count = $1, last_hash = $2, updated_at = $3 WHERE id = $4")
+        .bind(seq)
+        .bind(&hash)
+        .bind(at_ms)
+        .bind(matter.0)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(seq)
+}
+
+/// Appends an event whose free texts are kept beside the chain: the payload
+/// gets each text's digest as `<field>_sha256`, the texts go to
+/// `matter_texts`.
+pub async fn append_event_with_texts(
+    tx: &mut Tx,
+    matter: MatterId,
+    actor: Option<UserId>,
+    kind: EventKind,
+    mut payload: serde_json::Map<String, serde_json::Value>,
+    texts: &[(&str, String)],
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    for (field, text) in texts {
+        payload.insert(format!("{field}_sha256"), json!(digest(text)));
+    }
+    let seq = append_event(
+        tx,
+        matter,
+        actor,
+        kind,
+        &serde_json::Value::Object(payload),
+        now,
+    )
+    .await?;
+    for (field, text) in texts {
+        on_tx!(tx, c => sqlx::query(
+            "INSERT INTO matter_texts (matter_id, seq, field, body) VALUES ($1, $2, $3, $4)")
+            .bind(matter.0)
+            .bind(seq)
+            .bind(*field)
+            .bind(text)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    Ok(seq)
+}
+
+/// Names `user` on `matter` (R-5.1.2): they took a step on it or received
+/// a disclosure, so they see it even when it is sensitive.
+pub(crate) async fn name_on_matter(
+    tx: &mut Tx,
+    matter: MatterId,
+    user: UserId,
+) -> Result<(), StoreError> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO matter_people (matter_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(matter.0)
+        .bind(user.0)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! The tracking ledger (台账, R-4.1.2): pages of matters, newest first,
+//! filtered, within what the reader may see, keyset-paged.
+
+use std::fmt;
+use std::str::FromStr;
+
+use aiwei_core::access::Cond;
+use aiwei_core::time::to_millis;
+use aiwei_core::{Channel, ErrorCode, FieldError, MatterStatus, MatterType};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::Matter;
+use super::rows::{MATTER_PAGE_HEAD, MATTER_PAGE_TAIL, MatterRow};
+use crate::Store;
+use crate::error::StoreError;
+
+/// Filters of the ledger; all optional, combined with AND.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LedgerFilter {
+    pub matter_type: Option<MatterType>,
+    pub status: Option<MatterStatus>,
+    pub channel: Option<Channel>,
+    pub department: Option<String>,
+    /// A category code; its sub-categories match too.
+    pub category: Option<String>,
+    /// Received at or after.
+    pub received_from: Option<DateTime<Utc>>,
+    /// Received before.
+    pub received_to: Option<DateTime<Utc>>,
+    /// Blind indexes of the caller's phone (one per key of the ring); empty:
+    /// no phone filter.
+    pub phone_index: Vec<String>,
+}
+
+/// A position in the ledger's order (newest first): the last row of a page.
+/// Its text form is opaque to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub received_at_ms: i64,
+    pub id: Uuid,
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.received_at_ms, self.id.simple())
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = FieldError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || FieldError::new("cursor", ErrorCode::InvalidCursor);
+        let (ms, id) = s.split_once('.').ok_or_else(bad)?;
+        Ok(Cursor {
+            received_at_ms: ms.parse().map_err(|_| bad())?,
+            id: Uuid::parse_str(id).map_err(|_| bad())?,
+        })
+    }
+}
+
+impl Store {
+    /// One page of the ledger, newest first, and the cursor of the next page
+    /// when there is one. Keyset pagination: the cost of a page does not grow
+    /// with how deep it lies.
+    pub async fn ledger(
+        &self,
+        filter: &LedgerFilter,
+        visible: &Cond,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<(Vec<Matter>, Option<Cursor>), StoreError> {
+        let limit = limit.clamp(1, 500) as i64;
+        let mut rows: Vec<MatterRow> = on_pool!(&self.db, p => {
+            let mut q = sqlx::QueryBuilder::new(MATTER_PAGE_HEAD);
+            crate::scope::push_and(&mut q, visible);
+            if let Some(t) = filter.matter_type {
+                q.push(" AND m.matter_type = ").push_bind(t.as_str());
+            }
+            if let Some(s) = filter.status {
+                q.push(" AND m.status = ").push_bind(s.as_str());
+            }
+            if let Some(c) = filter.channel {
+                q.push(" AND m.channel = ").push_bind(c.as_str());
+            }
+            if let Some(d) = &filter.department {
+                q.push(" AND m.department = ").push_bind(d.clone());
+            }
+            if let Some(c) = &filter.category {
+                q.push(" AND (m.category = ").push_bind(c.clone());
+                // Children share the parent's code as a prefix; `_` and `%`
+                // in a code are literal, not wildcards.
+                let prefix = c.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                q.push(" OR m.category LIKE ").push_bind(format!("{prefix}.%"));
+                q.push(" ESCAPE '\\'");
+                q.push(")");
+            }
+            if let Some(f) = filter.received_from {
+                q.push(" AND m.received_at >= ").push_bind(to_millis(f));
+            }
+            if let Some(t) = filter.received_to {
+                q.push(" AND m.received_at < ").push_bind(to_millis(t));
+            }
+            if !filter.phone_index.is_empty() {
+                q.push(" AND m.caller_phone_hash IN (");
+                let mut sep = q.separated(", ");
+                for h in &filter.phone_index {
+                    sep.push_bind(h.clone());
+                }
+                sep.push_unseparated(")");
+            }
+            if let Some(c) = after {
+                q.push(" AND (m.received_at, m.id) < (")
+                    .push_bind(c.received_at_ms)
+                    .push(", ")
+                    .push_bind(c.id)
+                    .push(")");
+            }
+            q.push(" ORDER BY m.received_at DESC, m.id DESC LIMIT ").push_bind(limit + 1);
+            q.push(MATTER_PAGE_TAIL);
+            q.push(" ORDER BY m.received_at DESC, m.id DESC");
+            q.build_query_as::<MatterRow>().fetch_all(p).await
+        })?;
+        let next = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| Cursor {
+                received_at_ms: r.received_at,
+                id: r.id,
+            })
+        } else {
+            None
+        };
+        let matters = rows
+            .into_iter()
+            .map(|r| self.open_matter(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((matters, next))
+    }
+
+    /// A caller's earlier matters, newest first, found by the blind index of
+    /// the phone number.
+    pub async fn caller_history(
+        &self,
+        phone: &aiwei_core::PhoneNumber,
+        visible: &Cond,
+        limit: u32,
+    ) -> Result<Vec<Matter>, StoreError> {
+        let filter = LedgerFilter {
+            phone_index: self.keys.phone_indexes(phone)?,
+            ..Default::default()
+        };
+        Ok(self.ledger(&filter, visible, None, limit).await?.0)
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        let c = Cursor {
+            received_at_ms: 1_764_000_000_000,
+            id: Uuid::now_v7(),
+        };
+        assert_eq!(c.to_string().parse::<Cursor>().unwrap(), c);
+        assert!("x".parse::<Cursor>().is_err());
+        assert!("1.2".parse::<Cursor>().is_err());
+    }
+}
