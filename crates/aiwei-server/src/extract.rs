@@ -76,6 +76,45 @@ fn form_urlencoded_parse(raw: &str) -> form_urlencoded::Parse<'_> {
     form_urlencoded::parse(raw.as_bytes())
 }
 
+/// The header a client names an attempt with, to retry it safely.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// The `Idempotency-Key` header, if sent: 1–255 visible ASCII characters,
+/// else 422 naming the header.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl IdempotencyKey {
+    /// Checks a key from a header or a form field.
+    pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        let Some(raw) = raw.map(str::trim).filter(|k| !k.is_empty()) else {
+            return Ok(Self(None));
+        };
+        if raw.len() > 255 || !raw.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ApiError::invalid_field(FieldError::new(
+                "Idempotency-Key",
+                ErrorCode::InvalidIdempotencyKey,
+            )));
+        }
+        Ok(Self(Some(raw.to_owned())))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match parts.headers.get(IDEMPOTENCY_KEY) {
+            None => Ok(Self(None)),
+            Some(v) => Self::parse(Some(v.to_str().map_err(|_| {
+                ApiError::invalid_field(FieldError::new(
+                    "Idempotency-Key",
+                    ErrorCode::InvalidIdempotencyKey,
+                ))
+            })?)),
+        }
+    }
+}
+
 /// A path segment that does not decode (bad percent-encoding, not UTF-8)
 /// names no resource: 404, like any unknown id.
 pub struct ApiPath<T>(pub T);

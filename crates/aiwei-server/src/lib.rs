@@ -127,6 +127,9 @@ pub async fn run_sweeper(
                 if let Err(e) = state.store.purge_login_throttle(state.config.throttle(), now).await {
                     tracing::error!(error = %e, "purging the login throttle failed");
                 }
+                if let Err(e) = state.store.purge_idempotency_keys(now).await {
+                    tracing::error!(error = %e, "purging old idempotency keys failed");
+                }
                 match state.store.sweep(now, 1000).await {
                     Ok(r) if r.due_soon + r.overdue > 0 => {
                         tracing::info!(due_soon = r.due_soon, overdue = r.overdue, "deadlines swept");

@@ -1,6 +1,7 @@
-//! Callers' personal data at rest (R-5.1.1): re-sealing under the current
-//! key (key rotation, and rows written before sealing existed), what each key
-//! still protects, and anonymisation on a caller's request.
+//! What is sealed at rest: callers' personal data (R-5.1.1) and the content
+//! and step texts of sensitive matters (R-5.1.2). Re-sealing under the
+//! current key (key rotation, and rows written before sealing existed), what
+//! each key still protects, and anonymisation on a caller's request.
 //!
 //! Re-sealing works in batches, each its own transaction, so it can be
 //! interrupted at any point and resumed by running it again: a row is either
@@ -16,13 +17,16 @@ use crate::Store;
 use crate::db::Backend;
 use crate::error::StoreError;
 use crate::events::{append_event, digest};
+use crate::matters::Sealed;
 use crate::trail::{AuditActor, append_audit};
 
-/// How many matters are sealed under one key (`None`: not sealed yet).
+/// How many matters and sealed step texts one key protects (`None`: not
+/// sealed yet).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyUsage {
     pub key: Option<String>,
     pub matters: i64,
+    pub texts: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -34,6 +38,34 @@ struct SealRow {
     caller_org: Option<String>,
     caller_phone: String,
     caller_anonymised_at: Option<i64>,
+    sensitive: bool,
+    content: String,
+    answer: Option<String>,
+}
+
+/// A sealed part as it stands, whether sealed yet or not (a row from before
+/// sealing keeps its caller in the old columns, and a sensitive matter from
+/// before content sealing keeps its content in clear).
+fn sealed_part(store: &Store, r: &SealRow) -> Result<Sealed, StoreError> {
+    let mut part = match (&r.caller_key, &r.caller_sealed) {
+        (Some(k), Some(sealed)) => store.keys.open_matter_part(r.id, k, sealed)?,
+        _ => Sealed {
+            name: r.caller_name.clone(),
+            organization: r.caller_org.clone(),
+            phone: r.caller_phone.clone(),
+            content: None,
+            answer: None,
+        },
+    };
+    if r.sensitive {
+        if part.content.is_none() {
+            part.content = Some(r.content.clone());
+        }
+        if part.answer.is_none() {
+            part.answer = r.answer.clone();
+        }
+    }
+    Ok(part)
 }
 
 /// What an anonymisation changed.
@@ -57,27 +89,47 @@ fn redact(text: &str, needles: &[String]) -> Option<String> {
 }
 
 impl Store {
-    /// Matters per key id.
+    /// Matters and sealed texts per key id.
     pub async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
-        let rows: Vec<(Option<String>, i64)> = on_pool!(&self.db, p => sqlx::query_as(
+        let matters: Vec<(Option<String>, i64)> = on_pool!(&self.db, p => sqlx::query_as(
             "SELECT caller_key, COUNT(*) FROM matters GROUP BY caller_key ORDER BY caller_key")
             .fetch_all(p)
             .await)?;
-        Ok(rows
+        let texts: Vec<(Option<String>, i64)> = on_pool!(&self.db, p => sqlx::query_as(
+            "SELECT body_key, COUNT(*) FROM matter_texts WHERE body_key IS NOT NULL
+             GROUP BY body_key ORDER BY body_key")
+            .fetch_all(p)
+            .await)?;
+        let mut out: Vec<KeyUsage> = matters
             .into_iter()
-            .map(|(key, matters)| KeyUsage { key, matters })
-            .collect())
+            .map(|(key, matters)| KeyUsage {
+                key,
+                matters,
+                texts: 0,
+            })
+            .collect();
+        for (key, n) in texts {
+            match out.iter_mut().find(|u| u.key == key) {
+                Some(u) => u.texts = n,
+                None => out.push(KeyUsage {
+                    key,
+                    matters: 0,
+                    texts: n,
+                }),
+            }
+        }
+        Ok(out)
     }
 
     /// Re-seals up to `batch` matters that are not under the current key
-    /// (with `only_unsealed`, only rows from before sealing), recomputing
-    /// their phone index under it. Returns how many it re-sealed; 0 means
-    /// none is left.
+    /// (with `only_unsealed`, only rows from before sealing: callers in the
+    /// old columns, sensitive content in clear), recomputing their phone
+    /// index under it. Returns how many it re-sealed; 0 means none is left.
     pub async fn reseal_batch(&self, batch: u32, only_unsealed: bool) -> Result<u64, StoreError> {
         let current = self.keys.current_id()?;
         let mut tx = self.db.begin().await?;
         let filter = if only_unsealed {
-            "caller_sealed IS NULL"
+            "(caller_sealed IS NULL OR (sensitive = TRUE AND (content <> '' OR answer IS NOT NULL)))"
         } else {
             "(caller_key IS NULL OR caller_key <> $1)"
         };
@@ -89,7 +141,7 @@ impl Store {
         };
         let sql = format!(
             "SELECT id, caller_key, caller_sealed, caller_name, caller_org, caller_phone,
-                    caller_anonymised_at
+                    caller_anonymised_at, sensitive, content, answer
              FROM matters WHERE {filter} AND $1 = $1 ORDER BY id LIMIT $2{lock}"
         );
         let rows: Vec<SealRow> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
@@ -98,41 +150,98 @@ impl Store {
             .fetch_all(c)
             .await)?;
         for r in &rows {
-            let (name, org, phone) = match (&r.caller_key, &r.caller_sealed) {
-                (Some(k), Some(sealed)) => {
-                    let c = self.keys.open_caller(r.id, k, sealed)?;
-                    (c.name, c.organization, c.phone)
-                }
-                _ => (
-                    r.caller_name.clone(),
-                    r.caller_org.clone(),
-                    r.caller_phone.clone(),
-                ),
-            };
-            let index = if r.caller_anonymised_at.is_some() || phone.is_empty() {
+            let part = sealed_part(self, r)?;
+            let index = if r.caller_anonymised_at.is_some() || part.phone.is_empty() {
                 String::new()
             } else {
-                let p = PhoneNumber::parse("caller.phone", &phone)
+                let p = PhoneNumber::parse("caller.phone", &part.phone)
                     .map_err(|_| StoreError::Corrupt("stored phone number".into()))?;
                 self.keys.phone_index(&p)?
             };
-            let (key, sealed) =
-                self.keys
-                    .seal_caller(r.id, name.as_deref(), org.as_deref(), &phone)?;
+            let (key, sealed) = self.keys.seal_matter(r.id, &part)?;
+            let (content, answer) = if r.sensitive {
+                (String::new(), None)
+            } else {
+                (r.content.clone(), r.answer.clone())
+            };
             on_tx!(&mut tx, c => sqlx::query(
                 "UPDATE matters SET caller_key = $1, caller_sealed = $2, caller_phone_hash = $3,
-                    caller_name = NULL, caller_org = NULL, caller_phone = ''
+                    caller_name = NULL, caller_org = NULL, caller_phone = '', content = $5,
+                    answer = $6
                  WHERE id = $4")
                 .bind(&key)
                 .bind(&sealed)
                 .bind(&index)
                 .bind(r.id)
+                .bind(&content)
+                .bind(&answer)
                 .execute(c)
                 .await
                 .map(|r| r.rows_affected()))?;
         }
         tx.commit().await?;
         Ok(rows.len() as u64)
+    }
+
+    /// Re-seals up to `batch` step texts of sensitive matters that are not
+    /// under the current key (with `only_unsealed`, only those still in
+    /// clear). Returns how many.
+    pub async fn reseal_texts_batch(
+        &self,
+        batch: u32,
+        only_unsealed: bool,
+    ) -> Result<u64, StoreError> {
+        let current = self.keys.current_id()?;
+        let mut tx = self.db.begin().await?;
+        let filter = if only_unsealed {
+            "t.body_sealed IS NULL AND m.sensitive = TRUE"
+        } else {
+            "((t.body_sealed IS NULL AND m.sensitive = TRUE) OR t.body_key <> $1)"
+        };
+        let sql = format!(
+            "SELECT t.matter_id, t.seq, t.field, t.body, t.body_key, t.body_sealed
+             FROM matter_texts t JOIN matters m ON m.id = t.matter_id
+             WHERE {filter} AND $1 = $1 ORDER BY t.matter_id, t.seq, t.field LIMIT $2"
+        );
+        let rows: Vec<(Uuid, crate::events::TextRow)> = on_tx!(&mut tx, c => {
+            sqlx::query_as::<_, (Uuid, i64, String, String, Option<String>, Option<Vec<u8>>)>(
+                sqlx::AssertSqlSafe(sql.clone()))
+                .bind(&current)
+                .bind(i64::from(batch))
+                .fetch_all(c)
+                .await
+        })?
+        .into_iter()
+        .map(|(m, seq, field, body, body_key, body_sealed)| {
+            (
+                m,
+                crate::events::TextRow {
+                    seq,
+                    field,
+                    body,
+                    body_key,
+                    body_sealed,
+                },
+            )
+        })
+        .collect();
+        let n = rows.len() as u64;
+        for (matter, t) in rows {
+            let (seq, field) = (t.seq, t.field.clone());
+            let text = self.open_text_row(MatterId(matter), t)?;
+            crate::events::put_text(
+                &self.keys,
+                &mut tx,
+                MatterId(matter),
+                true,
+                seq,
+                &field,
+                &text,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(n)
     }
 
     /// Re-seals every matter not under the current key, in batches;
@@ -146,6 +255,14 @@ impl Store {
         let mut total = 0;
         loop {
             let n = self.reseal_batch(batch, only_unsealed).await?;
+            if n == 0 {
+                break;
+            }
+            total += n;
+            progress(total);
+        }
+        loop {
+            let n = self.reseal_texts_batch(batch, only_unsealed).await?;
             if n == 0 {
                 break;
             }
@@ -208,40 +325,62 @@ impl Store {
             // Very short names would blank out ordinary words.
             .filter(|n| n.chars().count() >= 2)
             .collect();
-            let (key, sealed) = self.keys.seal_caller(mid.0, None, None, "")?;
             let content = redact(&m.content, &needles);
             let answer = m.answer.as_deref().and_then(|a| redact(a, &needles));
+            let new_content = content.clone().unwrap_or_else(|| m.content.clone());
+            let new_answer = answer.clone().or_else(|| m.answer.clone());
+            // The caller goes; a sensitive matter's content and answer stay
+            // sealed, as redacted.
+            let (key, sealed) = self.keys.seal_matter(
+                mid.0,
+                &Sealed {
+                    content: m.sensitive.then(|| new_content.clone()),
+                    answer: if m.sensitive {
+                        new_answer.clone()
+                    } else {
+                        None
+                    },
+                    ..Sealed::default()
+                },
+            )?;
+            let (content_column, answer_column) = if m.sensitive {
+                (String::new(), None)
+            } else {
+                (new_content, new_answer)
+            };
             on_tx!(&mut tx, c => sqlx::query(
                 "UPDATE matters SET caller_key = $1, caller_sealed = $2, caller_phone_hash = '',
-                    caller_anonymised_at = $3, content = COALESCE($4, content),
-                    answer = COALESCE($5, answer)
+                    caller_anonymised_at = $3, content = $4, answer = $5
                  WHERE id = $6")
                 .bind(&key)
                 .bind(&sealed)
                 .bind(to_millis(now))
-                .bind(&content)
-                .bind(&answer)
+                .bind(&content_column)
+                .bind(&answer_column)
                 .bind(mid.0)
                 .execute(c)
                 .await
                 .map(|r| r.rows_affected()))?;
-            let texts: Vec<(i64, String, String)> = on_tx!(&mut tx, c => sqlx::query_as(
-                "SELECT seq, field, body FROM matter_texts WHERE matter_id = $1")
+            let texts: Vec<crate::events::TextRow> = on_tx!(&mut tx, c => sqlx::query_as(
+                "SELECT seq, field, body, body_key, body_sealed FROM matter_texts WHERE matter_id = $1")
                 .bind(mid.0)
                 .fetch_all(c)
                 .await)?;
             let mut redacted = 0u64;
-            for (seq, field, body) in texts {
+            for t in texts {
+                let (seq, field) = (t.seq, t.field.clone());
+                let body = self.open_text_row(mid, t)?;
                 if let Some(new) = redact(&body, &needles) {
-                    on_tx!(&mut tx, c => sqlx::query(
-                        "UPDATE matter_texts SET body = $1 WHERE matter_id = $2 AND seq = $3 AND field = $4")
-                        .bind(&new)
-                        .bind(mid.0)
-                        .bind(seq)
-                        .bind(&field)
-                        .execute(c)
-                        .await
-                        .map(|r| r.rows_affected()))?;
+                    crate::events::put_text(
+                        &self.keys,
+                        &mut tx,
+                        mid,
+                        m.sensitive,
+                        seq,
+                        &field,
+                        &new,
+                    )
+                    .await?;
                     redacted += 1;
                 }
             }

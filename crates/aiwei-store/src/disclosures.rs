@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::error::StoreError;
-use crate::events::{append_event_with_texts, digest};
+use crate::events::digest;
 use crate::trail::{AuditActor, append_audit};
 
 /// One disclosure as stored.
@@ -238,7 +238,7 @@ impl Store {
         payload.insert("disclosure".into(), json!(id));
         payload.insert("fields".into(), json!(fields));
         payload.insert("recipient".into(), json!(new.recipient));
-        append_event_with_texts(
+        self.append_event_with_texts(
             &mut tx,
             new.matter,
             by.user,
@@ -311,7 +311,7 @@ impl Store {
         let mut payload = serde_json::Map::new();
         payload.insert("disclosure".into(), json!(id));
         payload.insert("expires_at".into(), json!(expires));
-        append_event_with_texts(
+        self.append_event_with_texts(
             &mut tx,
             d.matter,
             Some(actor.id),
@@ -366,7 +366,7 @@ impl Store {
         payload.insert("disclosure".into(), json!(id));
         payload.insert("agreement_sha256".into(), json!(sha));
         payload.insert("scan".into(), json!(scan));
-        append_event_with_texts(
+        self.append_event_with_texts(
             &mut tx,
             d.matter,
             Some(actor.id),
@@ -447,7 +447,7 @@ impl Store {
             if changed == 1 {
                 let mut payload = serde_json::Map::new();
                 payload.insert("disclosure".into(), json!(id));
-                append_event_with_texts(
+                self.append_event_with_texts(
                     &mut tx,
                     MatterId(matter),
                     None,
@@ -487,7 +487,7 @@ impl Store {
         crate::events::name_on_matter(&mut tx, matter, person).await?;
         let mut payload = serde_json::Map::new();
         payload.insert("person".into(), json!(person));
-        append_event_with_texts(
+        self.append_event_with_texts(
             &mut tx,
             matter,
             by.user,
@@ -518,7 +518,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.db.begin().await?;
-        append_event_with_texts(
+        self.append_event_with_texts(
             &mut tx,
             matter,
             by.user,

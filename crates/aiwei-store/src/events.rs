@@ -14,9 +14,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::Store;
 use crate::db::{Backend, Tx};
 use crate::error::StoreError;
+use crate::{Keys, Store};
 
 /// One event of a matter's timeline.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +43,63 @@ struct EventRow {
     hash: String,
 }
 
+/// One stored free text of a step: in clear, or sealed (sensitive matters).
+#[derive(sqlx::FromRow)]
+pub(crate) struct TextRow {
+    pub(crate) seq: i64,
+    pub(crate) field: String,
+    pub(crate) body: String,
+    pub(crate) body_key: Option<String>,
+    pub(crate) body_sealed: Option<Vec<u8>>,
+}
+
+impl Store {
+    /// The text of a stored row, opened when sealed.
+    pub(crate) fn open_text_row(&self, matter: MatterId, t: TextRow) -> Result<String, StoreError> {
+        match (t.body_key, t.body_sealed) {
+            (Some(key), Some(sealed)) => self
+                .keys
+                .open_text(matter.0, t.seq, &t.field, &key, &sealed),
+            _ => Ok(t.body),
+        }
+    }
+}
+
+/// Writes one free text of event `seq`: sealed when the matter is sensitive
+/// (R-5.1.2), in clear otherwise. Replaces an earlier text of the same
+/// event and field (anonymisation, re-sealing).
+pub(crate) async fn put_text(
+    keys: &Keys,
+    tx: &mut Tx,
+    matter: MatterId,
+    sensitive: bool,
+    seq: i64,
+    field: &str,
+    text: &str,
+) -> Result<(), StoreError> {
+    let (body, key, sealed) = if sensitive {
+        let (key, sealed) = keys.seal_text(matter.0, seq, field, text)?;
+        ("", Some(key), Some(sealed))
+    } else {
+        (text, None, None)
+    };
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO matter_texts (matter_id, seq, field, body, body_key, body_sealed)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (matter_id, seq, field) DO UPDATE SET
+            body = excluded.body, body_key = excluded.body_key, body_sealed = excluded.body_sealed")
+        .bind(matter.0)
+        .bind(seq)
+        .bind(field)
+        .bind(body)
+        .bind(key)
+        .bind(sealed)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// Hex SHA-256 of a text, as events record free text.
 pub(crate) fn digest(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
@@ -58,11 +115,16 @@ impl Store {
             .bind(id.0)
             .fetch_all(p)
             .await)?;
-        let texts: Vec<(i64, String, String)> = on_pool!(&self.db, p => sqlx::query_as(
-            "SELECT seq, field, body FROM matter_texts WHERE matter_id = $1 ORDER BY seq, field")
+        let rows_of_texts: Vec<TextRow> = on_pool!(&self.db, p => sqlx::query_as(
+            "SELECT seq, field, body, body_key, body_sealed FROM matter_texts
+             WHERE matter_id = $1 ORDER BY seq, field")
             .bind(id.0)
             .fetch_all(p)
             .await)?;
+        let texts = rows_of_texts
+            .into_iter()
+            .map(|t| Ok((t.seq, t.field.clone(), self.open_text_row(id, t)?)))
+            .collect::<Result<Vec<(i64, String, String)>, StoreError>>()?;
         rows.into_iter()
             .map(|r| {
                 Ok(Event {
@@ -153,42 +215,47 @@ pub async fn append_event(
     Ok(seq)
 }
 
-/// Appends an event whose free texts are kept beside the chain: the payload
-/// gets each text's digest as `<field>_sha256`, the texts go to
-/// `matter_texts`.
-pub async fn append_event_with_texts(
-    tx: &mut Tx,
-    matter: MatterId,
-    actor: Option<UserId>,
-    kind: EventKind,
-    mut payload: serde_json::Map<String, serde_json::Value>,
-    texts: &[(&str, String)],
-    now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
-    for (field, text) in texts {
-        payload.insert(format!("{field}_sha256"), json!(digest(text)));
-    }
-    let seq = append_event(
-        tx,
-        matter,
-        actor,
-        kind,
-        &serde_json::Value::Object(payload),
-        now,
-    )
-    .await?;
-    for (field, text) in texts {
-        on_tx!(tx, c => sqlx::query(
-            "INSERT INTO matter_texts (matter_id, seq, field, body) VALUES ($1, $2, $3, $4)")
+impl Store {
+    /// Appends an event whose free texts are kept beside the chain: the
+    /// payload gets each text's digest as `<field>_sha256`, the texts go to
+    /// `matter_texts`, sealed when the matter is sensitive.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn append_event_with_texts(
+        &self,
+        tx: &mut Tx,
+        matter: MatterId,
+        actor: Option<UserId>,
+        kind: EventKind,
+        mut payload: serde_json::Map<String, serde_json::Value>,
+        texts: &[(&str, String)],
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        for (field, text) in texts {
+            payload.insert(format!("{field}_sha256"), json!(digest(text)));
+        }
+        let seq = append_event(
+            tx,
+            matter,
+            actor,
+            kind,
+            &serde_json::Value::Object(payload),
+            now,
+        )
+        .await?;
+        if texts.is_empty() {
+            return Ok(seq);
+        }
+        // The row is locked by `append_event` already.
+        let sensitive: bool = on_tx!(tx, c => sqlx::query_scalar(
+            "SELECT sensitive FROM matters WHERE id = $1")
             .bind(matter.0)
-            .bind(seq)
-            .bind(*field)
-            .bind(text)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+            .fetch_one(c)
+            .await)?;
+        for (field, text) in texts {
+            put_text(&self.keys, tx, matter, sensitive, seq, field, text).await?;
+        }
+        Ok(seq)
     }
-    Ok(seq)
 }
 
 /// Names `user` on `matter` (R-5.1.2): they took a step on it or received

@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use crate::Store;
 use crate::db::Backend;
 use crate::error::StoreError;
-use crate::events::append_event_with_texts;
 use crate::matters::Matter;
 use crate::users::User;
 
@@ -35,6 +34,19 @@ impl Store {
         id: MatterId,
         actor: &User,
         step: &Step,
+        now: DateTime<Utc>,
+    ) -> Result<Matter, StoreError> {
+        self.apply_step_once(id, actor, step, None, now).await
+    }
+
+    /// [`Store::apply_step`] under an idempotency key, which commits with
+    /// the step (see [`crate::idempotency`]).
+    pub async fn apply_step_once(
+        &self,
+        id: MatterId,
+        actor: &User,
+        step: &Step,
+        idem: Option<&crate::idempotency::Idempotency>,
         now: DateTime<Utc>,
     ) -> Result<Matter, StoreError> {
         let clocks = self.clocks().await?;
@@ -168,7 +180,7 @@ impl Store {
         // The department concerned when the step was taken, so returns and
         // other counts can be attributed per department from the ledger.
         payload.insert("department".into(), json!(state.lead));
-        append_event_with_texts(
+        self.append_event_with_texts(
             &mut tx,
             id,
             Some(actor.id),
@@ -189,6 +201,9 @@ impl Store {
         // Tell the departments that now have work (R-3.3: at once).
         if let Some((kind, departments)) = &t.notify {
             Store::notify_departments(&mut tx, id, departments, *kind, now).await?;
+        }
+        if let Some(idem) = idem {
+            crate::idempotency::claim(&mut tx, idem, id, now).await?;
         }
         tx.commit().await?;
         tracing::info!(event = %t.event, to = %t.to, "matter step");

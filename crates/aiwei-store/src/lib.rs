@@ -25,6 +25,7 @@ pub mod events;
 pub mod extensions;
 mod files;
 pub mod handling;
+pub mod idempotency;
 pub mod keys;
 pub mod matters;
 mod scope;

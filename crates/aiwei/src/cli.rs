@@ -324,9 +324,17 @@ async fn keys(settings: Settings, command: KeysCommand) -> anyhow::Result<ExitCo
         KeysCommand::Status => {
             let current = store.keys().current_id()?;
             println!("当前密钥 (current key): {current}");
-            println!("{:<10} 事项数 (matters)", "密钥 (key)");
+            println!(
+                "{:<10} {:<16} 敏感事项办理文字数 (sealed texts)",
+                "密钥 (key)", "事项数 (matters)"
+            );
             for u in store.key_usage().await? {
-                println!("{:<10} {}", u.key.as_deref().unwrap_or("-"), u.matters);
+                println!(
+                    "{:<10} {:<16} {}",
+                    u.key.as_deref().unwrap_or("-"),
+                    u.matters,
+                    u.texts
+                );
             }
             return Ok(ExitCode::SUCCESS);
         }

@@ -12,8 +12,9 @@ use utoipa::ToSchema;
 
 use crate::auth::{Can, LookUpCallers, RecordIntake, Staff};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyKey};
 use crate::services::ledger::{self, LedgerQuery};
+use crate::services::once;
 use crate::state::AppState;
 use crate::views::{LedgerPage, MatterView};
 
@@ -47,10 +48,11 @@ pub async fn full_view(
 pub async fn create(
     State(state): State<AppState>,
     can: Can<RecordIntake>,
+    IdempotencyKey(key): IdempotencyKey,
     ApiJson(req): ApiJson<IntakeRequest>,
 ) -> ApiResult<(StatusCode, Json<MatterView>)> {
     let user = &can.staff.user;
-    let m = ledger::record(&state, user, &req).await?;
+    let (m, _) = once::record(&state, user, &req, key).await?;
     Ok((
         StatusCode::CREATED,
         Json(full_view(&state, m, &can.staff).await?),
@@ -112,13 +114,12 @@ pub async fn act(
     State(state): State<AppState>,
     staff: Staff,
     ApiPath(key): ApiPath<String>,
+    IdempotencyKey(attempt): IdempotencyKey,
     ApiJson(req): ApiJson<ActionRequest>,
 ) -> ApiResult<Json<MatterView>> {
     let user = &staff.user;
     let m = ledger::find_visible(&state, user, &key).await?;
-    let now = state.clock.now();
-    let step = req.validate(now).map_err(ApiError::invalid)?;
-    let m = state.store.apply_step(m.id, user, &step, now).await?;
+    let (m, _) = once::step(&state, user, &m, &req, attempt).await?;
     Ok(Json(full_view(&state, m, &staff).await?))
 }
 

@@ -249,7 +249,7 @@ pub fn to_request(pairs: &[(String, String)]) -> Result<ActionRequest, ApiError>
     for (k, v) in pairs {
         let v = v.trim();
         match k.as_str() {
-            "csrf" => {}
+            "csrf" | "attempt" => {}
             "co" | "departments" => {
                 let list = obj.entry(k.clone()).or_insert_with(|| json!([]));
                 if let (Value::Array(a), false) = (list, v.is_empty()) {

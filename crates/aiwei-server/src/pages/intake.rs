@@ -17,8 +17,10 @@ use super::{Layout, fragment, options};
 use crate::auth::{Can, LookUpCallers, RecordIntake, Staff};
 use crate::error::ApiError;
 use crate::extract::CsrfForm;
+use crate::extract::IdempotencyKey;
 use crate::messages::field_message;
-use crate::services::ledger::{record, visible_to};
+use crate::services::ledger::visible_to;
+use crate::services::once;
 use crate::state::AppState;
 use crate::views::MatterView;
 
@@ -64,6 +66,10 @@ pub struct IntakeForm {
     pub department: String,
     #[serde(default)]
     pub action: String,
+    /// This form's idempotency key: a second submission of the same form
+    /// (a double click, a resend) finds the matter the first one made.
+    #[serde(default)]
+    pub attempt: String,
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -247,6 +253,7 @@ pub async fn form(
         caller_kind: aiwei_core::CallerKind::Person.as_str().into(),
         matter_type: MatterType::Complaint.as_str().into(),
         received_at: local_input(state.clock.now()),
+        attempt: crate::auth::new_secret(),
         ..Default::default()
     };
     render(&state, &can.staff, f, &[], None).await
@@ -291,8 +298,9 @@ pub async fn submit(
         Ok(r) => r,
         Err(errs) => return render(&state, &staff, f, &errs.0, None).await,
     };
-    match record(&state, &staff.user, &req).await {
-        Ok(m) => Ok(Redirect::to(&format!("/matters/{}?created=1", m.number)).into_response()),
+    let attempt = IdempotencyKey::parse(Some(&f.attempt))?.0;
+    match once::record(&state, &staff.user, &req, attempt).await {
+        Ok((m, _)) => Ok(Redirect::to(&format!("/matters/{}?created=1", m.number)).into_response()),
         Err(e) if !e.errors.is_empty() => {
             let errors = e.errors.clone();
             render(&state, &staff, f, &errors, None).await

@@ -20,11 +20,12 @@ use super::intake::{CategoryOption, category_options};
 use super::{Layout, options};
 use crate::auth::{Administer, Staff};
 use crate::error::ApiError;
-use crate::extract::{ApiMultipart, ApiPath, ApiQuery, CsrfForm};
+use crate::extract::{ApiMultipart, ApiPath, ApiQuery, CsrfForm, IdempotencyKey};
 use crate::services::attachments::{read_upload, store_upload};
 use crate::services::confidential::{self, DisclosureRequest};
 use crate::services::extensions::{ExtensionRequest, submit};
 use crate::services::ledger::{LedgerQuery, find_visible, page};
+use crate::services::once;
 use crate::state::AppState;
 use crate::views::{AttachmentView, DisclosureView, EventView, ExtensionView, MatterView};
 
@@ -118,6 +119,8 @@ pub struct MatterPage {
     may_upload: bool,
     /// The caller's data was just revealed on request (shown in clear once).
     revealed: bool,
+    /// The idempotency key of the step forms of this rendering.
+    attempt: String,
     conf: ConfidentialBox,
 }
 
@@ -235,6 +238,7 @@ async fn matter_page(
         attachments,
         may_upload,
         revealed: false,
+        attempt: crate::auth::new_secret(),
         conf,
     })
 }
@@ -450,16 +454,15 @@ pub async fn act(
 ) -> Result<Response, ApiError> {
     let staff = form.staff;
     let m = find_visible(&state, &staff.user, &number).await?;
-    let now = state.clock.now();
     let result = async {
         let req = to_request(&form.form)?;
-        let step = req.validate(now).map_err(ApiError::invalid)?;
-        Ok::<_, ApiError>(
-            state
-                .store
-                .apply_step(m.id, &staff.user, &step, now)
-                .await?,
-        )
+        let attempt = form
+            .form
+            .iter()
+            .find(|(k, _)| k == "attempt")
+            .map(|(_, v)| v.as_str());
+        let attempt = IdempotencyKey::parse(attempt)?.0;
+        Ok::<_, ApiError>(once::step(&state, &staff.user, &m, &req, attempt).await?.0)
     }
     .await;
     let result = match result {

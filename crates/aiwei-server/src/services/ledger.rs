@@ -2,12 +2,11 @@
 //! which matters, how ledger queries are read, how a matter is recorded.
 
 use aiwei_core::access::{self, Cond};
-use aiwei_core::intake::IntakeRequest;
 use aiwei_core::time::to_millis;
 use aiwei_core::{
     AuditAction, Channel, ErrorCode, FieldErrors, MatterId, MatterNumber, MatterStatus, MatterType,
 };
-use aiwei_store::matters::{Cursor, IntakeContext, LedgerFilter, Matter, MatterKey};
+use aiwei_store::matters::{Cursor, LedgerFilter, Matter, MatterKey};
 use aiwei_store::users::User;
 
 use serde::{Deserialize, Serialize};
@@ -37,25 +36,6 @@ pub async fn find_visible(state: &AppState, user: &User, key: &str) -> Result<Ma
         .store
         .matter_in_scope(&key, &visible_to(state, user))
         .await?)
-}
-
-/// Records a matter for `user` (who must hold the intake role; the caller
-/// checks that through the type it received).
-pub async fn record(
-    state: &AppState,
-    user: &User,
-    req: &IntakeRequest,
-) -> Result<Matter, ApiError> {
-    let now = state.clock.now();
-    let new = req.validate(now).map_err(ApiError::invalid)?;
-    let ctx = IntakeContext {
-        actor: user,
-        prefix: &state.config.number_prefix,
-        now,
-    };
-    let m = state.store.record_intake(&new, &ctx).await?;
-    tracing::info!(matter = %m.id, number = %m.number, "matter recorded");
-    Ok(m)
 }
 
 /// Ledger filters as query parameters. Dates are local (Asia/Shanghai)

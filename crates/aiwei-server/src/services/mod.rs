@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod confidential;
 pub mod extensions;
 pub mod ledger;
+pub mod once;
 pub mod query;
 pub mod trail;
 pub mod work;

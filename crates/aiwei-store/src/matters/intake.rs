@@ -9,11 +9,12 @@ use aiwei_core::{ErrorCode, EventKind, MatterId, MatterNumber, MatterStatus};
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::json;
 
-use super::Matter;
+use super::{Matter, Sealed};
 use crate::Store;
 use crate::db::Tx;
 use crate::error::StoreError;
 use crate::events::{append_event, digest};
+use crate::idempotency::Idempotency;
 use crate::users::User;
 
 /// Where a new matter lands.
@@ -35,7 +36,18 @@ impl Store {
         m: &NewMatter,
         ctx: &IntakeContext<'_>,
     ) -> Result<Matter, StoreError> {
-        let id = self.record_intakes(std::slice::from_ref(m), ctx).await?;
+        self.record_intake_once(m, ctx, None).await
+    }
+
+    /// [`Store::record_intake`] under an idempotency key, which commits with
+    /// the matter (see [`crate::idempotency`]).
+    pub async fn record_intake_once(
+        &self,
+        m: &NewMatter,
+        ctx: &IntakeContext<'_>,
+        idem: Option<&Idempotency>,
+    ) -> Result<Matter, StoreError> {
+        let id = self.record(std::slice::from_ref(m), ctx, idem).await?;
         match id.first() {
             Some(id) => self.matter(*id).await,
             None => Err(StoreError::Corrupt("intake wrote nothing".into())),
@@ -48,6 +60,17 @@ impl Store {
         &self,
         matters: &[NewMatter],
         ctx: &IntakeContext<'_>,
+    ) -> Result<Vec<MatterId>, StoreError> {
+        self.record(matters, ctx, None).await
+    }
+
+    /// Records `matters` in one transaction; `idem`, for a single intake,
+    /// commits with it.
+    async fn record(
+        &self,
+        matters: &[NewMatter],
+        ctx: &IntakeContext<'_>,
+        idem: Option<&Idempotency>,
     ) -> Result<Vec<MatterId>, StoreError> {
         if !aiwei_core::ids::valid_prefix(ctx.prefix) {
             return Err(StoreError::Config("invalid matter number prefix".into()));
@@ -72,6 +95,9 @@ impl Store {
                     .await?,
             );
         }
+        if let (Some(idem), Some(first)) = (idem, ids.first()) {
+            crate::idempotency::claim(&mut tx, idem, *first, ctx.now).await?;
+        }
         tx.commit().await?;
         Ok(ids)
     }
@@ -91,15 +117,27 @@ impl Store {
         let id = MatterId::new();
         let now_ms = to_millis(ctx.now);
         let phone_index = self.keys.phone_index(&m.caller.phone)?;
-        let (caller_key, caller_sealed) = self.keys.seal_caller(
-            id.0,
-            m.caller.name.as_deref(),
-            m.caller.organization.as_deref(),
-            m.caller.phone.as_str(),
-        )?;
         let (status, answer, reply_at, closed_at) = match &m.resolution {
             Resolution::Answered(a) => (MatterStatus::Closed, Some(a.as_str()), None, Some(now_ms)),
             Resolution::ReplyBy(t) => (MatterStatus::Received, None, Some(to_millis(*t)), None),
+        };
+        // A sensitive matter's content and answer are sealed with its
+        // caller; their columns stay empty.
+        let sealed_text = |t: &str| m.sensitive.then(|| t.to_owned());
+        let (caller_key, caller_sealed) = self.keys.seal_matter(
+            id.0,
+            &Sealed {
+                name: m.caller.name.clone(),
+                organization: m.caller.organization.clone(),
+                phone: m.caller.phone.as_str().to_owned(),
+                content: sealed_text(&m.content),
+                answer: answer.and_then(sealed_text),
+            },
+        )?;
+        let (content_column, answer_column) = if m.sensitive {
+            ("", None)
+        } else {
+            (m.content.as_str(), answer)
         };
         // The upsert holds the sequence row locked until commit, so numbers
         // are handed out without gaps and never twice, whichever app instance
@@ -140,14 +178,14 @@ impl Store {
             .bind(&phone_index)
             .bind(m.matter_type.as_str())
             .bind(&m.category)
-            .bind(&m.content)
+            .bind(content_column)
             .bind(&m.location.address)
             .bind(&m.location.area_code)
             .bind(coords.map(|c| c.0))
             .bind(coords.map(|c| c.1))
             .bind(m.sensitive)
             .bind(status.as_str())
-            .bind(answer)
+            .bind(answer_column)
             .bind(reply_at)
             .bind(closed_at)
             .bind(now_ms)

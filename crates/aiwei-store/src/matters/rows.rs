@@ -1,5 +1,6 @@
 //! The row of a matter: its columns, the joins that name its departments,
-//! and its caller sealed at rest.
+//! and what it keeps sealed at rest: the caller, and the content
+//! and step texts of a sensitive matter.
 
 use aiwei_core::time::from_millis;
 use aiwei_core::{CallerKind, Channel, FieldError, MatterId, MatterStatus, MatterType, UserId};
@@ -9,48 +10,78 @@ use super::{Matter, StoredCaller, StoredLocation};
 use crate::Store;
 use crate::error::StoreError;
 
-/// What is sealed of a caller: the fields protects.
-#[derive(serde::Serialize, serde::Deserialize)]
-pub(crate) struct SealedCaller {
-    pub(crate) name: Option<String>,
-    pub(crate) organization: Option<String>,
-    pub(crate) phone: String,
+/// What a matter keeps sealed at rest: its caller's personal data
+/// and, for a sensitive matter, its content and on-the-spot
+/// answer, whose columns then stay empty.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Sealed {
+    pub name: Option<String>,
+    pub organization: Option<String>,
+    pub phone: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
 }
 
-/// The associated data binding a sealed caller to its matter.
-fn caller_context(id: Uuid) -> Vec<u8> {
+/// The associated data binding a sealed part to its matter.
+fn matter_context(id: Uuid) -> Vec<u8> {
     let mut v = b"caller/".to_vec();
     v.extend_from_slice(id.as_bytes());
     v
 }
 
+/// The associated data binding a sealed step text to its matter, event and
+/// field.
+fn text_context(matter: Uuid, seq: i64, field: &str) -> Vec<u8> {
+    let mut v = b"text/".to_vec();
+    v.extend_from_slice(matter.as_bytes());
+    v.extend_from_slice(&seq.to_be_bytes());
+    v.extend_from_slice(field.as_bytes());
+    v
+}
+
 impl crate::Keys {
-    /// Seals a caller's personal data for the matter `id`: the key id and
-    /// the ciphertext to store. Public for bulk loaders (benchmarks).
-    pub fn seal_caller(
-        &self,
-        id: Uuid,
-        name: Option<&str>,
-        organization: Option<&str>,
-        phone: &str,
-    ) -> Result<(String, Vec<u8>), StoreError> {
-        let plain = serde_json::to_vec(&SealedCaller {
-            name: name.map(str::to_owned),
-            organization: organization.map(str::to_owned),
-            phone: phone.to_owned(),
-        })
-        .map_err(|_| StoreError::Corrupt("caller encoding".into()))?;
-        self.seal(&caller_context(id), &plain)
+    /// Seals what matter `id` keeps sealed: the key id and the ciphertext to
+    /// store. Public for bulk loaders (benchmarks).
+    pub fn seal_matter(&self, id: Uuid, part: &Sealed) -> Result<(String, Vec<u8>), StoreError> {
+        let plain = serde_json::to_vec(part)
+            .map_err(|_| StoreError::Corrupt("sealed matter encoding".into()))?;
+        self.seal(&matter_context(id), &plain)
     }
 
-    pub(crate) fn open_caller(
+    pub(crate) fn open_matter_part(
         &self,
         id: Uuid,
         key: &str,
         sealed: &[u8],
-    ) -> Result<SealedCaller, StoreError> {
-        let plain = self.open(key, &caller_context(id), sealed)?;
-        serde_json::from_slice(&plain).map_err(|_| StoreError::Corrupt("caller encoding".into()))
+    ) -> Result<Sealed, StoreError> {
+        let plain = self.open(key, &matter_context(id), sealed)?;
+        serde_json::from_slice(&plain)
+            .map_err(|_| StoreError::Corrupt("sealed matter encoding".into()))
+    }
+
+    /// Seals one free text of a sensitive matter's step.
+    pub(crate) fn seal_text(
+        &self,
+        matter: Uuid,
+        seq: i64,
+        field: &str,
+        body: &str,
+    ) -> Result<(String, Vec<u8>), StoreError> {
+        self.seal(&text_context(matter, seq, field), body.as_bytes())
+    }
+
+    pub(crate) fn open_text(
+        &self,
+        matter: Uuid,
+        seq: i64,
+        field: &str,
+        key: &str,
+        sealed: &[u8],
+    ) -> Result<String, StoreError> {
+        let plain = self.open(key, &text_context(matter, seq, field), sealed)?;
+        String::from_utf8(plain).map_err(|_| StoreError::Corrupt("sealed text encoding".into()))
     }
 }
 
@@ -144,7 +175,7 @@ impl Store {
     /// A matter from its row, the caller's data opened with the key ring.
     pub(crate) fn open_matter(&self, r: MatterRow) -> Result<Matter, StoreError> {
         let caller = match (&r.caller_key, &r.caller_sealed) {
-            (Some(key), Some(sealed)) => self.keys.open_caller(r.id, key, sealed)?,
+            (Some(key), Some(sealed)) => self.keys.open_matter_part(r.id, key, sealed)?,
             _ => return Err(StoreError::Corrupt("caller not sealed".into())),
         };
         Ok(Matter {
@@ -174,7 +205,8 @@ impl Store {
             matter_type: MatterType::parse(&r.matter_type).map_err(corrupt("type"))?,
             category: r.category,
             category_name: r.category_name,
-            content: r.content,
+            // A sensitive matter's content is in the sealed part.
+            content: caller.content.unwrap_or(r.content),
             location: StoredLocation {
                 address: r.address,
                 area_code: r.area_code,
@@ -184,7 +216,7 @@ impl Store {
             sensitive: r.sensitive,
             urgent: r.urgent,
             status: MatterStatus::parse(&r.status).map_err(corrupt("status"))?,
-            answer: r.answer,
+            answer: caller.answer.or(r.answer),
             agreed_reply_at: r.agreed_reply_at.map(from_millis),
             closed_at: r.closed_at.map(from_millis),
             created_at: from_millis(r.created_at),

@@ -4,18 +4,23 @@
 use std::process::Command;
 
 use aiwei_core::Role;
+use sha2::Digest;
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp, phone_complaint};
 
 fn verify(app: &TestApp) -> (bool, String) {
+    verify_at(app)
+}
+
+/// Runs `aiwei audit verify` on the app's database.
+pub fn verify_at(app: &TestApp) -> (bool, String) {
+    verify_with(app.db.dir.to_str().unwrap(), &app.db.url_text)
+}
+
+fn verify_with(data_dir: &str, url: &str) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_aiwei"))
-        .args([
-            "--data-dir",
-            app.db.dir.to_str().unwrap(),
-            "--database-url",
-            &app.db.url_text,
-        ])
+        .args(["--data-dir", data_dir, "--database-url", url])
         .args(["audit", "verify"])
         .env("AIWEI_LOG", "warn")
         .output()
@@ -131,5 +136,38 @@ both_backends!(
         assert!(ok, "{out}");
         assert!(out.contains("120 matters"), "{out}");
         app.stop().await;
+    }
+);
+
+both_backends!(
+    verify_changes_nothing_and_creates_no_key,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (_, token) = app
+            .token_user("jieting", &[Role::Intake], Some("AWB"))
+            .await;
+        app.complaint(&token, "13800001111", "核验").await;
+        let db = app.db.clone();
+        let url = db.url_text.replace("?mode=rwc", "");
+        let file = db.dir.join("aiwei.db");
+        app.stop().await;
+        let digest = || {
+            std::fs::read(&file)
+                .map(|b| sha2::Sha256::digest(&b).to_vec())
+                .ok()
+        };
+        let before = digest();
+        // A data directory without a key file: verification needs no key
+        // and must not make one.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let (ok, out) = verify_with(elsewhere.path().to_str().unwrap(), &url);
+        assert!(ok, "{out}");
+        assert!(out.contains("ok: 1 matters"), "{out}");
+        assert!(
+            !elsewhere.path().join("secret.key").exists(),
+            "verify created a key file"
+        );
+        assert_eq!(digest(), before, "the database file is unchanged");
+        drop(db);
     }
 );

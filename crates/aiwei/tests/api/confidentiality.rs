@@ -105,13 +105,26 @@ both_backends!(
     }
 );
 
+/// An app whose keys are in a key file, as `aiwei keys` finds them.
+async fn with_key_file(
+    backend: Backend,
+) -> (
+    TestApp,
+    std::sync::Arc<TestDb>,
+    std::path::PathBuf,
+    aiwei_store::Keys,
+) {
+    let db = std::sync::Arc::new(TestDb::new(backend).await);
+    let key_file = db.dir.join("secret.key");
+    let keys = aiwei_store::Keys::load_or_create(&key_file).unwrap();
+    let app = TestApp::spawn_on(db.clone(), keys.clone()).await;
+    (app, db, key_file, keys)
+}
+
 both_backends!(
     rotation_reseals_every_caller_and_lookups_still_work,
     |backend: Backend| async move {
-        let db = std::sync::Arc::new(TestDb::new(backend).await);
-        let key_file = db.dir.join("secret.key");
-        let keys = aiwei_store::Keys::load_or_create(&key_file).unwrap();
-        let app = TestApp::spawn_on(db.clone(), keys.clone()).await;
+        let (app, db, key_file, keys) = with_key_file(backend).await;
         let desk = app.desk().await;
         let mut numbers = Vec::new();
         for i in 0..7 {
@@ -161,6 +174,76 @@ both_backends!(
             .unwrap();
         assert_eq!(m.caller.phone, "13812340000");
         again.stop().await;
+    }
+);
+
+both_backends!(
+    sensitive_content_and_step_texts_are_sealed_at_rest,
+    |backend: Backend| async move {
+        let (app, _db, _key_file, keys) = with_key_file(backend).await;
+        let desk = app.desk().await;
+        let mut body = phone_complaint("13812345000", "机密来电人");
+        body["sensitive"] = serde_json::json!(true);
+        body["content"] = serde_json::json!("食堂承包商回扣线索甲乙丙");
+        let (s, m) = app.post_json(&desk.intake, "/api/v1/matters", &body).await;
+        assert_eq!(s, 201, "{m}");
+        let n = m["number"].as_str().unwrap().to_owned();
+        assert_eq!(m["content"], "食堂承包商回扣线索甲乙丙");
+        let (s, v) = app
+            .step(
+                &desk.intake,
+                &n,
+                serde_json::json!({"action": "dispatch", "lead": "HJWS", "note": "派单说明丁戊己庚"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let (s, v) = app
+            .step(
+                &desk.lead,
+                &n,
+                serde_json::json!({"action": "sign_for", "note": "签收意见辛壬癸子"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let texts = |v: &serde_json::Value| v.to_string();
+        assert!(texts(&v).contains("派单说明丁戊己庚") && texts(&v).contains("签收意见辛壬癸子"));
+        // An ordinary matter's texts stay searchable in clear.
+        let plain = app
+            .complaint(&desk.intake, "13812345001", "普通来电人")
+            .await;
+        let (s, _) = app
+            .step(
+                &desk.intake,
+                &plain,
+                serde_json::json!({"action": "dispatch", "lead": "HJWS", "note": "普通派单说明丑寅卯"}),
+            )
+            .await;
+        assert_eq!(s, 200);
+        let raw = raw_storage(&app).await;
+        for secret in [
+            "食堂承包商回扣线索甲乙丙",
+            "派单说明丁戊己庚",
+            "签收意见辛壬癸子",
+        ] {
+            assert!(!contains(&raw, secret), "{secret} in clear in raw storage");
+        }
+        assert!(contains(&raw, "普通派单说明丑寅卯"));
+        // A rotation re-seals the texts too; they still read.
+        keys.add_key().unwrap();
+        app.store.reseal_all(100, false, |_| {}).await.unwrap();
+        let usage = app.store.key_usage().await.unwrap();
+        assert_eq!(usage.len(), 1, "{usage:?}");
+        assert_eq!(usage[0].key.as_deref(), Some("k2"));
+        assert_eq!(usage[0].texts, 2);
+        let (s, v) = app
+            .get_json(&desk.lead, &format!("/api/v1/matters/{n}"))
+            .await;
+        assert_eq!(s, 200);
+        assert_eq!(v["content"], "食堂承包商回扣线索甲乙丙");
+        assert!(texts(&v).contains("签收意见辛壬癸子"));
+        let (ok, out) = crate::audit::verify_at(&app);
+        assert!(ok, "{out}");
+        app.stop().await;
     }
 );
 

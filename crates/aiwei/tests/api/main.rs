@@ -15,6 +15,7 @@ mod confidentiality;
 mod deadlines;
 mod extensions;
 mod flows;
+mod idempotency;
 mod intake;
 mod ledger;
 mod matrix;
