@@ -265,6 +265,15 @@ code_enum!(
 );
 
 code_enum!(
+    /// Where an API token stands.
+    TokenState, "state" {
+        Valid => ("valid", "有效"),
+        Revoked => ("revoked", "已吊销"),
+        Expired => ("expired", "已过期"),
+    }
+);
+
+code_enum!(
     /// Why a login was refused, as the audit trail records it.
     LoginFailureReason, "reason" {
         UnknownUser => ("unknown_user", "用户不存在"),

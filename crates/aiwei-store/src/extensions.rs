@@ -140,6 +140,12 @@ impl Store {
                 ErrorCode::NotLater,
             )));
         }
+        if new_due > now + aiwei_core::intake::MAX_AHEAD {
+            return Err(StoreError::Invalid(FieldError::new(
+                "new_due_at",
+                ErrorCode::TooFar,
+            )));
+        }
         let pending: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT COUNT(*) FROM extension_requests WHERE matter_id = $1 AND kind = $2 AND state = $3")
             .bind(matter.0)

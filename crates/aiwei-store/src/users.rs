@@ -1,5 +1,6 @@
 //! Staff accounts, their roles and departments, and their API tokens.
 
+use aiwei_core::kinds::TokenState;
 use aiwei_core::time::{from_millis, to_millis};
 use aiwei_core::{AuditAction, DepartmentCode, ErrorCode, Role, UserId, Username};
 use chrono::{DateTime, Utc};
@@ -465,9 +466,13 @@ pub struct ApiToken {
 }
 
 impl ApiToken {
-    /// Whether it is accepted at `now` (its owner's account aside).
-    pub fn valid_at(&self, now: DateTime<Utc>) -> bool {
-        self.revoked_at.is_none() && self.expires_at > now
+    /// Where it stands at `now` (its owner's account aside).
+    pub fn state_at(&self, now: DateTime<Utc>) -> TokenState {
+        match (self.revoked_at, self.expires_at > now) {
+            (Some(_), _) => TokenState::Revoked,
+            (None, false) => TokenState::Expired,
+            (None, true) => TokenState::Valid,
+        }
     }
 }
 

@@ -7,7 +7,8 @@
 //! postgres://postgres@127.0.0.1:5432/postgres); a database is created and
 //! dropped. Only loopback is contacted.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// A benchmark measures real time.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod common;
 

@@ -5,7 +5,8 @@
 //! `cargo bench -p aiwei --bench sweep [-- --matters N --due N]`; SQLite and
 //! PostgreSQL (`AIWEI_TEST_PG_URL`, a database created and dropped).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// A benchmark measures real time.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod common;
 

@@ -655,18 +655,13 @@ async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<Exit
                 None => None,
             };
             for t in store.api_tokens(user).await? {
-                let state = match (t.revoked_at, t.valid_at(now)) {
-                    (Some(_), _) => "revoked",
-                    (None, false) => "expired",
-                    (None, true) => "valid",
-                };
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
                     t.id,
                     t.username,
                     t.label,
                     t.expires_at.to_rfc3339(),
-                    state
+                    t.state_at(now)
                 );
             }
         }

@@ -1,5 +1,6 @@
 //! Administration pages: users, departments and API tokens.
 
+use aiwei_core::kinds::TokenState;
 use aiwei_core::time::local_minute;
 use aiwei_core::{DepartmentCode, ErrorCode, FieldError, Role, UserId, Username};
 use aiwei_store::departments::Department;
@@ -242,7 +243,6 @@ pub struct TokenRow {
     created: String,
     expires: String,
     last_used: String,
-    /// 有效, 已吊销 or 已过期.
     status: &'static str,
     valid: bool,
 }
@@ -275,12 +275,8 @@ async fn tokens_page(
         .into_iter()
         .map(|t| TokenRow {
             id: t.id.to_string(),
-            status: match (t.revoked_at, t.valid_at(now)) {
-                (Some(_), _) => "已吊销",
-                (None, false) => "已过期",
-                (None, true) => "有效",
-            },
-            valid: t.valid_at(now),
+            status: t.state_at(now).label(),
+            valid: t.state_at(now) == TokenState::Valid,
             username: t.username,
             label: t.label,
             created: local_minute(t.created_at),

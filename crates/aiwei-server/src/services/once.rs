@@ -76,7 +76,7 @@ pub async fn record(
 ) -> Result<(Matter, bool), ApiError> {
     let now = state.clock.now();
     let new = req.validate(now).map_err(ApiError::invalid)?;
-    let idem = attempt(user, key, "intake".to_owned(), req)?;
+    let idem = attempt(user, key, "new_matter".to_owned(), req)?;
     once(state, idem, |idem| async move {
         let ctx = IntakeContext {
             actor: user,

@@ -21,7 +21,9 @@ use std::fmt;
 
 use aiwei_core::access;
 use aiwei_core::handling::ActionRequest;
-use aiwei_core::{DepartmentCode, MatterStatus, MatterType, Role, Username};
+use aiwei_core::{
+    DepartmentCode, MatterStatus, MatterType, ReplyChannel, Role, Satisfaction, Username,
+};
 use aiwei_store::Store;
 use aiwei_store::matters::{IntakeContext, LedgerFilter, Matter};
 use aiwei_store::users::{NewUser, User};
@@ -29,7 +31,6 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
-use serde_json::json;
 
 use texts::Texts;
 
@@ -282,14 +283,17 @@ async fn step(
     m: &Matter,
     actor: &User,
     at: DateTime<Utc>,
-    body: serde_json::Value,
+    req: ActionRequest,
 ) -> anyhow::Result<()> {
-    let req: ActionRequest = serde_json::from_value(body)?;
     let s = req
         .validate(at)
         .map_err(|e| anyhow::anyhow!("demo step refused: {e}"))?;
     store.apply_step(m.id, actor, &s, at).await?;
     Ok(())
+}
+
+fn said(text: &str) -> String {
+    text.to_owned()
 }
 
 /// Moves a recorded matter along its flow as the office would have by
@@ -304,6 +308,7 @@ async fn progress(
     crew: &Crew,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    use ActionRequest as A;
     if m.status != MatterStatus::Received {
         return Ok(());
     }
@@ -325,124 +330,135 @@ async fn progress(
                 Some(c) if c.starts_with("vector") => ("BMFZ", &crew.bmfz),
                 _ => ("HJWS", &crew.hjws),
             };
-            step(
-                store,
-                m,
-                clerk,
-                t0 + Duration::minutes(20),
-                json!({"action": "dispatch", "lead": lead}),
-            )
-            .await?;
+            let dispatch = A::Dispatch {
+                lead: said(lead),
+                co: Vec::new(),
+                note: None,
+            };
+            step(store, m, clerk, t0 + Duration::minutes(20), dispatch).await?;
             if age < Duration::hours(30) {
                 return Ok(());
             }
-            step(store, m, handler, h(1), json!({"action": "sign_for"})).await?;
-            step(store, m, handler, h(5), json!({"action": "arrive", "arrived_at": h(5), "who": handler.display_name, "findings": "经现场核查，反映情况属实。"})).await?;
+            step(store, m, handler, h(1), A::SignFor { note: None }).await?;
+            let arrive = A::Arrive {
+                arrived_at: h(5),
+                who: handler.display_name.clone(),
+                findings: said("经现场核查，反映情况属实。"),
+            };
+            step(store, m, handler, h(5), arrive).await?;
             if age < Duration::days(4) {
                 return Ok(());
             }
             let mut round = 0;
             loop {
                 let base = h(6 + round * 72);
-                step(store, m, handler, base, json!({"action": "plan", "measures": "责令相关单位限期整改，安排人员清理并加强日常巡查。", "planned_completion": base + Duration::days(2)})).await?;
-                step(
-                    store,
-                    m,
-                    handler,
-                    base + Duration::days(1),
-                    json!({"action": "report_progress", "text": "已完成大部分清理工作。"}),
-                )
-                .await?;
-                step(
-                    store,
-                    m,
-                    handler,
-                    base + Duration::hours(40),
-                    json!({"action": "complete", "result": "已整改完毕，现场恢复整洁。"}),
-                )
-                .await?;
-                step(store, m, clerk, base + Duration::hours(44), json!({"action": "feedback", "channel": "phone", "content": "已电话告知来电人处理情况、整改措施和结果。"})).await?;
+                let plan = A::Plan {
+                    measures: said("责令相关单位限期整改，安排人员清理并加强日常巡查。"),
+                    planned_completion: base + Duration::days(2),
+                };
+                step(store, m, handler, base, plan).await?;
+                let progress = A::ReportProgress {
+                    text: said("已完成大部分清理工作。"),
+                };
+                step(store, m, handler, base + Duration::days(1), progress).await?;
+                let complete = A::Complete {
+                    result: said("已整改完毕，现场恢复整洁。"),
+                };
+                step(store, m, handler, base + Duration::hours(40), complete).await?;
+                let feedback = A::Feedback {
+                    channel: ReplyChannel::Phone,
+                    content: said("已电话告知来电人处理情况、整改措施和结果。"),
+                };
+                step(store, m, clerk, base + Duration::hours(44), feedback).await?;
                 let at = base + Duration::hours(50);
                 if round == 0 && k == 7 && age > Duration::days(9) {
-                    step(store, m, clerk, at, json!({"action": "revisit", "satisfaction": "dissatisfied", "words": "过两天又出现了", "cause": "整改不彻底，问题反复"})).await?;
-                    step(
-                        store,
-                        m,
-                        handler,
-                        at + Duration::hours(1),
-                        json!({"action": "sign_for"}),
-                    )
-                    .await?;
-                    step(store, m, handler, at + Duration::hours(3), json!({"action": "arrive", "arrived_at": at + Duration::hours(3), "who": handler.display_name, "findings": "复查发现问题仍存在。"})).await?;
+                    let revisit = A::Revisit {
+                        satisfaction: Satisfaction::Dissatisfied,
+                        words: Some(said("过两天又出现了")),
+                        cause: Some(said("整改不彻底，问题反复")),
+                    };
+                    step(store, m, clerk, at, revisit).await?;
+                    let sign = A::SignFor { note: None };
+                    step(store, m, handler, at + Duration::hours(1), sign).await?;
+                    let arrive = A::Arrive {
+                        arrived_at: at + Duration::hours(3),
+                        who: handler.display_name.clone(),
+                        findings: said("复查发现问题仍存在。"),
+                    };
+                    step(store, m, handler, at + Duration::hours(3), arrive).await?;
                     round += 1;
                     continue;
                 }
                 let satisfaction = if k == 3 {
-                    "fairly_satisfied"
+                    Satisfaction::FairlySatisfied
                 } else {
-                    "satisfied"
+                    Satisfaction::Satisfied
                 };
-                step(store, m, clerk, at, json!({"action": "revisit", "satisfaction": satisfaction, "words": "处理及时，谢谢。"})).await?;
+                let revisit = A::Revisit {
+                    satisfaction,
+                    words: Some(said("处理及时，谢谢。")),
+                    cause: None,
+                };
+                step(store, m, clerk, at, revisit).await?;
                 return Ok(());
             }
         }
         MatterType::Suggestion if age > Duration::days(5) => {
-            step(store, m, clerk, h(1), json!({"action": "submit"})).await?;
+            step(store, m, clerk, h(1), A::Submit { note: None }).await?;
             let adopted = k < 7;
-            step(store, m, &crew.leader, h(72), json!({"action": "evaluate", "adopted": adopted, "opinion": if adopted { "建议可行，予以采纳。" } else { "目前条件不具备，暂不采纳。" }})).await?;
+            let opinion = if adopted {
+                "建议可行，予以采纳。"
+            } else {
+                "目前条件不具备，暂不采纳。"
+            };
+            let evaluate = A::Evaluate {
+                adopted,
+                opinion: said(opinion),
+            };
+            step(store, m, &crew.leader, h(72), evaluate).await?;
             if adopted {
                 if age < Duration::days(12) {
                     return Ok(());
                 }
-                step(
-                    store,
-                    m,
-                    &crew.leader,
-                    h(240),
-                    json!({"action": "implemented", "result": "已组织实施。"}),
-                )
-                .await?;
+                let done = A::Implemented {
+                    result: said("已组织实施。"),
+                };
+                step(store, m, &crew.leader, h(240), done).await?;
             }
-            step(
-                store,
-                m,
-                clerk,
-                h(if adopted { 250 } else { 80 }),
-                json!({"action": "tell", "channel": "phone", "content": "已告知建议人评估结果。"}),
-            )
-            .await?;
+            let tell = A::Tell {
+                channel: ReplyChannel::Phone,
+                content: said("已告知建议人评估结果。"),
+            };
+            step(store, m, clerk, h(if adopted { 250 } else { 80 }), tell).await?;
         }
         MatterType::Consultation if age > Duration::days(2) => {
             if k < 3 {
-                step(store, m, clerk, t0 + Duration::minutes(30), json!({"action": "coordinate", "departments": ["HJWS"], "question": "请提供相关标准依据。"})).await?;
-                step(
-                    store,
-                    m,
-                    &crew.hjws,
-                    h(20),
-                    json!({"action": "provide_input", "text": "依据相关卫生标准答复。"}),
-                )
-                .await?;
+                let coordinate = A::Coordinate {
+                    departments: vec![said("HJWS")],
+                    question: Some(said("请提供相关标准依据。")),
+                };
+                step(store, m, clerk, t0 + Duration::minutes(30), coordinate).await?;
+                let input = A::ProvideInput {
+                    text: said("依据相关卫生标准答复。"),
+                };
+                step(store, m, &crew.hjws, h(20), input).await?;
             }
-            step(store, m, clerk, h(26), json!({"action": "reply", "channel": "phone", "answer": "已按政策规定答复来电人。"})).await?;
+            let reply = A::Reply {
+                channel: ReplyChannel::Phone,
+                answer: said("已按政策规定答复来电人。"),
+            };
+            step(store, m, clerk, h(26), reply).await?;
         }
         MatterType::Other if age > Duration::days(2) => {
-            step(
-                store,
-                m,
-                clerk,
-                h(1),
-                json!({"action": "record_result", "result": "已按规定办理。"}),
-            )
-            .await?;
-            step(
-                store,
-                m,
-                clerk,
-                h(2),
-                json!({"action": "feedback", "channel": "phone", "content": "已告知办理结果。"}),
-            )
-            .await?;
+            let result = A::RecordResult {
+                result: said("已按规定办理。"),
+            };
+            step(store, m, clerk, h(1), result).await?;
+            let feedback = A::Feedback {
+                channel: ReplyChannel::Phone,
+                content: said("已告知办理结果。"),
+            };
+            step(store, m, clerk, h(2), feedback).await?;
         }
         _ => {}
     }

@@ -171,7 +171,7 @@ both_backends!(
 );
 
 both_backends!(
-    disabled_users_lose_sessions_and_tokens,
+    disabled_users_lose_sessions_and_tokens_for_good,
     |backend: Backend| async move {
         let app = TestApp::spawn(backend).await;
         let (user, token) = app
@@ -182,7 +182,150 @@ both_backends!(
         app.store.set_user_active(user.id, false).await.unwrap();
         let (status, _) = app.get_json(&token, "/api/v1/me").await;
         assert_eq!(status, 401);
+        // Enabling the account again does not bring its old token back.
+        app.store.set_user_active(user.id, true).await.unwrap();
+        let (status, _) = app.get_json(&token, "/api/v1/me").await;
+        assert_eq!(status, 401);
         app.stop().await;
+    }
+);
+
+/// Adds an API token for `user` valid until `until` and returns it.
+async fn token_until(
+    app: &TestApp,
+    user: &aiwei_store::users::User,
+    until: chrono::DateTime<chrono::Utc>,
+) -> (String, uuid::Uuid) {
+    let (token, hash) = aiwei_server::auth::new_api_token();
+    let t = app
+        .store
+        .add_api_token(user.id, &hash, "集成测试", until)
+        .await
+        .unwrap();
+    (token, t.id)
+}
+
+both_backends!(
+    tokens_are_revoked_one_by_one_at_once_and_expire,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (user, _) = app.user("jieting", &[Role::Intake], Some("AWB")).await;
+        let (_, admin_pw) = app.user("guanli", &[Role::Admin], None).await;
+        let year = app.now() + chrono::Duration::days(365);
+        let (a, a_id) = token_until(&app, &user, year).await;
+        let (b, _) = token_until(&app, &user, year).await;
+        let (c, _) = token_until(&app, &user, app.now() + chrono::Duration::hours(1)).await;
+        for t in [&a, &b, &c] {
+            assert_eq!(app.get_json(t, "/api/v1/me").await.0, 200);
+        }
+        // An administrator revokes one token on the tokens page: its next
+        // request is refused, the others still work.
+        app.log_in("guanli", &admin_pw).await;
+        let html = app.html("/admin/tokens").await;
+        assert!(html.contains(&a_id.to_string()), "listed");
+        assert!(!html.contains(&a), "the token itself is never shown again");
+        let csrf = crate::pages::csrf_of(&html);
+        let r = app
+            .post_form(
+                &format!("/admin/tokens/{a_id}/revoke"),
+                &[("csrf", csrf.as_str())],
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("已吊销"));
+        assert_eq!(app.get_json(&a, "/api/v1/me").await.0, 401);
+        assert_eq!(app.get_json(&b, "/api/v1/me").await.0, 200);
+        // Revoking it again says so.
+        let r = app
+            .post_form(
+                &format!("/admin/tokens/{a_id}/revoke"),
+                &[("csrf", csrf.as_str())],
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        // Logging out with a token revokes it.
+        let r = app
+            .client
+            .delete(app.url("/api/v1/session"))
+            .bearer_auth(&b)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+        assert_eq!(app.get_json(&b, "/api/v1/me").await.0, 401);
+        // A token past its expiry is refused.
+        app.advance(chrono::Duration::hours(2));
+        assert_eq!(app.get_json(&c, "/api/v1/me").await.0, 401);
+        // Each revocation is on the record.
+        let (records, _) = app
+            .store
+            .audit_trail(
+                &aiwei_store::trail::AuditFilter {
+                    action: Some("token.revoke".into()),
+                    ..Default::default()
+                },
+                None,
+                50,
+            )
+            .await
+            .unwrap();
+        assert_eq!(records.len(), 2);
+        app.stop().await;
+    }
+);
+
+both_backends!(
+    the_login_throttle_holds_across_instances_and_restarts,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (_, password) = app.user("jieting", &[Role::Intake], Some("AWB")).await;
+        let second = TestApp::spawn_on(app.db.clone(), app.keys.clone()).await;
+        let login = |u: &str, p: &str| json!({"username": u, "password": p});
+        // Five wrong passwords through the first instance ...
+        for _ in 0..5 {
+            let r = app
+                .post_cookie_json("/api/v1/session", &login("jieting", "wrong-pass"))
+                .await;
+            assert_eq!(r.status(), 401);
+        }
+        // ... and the sixth attempt through the second is throttled, even
+        // with the right password.
+        let r = second
+            .post_cookie_json("/api/v1/session", &login("jieting", &password))
+            .await;
+        assert_eq!(r.status(), 429);
+        second.stop().await;
+        // A new instance (a restart) still knows.
+        let third = TestApp::spawn_on(app.db.clone(), app.keys.clone()).await;
+        let r = third
+            .post_cookie_json("/api/v1/session", &login("jieting", &password))
+            .await;
+        assert_eq!(r.status(), 429);
+        // Fifteen minutes after the last failure the account may try again.
+        third.advance(chrono::Duration::minutes(16));
+        let r = third
+            .post_cookie_json("/api/v1/session", &login("jieting", &password))
+            .await;
+        assert_eq!(r.status(), 200);
+        third.stop().await;
+        app.stop().await;
+    }
+);
+
+both_backends!(
+    hsts_comes_with_secure_cookies_only,
+    |backend: Backend| async move {
+        let plain = TestApp::spawn(backend).await;
+        let r = plain.client.get(plain.url("/login")).send().await.unwrap();
+        assert!(r.headers().get("strict-transport-security").is_none());
+        plain.stop().await;
+        let tls = TestApp::spawn_with(backend, |c| c.secure_cookies = true).await;
+        let r = tls.client.get(tls.url("/login")).send().await.unwrap();
+        assert_eq!(
+            r.headers()["strict-transport-security"],
+            "max-age=31536000; includeSubDomains"
+        );
+        tls.stop().await;
     }
 );
 

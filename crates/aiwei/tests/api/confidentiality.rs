@@ -1056,6 +1056,17 @@ both_backends!(
         let (s, _) = app.get_json(&desk.other, &path).await;
         assert_eq!(s, 404, "not before approval and signature");
         let yes = serde_json::json!({"approve": true, "reason": "同意，限本次联合执法", "days": 1});
+        // The supervisor who filed it cannot approve it alone (four eyes).
+        let (s, v) = app
+            .post_json(
+                &desk.supervisor,
+                &format!("/api/v1/disclosures/{id}/decision"),
+                &yes,
+            )
+            .await;
+        assert_eq!((s, v["error"]["code"].as_str()), (403, Some("own_request")));
+        let (s, _) = app.get_json(&desk.other, &path).await;
+        assert_eq!(s, 404, "still closed");
         let (s, v) = app
             .post_json(
                 &supervisor2,
@@ -1096,6 +1107,118 @@ both_backends!(
         assert!(!ledger.to_string().contains(&n));
         let kinds = event_kinds(&app, &desk.supervisor, &n).await;
         assert!(kinds.contains(&"disclosure_signed".to_owned()), "{kinds:?}");
+        app.stop().await;
+    }
+);
+
+both_backends!(
+    neither_the_filer_nor_the_recipient_decides_a_disclosure,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let desk = app.desk().await;
+        // The recipient is a supervisor too, who could otherwise decide.
+        let (_, recipient) = app
+            .token_user("duban2", &[Role::Supervisor, Role::Handler], Some("BMFZ"))
+            .await;
+        let (_, third) = app
+            .token_user("duban3", &[Role::Supervisor], Some("AWB"))
+            .await;
+        let mut body = phone_complaint("13955550020", "四眼");
+        body["sensitive"] = serde_json::json!(true);
+        let (_, m) = app.post_json(&desk.intake, "/api/v1/matters", &body).await;
+        let n = m["number"].as_str().unwrap().to_owned();
+        let ask = serde_json::json!({"purpose": "督导核查", "fields": ["content"], "recipient": "duban2"});
+        let (s, d) = app
+            .post_json(
+                &desk.supervisor,
+                &format!("/api/v1/matters/{n}/disclosures"),
+                &ask,
+            )
+            .await;
+        assert_eq!(s, 201, "{d}");
+        let id = d["id"].as_str().unwrap().to_owned();
+        let decide = format!("/api/v1/disclosures/{id}/decision");
+        let yes = serde_json::json!({"approve": true, "reason": "同意"});
+        for (who, token) in [("filer", &desk.supervisor), ("recipient", &recipient)] {
+            let (s, v) = app.post_json(token, &decide, &yes).await;
+            assert_eq!(
+                (s, v["error"]["code"].as_str()),
+                (403, Some("own_request")),
+                "the {who} decided: {v}"
+            );
+        }
+        // Nothing changed; a second supervisor sees who filed it for whom,
+        // and decides.
+        let (_, pending) = app
+            .get_json(&third, "/api/v1/disclosures?which=pending")
+            .await;
+        let item = &pending["items"][0];
+        assert_eq!(item["status"], "requested");
+        assert_eq!(item["recipient"], "测试duban2");
+        assert_eq!(item["filed_by"], "测试duban");
+        assert_eq!(item["on_behalf"], true);
+        let (s, v) = app.post_json(&third, &decide, &yes).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["status"], "approved");
+        app.stop().await;
+    }
+);
+
+both_backends!(
+    intake_sees_in_clear_only_the_callers_it_recorded_or_must_contact,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let desk = app.desk().await;
+        let (_, clerk2) = app
+            .token_user("jieting2", &[Role::Intake], Some("AWB"))
+            .await;
+        // Recorded by the other clerk and dispatched: masked for clerk 2.
+        let n = app.dispatched(&desk.intake, "13955550030", "HJWS").await;
+        let path = format!("/api/v1/matters/{n}");
+        let (_, v) = app.get_json(&clerk2, &path).await;
+        assert_eq!(v["caller"]["phone"], "139****0030");
+        assert_eq!(v["caller"]["masked"], true);
+        let (_, v) = app.get_json(&desk.intake, &path).await;
+        assert_eq!(v["caller"]["phone"], "13955550030", "its recorder sees it");
+        let (_, ledger) = app.get_json(&clerk2, "/api/v1/matters").await;
+        assert!(!ledger.to_string().contains("13955550030"));
+        // Once the department has finished, the desk gives feedback: then
+        // any clerk sees the caller to call back.
+        for step in [
+            serde_json::json!({"action": "sign_for"}),
+            serde_json::json!({"action": "arrive", "arrived_at": app.now().to_rfc3339(), "who": "张伟", "findings": "属实"}),
+            serde_json::json!({"action": "plan", "measures": "清运", "planned_completion": (app.now() + chrono::Duration::days(2)).to_rfc3339()}),
+            serde_json::json!({"action": "complete", "result": "已清运"}),
+        ] {
+            let (s, v) = app.step(&desk.handler, &n, step).await;
+            assert_eq!(s, 200, "{v}");
+        }
+        let (_, v) = app.get_json(&clerk2, &path).await;
+        assert_eq!(v["caller"]["phone"], "13955550030", "to give feedback");
+        let views = audit_of(&app, "caller.view").await;
+        assert!(
+            views
+                .iter()
+                .any(|r| r.actor_name.as_deref() == Some("jieting2")
+                    && r.detail["via"] == "contacting"),
+            "{views:?}"
+        );
+        // Closed: masked again.
+        let (s, _) = app
+            .step(&clerk2, &n, serde_json::json!({"action": "feedback", "channel": "phone", "content": "已告知处理结果"}))
+            .await;
+        assert_eq!(s, 200);
+        let (s, _) = app
+            .step(
+                &clerk2,
+                &n,
+                serde_json::json!({"action": "revisit", "satisfaction": "satisfied"}),
+            )
+            .await;
+        assert_eq!(s, 200);
+        let (_, v) = app.get_json(&clerk2, &path).await;
+        assert_eq!(v["status"], "closed");
+        assert_eq!(v["caller"]["phone"], "139****0030");
         app.stop().await;
     }
 );

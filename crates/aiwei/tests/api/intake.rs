@@ -207,6 +207,26 @@ both_backends!(
                 "colour",
                 "unknown_field",
             ),
+            // Unknown fields are refused inside `caller` and `location` too.
+            (
+                with(&["caller", "nickname"], json!("老王")),
+                422,
+                "caller.nickname",
+                "unknown_field",
+            ),
+            (
+                with(&["location", "floor"], json!(3)),
+                422,
+                "location.floor",
+                "unknown_field",
+            ),
+            // A reply agreed for year 9999 would never fall due.
+            (
+                with(&["agreed_reply_at"], json!("9999-01-01T00:00:00Z")),
+                422,
+                "agreed_reply_at",
+                "too_far",
+            ),
         ];
         for (body, status, field, code) in cases {
             let (got, err) = app.post_json(&token, "/api/v1/matters", &body).await;

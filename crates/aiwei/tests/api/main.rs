@@ -1,7 +1,10 @@
 //! The integration suite: one binary, every test against a real app on
 //! port 0, on SQLite and on PostgreSQL alike.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// The tests keep the system clock as their base and move the app's clock
+// by an offset (helpers::TestApp); only program code is held to the
+// injected clock.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod helpers;
 
@@ -13,11 +16,13 @@ mod cli;
 mod concurrency;
 mod confidentiality;
 mod deadlines;
+mod edge;
 mod extensions;
 mod flows;
 mod idempotency;
 mod intake;
 mod ledger;
+mod lint;
 mod matrix;
 mod pages;
 mod trail;
