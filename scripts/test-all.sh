@@ -13,6 +13,8 @@
 #   * Chromium + chromedriver (Debian packages): installed with apt-get when
 #     missing, because the browser test is mandatory here
 #     (AIWEI_REQUIRE_BROWSER=1 turns its "skip" into a failure).
+#   * Schemathesis (PyPI, pinned) for the API fuzzing of scripts/api-fuzz.sh,
+#     installed into a virtualenv under target/.
 #
 # It is also what CI runs (.ci/run), so it must work unattended: no prompts,
 # no stdin, possibly as root on a fresh machine.
@@ -312,6 +314,14 @@ main() {
     cargo test --workspace --locked "$@"
 
     check_canary
+
+    # The API against its own document, once per role. Only on a whole run:
+    # a run narrowed to some tests (`--quick NAME`) is for a quick look.
+    if (($# == 0)); then
+        ./scripts/api-fuzz.sh
+    else
+        step "Tests narrowed to '$*': skipping the API fuzzing (./scripts/api-fuzz.sh)"
+    fi
 
     step "All checks passed"
 }

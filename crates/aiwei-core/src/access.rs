@@ -622,7 +622,7 @@ pub fn may_file_disclosure(
     fields: &[DisclosedField],
 ) -> Result<(), Denial> {
     require(
-        recipient.id == actor.id || actor.has(Role::Supervisor),
+        recipient.id == actor.id || files_for_others(actor),
         forbidden(),
     )?;
     if fields.contains(&DisclosedField::Content) && !m.sensitive {
@@ -638,11 +638,23 @@ pub fn may_file_disclosure(
     )
 }
 
+/// Whether `actor` may file a disclosure for someone else (who then signs):
+/// supervisors.
+pub fn files_for_others(actor: &Actor<'_>) -> bool {
+    actor.has(Role::Supervisor)
+}
+
+/// Whether `actor` sees the requests waiting for a decision: supervisors,
+/// who decide them.
+pub fn sees_pending_disclosures(actor: &Actor<'_>) -> bool {
+    Permission::Supervise.granted(actor)
+}
+
 /// Whether `actor` may ask for a disclosure on `m` at all (the matter page
 /// offers the form): anyone who sees the caller masked, and supervisors,
 /// who file for others.
 pub fn may_ask_disclosure(actor: &Actor<'_>, m: &MatterFacts) -> bool {
-    actor.has(Role::Supervisor) || (sees_caller(actor, m).is_none() && !m.anonymised)
+    files_for_others(actor) || (sees_caller(actor, m).is_none() && !m.anonymised)
 }
 
 /// Four eyes: a supervisor decides, never on a request they filed or that
@@ -776,6 +788,9 @@ pub enum Permission {
     Administer,
     /// The audit trail (审计日志).
     ReadAudit,
+    /// Warnings about the setup the office relies on, such as a missing
+    /// year of the holiday calendar.
+    SeeSetupWarnings,
 }
 
 impl Permission {
@@ -788,6 +803,7 @@ impl Permission {
             Permission::Supervise => &[Role::Supervisor],
             Permission::Administer => &[Role::Admin],
             Permission::ReadAudit => &[Role::Auditor, Role::Admin],
+            Permission::SeeSetupWarnings => &[Role::Admin, Role::Supervisor],
         }
     }
 

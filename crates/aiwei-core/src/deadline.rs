@@ -63,8 +63,8 @@ impl DeadlineKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Limit {
-    Hours(u32),
-    WorkingDays(u32),
+    Hours(#[serde(deserialize_with = "crate::wire::integer")] u32),
+    WorkingDays(#[serde(deserialize_with = "crate::wire::integer")] u32),
 }
 
 impl Limit {

@@ -171,8 +171,22 @@ impl fmt::Display for FieldErrors {
 
 impl std::error::Error for FieldErrors {}
 
-/// Trims `raw` and checks it is non-empty (when `required`) and at most `max`
-/// characters long. Counting is in characters, not bytes, because Chinese
+/// The control characters no text may hold, as a regular-expression class
+/// body: all but tab, line feed and carriage return (`char::is_control`).
+pub const REFUSED_CONTROLS: &str = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f";
+
+fn refused_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The shortest reason a request or decision may give, in characters.
+pub const MIN_REASON: usize = 2;
+/// The longest.
+pub const MAX_REASON: usize = 500;
+
+/// Checks `raw` is at most `max` characters long and holds no control
+/// character, then trims it; a text of blanks is absent, which is refused
+/// when `required`. Counting is in characters, not bytes, because Chinese
 /// text is three bytes a character in UTF-8.
 pub fn bounded_text(
     field: &str,
@@ -180,19 +194,29 @@ pub fn bounded_text(
     max: usize,
     required: bool,
 ) -> Result<Option<String>, FieldError> {
-    let trimmed = raw.map(str::trim).filter(|s| !s.is_empty());
-    match trimmed {
+    // The length counts what was sent, as a form's `maxlength` and the API
+    // document's `maxLength` do; surrounding blanks are then dropped.
+    if raw.is_some_and(|s| s.chars().count() > max) {
+        return Err(FieldError::new(field, ErrorCode::TooLong));
+    }
+    if raw.is_some_and(|s| s.chars().any(refused_control)) {
+        return Err(FieldError::new(field, ErrorCode::InvalidCharacters));
+    }
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None if required => Err(FieldError::new(field, ErrorCode::Required)),
         None => Ok(None),
-        Some(s) if s.chars().count() > max => Err(FieldError::new(field, ErrorCode::TooLong)),
-        Some(s)
-            if s.chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') =>
-        {
-            Err(FieldError::new(field, ErrorCode::InvalidCharacters))
-        }
         Some(s) => Ok(Some(s.to_owned())),
     }
+}
+
+/// A reason: a required text of [`MIN_REASON`] to [`MAX_REASON`]
+/// characters.
+pub fn reason_text(field: &str, raw: &str) -> Result<String, FieldError> {
+    let text = bounded_text(field, Some(raw), MAX_REASON, true)?.unwrap_or_default();
+    if text.chars().count() < MIN_REASON {
+        return Err(FieldError::new(field, ErrorCode::TooShort));
+    }
+    Ok(text)
 }
 
 #[cfg(test)]

@@ -25,62 +25,90 @@ pub enum ActionRequest {
     /// Change the type (and sub-category) before dispatch.
     Reclassify {
         #[serde(rename = "type")]
+        #[cfg_attr(feature = "openapi", schema(value_type = MatterType))]
         to: String,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::category_code))]
         category: Option<String>,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::optional_text))]
         reason: Option<String>,
     },
     /// Send a complaint or other matter to a lead department and optional
     /// co-handling departments (R-3.3: notified at once).
     Dispatch {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::department_code))]
         lead: String,
         #[serde(default)]
         co: Vec<String>,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::optional_text))]
         note: Option<String>,
     },
     /// Ask departments for input on a consultation.
     Coordinate {
+        #[cfg_attr(feature = "openapi", schema(min_items = 1))]
         departments: Vec<String>,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::optional_text))]
         question: Option<String>,
     },
     /// A coordinating department's input.
-    ProvideInput { text: String },
+    ProvideInput {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
+        text: String,
+    },
     /// Answer the caller of a consultation.
     Reply {
         channel: ReplyChannel,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
         answer: String,
     },
     /// The lead department signs for the matter (签收).
     SignFor {
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::optional_text))]
         note: Option<String>,
     },
     /// The lead department returns it to intake (退回), with the reason.
-    Return { reason: String },
+    Return {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
+        reason: String,
+    },
     /// Arrival on site: when, who, and the findings of the investigation.
     Arrive {
         arrived_at: DateTime<Utc>,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
         who: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
         findings: String,
     },
     /// Rectification measures and the planned completion.
     Plan {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
         measures: String,
         planned_completion: DateTime<Utc>,
     },
     /// A progress report during rectification.
-    ReportProgress { text: String },
+    ReportProgress {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
+        text: String,
+    },
     /// Rectification done, with the result.
-    Complete { result: String },
+    Complete {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
+        result: String,
+    },
     /// The result of an `other` matter.
-    RecordResult { result: String },
+    RecordResult {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
+        result: String,
+    },
     /// Feedback to the caller: what was done, the measures, the
     /// result.
     Feedback {
         channel: ReplyChannel,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
         content: String,
     },
     /// The revisit (回访): satisfaction and the caller's words; `cause` is
@@ -88,29 +116,41 @@ pub enum ActionRequest {
     Revisit {
         satisfaction: Satisfaction,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::optional_text))]
         words: Option<String>,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::optional_text))]
         cause: Option<String>,
     },
     /// Submit a suggestion to the leading group.
     Submit {
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::optional_text))]
         note: Option<String>,
     },
     /// The leading group's decision; `opinion` is the reason when not
     /// adopted.
-    Evaluate { adopted: bool, opinion: String },
+    Evaluate {
+        adopted: bool,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
+        opinion: String,
+    },
     /// An adopted suggestion has been implemented.
-    Implemented { result: String },
+    Implemented {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
+        result: String,
+    },
     /// The proposer was told the outcome, and how.
     Tell {
         channel: ReplyChannel,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
         content: String,
     },
     /// The caller was told of a change, such as a reply time moved by an
     /// approved extension.
     InformCaller {
         channel: ReplyChannel,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
         content: String,
     },
 }
@@ -164,7 +204,7 @@ impl ActionRequest {
                 reason,
             } => {
                 text(&mut errs, &mut texts, "reason", reason.as_deref(), false);
-                category = c.clone().filter(|c| !c.trim().is_empty());
+                category = c.clone();
                 let to = errs.take(MatterType::parse(to));
                 if let Some(t) = to {
                     payload.insert("type".into(), json!(t));

@@ -62,7 +62,7 @@ pub struct DepartmentCode(String);
 
 impl DepartmentCode {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let s = raw.trim();
+        let s = raw;
         if s.is_empty() {
             return Err(FieldError::new("department", ErrorCode::Required));
         }
@@ -108,8 +108,10 @@ impl fmt::Display for DepartmentCode {
 pub struct Username(String);
 
 impl Username {
+    /// Checks a name as given (no blanks trimmed: a login form trims what
+    /// a person typed before asking), folding case.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let s = raw.trim().to_ascii_lowercase();
+        let s = raw.to_ascii_lowercase();
         if s.is_empty() {
             return Err(FieldError::new("username", ErrorCode::Required));
         }
@@ -249,7 +251,11 @@ mod tests {
 
     #[test]
     fn department_codes_are_upper_case_and_plain() {
-        assert_eq!(DepartmentCode::parse(" hjws ").unwrap().as_str(), "HJWS");
+        assert_eq!(DepartmentCode::parse("hjws").unwrap().as_str(), "HJWS");
+        assert!(
+            DepartmentCode::parse(" HJWS").is_err(),
+            "exactly as sent; forms trim what a person typed"
+        );
         assert!(DepartmentCode::parse("环境").is_err());
         assert!(DepartmentCode::parse("").is_err());
         assert!(DepartmentCode::parse(&"A".repeat(33)).is_err());

@@ -37,15 +37,22 @@ pub const MAX_RING_SECONDS: i64 = 3_600;
 pub struct CallerInput {
     /// `person` (default) or `organization`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<CallerKind>))]
     pub kind: Option<String>,
     /// The person's name; for an organisation, its contact person.
+    /// Required for a person.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::optional_name))]
     pub name: Option<String>,
     /// The organisation's name (required when `kind` is `organization`).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::optional_name))]
     pub organization: Option<String>,
-    /// Contact phone; any common punctuation is accepted.
+    /// Contact phone: a mainland mobile or fixed-line number, or
+    /// `+` and an international number; spaces, `-` and brackets are
+    /// ignored.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::phone, required = true))]
     pub phone: Option<String>,
 }
 
@@ -55,13 +62,18 @@ pub struct CallerInput {
 #[serde(deny_unknown_fields)]
 pub struct LocationInput {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::optional_address))]
     pub address: Option<String>,
     /// Six-digit administrative division code (e.g. `330106`).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::area_code))]
     pub area_code: Option<String>,
+    /// Given together with `longitude`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = -90.0, maximum = 90.0))]
     pub latitude: Option<f64>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = -180.0, maximum = 180.0))]
     pub longitude: Option<f64>,
 }
 
@@ -72,26 +84,33 @@ pub struct LocationInput {
 pub struct IntakeRequest {
     /// `phone` or `visit`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Channel, required = true))]
     pub channel: Option<String>,
     /// When the call was answered or reception began; defaults to now.
     #[serde(default)]
     pub received_at: Option<DateTime<Utc>>,
     /// Calls only: seconds from the first ring to answering.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::opt_integer")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 3600))]
     pub ring_seconds: Option<i64>,
     /// Visits only: when the visitor arrived at the window.
     #[serde(default)]
     pub arrived_at: Option<DateTime<Utc>>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub caller: CallerInput,
     /// `consultation`, `complaint`, `suggestion` or `other`.
     #[serde(default, rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(value_type = MatterType, required = true))]
     pub matter_type: Option<String>,
-    /// A sub-category code from `GET /api/v1/categories`.
+    /// A sub-category code from `GET /api/v1/categories`, of the matter's
+    /// type.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::category_code))]
     pub category: Option<String>,
     /// What the caller said.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text, required = true))]
     pub content: Option<String>,
     #[serde(default)]
     pub location: Option<LocationInput>,
@@ -101,10 +120,13 @@ pub struct IntakeRequest {
     /// Urgent: the shorter limits of the deadline policy apply.
     #[serde(default)]
     pub urgent: bool,
-    /// The answer given on the spot; the matter closes with it.
+    /// The answer given on the spot; the matter closes with it. Either
+    /// this or `agreed_reply_at`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::optional_text))]
     pub answer: Option<String>,
-    /// The reply time agreed with the caller when no answer was given.
+    /// The reply time agreed with the caller when no answer was given:
+    /// after `received_at`, within a year of it.
     #[serde(default)]
     pub agreed_reply_at: Option<DateTime<Utc>>,
     /// Receiving department code; defaults to the staff member's own.
@@ -232,10 +254,11 @@ impl IntakeRequest {
             Some(t) => errs.take(MatterType::parse(t)),
         };
 
-        let category = match self.category.as_deref().map(str::trim) {
-            None | Some("") => None,
+        let category = match self.category.as_deref() {
+            None => None,
             Some(c)
-                if c.len() <= 64
+                if !c.is_empty()
+                    && c.len() <= 64
                     && c.chars()
                         .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.') =>
             {
@@ -332,7 +355,7 @@ impl IntakeRequest {
 
 fn validate_caller(c: &CallerInput, errs: &mut FieldErrors) -> Option<Caller> {
     let kind = match c.kind.as_deref() {
-        None | Some("") => Some(CallerKind::Person),
+        None => Some(CallerKind::Person),
         Some(k) => errs.take(CallerKind::parse(k)),
     };
     let name = errs
@@ -392,8 +415,8 @@ fn validate_location(l: Option<&LocationInput>, errs: &mut FieldErrors) -> Locat
             false,
         ))
         .flatten();
-    let area_code = match l.area_code.as_deref().map(str::trim) {
-        None | Some("") => None,
+    let area_code = match l.area_code.as_deref() {
+        None => None,
         Some(a) if a.len() == 6 && a.chars().all(|c| c.is_ascii_digit()) => Some(a.to_owned()),
         Some(_) => {
             errs.push("location.area_code", ErrorCode::InvalidAreaCode);

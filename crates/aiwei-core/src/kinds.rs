@@ -18,7 +18,6 @@ macro_rules! code_enum {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
                  serde::Serialize, serde::Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $($(#[$vdoc])* #[serde(rename = $code)] $variant),+
         }
@@ -41,9 +40,10 @@ macro_rules! code_enum {
                 }
             }
 
-            /// The value of a stable code, if it is one.
+            /// The value of a stable code, if it is one: exactly the code, so
+            /// the API accepts what its document lists and nothing else.
             pub fn from_code(raw: &str) -> Option<Self> {
-                match raw.trim() {
+                match raw {
                     $($code => Some($name::$variant),)+
                     _ => None,
                 }
@@ -54,6 +54,43 @@ macro_rules! code_enum {
                 Self::from_code(raw).ok_or_else(|| {
                     $crate::error::FieldError::new($field, $crate::error::ErrorCode::UnknownValue)
                 })
+            }
+        }
+
+        // Written out rather than derived: the derive does not see the
+        // `rename`s through this macro and would publish the Rust names.
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                use utoipa::openapi::schema::{ObjectBuilder, Type};
+                let labels: Vec<String> = Self::ALL
+                    .iter()
+                    .map(|v| format!("`{}` {}", v.as_str(), v.label()))
+                    .collect();
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(Self::ALL.iter().map(|v| v.as_str())))
+                    .description(Some(labels.join("; ")))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
+
+        #[cfg(feature = "openapi")]
+        impl $name {
+            /// The schema of a list filter on this vocabulary: a code, or
+            /// empty for any.
+            pub fn filter_schema() -> utoipa::openapi::schema::Object {
+                use utoipa::openapi::schema::{ObjectBuilder, Type};
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(
+                        std::iter::once("").chain(Self::ALL.iter().map(|v| v.as_str())),
+                    ))
+                    .description(Some("Empty for any"))
+                    .build()
             }
         }
 

@@ -18,7 +18,10 @@ pub mod intake;
 pub mod kinds;
 pub mod mask;
 pub mod phone;
+#[cfg(feature = "openapi")]
+pub mod schema;
 pub mod time;
+pub mod wire;
 
 #[cfg(test)]
 mod testing;

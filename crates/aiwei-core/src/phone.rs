@@ -5,6 +5,9 @@ use std::fmt;
 
 use crate::error::{ErrorCode, FieldError};
 
+/// The longest phone number input, punctuation included.
+pub const MAX_PHONE_INPUT: usize = 40;
+
 /// A phone number in normal form: digits only, China's `+86`/`0086` country
 /// prefix removed, other countries kept with a leading `+`. Mobile numbers are
 /// 11 digits starting with 1; landlines keep their area code (`057188886666`);
@@ -14,6 +17,9 @@ pub struct PhoneNumber(String);
 
 impl PhoneNumber {
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        if raw.chars().count() > MAX_PHONE_INPUT {
+            return Err(FieldError::new(field, ErrorCode::InvalidPhone));
+        }
         let compact: String = raw
             .chars()
             .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '（' | '）' | '\u{3000}'))

@@ -83,34 +83,43 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// else 422 naming the header.
 pub struct IdempotencyKey(pub Option<String>);
 
+/// What a key may be, as the API document states it.
+pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
+
+fn valid_key(k: &str) -> bool {
+    (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
+}
+
+fn invalid_key() -> ApiError {
+    ApiError::invalid_field(FieldError::new(
+        "Idempotency-Key",
+        ErrorCode::InvalidIdempotencyKey,
+    ))
+}
+
 impl IdempotencyKey {
-    /// Checks a key from a header or a form field.
+    /// Checks a key from a page form's hidden field: blank is none.
     pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
-        let Some(raw) = raw.map(str::trim).filter(|k| !k.is_empty()) else {
-            return Ok(Self(None));
-        };
-        if raw.len() > 255 || !raw.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ApiError::invalid_field(FieldError::new(
-                "Idempotency-Key",
-                ErrorCode::InvalidIdempotencyKey,
-            )));
+        match raw.map(str::trim).filter(|k| !k.is_empty()) {
+            None => Ok(Self(None)),
+            Some(k) if valid_key(k) => Ok(Self(Some(k.to_owned()))),
+            Some(_) => Err(invalid_key()),
         }
-        Ok(Self(Some(raw.to_owned())))
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = ApiError;
 
+    /// A header that is sent must be a key: an empty one is a client's
+    /// mistake, not a request without a key.
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         match parts.headers.get(IDEMPOTENCY_KEY) {
             None => Ok(Self(None)),
-            Some(v) => Self::parse(Some(v.to_str().map_err(|_| {
-                ApiError::invalid_field(FieldError::new(
-                    "Idempotency-Key",
-                    ErrorCode::InvalidIdempotencyKey,
-                ))
-            })?)),
+            Some(v) => match v.to_str() {
+                Ok(k) if valid_key(k) => Ok(Self(Some(k.to_owned()))),
+                _ => Err(invalid_key()),
+            },
         }
     }
 }

@@ -54,7 +54,7 @@ pub async fn login_user(
     ip: &ClientIp,
     old_session: Option<&str>,
 ) -> Result<LoggedIn, ApiError> {
-    let Ok(username) = Username::parse(username) else {
+    let Ok(username) = Username::parse(username.trim()) else {
         record_failure(
             state,
             None,

@@ -27,6 +27,11 @@ impl User {
         self.roles.contains(&role)
     }
 
+    /// Whether the user's roles grant `p`.
+    pub fn may(&self, p: aiwei_core::access::Permission) -> bool {
+        p.granted(&self.actor())
+    }
+
     /// This user as the rules of access see them.
     pub fn actor(&self) -> aiwei_core::access::Actor<'_> {
         aiwei_core::access::Actor {

@@ -18,13 +18,25 @@ use crate::services::ledger;
 use crate::state::AppState;
 use crate::views::AttachmentView;
 
+/// The multipart form of an upload, as the document describes it (the
+/// handler reads the parts one by one, in `read_upload`).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The file: JPEG, PNG or PDF by its content, at most 10 MiB.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    stage: aiwei_core::AttachmentStage,
+}
+
 /// Add evidence to a matter: a multipart form with `file` (JPEG, PNG or
 /// PDF, at most 10 MiB, judged by content) and `stage` (`before`, `after`
 /// or `document`). The desk, supervisors, and the staff of the lead and
 /// co-handling departments.
 #[utoipa::path(post, path = "/api/v1/matters/{key}/attachments", tag = "matters",
     params(("key" = String, Path, description = "UUID or number")),
-    request_body(content_type = "multipart/form-data", description = "`file` and `stage`"),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, body = AttachmentView),
         (status = 400, description = "Not a multipart body", body = ErrorBody),
@@ -42,7 +54,7 @@ pub async fn upload(
     ApiMultipart(mp): ApiMultipart,
 ) -> ApiResult<(StatusCode, Json<AttachmentView>)> {
     let m = ledger::find_visible(&state, &staff.user, &key).await?;
-    let up = read_upload(mp).await?;
+    let up = read_upload(mp, &[]).await?;
     let a = store_upload(&state, &staff.user, &m, &up).await?;
     Ok((StatusCode::CREATED, Json(a.into())))
 }
@@ -51,7 +63,8 @@ pub async fn upload(
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "matters",
     params(("id" = String, Path)),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 200, description = "The file, as a download", content(
+            ("image/jpeg"), ("image/png"), ("application/pdf"))),
         (status = 401, body = ErrorBody),
         (status = 404, description = "No such file, or its matter is not visible", body = ErrorBody),
     ),

@@ -13,7 +13,7 @@ use crate::views::AuditPage;
 /// The audit trail: security-relevant events (logins, failed logins,
 /// logouts, accounts, departments, policy, calendar, API tokens), newest
 /// first, filtered, paged by `before`. Auditors and administrators only.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
+#[utoipa::path(get, path = "/api/v1/audit", operation_id = "list_audit", tag = "audit",
     params(AuditQuery),
     responses(
         (status = 200, body = AuditPage),

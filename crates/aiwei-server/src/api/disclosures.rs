@@ -30,7 +30,7 @@ fn view(state: &AppState, staff: &Staff, d: Disclosure) -> DisclosureView {
 #[serde(deny_unknown_fields)]
 pub struct RevealRequest {
     /// Why the caller's data is needed (2–500 characters).
-    #[schema(min_length = 2, max_length = 500)]
+    #[schema(schema_with = aiwei_core::schema::reason)]
     pub reason: String,
 }
 
@@ -63,7 +63,7 @@ pub async fn reveal(
 /// the recipient signs the confidentiality agreement. A supervisor may
 /// name another staff member as the recipient; neither the filer nor the
 /// recipient decides.
-#[utoipa::path(post, path = "/api/v1/matters/{key}/disclosures", tag = "confidentiality",
+#[utoipa::path(post, path = "/api/v1/matters/{key}/disclosures", operation_id = "request_disclosure", tag = "confidentiality",
     params(("key" = String, Path, description = "UUID or number")),
     request_body = DisclosureRequest,
     responses(
@@ -101,6 +101,7 @@ pub enum Which {
 pub struct ListQuery {
     /// `mine` (default) or `pending` (supervisors).
     #[serde(default)]
+    #[param(inline)]
     pub which: Which,
 }
 
@@ -110,7 +111,7 @@ pub struct DisclosureListView {
 }
 
 /// Disclosures: the caller's own requests, or those waiting for a decision.
-#[utoipa::path(get, path = "/api/v1/disclosures", tag = "confidentiality",
+#[utoipa::path(get, path = "/api/v1/disclosures", operation_id = "list_disclosures", tag = "confidentiality",
     params(ListQuery),
     responses(
         (status = 200, body = DisclosureListView),
@@ -125,7 +126,9 @@ pub async fn list(
 ) -> ApiResult<Json<DisclosureListView>> {
     let which = match q.which {
         Which::Mine => DisclosureList::Involving(staff.user.id),
-        Which::Pending if staff.user.has(aiwei_core::Role::Supervisor) => DisclosureList::Pending,
+        Which::Pending if aiwei_core::access::sees_pending_disclosures(&staff.user.actor()) => {
+            DisclosureList::Pending
+        }
         Which::Pending => return Err(ApiError::forbidden()),
     };
     let items = state
@@ -144,7 +147,7 @@ fn disclosure_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
 
 /// Approve or refuse a request, with the reason. Supervisors only, and
 /// never the filer or the recipient of the request (four eyes).
-#[utoipa::path(post, path = "/api/v1/disclosures/{id}/decision", tag = "confidentiality",
+#[utoipa::path(post, path = "/api/v1/disclosures/{id}/decision", operation_id = "decide_disclosure", tag = "confidentiality",
     params(("id" = String, Path)),
     request_body = DecisionRequest,
     responses(
@@ -191,6 +194,7 @@ pub async fn sign(
 #[serde(deny_unknown_fields)]
 pub struct AnonymiseRequest {
     /// Must be true.
+    #[schema(schema_with = aiwei_core::schema::must_be_true)]
     pub confirm: bool,
 }
 

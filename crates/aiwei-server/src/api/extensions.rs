@@ -16,7 +16,7 @@ use crate::views::ExtensionView;
 
 /// Ask to extend a running clock, before it runs out (the department head
 /// for department clocks, intake for the desk's).
-#[utoipa::path(post, path = "/api/v1/matters/{key}/extensions", tag = "extensions",
+#[utoipa::path(post, path = "/api/v1/matters/{key}/extensions", operation_id = "request_extension", tag = "extensions",
     params(("key" = String, Path, description = "UUID or number")),
     request_body = ExtensionRequest,
     responses(
@@ -63,7 +63,7 @@ pub async fn pending(
 }
 
 /// Approve or refuse an extension. Supervisors only.
-#[utoipa::path(post, path = "/api/v1/extensions/{id}/decision", tag = "extensions",
+#[utoipa::path(post, path = "/api/v1/extensions/{id}/decision", operation_id = "decide_extension", tag = "extensions",
     params(("id" = String, Path)),
     request_body = ExtensionDecision,
     responses(

@@ -35,6 +35,10 @@ pub async fn full_view(
 
 /// Record a call or a visit (R-2.2, R-2.3). Intake staff only.
 #[utoipa::path(post, path = "/api/v1/matters", tag = "matters",
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
+        description = "Names this attempt: a retry with the same key and body returns the first \
+                       answer and records nothing; the same key with another body is a 422 \
+                       `idempotency_key_reused`. Keys are kept at least 24 hours.")),
     request_body = IntakeRequest,
     responses(
         (status = 201, description = "Recorded", body = MatterView),
@@ -61,7 +65,7 @@ pub async fn create(
 
 /// The tracking ledger (台账, R-4.1.2): newest first, filtered, paged by
 /// cursor.
-#[utoipa::path(get, path = "/api/v1/matters", tag = "matters",
+#[utoipa::path(get, path = "/api/v1/matters", operation_id = "list_matters", tag = "matters",
     params(LedgerQuery),
     responses(
         (status = 200, body = LedgerPage),
@@ -100,7 +104,9 @@ pub async fn get_one(
 /// revisit, submit, evaluate, and so on. The roles, departments and state
 /// that allow each step are checked in one place.
 #[utoipa::path(post, path = "/api/v1/matters/{key}/actions", tag = "matters",
-    params(("key" = String, Path, description = "UUID or number")),
+    params(("key" = String, Path, description = "UUID or number"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
+        description = "Names this attempt, as on `POST /api/v1/matters`")),
     request_body = ActionRequest,
     responses(
         (status = 200, description = "Done; the matter with its timeline", body = MatterView),
@@ -127,7 +133,7 @@ pub async fn act(
 #[serde(deny_unknown_fields)]
 pub struct HistoryRequest {
     /// The caller's number, any common punctuation.
-    #[schema(min_length = 1, max_length = 40)]
+    #[schema(schema_with = aiwei_core::schema::phone)]
     pub phone: String,
 }
 

@@ -12,6 +12,7 @@ use crate::state::AppState;
 pub mod attachments;
 pub mod audit;
 pub mod disclosures;
+mod doc;
 pub mod exports;
 pub mod extensions;
 pub mod matters;
@@ -48,8 +49,8 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// The API routes and the OpenAPI document describing exactly them.
-pub fn router() -> axum::Router<AppState> {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+fn parts() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(session::login, session::logout))
         .routes(routes!(session::me))
         .routes(routes!(matters::create, matters::list))
@@ -77,6 +78,13 @@ pub fn router() -> axum::Router<AppState> {
         .routes(routes!(work::read_all))
         .routes(routes!(audit::list))
         .split_for_parts();
+    utoipa::Modify::modify(&doc::Refusals, &mut doc);
+    (router, doc)
+}
+
+/// The API routes, with the OpenAPI document at `/api/v1/openapi.json`.
+pub fn router() -> axum::Router<AppState> {
+    let (router, doc) = parts();
     let doc = std::sync::Arc::new(doc);
     // Uploads may be larger than other bodies; the route has its own limit.
     let upload = axum::routing::post(attachments::upload).layer(
@@ -91,4 +99,9 @@ pub fn router() -> axum::Router<AppState> {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
+}
+
+/// The OpenAPI document, as served.
+pub fn document() -> utoipa::openapi::OpenApi {
+    parts().1
 }

@@ -15,10 +15,6 @@ use crate::state::AppState;
 #[derive(Serialize, ToSchema)]
 pub struct PolicyVersion {
     pub version: i32,
-    /// `defaults`, `by_type` and `by_category` map clock kinds to
-    /// `{"hours": n}` or `{"working_days": n}`; `warn_fraction` is the share
-    /// of a clock's span after which it is `due_soon`.
-    #[schema(value_type = Object)]
     pub policy: Policy,
 }
 
@@ -38,7 +34,7 @@ pub async fn get_policy(
 /// clock, limits of 1 to 10000 hours or working days, a warning share of
 /// 0.01 to 0.99, and sub-category codes that exist.
 #[utoipa::path(put, path = "/api/v1/policy", tag = "settings",
-    request_body(content = Object, description = "A whole policy, as `GET` returns it under `policy`"),
+    request_body(content = Policy, description = "A whole policy, as `GET` returns it under `policy`"),
     responses((status = 200, body = PolicyVersion), (status = 403, body = ErrorBody),
         (status = 409, description = "Another version was saved at the same time", body = ErrorBody),
         (status = 422, body = ErrorBody)),

@@ -207,7 +207,7 @@ pub async fn add_department(
     State(state): State<AppState>,
     form: CsrfForm<DepartmentForm, Administer>,
 ) -> Result<Response, ApiError> {
-    let outcome = match DepartmentCode::parse(&form.form.code) {
+    let outcome = match DepartmentCode::parse(form.form.code.trim()) {
         Ok(code) => state
             .store
             .add_department_audited(
@@ -335,7 +335,7 @@ pub async fn create_token(
     let outcome = async {
         let unknown =
             || ApiError::invalid_field(FieldError::new("username", ErrorCode::UnknownUser));
-        let name = Username::parse(&f.username).map_err(|_| unknown())?;
+        let name = Username::parse(f.username.trim()).map_err(|_| unknown())?;
         let user = match state.store.user_by_name(&name).await {
             Ok(u) if u.active => u,
             Ok(_) | Err(aiwei_store::StoreError::NotFound) => return Err(unknown()),

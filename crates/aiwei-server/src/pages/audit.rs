@@ -112,6 +112,7 @@ pub async fn trail(
     can: Can<ReadAudit>,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<AuditTrailPage, ApiError> {
+    let q = q.tidied();
     let (rows, next, error) = match page(&state, &q).await {
         Ok(p) => (p.items.into_iter().map(Row::from).collect(), p.next, None),
         Err(e) if !e.errors.is_empty() => (Vec::new(), None, Some(e.message())),

@@ -15,8 +15,8 @@ use crate::services::attachments::read_upload;
 use crate::services::confidential::{self, DecisionRequest};
 use crate::state::AppState;
 use crate::views::DisclosureView;
+use aiwei_core::ErrorCode;
 use aiwei_core::access;
-use aiwei_core::{ErrorCode, Role};
 use aiwei_store::disclosures::{Disclosure, DisclosureList};
 
 /// `d` as `staff` sees it now.
@@ -45,7 +45,7 @@ async fn list_page(
     staff: &Staff,
     error: Option<String>,
 ) -> Result<ListPage, ApiError> {
-    let is_supervisor = staff.user.has(Role::Supervisor);
+    let is_supervisor = access::sees_pending_disclosures(&staff.user.actor());
     let views = |ds: Vec<Disclosure>| -> Vec<DisclosureView> {
         ds.into_iter().map(|d| view(state, staff, d)).collect()
     };
@@ -161,7 +161,7 @@ pub async fn sign(
     ApiPath(id): ApiPath<String>,
     ApiMultipart(mp): ApiMultipart,
 ) -> Result<Response, ApiError> {
-    let up = read_upload(mp).await?;
+    let up = read_upload(mp, &["agree"]).await?;
     crate::extract::check_form_token(&up.csrf, &staff)?;
     let uid: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found())?;
     let agree = up.fields.iter().any(|(k, v)| k == "agree" && v == "1");

@@ -5,7 +5,7 @@ use aiwei_core::access;
 use aiwei_core::deadline::DeadlineKind;
 use aiwei_core::time::local_minute;
 use aiwei_core::{
-    Channel, DisclosedField, ErrorCode, EventKind, FieldError, MatterStatus, MatterType, Role,
+    Channel, DisclosedField, ErrorCode, EventKind, FieldError, MatterStatus, MatterType,
 };
 use aiwei_store::departments::Department;
 use aiwei_store::disclosures::DisclosureList;
@@ -219,7 +219,7 @@ async fn matter_page(
     let conf = ConfidentialBox {
         may_reveal: access::may_reveal(&actor, &facts).is_ok(),
         may_request: access::may_ask_disclosure(&actor, &facts),
-        for_others: u.has(Role::Supervisor),
+        for_others: access::files_for_others(&actor),
         sensitive: matter.sensitive,
         may_anonymise: access::may_anonymise(&actor, &facts).is_ok(),
         may_name: access::offers_naming(&actor, &facts),
@@ -387,7 +387,7 @@ pub async fn upload(
     ApiMultipart(mp): ApiMultipart,
 ) -> Result<Response, ApiError> {
     let m = find_visible(&state, &staff.user, &number).await?;
-    let up = read_upload(mp).await?;
+    let up = read_upload(mp, &[]).await?;
     crate::extract::check_form_token(&up.csrf, &staff)?;
     let result = store_upload(&state, &staff.user, &m, &up)
         .await

@@ -15,6 +15,7 @@ mod ledger;
 mod settings;
 mod work;
 
+use aiwei_core::access;
 use aiwei_core::{ErrorCode, Role};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -138,19 +139,19 @@ impl Layout {
             })
         };
         add("/work", "我的工作");
-        if u.has(Role::Intake) {
+        if u.may(access::Permission::RecordIntake) {
             add("/intake", "登记来电来访");
         }
         add("/ledger", "来电来访台账");
-        if u.has(Role::Supervisor) {
+        if u.may(access::Permission::Supervise) {
             add("/supervision", "督办");
         }
         add("/notifications", "消息");
         add("/disclosures", "信息查阅申请");
-        if u.has(Role::Auditor) || u.has(Role::Admin) {
+        if u.may(access::Permission::ReadAudit) {
             add("/audit", "审计日志");
         }
-        if u.has(Role::Admin) {
+        if u.may(access::Permission::Administer) {
             add("/admin/users", "用户管理");
             add("/admin/tokens", "API令牌");
             add("/admin/departments", "部门管理");
@@ -160,7 +161,7 @@ impl Layout {
         // A count that cannot be read is shown as none rather than failing
         // the page.
         let unread = state.store.unread_count(u.id).await.unwrap_or(0);
-        let calendar_missing = if u.has(Role::Admin) || u.has(Role::Supervisor) {
+        let calendar_missing = if u.may(access::Permission::SeeSetupWarnings) {
             let year = chrono::Datelike::year(
                 &state.clock.now().with_timezone(&aiwei_core::time::china()),
             );

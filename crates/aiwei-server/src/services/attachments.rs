@@ -13,7 +13,7 @@ use crate::state::AppState;
 
 /// The fields of an upload form: `stage`, `file`, and `csrf` for pages.
 pub struct Upload {
-    pub stage: String,
+    pub stage: Option<String>,
     pub file_name: String,
     pub bytes: Vec<u8>,
     pub csrf: String,
@@ -22,19 +22,24 @@ pub struct Upload {
 }
 
 impl Upload {
-    /// The stage the form names (`document` when it names none).
+    /// The stage the form names; a form must name one.
     pub fn stage(&self) -> Result<AttachmentStage, ApiError> {
-        match self.stage.trim() {
-            "" => Ok(AttachmentStage::Document),
-            s => AttachmentStage::parse(s).map_err(ApiError::invalid_field),
-        }
+        let Some(stage) = self.stage.as_deref() else {
+            return Err(ApiError::invalid_field(FieldError::new(
+                "stage",
+                ErrorCode::Required,
+            )));
+        };
+        AttachmentStage::parse(stage).map_err(ApiError::invalid_field)
     }
 }
 
-/// Reads a multipart form; a body that is not one is a 400.
-pub async fn read_upload(mut mp: Multipart) -> Result<Upload, ApiError> {
+/// Reads a multipart form; a body that is not one is a 400. Parts other
+/// than `file`, `stage`, `csrf` and the `extra` names the form has are
+/// refused (422 naming the part), as unknown JSON fields are.
+pub async fn read_upload(mut mp: Multipart, extra: &[&str]) -> Result<Upload, ApiError> {
     let mut up = Upload {
-        stage: String::new(),
+        stage: None,
         file_name: String::new(),
         bytes: Vec::new(),
         csrf: String::new(),
@@ -43,7 +48,7 @@ pub async fn read_upload(mut mp: Multipart) -> Result<Upload, ApiError> {
     let bad = |_| ApiError::malformed();
     while let Some(field) = mp.next_field().await.map_err(bad)? {
         match field.name().unwrap_or("") {
-            "stage" => up.stage = field.text().await.map_err(bad)?,
+            "stage" => up.stage = Some(field.text().await.map_err(bad)?),
             "csrf" => up.csrf = field.text().await.map_err(bad)?,
             "file" => {
                 up.file_name = field.file_name().unwrap_or("").to_owned();
@@ -53,10 +58,16 @@ pub async fn read_upload(mut mp: Multipart) -> Result<Upload, ApiError> {
                     .map_err(|_| ApiError::payload_too_large())?;
                 up.bytes = bytes.to_vec();
             }
-            name => {
+            name if extra.contains(&name) => {
                 let name = name.to_owned();
                 let value = field.text().await.map_err(bad)?;
                 up.fields.push((name, value));
+            }
+            name => {
+                return Err(ApiError::invalid_field(FieldError::new(
+                    name,
+                    ErrorCode::UnknownField,
+                )));
             }
         }
     }

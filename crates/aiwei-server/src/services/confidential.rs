@@ -4,7 +4,7 @@
 //! read of unmasked caller data goes on the audit trail.
 
 use aiwei_core::access::{self, Clear};
-use aiwei_core::error::bounded_text;
+use aiwei_core::error::reason_text;
 use aiwei_core::time::to_millis;
 use aiwei_core::{AuditAction, DisclosedField, ErrorCode, FieldError, FieldErrors};
 use aiwei_store::disclosures::{Disclosure, NewDisclosure};
@@ -86,17 +86,9 @@ pub async fn record_list_view(
     Ok(())
 }
 
-/// A required free text of 2–500 characters (a reason, a purpose).
-fn text_field(field: &str, raw: &str) -> Result<String, FieldError> {
-    let text = bounded_text(field, Some(raw), 500, true)?.unwrap_or_default();
-    if text.chars().count() < 2 {
-        return Err(FieldError::new(field, ErrorCode::TooShort));
-    }
-    Ok(text)
-}
-
+/// A reason or purpose ([`reason_text`]), refused as a 422.
 fn reason(field: &str, raw: &str) -> Result<String, ApiError> {
-    text_field(field, raw).map_err(ApiError::invalid_field)
+    reason_text(field, raw).map_err(ApiError::invalid_field)
 }
 
 /// Reveals the caller of `m` to `staff` for `raw_reason`; the reveal is an
@@ -123,13 +115,18 @@ pub async fn anonymise(
     m: &Matter,
     confirm: bool,
 ) -> Result<aiwei_store::callers::Anonymised, ApiError> {
-    access::may_anonymise(&staff.user.actor(), &m.facts())?;
+    // Who may comes first, then what was sent, then the matter's state.
+    let verdict = access::may_anonymise(&staff.user.actor(), &m.facts());
+    if let Err(denial @ (access::Denial::Forbidden(_) | access::Denial::Hidden)) = verdict {
+        return Err(denial.into());
+    }
     if !confirm {
         return Err(ApiError::invalid_field(FieldError::new(
             "confirm",
             ErrorCode::Required,
         )));
     }
+    verdict?;
     Ok(state
         .store
         .anonymise_caller(m.id, &staff.audit_actor(), state.clock.now())
@@ -176,7 +173,7 @@ pub async fn name_person(
 #[serde(deny_unknown_fields)]
 pub struct DisclosureRequest {
     /// What the data is needed for (2–500 characters).
-    #[schema(min_length = 2, max_length = 500)]
+    #[schema(schema_with = aiwei_core::schema::reason)]
     pub purpose: String,
     /// `name`, `organization`, `phone`; `content` (sensitive matters only)
     /// opens the matter itself to the recipient while the grant lasts.
@@ -191,7 +188,7 @@ pub struct DisclosureRequest {
 impl DisclosureRequest {
     fn validate(&self) -> Result<(String, Vec<DisclosedField>), ApiError> {
         let mut errs = FieldErrors::default();
-        let purpose = errs.take(text_field("purpose", &self.purpose));
+        let purpose = errs.take(reason_text("purpose", &self.purpose));
         let mut fields = self.fields.clone();
         fields.sort();
         fields.dedup();
@@ -224,7 +221,7 @@ pub async fn request(
         None => staff.user.clone(),
         // Naming someone else is a supervisor's; say so before looking
         // the name up, so nobody else learns which names exist.
-        Some(_) if !actor.has(aiwei_core::Role::Supervisor) => {
+        Some(_) if !access::files_for_others(&actor) => {
             return Err(ApiError::forbidden());
         }
         Some(name) => active_user(state, "recipient", name).await?,
@@ -248,10 +245,10 @@ pub async fn request(
 pub struct DecisionRequest {
     pub approve: bool,
     /// Why approved or refused (2–500 characters).
-    #[schema(min_length = 2, max_length = 500)]
+    #[schema(schema_with = aiwei_core::schema::reason)]
     pub reason: String,
     /// Days the grant stays open (1–90); default: the configured days.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "aiwei_core::wire::opt_integer")]
     #[schema(minimum = 1, maximum = 90)]
     pub days: Option<i64>,
 }
@@ -289,6 +286,7 @@ pub async fn decide(
 #[serde(deny_unknown_fields)]
 pub struct SignRequest {
     /// Must be true: "I have read and accept the agreement".
+    #[schema(schema_with = aiwei_core::schema::must_be_true)]
     pub agree: bool,
 }
 

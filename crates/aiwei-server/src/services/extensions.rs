@@ -19,8 +19,8 @@ pub struct ExtensionRequest {
     pub deadline: DeadlineKind,
     /// The new due time: later than the current one, within a year.
     pub new_due_at: DateTime<Utc>,
-    /// Why (1–5000 characters).
-    #[schema(min_length = 1, max_length = 5000)]
+    /// Why.
+    #[schema(schema_with = aiwei_core::schema::required_text)]
     pub reason: String,
 }
 
@@ -29,7 +29,7 @@ pub struct ExtensionRequest {
 pub struct ExtensionDecision {
     pub approve: bool,
     #[serde(default)]
-    #[schema(max_length = 5000)]
+    #[schema(schema_with = aiwei_core::schema::optional_text)]
     pub note: Option<String>,
 }
 

@@ -12,7 +12,7 @@ use aiwei_store::users::User;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
-use super::query::{blank_to_none, from_day, limit, opt_blank, to_day};
+use super::query::{self, blank_to_none, from_day, limit, opt_blank, to_day};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::views::{LedgerPage, MatterView};
@@ -45,13 +45,15 @@ pub async fn find_visible(state: &AppState, user: &User, key: &str) -> Result<Ma
 pub struct LedgerQuery {
     /// `consultation`, `complaint`, `suggestion` or `other`.
     #[serde(rename = "type", default, skip_serializing_if = "opt_blank")]
-    #[param(rename = "type")]
+    #[param(rename = "type", schema_with = MatterType::filter_schema)]
     pub matter_type: Option<String>,
-    /// `received` or `closed`.
+    /// A status.
     #[serde(default, skip_serializing_if = "opt_blank")]
+    #[param(schema_with = MatterStatus::filter_schema)]
     pub status: Option<String>,
     /// `phone` or `visit`.
     #[serde(default, skip_serializing_if = "opt_blank")]
+    #[param(schema_with = Channel::filter_schema)]
     pub channel: Option<String>,
     /// Department code.
     #[serde(default, skip_serializing_if = "opt_blank")]
@@ -61,15 +63,19 @@ pub struct LedgerQuery {
     pub category: Option<String>,
     /// First day, `YYYY-MM-DD`.
     #[serde(default, skip_serializing_if = "opt_blank")]
+    #[param(schema_with = query::schema::day)]
     pub received_from: Option<String>,
     /// Last day, `YYYY-MM-DD`.
     #[serde(default, skip_serializing_if = "opt_blank")]
+    #[param(schema_with = query::schema::day)]
     pub received_to: Option<String>,
     /// `next` of the previous page.
     #[serde(default, skip_serializing_if = "opt_blank")]
+    #[param(schema_with = query::schema::cursor)]
     pub cursor: Option<String>,
-    /// Page size, 1–500 (default 50).
+    /// Page size (default 50).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(schema_with = query::schema::limit)]
     pub limit: Option<u32>,
 }
 

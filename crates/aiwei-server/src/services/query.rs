@@ -4,24 +4,35 @@
 
 use aiwei_core::time::local_day_start;
 use aiwei_core::{ErrorCode, FieldErrors};
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 
 /// Rows of a page when the query names none, and the most it may name.
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 500;
 
-/// For `skip_serializing_if`: a parameter absent or blank.
+/// For `skip_serializing_if`: a parameter absent or empty.
 pub fn opt_blank(v: &Option<String>) -> bool {
-    v.as_deref().is_none_or(|s| s.trim().is_empty())
+    v.as_deref().is_none_or(str::is_empty)
 }
 
-/// A parameter's value, trimmed; blank counts as absent.
+/// A parameter's value; empty (as a page's filter form sends an unset
+/// field) counts as absent. Anything else is checked as sent, so the API
+/// accepts exactly what its document states.
 pub fn blank_to_none(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    v.as_deref().filter(|s| !s.is_empty())
 }
 
+/// A calendar day, `YYYY-MM-DD` exactly, years 1 to 9999.
 fn day(field: &str, raw: &str, errs: &mut FieldErrors) -> Option<NaiveDate> {
-    let d = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok();
+    let shaped = raw.len() == 10
+        && raw.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    let d = shaped
+        .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+        .flatten()
+        .filter(|d| d.year() >= 1);
     if d.is_none() {
         errs.push(field, ErrorCode::InvalidDate);
     }
@@ -48,4 +59,60 @@ pub fn limit(asked: Option<u32>, errs: &mut FieldErrors) -> u32 {
         errs.push("limit", ErrorCode::OutOfRange);
     }
     limit
+}
+
+/// The document's schemas of list parameters, from the same rules.
+pub mod schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, Object, ObjectBuilder, SchemaFormat, Type};
+    use utoipa::openapi::{KnownFormat, RefOr, Schema};
+
+    use super::{DEFAULT_LIMIT, MAX_LIMIT};
+
+    fn string() -> ObjectBuilder {
+        ObjectBuilder::new().schema_type(Type::String)
+    }
+
+    /// A page size.
+    pub fn limit() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(MAX_LIMIT))
+            .default(Some(DEFAULT_LIMIT.into()))
+            .build()
+    }
+
+    /// A day, or empty for none.
+    pub fn day() -> RefOr<Schema> {
+        AnyOfBuilder::new()
+            .item(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))))
+            .item(string().max_length(Some(0)))
+            .into()
+    }
+
+    /// Empty, or a value matching `pattern` (which is anchored).
+    pub fn or_empty(pattern: &str) -> Object {
+        let inner = pattern.trim_start_matches('^').trim_end_matches('$');
+        string().pattern(Some(format!("^({inner})?$"))).build()
+    }
+
+    /// The ledger's cursor, or empty.
+    pub fn cursor() -> Object {
+        or_empty(aiwei_store::matters::CURSOR_PATTERN)
+    }
+
+    /// An audit action code or prefix (`login.`), or empty.
+    pub fn audit_action() -> Object {
+        string().pattern(Some("^[a-z0-9._]{0,64}$")).build()
+    }
+
+    /// A user name, or empty.
+    pub fn username() -> Object {
+        or_empty(aiwei_core::schema::USERNAME_PATTERN)
+    }
+
+    /// An audit record number to page before, or empty.
+    pub fn before() -> Object {
+        or_empty("^[1-9][0-9]{0,17}$")
+    }
 }

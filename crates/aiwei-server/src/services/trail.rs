@@ -7,7 +7,7 @@ use aiwei_store::trail::AuditFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
-use super::query::{blank_to_none, from_day, limit, opt_blank, to_day};
+use super::query::{self, blank_to_none, from_day, limit, opt_blank, to_day};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::views::{AuditItem, AuditPage};
@@ -19,21 +19,27 @@ use crate::views::{AuditItem, AuditPage};
 pub struct AuditQuery {
     /// An action code (`login.failure`) or a prefix ending in `.` (`login.`).
     #[serde(default, skip_serializing_if = "opt_blank")]
+    #[param(schema_with = query::schema::audit_action)]
     pub action: Option<String>,
     /// A user name: what they did, and failed logins that tried the name.
     #[serde(default, skip_serializing_if = "opt_blank")]
+    #[param(schema_with = query::schema::username)]
     pub actor: Option<String>,
     /// First day, `YYYY-MM-DD`.
     #[serde(default, skip_serializing_if = "opt_blank")]
+    #[param(schema_with = query::schema::day)]
     pub from: Option<String>,
     /// Last day, `YYYY-MM-DD`.
     #[serde(default, skip_serializing_if = "opt_blank")]
+    #[param(schema_with = query::schema::day)]
     pub to: Option<String>,
     /// `next` of the previous page: only records older than this one.
     #[serde(default, skip_serializing_if = "opt_blank")]
+    #[param(schema_with = query::schema::before)]
     pub before: Option<String>,
-    /// Page size, 1–500 (default 50).
+    /// Page size (default 50).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(schema_with = query::schema::limit)]
     pub limit: Option<u32>,
 }
 
@@ -45,6 +51,23 @@ fn valid_action(a: &str) -> bool {
 }
 
 impl AuditQuery {
+    /// The filter as a person typed it on the page, blanks trimmed.
+    pub fn tidied(mut self) -> Self {
+        for s in [
+            &mut self.action,
+            &mut self.actor,
+            &mut self.from,
+            &mut self.to,
+            &mut self.before,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *s = s.trim().to_owned();
+        }
+        self
+    }
+
     pub fn parse(&self) -> Result<(AuditFilter, Option<i64>, u32), ApiError> {
         let mut errs = FieldErrors::default();
         let mut f = AuditFilter::default();
@@ -69,7 +92,7 @@ impl AuditQuery {
         }
         let before = match blank_to_none(&self.before) {
             Some(b) => match b.parse::<i64>() {
-                Ok(n) if n > 0 => Some(n),
+                Ok(n) if n > 0 && b.bytes().all(|c| c.is_ascii_digit()) => Some(n),
                 _ => {
                     errs.push("before", ErrorCode::InvalidCursor);
                     None
@@ -104,7 +127,7 @@ mod tests {
     fn queries_parse_and_name_bad_fields() {
         let q = AuditQuery {
             action: Some("login.".into()),
-            actor: Some(" Admin ".into()),
+            actor: Some("Admin".into()),
             from: Some("2026-03-01".into()),
             to: Some("2026-03-01".into()),
             before: Some("42".into()),
@@ -127,5 +150,15 @@ mod tests {
         let e = bad.parse().unwrap_err();
         let fields: Vec<&str> = e.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["action", "from", "before", "limit"]);
+
+        let padded = AuditQuery {
+            actor: Some(" admin ".into()),
+            ..Default::default()
+        };
+        assert!(padded.parse().is_err(), "the API takes values as sent");
+        assert!(
+            padded.tidied().parse().is_ok(),
+            "a page trims what was typed"
+        );
     }
 }

@@ -33,6 +33,9 @@ pub struct LedgerFilter {
     pub phone_index: Vec<String>,
 }
 
+/// The text form of a [`Cursor`], as a regular expression.
+pub const CURSOR_PATTERN: &str = r"^[0-9]{1,18}\.[0-9a-f]{32}$";
+
 /// A position in the ledger's order (newest first): the last row of a page.
 /// Its text form is opaque to clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +55,17 @@ impl FromStr for Cursor {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || FieldError::new("cursor", ErrorCode::InvalidCursor);
         let (ms, id) = s.split_once('.').ok_or_else(bad)?;
+        // Exactly the form `Display` writes (and `CURSOR_PATTERN` states):
+        // the parsers below would also take `+12` or an upper-case id.
+        let digits = |t: &str, max: usize, ok: fn(u8) -> bool| {
+            !t.is_empty() && t.len() <= max && t.bytes().all(ok)
+        };
+        if !digits(ms, 18, |b| b.is_ascii_digit())
+            || id.len() != 32
+            || !digits(id, 32, |b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Err(bad());
+        }
         Ok(Cursor {
             received_at_ms: ms.parse().map_err(|_| bad())?,
             id: Uuid::parse_str(id).map_err(|_| bad())?,

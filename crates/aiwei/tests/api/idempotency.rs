@@ -129,9 +129,12 @@ both_backends!(
         assert_eq!(e["error"]["field"], "Idempotency-Key");
         assert_eq!(app.matter_count().await, 1);
         // A malformed key is refused before anything happens.
-        let (s, e) = retry("bad key", body.clone()).await;
-        assert_eq!(s, 422, "{e}");
-        assert_eq!(e["error"]["code"], "invalid_idempotency_key");
+        for bad in ["bad key", "", "钥匙"] {
+            let (s, e) = retry(bad, body.clone()).await;
+            assert_eq!(s, 422, "{bad:?}: {e}");
+            assert_eq!(e["error"]["code"], "invalid_idempotency_key");
+        }
+        assert_eq!(app.matter_count().await, 1);
         // Without a key, a second intake is a second matter, as before.
         let (s, _) = app.post_json(&desk.intake, "/api/v1/matters", &body).await;
         assert_eq!(s, 201);

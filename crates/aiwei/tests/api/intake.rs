@@ -183,6 +183,27 @@ both_backends!(
                 "ring_seconds",
                 "invalid_value",
             ),
+            // A whole number may be written 12.0 (JSON Schema's integer),
+            // a fraction may not.
+            (
+                with(&["ring_seconds"], json!(12.5)),
+                422,
+                "ring_seconds",
+                "invalid_value",
+            ),
+            // Codes are taken as sent, exactly as the API document lists them.
+            (
+                with(&["channel"], json!(" phone")),
+                422,
+                "channel",
+                "unknown_value",
+            ),
+            (
+                with(&["caller", "kind"], json!("")),
+                422,
+                "caller.kind",
+                "unknown_value",
+            ),
             (
                 with(&["content"], json!("垃".repeat(1_000_000 / 3))),
                 422,
@@ -261,9 +282,12 @@ both_backends!(
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["error"]["code"], "unsupported_media_type");
         assert_eq!(app.matter_count().await, 0);
-        // The good one goes through.
-        let (status, _) = app.post_json(&token, "/api/v1/matters", &good).await;
-        assert_eq!(status, 201);
+        // The good one goes through, with its ring time written as 12.0.
+        let mut good = good;
+        good["ring_seconds"] = json!(12.0);
+        let (status, m) = app.post_json(&token, "/api/v1/matters", &good).await;
+        assert_eq!(status, 201, "{m}");
+        assert_eq!(m["ring_seconds"], 12, "{m}");
         assert_eq!(app.matter_count().await, 1);
         app.stop().await;
     }

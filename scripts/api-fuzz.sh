@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Fuzz the JSON API against its own OpenAPI document with Schemathesis, once
+# per role, with every check. Part of the test command (scripts/test-all.sh);
+# runnable alone:
+#
+#   ./scripts/api-fuzz.sh                 # every role, default time per role
+#   AIWEI_FUZZ_SECONDS=300 ./scripts/api-fuzz.sh
+#   AIWEI_FUZZ_ROLES="intake admin" AIWEI_FUZZ_SEED=7 ./scripts/api-fuzz.sh
+#
+# What it does: builds the binary, creates a throwaway data directory with the
+# demo organisation (SQLite), gives each demo account an API token, serves on
+# a free loopback port, and runs `st run` with the configuration in
+# scripts/api-fuzz/schemathesis.toml (where every setting says why). A run
+# fails on any failure of any check. Schemathesis comes from PyPI into a
+# virtualenv under target/, pinned by scripts/api-fuzz/requirements.txt.
+#
+# Reports (JUnit XML and the server log) are left in target/api-fuzz/.
+
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+readonly SECONDS_PER_ROLE=${AIWEI_FUZZ_SECONDS:-50}
+readonly SEED=${AIWEI_FUZZ_SEED:-20261129}
+# The demo's account of each role (crates/aiwei/src/demo/texts.toml).
+readonly ALL_ROLES="intake handler dept_lead leading_group supervisor auditor admin"
+readonly ROLES=${AIWEI_FUZZ_ROLES:-$ALL_ROLES}
+readonly OUT=target/api-fuzz
+readonly VENV=target/schemathesis-venv
+
+declare -A ACCOUNT=(
+    [intake]=jieting [handler]=jingban [dept_lead]=keshi [leading_group]=lingdao
+    [supervisor]=duban [auditor]=shenji [admin]=admin
+)
+
+step() { printf '\n==> %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() {
+    printf 'error: %s\n' "$*" >&2
+    exit 1
+}
+
+SERVER_PID=''
+DATA=''
+on_exit() {
+    local rc=$?
+    if [[ -n $SERVER_PID ]]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    [[ -z $DATA ]] || rm -rf -- "$DATA"
+    exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ensure_schemathesis() {
+    step "Schemathesis (PyPI, pinned)"
+    if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+        note "installing python3 and python3-venv with apt-get"
+        local sudo=''
+        [[ $(id -u) -eq 0 ]] || sudo='sudo -n'
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-venv
+    fi
+    local want=scripts/api-fuzz/requirements.txt stamp=$VENV/.requirements
+    if [[ ! -x $VENV/bin/st ]] || ! cmp -s "$want" "$stamp"; then
+        rm -rf -- "$VENV"
+        python3 -m venv "$VENV"
+        "$VENV/bin/pip" install -q --disable-pip-version-check -r "$want"
+        cp "$want" "$stamp"
+    fi
+    note "$("$VENV/bin/st" --version)"
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# GET an API path as a role; prints the body.
+api() {
+    curl -fsS -H "Authorization: Bearer ${TOKEN[$1]}" "$BASE$2"
+}
+
+# Real identifiers for the dictionaries of schemathesis.toml, so the fuzzer
+# reaches the handlers' own rules instead of "not found": the matters this
+# role sees, and pending extensions and disclosures.
+aim_at() {
+    local role=$1 f
+    ids() { python3 -c "import json,sys; [print(json.dumps(x['$1'])) for x in json.load(sys.stdin)['items']]"; }
+    api "$role" '/api/v1/matters?limit=200' | ids number >"$OUT/matters.txt"
+    api supervisor '/api/v1/extensions' | ids id >"$OUT/extensions.txt"
+    api supervisor '/api/v1/disclosures?which=pending' | ids id >"$OUT/disclosures.txt"
+    # A dictionary must not be empty; a key that names nothing is a fair value.
+    for f in matters extensions disclosures; do
+        [[ -s $OUT/$f.txt ]] || echo '"00000000-0000-0000-0000-000000000000"' >"$OUT/$f.txt"
+    done
+    note "aiming at $(wc -l <"$OUT/matters.txt") matters, $(wc -l <"$OUT/extensions.txt") extensions, $(wc -l <"$OUT/disclosures.txt") disclosures"
+}
+
+main() {
+    ensure_schemathesis
+
+    step "Building the binary"
+    cargo build --locked -q -p aiwei --bin aiwei
+    local bin=target/debug/aiwei
+
+    step "Demo organisation in a throwaway data directory"
+    mkdir -p "$OUT"
+    DATA=$(mktemp -d /tmp/aiwei-fuzz.XXXXXX)
+    local aiwei=("$bin" --data-dir "$DATA")
+    AIWEI_LOG=warn "${aiwei[@]}" demo --matters 400 --days 60 >"$OUT/demo.log" 2>&1 ||
+        {
+            tail -n 20 "$OUT/demo.log" >&2
+            die "demo data failed"
+        }
+    declare -gA TOKEN
+    local role
+    for role in $ALL_ROLES; do
+        TOKEN[$role]=$("${aiwei[@]}" token create "${ACCOUNT[$role]}" --label fuzz --days 1 2>/dev/null | tail -n 1)
+        [[ ${TOKEN[$role]} == aw_* ]] || die "no token for ${ACCOUNT[$role]}"
+    done
+
+    step "Serving"
+    local port
+    port=$(free_port)
+    BASE="http://127.0.0.1:$port"
+    AIWEI_LOG=info "${aiwei[@]}" serve --bind "127.0.0.1:$port" >"$OUT/server.log" 2>&1 &
+    SERVER_PID=$!
+    local tries=0
+    until curl -fsS -o /dev/null "$BASE/api/v1/openapi.json" 2>/dev/null; do
+        ((tries++ < 100)) || die "the server did not come up; see $OUT/server.log"
+        sleep 0.2
+    done
+    note "$BASE"
+
+    local failed=() rc
+    for role in $ROLES; do
+        [[ -n ${ACCOUNT[$role]:-} ]] || die "unknown role $role"
+        step "Schemathesis as $role (${ACCOUNT[$role]}), ${SECONDS_PER_ROLE}s, seed $SEED"
+        aim_at "$role"
+        rc=0
+        "$VENV/bin/st" --config-file scripts/api-fuzz/schemathesis.toml run \
+            "$BASE/api/v1/openapi.json" --url "$BASE" \
+            -H "Authorization: Bearer ${TOKEN[$role]}" \
+            --max-time "$SECONDS_PER_ROLE" --seed "$SEED" \
+            --report junit --report-junit-path "$OUT/$role.xml" \
+            --no-color >"$OUT/$role.log" 2>&1 || rc=$?
+        note "$(grep -A1 '^Test cases:' "$OUT/$role.log" | tail -n 1 | sed 's/^ *//')"
+        if ((rc != 0)); then
+            failed+=("$role")
+            if grep -q FAILURES "$OUT/$role.log"; then
+                sed -n '/FAILURES/,/SUMMARY/p' "$OUT/$role.log" | head -n 150
+            else
+                tail -n 40 "$OUT/$role.log"
+            fi
+        fi
+    done
+
+    if grep -q 'ERROR' "$OUT/server.log"; then
+        grep 'ERROR' "$OUT/server.log" | head -n 20 >&2
+        die "the server logged errors while fuzzed"
+    fi
+    ((${#failed[@]} == 0)) || die "Schemathesis failed for: ${failed[*]} (logs in $OUT/)"
+    step "API fuzzing passed for: $ROLES"
+}
+
+main "$@"
