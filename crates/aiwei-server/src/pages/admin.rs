@@ -252,7 +252,8 @@ pub struct TokenRow {
 pub struct TokensPage {
     layout: Layout,
     tokens: Vec<TokenRow>,
-    users: Vec<String>,
+    /// Active accounts: (user name, how they are shown).
+    users: Vec<(String, String)>,
     token_days: i64,
     error: Option<String>,
     notice: Option<String>,
@@ -268,6 +269,13 @@ async fn tokens_page(
     created: Option<String>,
 ) -> Result<TokensPage, ApiError> {
     let now = state.clock.now();
+    let people = state.store.list_users().await?;
+    // "王芳（jieting）": the name a colleague knows, and the login a
+    // script's owner is looked up by.
+    let who = |username: &str| match people.iter().find(|u| u.username == username) {
+        Some(u) => format!("{}（{}）", u.display_name, u.username),
+        None => username.to_owned(),
+    };
     let tokens = state
         .store
         .api_tokens(None)
@@ -277,7 +285,7 @@ async fn tokens_page(
             id: t.id.to_string(),
             status: t.state_at(now).label(),
             valid: t.state_at(now) == TokenState::Valid,
-            username: t.username,
+            username: who(&t.username),
             label: t.label,
             created: local_minute(t.created_at),
             expires: local_minute(t.expires_at),
@@ -287,13 +295,10 @@ async fn tokens_page(
                 .unwrap_or_else(|| "—".into()),
         })
         .collect();
-    let users = state
-        .store
-        .list_users()
-        .await?
-        .into_iter()
+    let users = people
+        .iter()
         .filter(|u| u.active)
-        .map(|u| u.username)
+        .map(|u| (u.username.clone(), who(&u.username)))
         .collect();
     Ok(TokensPage {
         layout: Layout::new(state, staff, "/admin/tokens").await,

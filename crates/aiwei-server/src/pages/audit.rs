@@ -1,9 +1,9 @@
 //! The auditor's page of the audit trail (审计日志): a filter form, a table
 //! of records newest first, and a link to the next page.
 
-use aiwei_core::AuditAction;
 use aiwei_core::kinds::LoginFailureReason;
 use aiwei_core::time::local_second;
+use aiwei_core::{AuditAction, DisclosedField, Role};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -59,29 +59,103 @@ impl From<AuditItem> for Row {
     }
 }
 
-/// `key=value` pairs of a record's detail; failure reasons in Chinese.
+/// The Chinese name of a detail key; unknown keys are shown as they are.
+fn key_label(k: &str) -> &str {
+    match k {
+        "expires_at" => "有效期至",
+        "reason" => "原因",
+        "sessions_ended" => "结束会话数",
+        "username" => "用户名",
+        "roles" => "角色",
+        "departments" => "部门",
+        "name" => "名称",
+        "previous_version" => "原版本",
+        "body_sha256" | "data_sha256" => "内容摘要",
+        "year" => "年份",
+        "holidays" => "节假日天数",
+        "makeup_days" => "调休上班天数",
+        "label" => "用途",
+        "token_id" => "令牌编号",
+        "was_active" => "原为启用",
+        "matter" | "matters" => "事项",
+        "list" => "列表",
+        "count" | "n" => "数量",
+        "rows" => "行数",
+        "in_clear" => "含明文来电人",
+        "fields" => "查阅项目",
+        "recipient" => "接收人",
+        "purpose" => "用途",
+        "days" => "天数",
+        "filter" => "筛选条件",
+        "texts_redacted" => "已脱敏文本数",
+        "person" => "指定人员",
+        "status" => "状态",
+        "deadline" => "时限",
+        "due_at" => "到期时间",
+        "scan" => "扫描件",
+        "extension" => "延期申请",
+        other => other,
+    }
+}
+
+/// `名称：值` pairs of a record's detail, in Chinese where the value is a
+/// code the program knows, instants in local time.
 fn detail_text(v: &Value) -> String {
     match v {
         Value::Object(m) => m
             .iter()
             .filter(|(k, _)| k.as_str() != "via")
-            .map(|(k, v)| match (k.as_str(), v) {
-                ("reason", Value::String(s)) => format!(
-                    "{k}={}",
-                    LoginFailureReason::from_code(s).map_or(s.as_str(), |r| r.label())
-                ),
-                _ => format!("{k}={}", scalar(v)),
+            .map(|(k, v)| {
+                let shown = match (k.as_str(), v) {
+                    ("reason", Value::String(s)) => LoginFailureReason::from_code(s)
+                        .map_or_else(|| s.clone(), |r| r.label().to_owned()),
+                    ("roles", Value::Array(a)) => {
+                        labels(a, |s| Role::from_code(s).map(Role::label))
+                    }
+                    ("fields", Value::Array(a)) => labels(a, |s| {
+                        DisclosedField::from_code(s).map(DisclosedField::label)
+                    }),
+                    // Stored joined, as in the disclosure's row.
+                    ("fields", Value::String(s)) => {
+                        let a: Vec<Value> = s.split(',').map(Value::from).collect();
+                        labels(&a, |s| {
+                            DisclosedField::from_code(s).map(DisclosedField::label)
+                        })
+                    }
+                    _ => scalar(v),
+                };
+                format!("{}：{shown}", key_label(k))
             })
             .collect::<Vec<_>>()
-            .join("，"),
+            .join("；"),
         other => scalar(other),
     }
 }
 
+/// The Chinese labels of a list of codes; a code the program does not know
+/// is shown as it is.
+fn labels(a: &[Value], label: impl Fn(&str) -> Option<&'static str>) -> String {
+    a.iter()
+        .map(|v| match v {
+            Value::String(s) => label(s).map_or_else(|| s.clone(), str::to_owned),
+            other => scalar(other),
+        })
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
 fn scalar(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => {
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+                local_second(t.with_timezone(&chrono::Utc))
+            } else {
+                s.clone()
+            }
+        }
         Value::Array(a) => a.iter().map(scalar).collect::<Vec<_>>().join("、"),
+        Value::Bool(true) => "是".to_owned(),
+        Value::Bool(false) => "否".to_owned(),
         Value::Null => "—".to_owned(),
         other => other.to_string(),
     }
@@ -153,9 +227,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn details_read_as_pairs_with_reasons_in_chinese() {
+    fn details_read_as_pairs_in_chinese() {
         let v = serde_json::json!({"reason": "wrong_password", "roles": ["intake", "admin"], "n": 2, "via": "cli"});
-        assert_eq!(detail_text(&v), "n=2，reason=密码错误，roles=intake、admin");
+        assert_eq!(
+            detail_text(&v),
+            "数量：2；原因：密码错误；角色：接听/接待人员、系统管理员"
+        );
+        // Instants in local time; a user name that happens to be a role's
+        // code stays a name; joined field codes read as labels.
+        let v = serde_json::json!({
+            "expires_at": "2026-11-30T11:05:51.315075054+00:00",
+            "username": "admin",
+            "fields": "name,phone",
+            "was_active": true,
+        });
+        assert_eq!(
+            detail_text(&v),
+            "有效期至：2026-11-30 19:05:51；查阅项目：姓名、联系电话；用户名：admin；原为启用：是"
+        );
     }
 
     #[test]

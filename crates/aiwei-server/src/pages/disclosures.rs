@@ -34,7 +34,9 @@ fn view(state: &AppState, staff: &Staff, d: Disclosure) -> DisclosureView {
 pub struct ListPage {
     layout: Layout,
     /// Waiting for a decision (supervisors only).
-    pending: Vec<DisclosureView>,
+    /// Each request waiting for a decision, and whether the viewer may
+    /// decide it.
+    pending: Vec<(DisclosureView, bool)>,
     mine: Vec<DisclosureView>,
     is_supervisor: bool,
     error: Option<String>,
@@ -49,8 +51,21 @@ async fn list_page(
     let views = |ds: Vec<Disclosure>| -> Vec<DisclosureView> {
         ds.into_iter().map(|d| view(state, staff, d)).collect()
     };
+    // Four eyes: a request the viewer filed or receives is listed, but the
+    // page says another supervisor decides it instead of offering a form
+    // that could only be refused.
+    let actor = staff.user.actor();
     let pending = if is_supervisor {
-        views(state.store.disclosures(DisclosureList::Pending).await?)
+        state
+            .store
+            .disclosures(DisclosureList::Pending)
+            .await?
+            .into_iter()
+            .map(|d| {
+                let decidable = access::may_decide_disclosure(&actor, &d.facts()).is_ok();
+                (view(state, staff, d), decidable)
+            })
+            .collect()
     } else {
         Vec::new()
     };

@@ -1117,9 +1117,10 @@ both_backends!(
         let app = TestApp::spawn(backend).await;
         let desk = app.desk().await;
         // The recipient is a supervisor too, who could otherwise decide.
-        let (_, recipient) = app
-            .token_user("duban2", &[Role::Supervisor, Role::Handler], Some("BMFZ"))
+        let (recipient_user, recipient_pw) = app
+            .user("duban2", &[Role::Supervisor, Role::Handler], Some("BMFZ"))
             .await;
+        let recipient = app.token_for(&recipient_user).await;
         let (_, third) = app
             .token_user("duban3", &[Role::Supervisor], Some("AWB"))
             .await;
@@ -1147,6 +1148,17 @@ both_backends!(
                 "the {who} decided: {v}"
             );
         }
+        // The recipient's list shows the request without a form to decide
+        // it, and says who may.
+        app.log_in("duban2", &recipient_pw).await;
+        let html = app.html("/disclosures").await;
+        let row = html
+            .split(&format!("id=\"pending-{id}\""))
+            .nth(1)
+            .and_then(|rest| rest.split("</tr>").next())
+            .expect("the request is listed");
+        assert!(row.contains("须由其他督办人员审批"), "{row}");
+        assert!(!row.contains("decision-form"), "{row}");
         // Nothing changed; a second supervisor sees who filed it for whom,
         // and decides.
         let (_, pending) = app

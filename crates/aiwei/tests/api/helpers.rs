@@ -328,6 +328,12 @@ impl TestApp {
         dept: Option<&str>,
     ) -> (User, String) {
         let (user, _) = self.user(name, roles, dept).await;
+        let token = self.token_for(&user).await;
+        (user, token)
+    }
+
+    /// A new API token for `user`.
+    pub async fn token_for(&self, user: &User) -> String {
         let (token, hash) = new_api_token();
         self.store
             .add_api_token(
@@ -338,7 +344,7 @@ impl TestApp {
             )
             .await
             .unwrap();
-        (user, token)
+        token
     }
 
     pub async fn post_json(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {

@@ -427,10 +427,19 @@ both_backends!(
             assert!(html.contains(&format!("<th>{header}</th>")), "{header}");
         }
         assert!(
-            html.contains("登录失败") && html.contains("密码错误"),
+            html.contains("登录失败") && html.contains("原因：密码错误"),
             "{html}"
         );
+        assert!(
+            !html.contains("expires_at") && !html.contains("+00:00"),
+            "details in Chinese and local time: {html}"
+        );
         assert!(html.contains("127.0.0.1"));
+        // What a person typed into the filter is trimmed on the page (the
+        // API takes values as sent).
+        let html = app.html("/audit?actor=+ShenJi+").await;
+        assert!(html.contains("data-action=\"login.success\""), "{html}");
+        assert!(!html.contains("role=\"alert\""), "{html}");
         // Filtered to failures only.
         let html = app.html("/audit?action=login.failure").await;
         assert_eq!(html.matches("data-action=\"login.failure\"").count(), 1);
