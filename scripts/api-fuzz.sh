@@ -80,7 +80,13 @@ free_port() {
 
 # GET an API path as a role; prints the body.
 api() {
-    curl -fsS -H "Authorization: Bearer ${TOKEN[$1]}" "$BASE$2"
+    # Python rather than curl: the script needs Python anyway, and a fresh
+    # machine may lack curl.
+    python3 - "$BASE$2" "${TOKEN[$1]}" <<'PY'
+import sys, urllib.request
+req = urllib.request.Request(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]})
+sys.stdout.write(urllib.request.urlopen(req, timeout=30).read().decode())
+PY
 }
 
 # Real identifiers for the dictionaries of schemathesis.toml, so the fuzzer
@@ -129,7 +135,8 @@ main() {
     AIWEI_LOG=info "${aiwei[@]}" serve --bind "127.0.0.1:$port" >"$OUT/server.log" 2>&1 &
     SERVER_PID=$!
     local tries=0
-    until curl -fsS -o /dev/null "$BASE/api/v1/openapi.json" 2>/dev/null; do
+    until python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+        "$BASE/api/v1/openapi.json" 2>/dev/null; do
         ((tries++ < 100)) || die "the server did not come up; see $OUT/server.log"
         sleep 0.2
     done
