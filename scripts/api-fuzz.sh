@@ -110,7 +110,7 @@ main() {
 
     step "Building the binary"
     cargo build --locked -q -p aiwei --bin aiwei
-    local bin=target/debug/aiwei
+    local bin=${CARGO_TARGET_DIR:-target}/debug/aiwei
 
     step "Demo organisation in a throwaway data directory"
     mkdir -p "$OUT"
