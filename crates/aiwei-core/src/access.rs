@@ -46,11 +46,6 @@ impl Actor<'_> {
     pub fn in_dept(&self, d: Option<&str>) -> bool {
         d.is_some_and(|d| self.departments.iter().any(|x| x == d))
     }
-
-    /// Whether the actor belongs to any of `ds`.
-    pub fn in_any(&self, ds: &[String]) -> bool {
-        ds.iter().any(|d| self.departments.contains(d))
-    }
 }
 
 /// What access depends on about one matter.
@@ -72,9 +67,7 @@ impl MatterFacts {
     /// Whether one of `departments` handles the matter: leads or co-handles
     /// it.
     pub fn handled_by(&self, departments: &[String]) -> bool {
-        departments
-            .iter()
-            .any(|d| self.flow.lead.as_deref() == Some(d.as_str()) || self.flow.co.contains(d))
+        self.flow.handled_by(departments)
     }
 
     fn open(&self) -> bool {
@@ -410,9 +403,8 @@ impl Queue {
             roles: &roles,
             ..*actor
         };
-        let allowed = flow::allowed(m, &owner);
         self.lanes().iter().any(|(step, only)| {
-            allowed.contains(step) && only.is_none_or(|o| o.contains(&m.status))
+            only.is_none_or(|o| o.contains(&m.status)) && flow::may(m, &owner, *step)
         })
     }
 }
@@ -507,9 +499,10 @@ pub fn sees_caller(actor: &Actor<'_>, m: &MatterFacts) -> Option<ClearBecause> {
         roles: &desk,
         ..*actor
     };
-    flow::allowed(&m.flow, &as_desk)
+    // Asked for every row of a list: only the steps that contact the caller.
+    ActionKind::ALL
         .iter()
-        .any(|k| k.contacts_caller())
+        .any(|k| k.contacts_caller() && flow::may(&m.flow, &as_desk, *k))
         .then_some(ClearBecause::Contacting)
 }
 

@@ -90,6 +90,13 @@ impl Limit {
             Limit::WorkingDays(n) => Limit::WorkingDays(n.saturating_sub(1).max(1)),
         }
     }
+
+    /// Whether a policy may set it: 1 to [`MAX_LIMIT`].
+    fn in_range(self) -> bool {
+        match self {
+            Limit::Hours(n) | Limit::WorkingDays(n) => (1..=MAX_LIMIT).contains(&n),
+        }
+    }
 }
 
 /// 24:00 of `day` in Asia/Shanghai, as an instant.
@@ -147,14 +154,6 @@ pub const MAX_LIMIT: u32 = 10_000;
 /// soon: 1 % and 99 %. Zero would make every clock due soon at once.
 pub const WARN_FRACTION: std::ops::RangeInclusive<f64> = 0.01..=0.99;
 
-impl Limit {
-    fn value(self) -> u32 {
-        match self {
-            Limit::Hours(n) | Limit::WorkingDays(n) => n,
-        }
-    }
-}
-
 impl Policy {
     /// Every rule a stored policy must hold: a default for every clock,
     /// limits of 1 to [`MAX_LIMIT`], and a warning share in
@@ -165,7 +164,7 @@ impl Policy {
         for k in DeadlineKind::ALL {
             match self.defaults.get(k) {
                 None => errs.push(format!("defaults.{k}"), ErrorCode::Required),
-                Some(l) if !(1..=MAX_LIMIT).contains(&l.value()) => {
+                Some(l) if !l.in_range() => {
                     errs.push(format!("defaults.{k}"), ErrorCode::OutOfRange)
                 }
                 Some(_) => {}
@@ -182,7 +181,7 @@ impl Policy {
             );
         for (path, limits) in overrides {
             for (k, l) in limits {
-                if !(1..=MAX_LIMIT).contains(&l.value()) {
+                if !l.in_range() {
                     errs.push(format!("{path}.{k}"), ErrorCode::OutOfRange);
                 }
             }

@@ -24,9 +24,10 @@
 //! - Other: handled by intake or `dispatch`ed to a department →
 //!   `record_result` → `feedback` → closed.
 
-pub use crate::access::Actor;
-use crate::kinds::{EventKind, MatterStatus, MatterType, NotificationKind, Role, code_enum};
-pub use crate::kinds::{ReplyChannel, Satisfaction};
+use crate::access::Actor;
+use crate::kinds::{
+    EventKind, MatterStatus, MatterType, NotificationKind, Role, Satisfaction, code_enum,
+};
 
 code_enum!(
     /// A step of a matter's flow, without its data: the `action` of the
@@ -182,6 +183,16 @@ pub struct MatterState {
     pub caller_to_be_told: bool,
 }
 
+impl MatterState {
+    /// Whether one of `departments` handles the matter: leads or co-handles
+    /// it.
+    pub fn handled_by(&self, departments: &[String]) -> bool {
+        departments
+            .iter()
+            .any(|d| self.lead.as_deref() == Some(d.as_str()) || self.co.contains(d))
+    }
+}
+
 /// Why an action is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -293,7 +304,7 @@ impl Rule {
             && match self.dept {
                 DeptNeed::Any => true,
                 DeptNeed::Lead => actor.in_dept(m.lead.as_deref()),
-                DeptNeed::LeadOrCo => actor.in_dept(m.lead.as_deref()) || actor.in_any(&m.co),
+                DeptNeed::LeadOrCo => m.handled_by(actor.departments),
             }
     }
 }
@@ -406,13 +417,11 @@ pub const RULES: &[Rule] = {
 /// one no state would allow is forbidden (403), so a department that may
 /// never act learns nothing about the matter's state.
 pub fn permit(m: &MatterState, actor: &Actor<'_>, step: ActionKind) -> Result<(), Refusal> {
-    let mut fits = false;
-    for r in RULES.iter().filter(|r| r.step == step && r.fits(m)) {
-        fits = true;
-        if r.admits(actor, m) {
-            return Ok(());
-        }
+    if may(m, actor, step) {
+        return Ok(());
     }
+    // Only the reason for a refusal needs the rest.
+    let fits = RULES.iter().any(|r| r.step == step && r.fits(m));
     let could_ever = RULES.iter().any(|r| r.step == step && actor.any(r.roles));
     if fits || !could_ever {
         Err(Refusal::Forbidden)
@@ -424,12 +433,20 @@ pub fn permit(m: &MatterState, actor: &Actor<'_>, step: ActionKind) -> Result<()
     }
 }
 
+/// Whether `actor` may take `step` on `m` now: [`permit`] without the
+/// reason, cheap enough to ask for every row of a list.
+pub fn may(m: &MatterState, actor: &Actor<'_>, step: ActionKind) -> bool {
+    RULES
+        .iter()
+        .any(|r| r.step == step && r.fits(m) && r.admits(actor, m))
+}
+
 /// The steps `actor` may take on `m` now, in the order of [`ActionKind`].
 pub fn allowed(m: &MatterState, actor: &Actor<'_>) -> Vec<ActionKind> {
     ActionKind::ALL
         .iter()
         .copied()
-        .filter(|k| permit(m, actor, *k).is_ok())
+        .filter(|k| may(m, actor, *k))
         .collect()
 }
 
@@ -437,6 +454,14 @@ pub fn allowed(m: &MatterState, actor: &Actor<'_>) -> Vec<ActionKind> {
 pub fn decide(m: &MatterState, actor: &Actor<'_>, action: &Action) -> Result<Transition, Refusal> {
     permit(m, actor, action.kind())?;
     effect(m, action)
+}
+
+/// Department codes in order, each once.
+fn sorted_unique(codes: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = codes.into_iter().collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// What an allowed action does to `m`.
@@ -462,9 +487,7 @@ fn effect(m: &MatterState, action: &Action) -> Result<Transition, Refusal> {
             if co.contains(lead) {
                 return Err(Refusal::Invalid { field: "co" });
             }
-            let mut co = co.clone();
-            co.sort();
-            co.dedup();
+            let co = sorted_unique(co.iter().cloned());
             let status = if m.matter_type == T::Complaint {
                 S::Dispatched
             } else {
@@ -483,13 +506,8 @@ fn effect(m: &MatterState, action: &Action) -> Result<Transition, Refusal> {
                     field: "departments",
                 });
             }
-            let mut all = m.co.clone();
-            all.extend(departments.iter().cloned());
-            all.sort();
-            all.dedup();
-            let mut asked = departments.clone();
-            asked.sort();
-            asked.dedup();
+            let all = sorted_unique(m.co.iter().chain(departments).cloned());
+            let asked = sorted_unique(departments.iter().cloned());
             Ok(Transition {
                 co: Some(all),
                 notify: Some((NotificationKind::CoordinationRequested, asked)),

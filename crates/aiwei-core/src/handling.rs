@@ -12,10 +12,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::error::{ErrorCode, FieldErrors, bounded_text};
-use crate::flow::{Action, ReplyChannel, Satisfaction};
+use crate::flow::Action;
 use crate::ids::DepartmentCode;
 use crate::intake::{CLOCK_SKEW, MAX_AHEAD, MAX_TEXT};
 use crate::kinds::MatterType;
+use crate::kinds::{ReplyChannel, Satisfaction};
 
 /// One step of a matter's flow. `action` selects the step.
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -60,13 +60,15 @@ uuid_id!(
 #[serde(try_from = "String", into = "String")]
 pub struct DepartmentCode(String);
 
+/// The longest department code.
+pub const MAX_DEPARTMENT_CODE: usize = 32;
+
 impl DepartmentCode {
-    pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let s = raw;
+    pub fn parse(s: &str) -> Result<Self, FieldError> {
         if s.is_empty() {
             return Err(FieldError::new("department", ErrorCode::Required));
         }
-        if s.len() > 32
+        if s.len() > MAX_DEPARTMENT_CODE
             || !s
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -107,6 +109,9 @@ impl fmt::Display for DepartmentCode {
 #[serde(try_from = "String", into = "String")]
 pub struct Username(String);
 
+/// How long a login name may be, in characters.
+pub const USERNAME_LEN: std::ops::RangeInclusive<usize> = 2..=64;
+
 impl Username {
     /// Checks a name as given (no blanks trimmed: a login form trims what
     /// a person typed before asking), folding case.
@@ -115,8 +120,7 @@ impl Username {
         if s.is_empty() {
             return Err(FieldError::new("username", ErrorCode::Required));
         }
-        if s.len() < 2
-            || s.len() > 64
+        if !USERNAME_LEN.contains(&s.len())
             || !s
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))

@@ -27,6 +27,10 @@ pub const CLOCK_SKEW: Duration = Duration::minutes(5);
 /// far back a step may be dated: a year and a day. Beyond it a date is a
 /// typing error (year 9999), and a deadline would never fall due.
 pub const MAX_AHEAD: Duration = Duration::days(366);
+/// The longest sub-category code.
+pub const MAX_CATEGORY: usize = 64;
+/// Digits of an administrative division code.
+pub const AREA_CODE_LEN: usize = 6;
 /// Ring-to-answer seconds above this are a typing error, not a slow answer.
 pub const MAX_RING_SECONDS: i64 = 3_600;
 
@@ -258,7 +262,7 @@ impl IntakeRequest {
             None => None,
             Some(c)
                 if !c.is_empty()
-                    && c.len() <= 64
+                    && c.len() <= MAX_CATEGORY
                     && c.chars()
                         .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.') =>
             {
@@ -375,14 +379,11 @@ fn validate_caller(c: &CallerInput, errs: &mut FieldErrors) -> Option<Caller> {
         ))
         .flatten();
     match kind {
-        Some(CallerKind::Person)
-            if name.is_none() && !errs.0.iter().any(|e| e.field == "caller.name") =>
-        {
+        Some(CallerKind::Person) if name.is_none() && !errs.has("caller.name") => {
             errs.push("caller.name", ErrorCode::Required)
         }
         Some(CallerKind::Organization)
-            if organization.is_none()
-                && !errs.0.iter().any(|e| e.field == "caller.organization") =>
+            if organization.is_none() && !errs.has("caller.organization") =>
         {
             errs.push("caller.organization", ErrorCode::Required)
         }
@@ -417,7 +418,9 @@ fn validate_location(l: Option<&LocationInput>, errs: &mut FieldErrors) -> Locat
         .flatten();
     let area_code = match l.area_code.as_deref() {
         None => None,
-        Some(a) if a.len() == 6 && a.chars().all(|c| c.is_ascii_digit()) => Some(a.to_owned()),
+        Some(a) if a.len() == AREA_CODE_LEN && a.chars().all(|c| c.is_ascii_digit()) => {
+            Some(a.to_owned())
+        }
         Some(_) => {
             errs.push("location.area_code", ErrorCode::InvalidAreaCode);
             None

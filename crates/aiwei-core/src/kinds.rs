@@ -208,15 +208,6 @@ code_enum!(
     }
 );
 
-impl ClockState {
-    /// The states of a clock that has not ended.
-    pub const OPEN: &'static [ClockState] = &[
-        ClockState::Running,
-        ClockState::DueSoon,
-        ClockState::Overdue,
-    ];
-}
-
 code_enum!(
     /// What happened to a matter: the kind of each event of its chain.
     EventKind, "kind" {

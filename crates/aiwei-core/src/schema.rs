@@ -15,7 +15,8 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::deadline::{DeadlineKind, MAX_LIMIT, Policy, WARN_FRACTION};
 use crate::error::{MAX_REASON, MIN_REASON, REFUSED_CONTROLS};
-use crate::intake::{MAX_ADDRESS, MAX_NAME, MAX_TEXT};
+use crate::ids::{MAX_DEPARTMENT_CODE, USERNAME_LEN};
+use crate::intake::{AREA_CODE_LEN, MAX_ADDRESS, MAX_CATEGORY, MAX_NAME, MAX_TEXT};
 use crate::kinds::MatterType;
 use crate::phone::MAX_PHONE_INPUT;
 
@@ -83,27 +84,47 @@ pub fn phone() -> Object {
         .build()
 }
 
+fn department_code_pattern() -> String {
+    format!("^[A-Za-z0-9_-]{{1,{MAX_DEPARTMENT_CODE}}}$")
+}
+
+fn category_code_pattern() -> String {
+    format!("^[A-Za-z0-9_.]{{1,{MAX_CATEGORY}}}$")
+}
+
+fn area_code_pattern() -> String {
+    format!("^[0-9]{{{AREA_CODE_LEN}}}$")
+}
+
+/// A user name as the API takes it; case does not matter.
+pub fn username_pattern() -> String {
+    format!(
+        "^[A-Za-z0-9._-]{{{},{}}}$",
+        USERNAME_LEN.start(),
+        USERNAME_LEN.end()
+    )
+}
+
 /// A department code as sent: letters, digits, `-`, `_`.
 pub fn department_code() -> Object {
-    string(false).pattern(Some("^[A-Za-z0-9_-]{1,32}$")).build()
+    string(false)
+        .pattern(Some(department_code_pattern()))
+        .build()
 }
 
 /// A sub-category code, or `null` for none.
 pub fn category_code() -> Object {
-    string(true).pattern(Some("^[A-Za-z0-9_.]{1,64}$")).build()
+    string(true).pattern(Some(category_code_pattern())).build()
 }
 
 /// A six-digit administrative division code, or `null`.
 pub fn area_code() -> Object {
-    string(true).pattern(Some("^[0-9]{6}$")).build()
+    string(true).pattern(Some(area_code_pattern())).build()
 }
-
-/// A user name as the API takes it; case does not matter.
-pub const USERNAME_PATTERN: &str = "^[A-Za-z0-9._-]{2,64}$";
 
 /// A user name.
 pub fn username() -> Object {
-    string(false).pattern(Some(USERNAME_PATTERN)).build()
+    string(false).pattern(Some(username_pattern())).build()
 }
 
 /// A confirmation: only `true` is accepted.
@@ -189,6 +210,7 @@ impl ToSchema for Policy {}
 mod tests {
     use super::*;
     use crate::error::{bounded_text, reason_text};
+    use crate::ids::{DepartmentCode, Username};
 
     /// Every string of up to three characters over an alphabet of the
     /// characters where blanks, controls and Unicode disagree most.
@@ -207,6 +229,66 @@ mod tests {
             out.extend(last.iter().cloned());
         }
         out
+    }
+
+    #[test]
+    fn code_patterns_accept_exactly_what_the_parsers_accept() {
+        let dept = regex::Regex::new(&department_code_pattern()).unwrap();
+        let user = regex::Regex::new(&username_pattern()).unwrap();
+        let samples = [
+            String::new(),
+            "a".into(),
+            "HJWS".into(),
+            "hj-ws_2".into(),
+            "zhang.san".into(),
+            "Zhang.San".into(),
+            " HJWS".into(),
+            "环境".into(),
+            "a b".into(),
+            "A".repeat(MAX_DEPARTMENT_CODE),
+            "A".repeat(MAX_DEPARTMENT_CODE + 1),
+            "a".repeat(*USERNAME_LEN.end()),
+            "a".repeat(USERNAME_LEN.end() + 1),
+        ];
+        for s in &samples {
+            assert_eq!(dept.is_match(s), DepartmentCode::parse(s).is_ok(), "{s:?}");
+            assert_eq!(user.is_match(s), Username::parse(s).is_ok(), "{s:?}");
+        }
+        let area = regex::Regex::new(&area_code_pattern()).unwrap();
+        let category = regex::Regex::new(&category_code_pattern()).unwrap();
+        let check = |field: &str, value: &str| {
+            let mut req: crate::intake::IntakeRequest = serde_json::from_value(serde_json::json!({
+                "location": {}
+            }))
+            .unwrap();
+            match field {
+                "area" => req.location.as_mut().unwrap().area_code = Some(value.into()),
+                _ => req.category = Some(value.into()),
+            }
+            let errs = req
+                .validate("2026-11-27T06:00:00Z".parse().unwrap())
+                .unwrap_err();
+            !errs.has(if field == "area" {
+                "location.area_code"
+            } else {
+                "category"
+            })
+        };
+        for s in [
+            "",
+            "330106",
+            "33010",
+            "3301066",
+            "33O106",
+            "policy.regulation",
+            "a b",
+            "环境",
+        ] {
+            assert_eq!(area.is_match(s), check("area", s), "area {s:?}");
+            assert_eq!(category.is_match(s), check("category", s), "category {s:?}");
+        }
+        let long = "c".repeat(MAX_CATEGORY + 1);
+        assert_eq!(category.is_match(&long), check("category", &long));
     }
 
     #[test]

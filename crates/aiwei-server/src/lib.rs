@@ -92,7 +92,10 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::error!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                aiwei_core::ErrorCode::Unavailable.as_str(),
+            )
         }
     }
 }

@@ -108,7 +108,7 @@ pub mod schema {
 
     /// A user name, or empty.
     pub fn username() -> Object {
-        or_empty(aiwei_core::schema::USERNAME_PATTERN)
+        or_empty(&aiwei_core::schema::username_pattern())
     }
 
     /// An audit record number to page before, or empty.

@@ -90,12 +90,6 @@ pub struct Matter {
 }
 
 impl Matter {
-    /// Whether one of `departments` handles this matter: leads it or
-    /// co-handles it.
-    pub fn handled_by(&self, departments: &[String]) -> bool {
-        self.facts().handled_by(departments)
-    }
-
     /// The matter as its flow sees it.
     pub fn flow_state(&self) -> MatterState {
         MatterState {
