@@ -19,6 +19,8 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 readonly SECONDS_PER_ROLE=${AIWEI_FUZZ_SECONDS:-50}
 readonly SEED=${AIWEI_FUZZ_SEED:-20261129}
@@ -33,49 +35,17 @@ declare -A ACCOUNT=(
     [supervisor]=duban [auditor]=shenji [admin]=admin
 )
 
-step() { printf '\n==> %s\n' "$*"; }
-note() { printf '    %s\n' "$*"; }
-die() {
-    printf 'error: %s\n' "$*" >&2
-    exit 1
-}
-
+# The demo server and its throwaway data directory go when the script ends.
 SERVER_PID=''
 DATA=''
-on_exit() {
-    local rc=$?
-    if [[ -n $SERVER_PID ]]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    [[ -z $DATA ]] || rm -rf -- "$DATA"
-    exit "$rc"
-}
-trap on_exit EXIT
+trap stop_demo_server EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
 ensure_schemathesis() {
     step "Schemathesis (PyPI, pinned)"
-    if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
-        note "installing python3 and python3-venv with apt-get"
-        local sudo=''
-        [[ $(id -u) -eq 0 ]] || sudo='sudo -n'
-        $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
-        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-venv
-    fi
-    local want=scripts/api-fuzz/requirements.txt stamp=$VENV/.requirements
-    if [[ ! -x $VENV/bin/st ]] || ! cmp -s "$want" "$stamp"; then
-        rm -rf -- "$VENV"
-        python3 -m venv "$VENV"
-        "$VENV/bin/pip" install -q --disable-pip-version-check -r "$want"
-        cp "$want" "$stamp"
-    fi
+    python_venv "$VENV" scripts/api-fuzz/requirements.txt
     note "$("$VENV/bin/st" --version)"
-}
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # GET an API path as a role; prints the body.
@@ -134,12 +104,7 @@ main() {
     BASE="http://127.0.0.1:$port"
     AIWEI_LOG=info "${aiwei[@]}" serve --bind "127.0.0.1:$port" >"$OUT/server.log" 2>&1 &
     SERVER_PID=$!
-    local tries=0
-    until python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
-        "$BASE/api/v1/openapi.json" 2>/dev/null; do
-        ((tries++ < 100)) || die "the server did not come up; see $OUT/server.log"
-        sleep 0.2
-    done
+    wait_for_server "$BASE" "$OUT/server.log"
     note "$BASE"
 
     local failed=() rc

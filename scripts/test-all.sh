@@ -21,12 +21,13 @@
 
 set -euo pipefail
 
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 readonly DEFAULT_PG_URL='postgres://postgres@127.0.0.1:5432/postgres'
 # First port tried for the throwaway cluster; chosen to be far from 5432 so it
 # never collides with a regular server.
 readonly THROWAWAY_PG_FIRST_PORT=55432
-readonly CHROMIUM_BIN=/usr/bin/chromium
-readonly CHROMEDRIVER_BIN=/usr/bin/chromedriver
 
 # State of the throwaway cluster, read by the EXIT trap.
 PG_TMP_DATA=''
@@ -36,38 +37,9 @@ PG_TMP_BINDIR=''
 # Small helpers
 # ---------------------------------------------------------------------------
 
-step() { printf '\n==> %s\n' "$*"; }
-note() { printf '    %s\n' "$*"; }
-die() {
-    printf 'error: %s\n' "$*" >&2
-    exit 1
-}
-
 # Hide the password part of a connection URL so it never ends up in CI logs.
 redact_url() {
     sed -E 's#(://[^:/@]*):[^/]*@#\1:***@#' <<<"$1"
-}
-
-# Run a command as root: directly if we are root, else through sudo. `sudo -n`
-# never prompts, which matters in CI where there is no stdin.
-as_root() {
-    if [[ $(id -u) -eq 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        sudo -n "$@"
-    else
-        die "need root to run: $* (run as root, or configure password-less sudo)"
-    fi
-}
-
-# Install Debian packages non-interactively. `apt-get update` first because a
-# fresh CI image usually has no package lists.
-apt_install() {
-    command -v apt-get >/dev/null 2>&1 ||
-        die "apt-get not found; install these packages manually: $*"
-    note "installing with apt-get: $*"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
 }
 
 # psql that never reads ~/.psqlrc (its settings could change the output we
@@ -224,11 +196,7 @@ drop_leftover_test_dbs() {
 
 ensure_browser() {
     step "Chromium + chromedriver"
-    if [[ ! -x $CHROMIUM_BIN || ! -x $CHROMEDRIVER_BIN ]]; then
-        apt_install chromium chromium-driver
-    fi
-    [[ -x $CHROMIUM_BIN ]] || die "$CHROMIUM_BIN missing after installing chromium"
-    [[ -x $CHROMEDRIVER_BIN ]] || die "$CHROMEDRIVER_BIN missing after installing chromium-driver"
+    ensure_chromium
     note "$("$CHROMEDRIVER_BIN" --version 2>/dev/null | head -n 1 || echo "$CHROMEDRIVER_BIN")"
 
     export AIWEI_CHROMIUM=$CHROMIUM_BIN
