@@ -47,6 +47,21 @@ pub enum ClockOwner {
 }
 
 impl DeadlineKind {
+    /// What the clock's owner must do before it runs out, for messages.
+    pub fn todo(self) -> &'static str {
+        use DeadlineKind as K;
+        match self {
+            K::ReplyDue => "请按约定时间答复来电人",
+            K::SignDue => "请尽快签收",
+            K::OnSiteDue => "请尽快到场核查",
+            K::RectifyDue => "请按期完成整改",
+            K::ProgressDue => "请汇报整改进展",
+            K::FeedbackDue => "请向来电人反馈处理情况",
+            K::RevisitDue => "请回访来电人",
+            K::EvaluationDue => "请评估建议",
+        }
+    }
+
     pub fn owner(self) -> ClockOwner {
         use DeadlineKind as K;
         match self {
@@ -218,6 +233,83 @@ impl Policy {
     }
 }
 
+/// Whether the clocks `event` stops are cancelled rather than ended: a
+/// returned matter's department clocks time work that is no longer that
+/// department's, so they are neither met nor late (`ClockState::Cancelled`).
+pub fn cancels(event: EventKind) -> bool {
+    event == EventKind::Returned
+}
+
+code_enum!(
+    /// How urgent open work is (R-1.3.1 "不拖延"): past its limit, inside
+    /// its warning window, or neither. Declared most urgent first, so
+    /// ordering by it puts overdue work on top.
+    Urgency, "urgency" {
+        Overdue => ("overdue", "已超时"),
+        DueSoon => ("due_soon", "即将到期"),
+        Normal => ("normal", "正常"),
+    }
+);
+
+/// An open clock of a matter: what a queue or the ledger shows as the
+/// matter's running deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunningClock {
+    pub kind: DeadlineKind,
+    pub due_at: DateTime<Utc>,
+    pub warn_at: DateTime<Utc>,
+}
+
+impl RunningClock {
+    /// Its urgency at `now`, from its instants rather than the state the
+    /// sweeper last wrote, so a page never shows work as on time a minute
+    /// after it fell due.
+    pub fn urgency(&self, now: DateTime<Utc>) -> Urgency {
+        if now >= self.due_at {
+            Urgency::Overdue
+        } else if now >= self.warn_at {
+            Urgency::DueSoon
+        } else {
+            Urgency::Normal
+        }
+    }
+
+    /// The order of urgency: most urgent first, then soonest due.
+    pub fn sort_key(&self, now: DateTime<Utc>) -> (Urgency, DateTime<Utc>) {
+        (self.urgency(now), self.due_at)
+    }
+
+    /// The clock that stands for a matter: the most urgent of its open
+    /// clocks.
+    pub fn most_urgent(
+        clocks: impl IntoIterator<Item = RunningClock>,
+        now: DateTime<Utc>,
+    ) -> Option<RunningClock> {
+        clocks.into_iter().min_by_key(|c| c.sort_key(now))
+    }
+
+    /// Time left (negative: time late) at `now`, in words: `剩余 3小时20分钟`
+    /// or `超时 2天4小时`.
+    pub fn left_text(&self, now: DateTime<Utc>) -> String {
+        left_text((now - self.due_at).num_minutes())
+    }
+}
+
+/// `超时 3天4小时` for `minutes_late` ≥ 0, `剩余 40分钟` for less.
+pub fn left_text(minutes_late: i64) -> String {
+    let m = minutes_late.abs();
+    let text = match (m / 1440, (m % 1440) / 60, m % 60) {
+        (0, 0, min) => format!("{min}分钟"),
+        (0, h, min) => format!("{h}小时{min}分钟"),
+        (d, h, _) => format!("{d}天{h}小时"),
+    };
+    if minutes_late >= 0 {
+        format!("超时 {text}")
+    } else {
+        format!("剩余 {text}")
+    }
+}
+
 /// What an event does to the clocks: the kinds it stops and the kinds it
 /// starts (counted from the event). Every event kind is listed, so a new
 /// kind cannot silently start no clock.
@@ -256,6 +348,8 @@ pub fn clocks_for(
             E::Received
             | E::Reclassified
             | E::CoordinationRequested
+            | E::ReturnAsked
+            | E::Urged
             | E::InputProvided
             | E::RectificationPlanned
             | E::Implemented
@@ -282,6 +376,40 @@ pub fn clocks_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urgency_comes_from_the_instants_and_orders_overdue_first() {
+        let clock = |due: &str, warn: &str| RunningClock {
+            kind: DeadlineKind::SignDue,
+            due_at: utc(due),
+            warn_at: utc(warn),
+        };
+        let now = utc("2026-12-01T08:00:00Z");
+        let late = clock("2026-12-01T07:00:00Z", "2026-12-01T06:00:00Z");
+        let soon = clock("2026-12-03T09:00:00Z", "2026-12-01T07:59:00Z");
+        let calm = clock("2026-12-01T09:00:00Z", "2026-12-01T08:30:00Z");
+        assert_eq!(late.urgency(now), Urgency::Overdue);
+        assert_eq!(soon.urgency(now), Urgency::DueSoon);
+        assert_eq!(calm.urgency(now), Urgency::Normal);
+        assert_eq!(calm.urgency(utc("2026-12-01T09:00:00Z")), Urgency::Overdue);
+        // A due-soon clock outranks a calmer one that falls due earlier.
+        assert_eq!(RunningClock::most_urgent([calm, soon], now), Some(soon));
+        assert_eq!(
+            RunningClock::most_urgent([calm, soon, late], now),
+            Some(late)
+        );
+        assert_eq!(RunningClock::most_urgent([], now), None);
+        assert_eq!(late.left_text(now), "超时 1小时0分钟");
+        assert_eq!(calm.left_text(now), "剩余 1小时0分钟");
+        assert_eq!(left_text(-(3 * 1440 + 125)), "剩余 3天2小时");
+    }
+
+    #[test]
+    fn only_a_return_cancels_the_clocks_it_stops() {
+        for e in EventKind::ALL {
+            assert_eq!(cancels(*e), *e == EventKind::Returned, "{e:?}");
+        }
+    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()

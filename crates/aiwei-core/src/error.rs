@@ -18,6 +18,8 @@ code_enum!(
         Required => ("required", "此项必填"),
         TooLong => ("too_long", "内容过长"),
         TooShort => ("too_short", "长度不足"),
+        Mismatch => ("mismatch", "两次输入不一致"),
+        WeakPassword => ("weak_password", "密码强度不足：须同时包含字母和数字或符号，不能含用户名，不能是常见密码"),
         InvalidCharacters => ("invalid_characters", "包含不允许的控制字符"),
         UnknownValue => ("unknown_value", "不是可选的值"),
         UnknownField => ("unknown_field", "不是可识别的字段"),
@@ -66,6 +68,8 @@ code_enum!(
         TooManyAttempts => ("too_many_attempts", "登录失败次数过多，请稍后再试"),
         Forbidden => ("forbidden", "无权执行此操作"),
         CsrfFailed => ("csrf_failed", "页面已过期，请刷新后重试"),
+        WrongPassword => ("wrong_password", "当前密码不正确"),
+        PasswordChangeRequired => ("password_change_required", "请先修改管理员设置的临时密码"),
         OwnRequest => ("own_request", "不能审批本人提交或为本人申请的事项"),
         RevealNotAllowed => ("reveal_not_allowed", "无权直接查看，请提交查阅申请"),
         // What does not exist, or may not be seen (404).

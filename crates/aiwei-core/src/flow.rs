@@ -39,6 +39,7 @@ code_enum!(
         ProvideInput => ("provide_input", "提供部门意见"),
         Reply => ("reply", "答复来电人"),
         SignFor => ("sign_for", "签收"),
+        AskReturn => ("ask_return", "申请退回"),
         Return => ("return", "退回"),
         Arrive => ("arrive", "到场核查"),
         Plan => ("plan", "制定整改措施"),
@@ -52,6 +53,7 @@ code_enum!(
         Implemented => ("implemented", "实施完成"),
         Tell => ("tell", "告知建议人"),
         InformCaller => ("inform_caller", "告知来电人（回复时间已延期）"),
+        Urge => ("urge", "督办催办"),
     }
 );
 
@@ -86,6 +88,8 @@ pub enum Action {
     Reply,
     /// The lead department accepts the matter.
     SignFor,
+    /// A handler asks the department's lead to return it, with the reason.
+    AskReturn,
     /// The lead department sends it back to intake.
     Return,
     /// Arrival on site with the findings.
@@ -112,6 +116,8 @@ pub enum Action {
     Tell,
     /// The caller was told of a change (a reply time moved by an extension).
     InformCaller,
+    /// A supervisor urges the lead department on (催办).
+    Urge,
 }
 
 impl Action {
@@ -124,6 +130,7 @@ impl Action {
             Action::ProvideInput => ActionKind::ProvideInput,
             Action::Reply => ActionKind::Reply,
             Action::SignFor => ActionKind::SignFor,
+            Action::AskReturn => ActionKind::AskReturn,
             Action::Return => ActionKind::Return,
             Action::Arrive => ActionKind::Arrive,
             Action::Plan => ActionKind::Plan,
@@ -137,6 +144,7 @@ impl Action {
             Action::Implemented => ActionKind::Implemented,
             Action::Tell => ActionKind::Tell,
             Action::InformCaller => ActionKind::InformCaller,
+            Action::Urge => ActionKind::Urge,
         }
     }
 
@@ -150,6 +158,7 @@ impl Action {
             Action::ProvideInput => E::InputProvided,
             Action::Reply => E::Replied,
             Action::SignFor => E::SignedFor,
+            Action::AskReturn => E::ReturnAsked,
             Action::Return => E::Returned,
             Action::Arrive => E::ArrivedOnSite,
             Action::Plan => E::RectificationPlanned,
@@ -165,6 +174,7 @@ impl Action {
             Action::Implemented => E::Implemented,
             Action::Tell => E::ProposerTold,
             Action::InformCaller => E::CallerInformed,
+            Action::Urge => E::Urged,
         }
     }
 }
@@ -227,9 +237,23 @@ pub struct Transition {
     pub counts_redo: bool,
     /// Whether the matter is closed by this action.
     pub closes: bool,
-    /// The departments that now have work and must be told at once
+    /// The caller's satisfaction recorded by a revisit.
+    pub satisfaction: Option<Satisfaction>,
+    /// The people who now have work and must be told at once
     /// (R-3.3 "第一时间通知"), and why.
-    pub notify: Option<(NotificationKind, Vec<String>)>,
+    pub notify: Option<(NotificationKind, Recipients)>,
+}
+
+/// Who is told of a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipients {
+    /// The staff of these departments (of a sensitive matter, their leads
+    /// only: ).
+    Departments(Vec<String>),
+    /// The leads of these departments.
+    DepartmentLeads(Vec<String>),
+    /// The intake staff member who recorded the matter.
+    Recorder,
 }
 
 impl Transition {
@@ -243,6 +267,7 @@ impl Transition {
             counts_return: false,
             counts_redo: false,
             closes: to == MatterStatus::Closed,
+            satisfaction: None,
             notify: None,
         }
     }
@@ -366,6 +391,15 @@ pub const RULES: &[Rule] = {
             Any,
         ),
         Rule::new(A::SignFor, COMPLAINT, &[S::Dispatched], DEPT, Lead),
+        // A handler who finds the matter is not the department's asks the
+        // lead, whose call a return is.
+        Rule::new(
+            A::AskReturn,
+            DISPATCHABLE,
+            &[S::Dispatched, S::Signed, S::Handling],
+            &[Role::Handler],
+            Lead,
+        ),
         // Returning is the department lead's call (DESIGN.md roles).
         Rule::new(
             A::Return,
@@ -409,6 +443,21 @@ pub const RULES: &[Rule] = {
             caller_to_be_told: true,
             ..Rule::new(A::InformCaller, ALL_TYPES, OPEN, DESK, Any)
         },
+        // Supervision (督办, R-4.1.1): urging the lead department while the
+        // matter is in its hands.
+        Rule::new(
+            A::Urge,
+            DISPATCHABLE,
+            &[
+                S::Dispatched,
+                S::Signed,
+                S::OnSite,
+                S::Rectifying,
+                S::Handling,
+            ],
+            &[Role::Supervisor],
+            Any,
+        ),
     ]
 };
 
@@ -496,7 +545,10 @@ fn effect(m: &MatterState, action: &Action) -> Result<Transition, Refusal> {
             Ok(Transition {
                 lead: Some(Some(lead.clone())),
                 co: Some(co),
-                notify: Some((NotificationKind::Dispatched, vec![lead.clone()])),
+                notify: Some((
+                    NotificationKind::Dispatched,
+                    Recipients::Departments(vec![lead.clone()]),
+                )),
                 ..Transition::to(event, status)
             })
         }
@@ -510,17 +562,35 @@ fn effect(m: &MatterState, action: &Action) -> Result<Transition, Refusal> {
             let asked = sorted_unique(departments.iter().cloned());
             Ok(Transition {
                 co: Some(all),
-                notify: Some((NotificationKind::CoordinationRequested, asked)),
+                notify: Some((
+                    NotificationKind::CoordinationRequested,
+                    Recipients::Departments(asked),
+                )),
                 ..Transition::to(event, S::Coordinating)
             })
         }
         Action::ProvideInput | Action::InformCaller => to(m.status),
+        Action::Urge => Ok(Transition {
+            notify: Some((
+                NotificationKind::Urged,
+                Recipients::Departments(m.lead.iter().cloned().collect()),
+            )),
+            ..Transition::to(event, m.status)
+        }),
         Action::Reply | Action::Tell => to(S::Closed),
         Action::SignFor => to(S::Signed),
+        Action::AskReturn => Ok(Transition {
+            notify: Some((
+                NotificationKind::ReturnAsked,
+                Recipients::DepartmentLeads(m.lead.iter().cloned().collect()),
+            )),
+            ..Transition::to(event, m.status)
+        }),
         Action::Return => Ok(Transition {
             lead: Some(None),
             co: Some(Vec::new()),
             counts_return: true,
+            notify: Some((NotificationKind::Returned, Recipients::Recorder)),
             ..Transition::to(event, S::Received)
         }),
         Action::Arrive => to(S::OnSite),
@@ -528,13 +598,17 @@ fn effect(m: &MatterState, action: &Action) -> Result<Transition, Refusal> {
         Action::Complete | Action::RecordResult => to(S::Completed),
         Action::Feedback if m.matter_type == T::Complaint => to(S::FedBack),
         Action::Feedback => to(S::Closed),
-        Action::Revisit { satisfaction } if satisfaction.accepts() => to(S::Closed),
+        Action::Revisit { satisfaction } if satisfaction.accepts() => Ok(Transition {
+            satisfaction: Some(*satisfaction),
+            ..Transition::to(event, S::Closed)
+        }),
         // Redone by the same departments: back to sign-for.
-        Action::Revisit { .. } => Ok(Transition {
+        Action::Revisit { satisfaction } => Ok(Transition {
             counts_redo: true,
+            satisfaction: Some(*satisfaction),
             notify: Some((
                 NotificationKind::RedoOrdered,
-                m.lead.iter().cloned().collect(),
+                Recipients::Departments(m.lead.iter().cloned().collect()),
             )),
             ..Transition::to(event, S::Dispatched)
         }),

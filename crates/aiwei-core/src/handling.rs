@@ -71,6 +71,18 @@ pub enum ActionRequest {
         #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::optional_text))]
         note: Option<String>,
     },
+    /// A supervisor urges the lead department on (催办), with a note.
+    Urge {
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::optional_text))]
+        note: Option<String>,
+    },
+    /// A handler asks the department's lead to return it (申请退回), with
+    /// the reason.
+    AskReturn {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
+        reason: String,
+    },
     /// The lead department returns it to intake (退回), with the reason.
     Return {
         #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
@@ -253,6 +265,14 @@ impl ActionRequest {
             ActionRequest::SignFor { note } => {
                 text(&mut errs, &mut texts, "note", note.as_deref(), false);
                 Some(Action::SignFor)
+            }
+            ActionRequest::Urge { note } => {
+                text(&mut errs, &mut texts, "note", note.as_deref(), false);
+                Some(Action::Urge)
+            }
+            ActionRequest::AskReturn { reason } => {
+                text(&mut errs, &mut texts, "reason", Some(reason), true);
+                Some(Action::AskReturn)
             }
             ActionRequest::Return { reason } => {
                 text(&mut errs, &mut texts, "reason", Some(reason), true);

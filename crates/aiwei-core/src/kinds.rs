@@ -205,6 +205,9 @@ code_enum!(
         Overdue => ("overdue", "已超时"),
         Met => ("met", "按时完成"),
         Late => ("late", "超时完成"),
+        /// Ended because its work no longer falls due (the matter was
+        /// returned, or the clock was replaced): neither met nor late.
+        Cancelled => ("cancelled", "已取消"),
     }
 );
 
@@ -219,6 +222,7 @@ code_enum!(
         InputProvided => ("input_provided", "部门意见"),
         Replied => ("replied", "答复来电人"),
         SignedFor => ("signed_for", "签收"),
+        ReturnAsked => ("return_asked", "申请退回"),
         Returned => ("returned", "退回"),
         ArrivedOnSite => ("arrived_on_site", "到场核查"),
         RectificationPlanned => ("rectification_planned", "制定整改措施"),
@@ -248,6 +252,7 @@ code_enum!(
         DisclosureSigned => ("disclosure_signed", "签署保密协议"),
         DisclosureExpired => ("disclosure_expired", "查阅权限到期"),
         PersonNamed => ("person_named", "指定经办人"),
+        Urged => ("urged", "督办催办"),
     }
 );
 
@@ -256,6 +261,11 @@ code_enum!(
     NotificationKind, "kind" {
         Dispatched => ("dispatched", "有新派单，请及时签收"),
         RedoOrdered => ("redo_ordered", "回访不满意，事项重办"),
+        ReturnAsked => ("return_asked", "经办人申请退回，请审核是否退回"),
+        Returned => ("returned", "事项被部门退回，请重新派单或处理"),
+        ExtensionRequested => ("extension_requested", "有延期申请待审批"),
+        ExtensionDecided => ("extension_decided", "延期申请已审批"),
+        Urged => ("urged", "督办催办，请尽快办理"),
         CoordinationRequested => ("coordination_requested", "请提供协办意见"),
         DeadlineDueSoon => ("deadline_due_soon", "时限即将到期"),
         DeadlineOverdue => ("deadline_overdue", "时限已超期"),
@@ -272,6 +282,10 @@ code_enum!(
         UserCreate => ("user.create", "新增用户"),
         UserDisable => ("user.disable", "停用用户"),
         UserEnable => ("user.enable", "启用用户"),
+        UserUpdate => ("user.update", "修改用户信息"),
+        CategoryRouting => ("category.routing", "修改默认派单部门"),
+        PasswordChange => ("user.password_change", "修改本人密码"),
+        PasswordReset => ("user.password_reset", "重置用户密码"),
         DepartmentCreate => ("department.create", "新增部门"),
         PolicyUpdate => ("policy.update", "修改时限设置"),
         CalendarLoad => ("calendar.load", "导入工作日历"),
@@ -332,6 +346,23 @@ code_enum!(
         VeryDissatisfied => ("very_dissatisfied", "非常不满意"),
     }
 );
+
+impl EventKind {
+    /// Events that record who looked at the caller's data (a reveal, the
+    /// steps of a disclosure): the audit of access, not the handling of the
+    /// matter; the printed form leaves them out.
+    pub fn records_access(self) -> bool {
+        matches!(
+            self,
+            EventKind::CallerRevealed
+                | EventKind::DisclosureRequested
+                | EventKind::DisclosureApproved
+                | EventKind::DisclosureRefused
+                | EventKind::DisclosureSigned
+                | EventKind::DisclosureExpired
+        )
+    }
+}
 
 impl Satisfaction {
     /// Whether the matter may close: the three upper levels.

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod intake;
 pub mod kinds;
 pub mod mask;
+pub mod password;
 pub mod phone;
 #[cfg(feature = "openapi")]
 pub mod schema;

@@ -80,6 +80,19 @@ pub fn local_minute(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// Formats a due instant in local time for pages. A limit in working days
+/// ends at 24:00 of its last day, which is 00:00 of the next: shown as
+/// `2026-12-07 24:00`, so that nobody reads the 8th as still allowed.
+pub fn local_due(t: DateTime<Utc>) -> String {
+    let local = t.with_timezone(&china());
+    if local.time() == chrono::NaiveTime::MIN
+        && let Some(day) = local.date_naive().pred_opt()
+    {
+        return format!("{} 24:00", day.format("%Y-%m-%d"));
+    }
+    local_minute(t)
+}
+
 /// Formats an instant in local time with seconds.
 pub fn local_second(t: DateTime<Utc>) -> String {
     t.with_timezone(&china())
@@ -97,6 +110,14 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(local_minute(t), "2026-02-01 00:30");
+    }
+
+    #[test]
+    fn a_due_midnight_reads_as_the_end_of_the_day_before() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(local_due(at("2026-12-07T16:00:00Z")), "2026-12-07 24:00");
+        assert_eq!(local_due(at("2026-12-07T16:00:01Z")), "2026-12-08 00:00");
+        assert_eq!(local_due(at("2026-12-07T06:30:00Z")), "2026-12-07 14:30");
     }
 
     #[test]

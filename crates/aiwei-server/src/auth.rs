@@ -26,7 +26,26 @@ use crate::state::AppState;
 pub const SESSION_COOKIE: &str = "aiwei_session";
 
 /// The shortest password anyone may set (ASVS 6.2.1 asks for at least 8).
-pub const MIN_PASSWORD: usize = 8;
+pub const MIN_PASSWORD: usize = aiwei_core::password::MIN_LEN;
+
+/// A temporary password an administrator hands over by word of mouth:
+/// twelve characters without look-alikes, in groups of four
+/// (`k7mp-2xqa-9rtw`); it passes [`aiwei_core::password::check`] and must
+/// be replaced at the next login.
+pub fn temporary_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut b = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    let chars: Vec<char> = b
+        .iter()
+        .map(|x| char::from(ALPHABET[usize::from(*x) % ALPHABET.len()]))
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
 
 /// Hashes a password with argon2id and a random salt (PHC string). Slow on
 /// purpose: from async code use [`hash_password_off_thread`].
@@ -221,6 +240,14 @@ fn proves_same_origin(headers: &HeaderMap, csrf: &str) -> bool {
     token_ok || fetch_ok || origin_ok
 }
 
+/// What a browser session with a temporary password may still reach.
+const PASSWORD_PATHS: &[&str] = &[
+    "/account",
+    "/account/password",
+    "/api/v1/me/password",
+    "/logout",
+];
+
 impl FromRequestParts<AppState> for Staff {
     type Rejection = ApiError;
 
@@ -262,6 +289,14 @@ impl FromRequestParts<AppState> for Staff {
             if !safe && !form_route && !proves_same_origin(&parts.headers, &session.csrf_token) {
                 tracing::warn!("cookie-authenticated write without proof of origin refused");
                 return Err(ApiError::csrf());
+            }
+            // A temporary password set by an administrator is replaced
+            // before anything else is done in the browser.
+            if session.user.must_change_password && !PASSWORD_PATHS.contains(&parts.uri.path()) {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    aiwei_core::ErrorCode::PasswordChangeRequired,
+                ));
             }
             Staff {
                 user: session.user,

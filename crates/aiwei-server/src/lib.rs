@@ -79,8 +79,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> error::ApiError {
-    error::ApiError::not_found()
+/// An unknown address: the JSON error under `/api/`, a page otherwise.
+async fn not_found(
+    state: State<AppState>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    if req.uri().path().starts_with("/api/") {
+        return error::ApiError::not_found().into_response();
+    }
+    pages::not_found(state, req).await
 }
 
 async fn healthz() -> &'static str {

@@ -144,6 +144,70 @@ pub async fn login_user(
     })
 }
 
+/// Changes `staff`'s own password: the current one must be right (a 403
+/// `wrong_password` otherwise, counted like a failed login so that a stolen
+/// session cannot guess it), the new one strong enough (422). Every session
+/// of the account ends; a browser that used a session gets a fresh one,
+/// whose cookie is returned, so the person stays logged in.
+pub async fn change_own_password(
+    state: &AppState,
+    staff: &Staff,
+    current: &str,
+    new: &str,
+) -> Result<Option<String>, ApiError> {
+    let user = &staff.user;
+    aiwei_core::password::check("new", new, &user.username).map_err(ApiError::invalid_field)?;
+    let now = state.clock.now();
+    let rule = state.config.throttle();
+    let ip = ClientIp(staff.ip.clone());
+    if !state
+        .store
+        .login_allowed(&user.username, ip.as_deref(), rule, now)
+        .await?
+    {
+        return Err(ApiError::too_many_attempts());
+    }
+    let hash = state.store.password_hash(user.id).await?;
+    let current = current.to_owned();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &current))
+        .await
+        .map_err(ApiError::internal)?;
+    if !ok {
+        state
+            .store
+            .login_failed(&user.username, ip.as_deref(), rule, now)
+            .await?;
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            aiwei_core::ErrorCode::WrongPassword,
+        ));
+    }
+    let new_hash = crate::auth::hash_password_off_thread(new.to_owned())
+        .await
+        .map_err(ApiError::internal)?;
+    let fresh = matches!(staff.via, Via::Session { .. }).then(|| (new_secret(), new_secret()));
+    let session = fresh.as_ref().map(|(sid, csrf)| (secret_hash(sid), csrf));
+    state
+        .store
+        .set_password_audited(
+            user.id,
+            &new_hash,
+            true,
+            session
+                .as_ref()
+                .map(|(id_hash, csrf)| aiwei_store::users::NewSession {
+                    id_hash,
+                    csrf_token: csrf,
+                    expires_at: now + Duration::hours(state.config.session_hours),
+                }),
+            &staff.audit_actor(),
+            now,
+        )
+        .await?;
+    tracing::info!(user = %user.id, "password changed");
+    Ok(fresh.map(|(sid, _)| session_cookie(state, &sid)))
+}
+
 /// A new session: its owner, the cookie to set, and the token scripts send
 /// in `X-CSRF-Token` with cookie-authenticated writes.
 pub struct LoggedIn {

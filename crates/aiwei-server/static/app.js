@@ -1,4 +1,11 @@
-// Comfort for the intake page; every feature also works without it.
+// Comfort for the pages; every feature also works without it.
+(function () {
+  "use strict";
+  // The printed form's print button.
+  var print = document.getElementById("print-button");
+  if (print) { print.addEventListener("click", function () { window.print(); }); }
+})();
+
 (function () {
   "use strict";
   var form = document.getElementById("intake-form");
@@ -13,6 +20,20 @@
     }
   });
 
+  // The star follows the caller kind: a person's name, an organisation's
+  // name.
+  function starKind() {
+    var org = form.querySelector("input[name=caller_kind]:checked");
+    var isOrg = !!org && org.value === "organization";
+    var n = document.getElementById("name-required");
+    var o = document.getElementById("org-required");
+    if (n) { n.hidden = isOrg; }
+    if (o) { o.hidden = !isOrg; }
+  }
+  Array.prototype.forEach.call(form.querySelectorAll("input[name=caller_kind]"), function (r) {
+    r.addEventListener("change", starKind);
+  });
+
   // Show only the sub-categories of the chosen type.
   var type = document.getElementById("type");
   var category = document.getElementById("category");
@@ -25,6 +46,16 @@
     });
   }
   if (type) { type.addEventListener("change", filterCategories); filterCategories(); }
+
+  // Where the chosen sub-category's matters usually go.
+  var hint = document.getElementById("route-hint");
+  function showRoute() {
+    if (!category || !hint) { return; }
+    var o = category.options[category.selectedIndex];
+    var route = o ? o.getAttribute("data-route") : "";
+    hint.textContent = route ? "默认派往：" + route : "";
+  }
+  if (category) { category.addEventListener("change", showRoute); }
 
   // The caller's earlier matters as soon as the number is typed. A POST,
   // so the number never appears in a URL.

@@ -2,7 +2,10 @@
 //! A fresh database gets a default tree built from what 爱卫办 hotlines
 //! actually receive.
 
-use aiwei_core::{ErrorCode, FieldError, MatterType};
+use aiwei_core::{AuditAction, ErrorCode, FieldError, MatterType};
+use chrono::{DateTime, Utc};
+
+use crate::trail::{AuditActor, append_audit};
 
 use crate::Store;
 use crate::error::StoreError;
@@ -13,6 +16,10 @@ pub struct Category {
     pub name: String,
     pub matter_type: MatterType,
     pub parent: Option<String>,
+    /// The department its matters usually go to (主办), if set.
+    pub default_lead: Option<String>,
+    /// The departments that usually help (协办).
+    pub default_co: Vec<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -21,6 +28,8 @@ struct Row {
     name: String,
     matter_type: String,
     parent: Option<String>,
+    default_lead: Option<String>,
+    default_co: String,
 }
 
 impl TryFrom<Row> for Category {
@@ -32,6 +41,13 @@ impl TryFrom<Row> for Category {
             code: r.code,
             name: r.name,
             parent: r.parent,
+            default_lead: r.default_lead,
+            default_co: r
+                .default_co
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect(),
         })
     }
 }
@@ -194,10 +210,61 @@ impl Store {
     /// The whole tree, parents before children.
     pub async fn list_categories(&self) -> Result<Vec<Category>, StoreError> {
         let rows = on_pool!(&self.db, p => sqlx::query_as::<_, Row>(
-            "SELECT code, name, matter_type, parent FROM categories ORDER BY sort, code")
+            "SELECT code, name, matter_type, parent, default_lead, default_co FROM categories ORDER BY sort, code")
             .fetch_all(p)
             .await)?;
         rows.into_iter().map(Category::try_from).collect()
+    }
+
+    /// Sets where matters of sub-category `code` usually go, in one
+    /// transaction with its `category.routing` record by `by` (none for the
+    /// demo data set).
+    pub async fn set_routing(
+        &self,
+        code: &str,
+        lead: Option<&str>,
+        co: &[String],
+        by: Option<&AuditActor<'_>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if let Some(l) = lead {
+            self.require_department("lead", l).await?;
+        }
+        for d in co {
+            self.require_department("co", d).await?;
+        }
+        if lead.is_some_and(|l| co.iter().any(|c| c == l)) {
+            return Err(StoreError::Invalid(FieldError::new(
+                "co",
+                ErrorCode::InvalidValue,
+            )));
+        }
+        let mut co = co.to_vec();
+        co.sort();
+        co.dedup();
+        let joined = co.join(",");
+        let mut tx = self.db.begin().await?;
+        let changed = on_tx!(&mut tx, c => sqlx::query(
+            "UPDATE categories SET default_lead = $1, default_co = $2 WHERE code = $3")
+            .bind(lead)
+            .bind(&joined)
+            .bind(code)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if let Some(by) = by {
+            let detail = serde_json::json!({ "category": code, "lead": lead, "co": co });
+            append_audit(
+                &mut tx,
+                &by.entry(AuditAction::CategoryRouting, Some(code), detail),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await
     }
 
     /// Checks that `code` exists and belongs to `ty`.
@@ -207,7 +274,7 @@ impl Store {
         ty: MatterType,
     ) -> Result<Category, StoreError> {
         let found = on_pool!(&self.db, p => sqlx::query_as::<_, Row>(
-            "SELECT code, name, matter_type, parent FROM categories WHERE code = $1")
+            "SELECT code, name, matter_type, parent, default_lead, default_co FROM categories WHERE code = $1")
             .bind(code)
             .fetch_optional(p)
             .await)?;

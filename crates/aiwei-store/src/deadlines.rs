@@ -4,7 +4,7 @@
 //! sweep the same database.
 
 use aiwei_core::calendar::Calendar;
-use aiwei_core::deadline::{ClockOwner, DeadlineKind, Policy, clocks_for};
+use aiwei_core::deadline::{ClockOwner, DeadlineKind, Policy, RunningClock, cancels, clocks_for};
 use aiwei_core::time::{from_millis, to_millis};
 use aiwei_core::{
     AuditAction, ClockState, ErrorCode, EventKind, FieldErrors, MatterId, MatterType,
@@ -41,6 +41,26 @@ struct DeadlineRow {
     state: String,
     policy_version: i32,
     ended_at: Option<i64>,
+}
+
+/// An open clock as lists read it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct OpenRow {
+    pub(crate) matter_id: Uuid,
+    pub(crate) kind: String,
+    pub(crate) due_at: i64,
+    pub(crate) warn_at: i64,
+}
+
+impl OpenRow {
+    pub(crate) fn clock(&self) -> Result<RunningClock, StoreError> {
+        Ok(RunningClock {
+            kind: DeadlineKind::from_code(&self.kind)
+                .ok_or_else(|| StoreError::Corrupt("deadline kind".into()))?,
+            due_at: from_millis(self.due_at),
+            warn_at: from_millis(self.warn_at),
+        })
+    }
 }
 
 /// What one sweep did.
@@ -117,13 +137,20 @@ pub(crate) async fn insert(
 }
 
 /// Ends the open clocks of `kinds` (all open clocks when `None`): `met` when
-/// ended in time, `late` otherwise.
+/// ended in time, `late` otherwise, or `cancelled` when `cancel`
+/// ([`aiwei_core::deadline::cancels`]).
 pub(crate) async fn stop(
     tx: &mut Tx,
     matter: MatterId,
     kinds: Option<&[DeadlineKind]>,
     now: DateTime<Utc>,
+    cancel: bool,
 ) -> Result<(), StoreError> {
+    let (met, late) = if cancel {
+        (ClockState::Cancelled, ClockState::Cancelled)
+    } else {
+        (ClockState::Met, ClockState::Late)
+    };
     let all: Vec<&str> = DeadlineKind::ALL.iter().map(|k| k.as_str()).collect();
     let wanted: Vec<&str> = match kinds {
         Some(ks) => ks.iter().map(|k| k.as_str()).collect(),
@@ -137,8 +164,8 @@ pub(crate) async fn stop(
             .bind(to_millis(now))
             .bind(matter.0)
             .bind(kind)
-            .bind(ClockState::Met.as_str())
-            .bind(ClockState::Late.as_str())
+            .bind(met.as_str())
+            .bind(late.as_str())
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
@@ -165,10 +192,10 @@ pub(crate) async fn on_step(
 ) -> Result<Vec<(DeadlineKind, DateTime<Utc>)>, StoreError> {
     let (stops, starts) = clocks_for(s.event, s.ty);
     if s.closes {
-        stop(tx, s.matter, None, s.now).await?;
+        stop(tx, s.matter, None, s.now, false).await?;
         return Ok(Vec::new());
     }
-    stop(tx, s.matter, Some(stops), s.now).await?;
+    stop(tx, s.matter, Some(stops), s.now, cancels(s.event)).await?;
     clocks.start(tx, &s, starts).await
 }
 
@@ -332,6 +359,35 @@ impl Store {
             .collect()
     }
 
+    /// The open clocks of `matters`, by matter: what lists show as each
+    /// matter's running deadline. One query per call, not per matter.
+    pub(crate) async fn open_clocks(
+        &self,
+        matters: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, Vec<RunningClock>>, StoreError> {
+        let mut out: std::collections::HashMap<Uuid, Vec<RunningClock>> = Default::default();
+        // Bounded IN lists: SQLite allows 32,766 bound values, PostgreSQL
+        // 65,535; pages and queues are far smaller, this keeps any caller safe.
+        for chunk in matters.chunks(1000) {
+            let rows: Vec<OpenRow> = on_pool!(&self.db, p => {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT matter_id, kind, due_at, warn_at FROM deadlines
+                     WHERE ended_at IS NULL AND matter_id IN (",
+                );
+                let mut sep = q.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                sep.push_unseparated(")");
+                q.build_query_as::<OpenRow>().fetch_all(p).await
+            })?;
+            for r in rows {
+                out.entry(r.matter_id).or_default().push(r.clock()?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Marks open clocks whose warning time has passed `due_soon` and those
     /// whose due time has passed `overdue`, each exactly once, recording an
     /// event on the matter and notifying the people responsible. Reads only
@@ -447,7 +503,15 @@ impl Store {
         )
         .await?;
         let users = responsible(&mut tx, matter, kind, overdue).await?;
-        crate::work::notify_users(&mut tx, matter, &users, notice, now).await?;
+        crate::work::notify_users(
+            &mut tx,
+            matter,
+            &users,
+            notice,
+            Some((kind, from_millis(due_at))),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -6,7 +6,10 @@
 use aiwei_core::access;
 use aiwei_core::deadline::DeadlineKind;
 use aiwei_core::time::{from_millis, to_millis};
-use aiwei_core::{ClockState, ErrorCode, EventKind, ExtensionStatus, FieldError, MatterId, UserId};
+use aiwei_core::{
+    ClockState, ErrorCode, EventKind, ExtensionStatus, FieldError, MatterId, NotificationKind,
+    Role, UserId,
+};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
@@ -185,6 +188,17 @@ impl Store {
             now,
         )
         .await?;
+        // The supervisors decide: they are told at once.
+        let deciders = crate::work::holders_of(&mut tx, Role::Supervisor).await?;
+        crate::work::notify_users(
+            &mut tx,
+            matter,
+            &deciders,
+            NotificationKind::ExtensionRequested,
+            Some((kind, new_due)),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.extension(id).await
     }
@@ -285,6 +299,15 @@ impl Store {
             EventKind::ExtensionRefused
         };
         append_event(&mut tx, x.matter, Some(actor.id), event, &payload, now).await?;
+        crate::work::notify_users(
+            &mut tx,
+            x.matter,
+            &[x.requested_by.0],
+            NotificationKind::ExtensionDecided,
+            Some((x.kind, x.new_due_at)),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.extension(id).await
     }

@@ -1,7 +1,7 @@
 //! Moving a matter through its flow: one checked step, written with its
 //! event, its texts and its department changes in one transaction.
 
-use aiwei_core::flow::{self, Action, MatterState};
+use aiwei_core::flow::{self, Action, MatterState, Recipients};
 use aiwei_core::handling::Step;
 use aiwei_core::time::to_millis;
 use aiwei_core::{EventKind, MatterId, MatterStatus, MatterType};
@@ -23,6 +23,7 @@ struct Head {
     closed_at: Option<i64>,
     urgent: bool,
     caller_to_be_told: bool,
+    intake_user: uuid::Uuid,
 }
 
 impl Store {
@@ -54,11 +55,13 @@ impl Store {
         // Dialect: PostgreSQL locks the row; SQLite holds the write lock.
         let head_sql = match tx.backend() {
             Backend::Postgres => {
-                "SELECT matter_type, status, lead_department, category, closed_at, urgent, caller_to_be_told
+                "SELECT matter_type, status, lead_department, category, closed_at, urgent, caller_to_be_told,
+                    intake_user
                  FROM matters WHERE id = $1 FOR UPDATE"
             }
             Backend::Sqlite => {
-                "SELECT matter_type, status, lead_department, category, closed_at, urgent, caller_to_be_told
+                "SELECT matter_type, status, lead_department, category, closed_at, urgent, caller_to_be_told,
+                    intake_user
                  FROM matters WHERE id = $1"
             }
         };
@@ -190,6 +193,14 @@ impl Store {
             now,
         )
         .await?;
+        if let Some(s) = t.satisfaction {
+            on_tx!(&mut tx, c => sqlx::query("UPDATE matters SET satisfaction = $1 WHERE id = $2")
+                .bind(s.as_str())
+                .bind(id.0)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
         if t.event == EventKind::CallerInformed {
             on_tx!(&mut tx, c => sqlx::query("UPDATE matters SET caller_to_be_told = $1 WHERE id = $2")
                 .bind(false)
@@ -198,9 +209,19 @@ impl Store {
                 .await
                 .map(|r| r.rows_affected()))?;
         }
-        // Tell the departments that now have work (R-3.3: at once).
-        if let Some((kind, departments)) = &t.notify {
-            Store::notify_departments(&mut tx, id, departments, *kind, now).await?;
+        // Tell the people who now have work (R-3.3: at once).
+        match &t.notify {
+            Some((kind, Recipients::Departments(departments))) => {
+                Store::notify_departments(&mut tx, id, departments, *kind, false, now).await?;
+            }
+            Some((kind, Recipients::DepartmentLeads(departments))) => {
+                Store::notify_departments(&mut tx, id, departments, *kind, true, now).await?;
+            }
+            Some((kind, Recipients::Recorder)) => {
+                crate::work::notify_users(&mut tx, id, &[head.intake_user], *kind, None, now)
+                    .await?;
+            }
+            None => {}
         }
         if let Some(idem) = idem {
             crate::idempotency::claim(&mut tx, idem, id, now).await?;

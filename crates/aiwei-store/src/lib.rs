@@ -30,6 +30,7 @@ pub mod keys;
 pub mod matters;
 mod scope;
 pub mod sessions;
+pub mod status;
 pub mod throttle;
 pub mod trail;
 pub mod users;

@@ -20,6 +20,9 @@ pub struct User {
     pub active: bool,
     pub roles: Vec<Role>,
     pub departments: Vec<String>,
+    /// The password is a temporary one an administrator set: the user must
+    /// choose their own before doing anything else.
+    pub must_change_password: bool,
 }
 
 impl User {
@@ -53,6 +56,56 @@ pub struct NewUser {
     pub departments: Vec<DepartmentCode>,
 }
 
+/// A session to open in place of the ones a password change ends: only the
+/// hash of its id is stored.
+pub struct NewSession<'a> {
+    pub id_hash: &'a str,
+    pub csrf_token: &'a str,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What an administrator may change about an account.
+#[derive(Debug, Clone)]
+pub struct UserChange {
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub departments: Vec<DepartmentCode>,
+}
+
+/// Writes an account's roles and departments (none held before), each
+/// once; returns them sorted, as stored.
+async fn write_memberships(
+    tx: &mut crate::db::Tx,
+    id: UserId,
+    roles: &[Role],
+    departments: &[DepartmentCode],
+) -> Result<(Vec<Role>, Vec<String>), StoreError> {
+    let mut roles = roles.to_vec();
+    roles.sort();
+    roles.dedup();
+    for r in &roles {
+        on_tx!(&mut *tx, c => sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+            .bind(id.0)
+            .bind(r.as_str())
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    let mut depts: Vec<String> = departments.iter().map(|d| d.to_string()).collect();
+    depts.sort();
+    depts.dedup();
+    for d in &depts {
+        on_tx!(&mut *tx, c => sqlx::query(
+            "INSERT INTO user_departments (user_id, department_code) VALUES ($1, $2)")
+            .bind(id.0)
+            .bind(d)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    Ok((roles, depts))
+}
+
 /// The login view of an account.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Credentials {
@@ -67,6 +120,7 @@ struct UserRow {
     username: String,
     display_name: String,
     active: bool,
+    must_change_password: bool,
 }
 
 impl Store {
@@ -111,29 +165,7 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))
         .map_err(|e| StoreError::on_unique(e, ErrorCode::UsernameTaken))?;
-        let mut roles = new.roles.clone();
-        roles.sort();
-        roles.dedup();
-        for r in &roles {
-            on_tx!(&mut tx, c => sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-                .bind(id.0)
-                .bind(r.as_str())
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-        }
-        let mut depts: Vec<String> = new.departments.iter().map(|d| d.to_string()).collect();
-        depts.sort();
-        depts.dedup();
-        for d in &depts {
-            on_tx!(&mut tx, c => sqlx::query(
-                "INSERT INTO user_departments (user_id, department_code) VALUES ($1, $2)")
-                .bind(id.0)
-                .bind(d)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-        }
+        let (roles, depts) = write_memberships(&mut tx, id, &new.roles, &new.departments).await?;
         if let Some(by) = audit {
             let target = id.to_string();
             let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
@@ -157,6 +189,7 @@ impl Store {
             active: true,
             roles,
             departments: depts,
+            must_change_password: false,
         })
     }
 
@@ -173,7 +206,7 @@ impl Store {
 
     pub async fn user(&self, id: UserId) -> Result<User, StoreError> {
         let row = on_pool!(&self.db, p => sqlx::query_as::<_, UserRow>(
-            "SELECT id, username, display_name, active FROM users WHERE id = $1")
+            "SELECT id, username, display_name, active, must_change_password FROM users WHERE id = $1")
             .bind(id.0)
             .fetch_optional(p)
             .await)?
@@ -183,7 +216,7 @@ impl Store {
 
     pub async fn user_by_name(&self, username: &Username) -> Result<User, StoreError> {
         let row = on_pool!(&self.db, p => sqlx::query_as::<_, UserRow>(
-            "SELECT id, username, display_name, active FROM users WHERE username = $1")
+            "SELECT id, username, display_name, active, must_change_password FROM users WHERE username = $1")
             .bind(username.as_str())
             .fetch_optional(p)
             .await)?
@@ -193,7 +226,7 @@ impl Store {
 
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         let rows = on_pool!(&self.db, p => sqlx::query_as::<_, UserRow>(
-            "SELECT id, username, display_name, active FROM users ORDER BY username")
+            "SELECT id, username, display_name, active, must_change_password FROM users ORDER BY username")
             .fetch_all(p)
             .await)?;
         let mut out = Vec::with_capacity(rows.len());
@@ -201,6 +234,130 @@ impl Store {
             out.push(self.complete_user(r).await?);
         }
         Ok(out)
+    }
+
+    /// Replaces `id`'s password with `hash` (an argon2id PHC string) and
+    /// ends every session of the account, in one transaction with its audit
+    /// record. `own`: the user changed their own password
+    /// (`user.password_change`), and `session`, if any, is the new browser
+    /// session that replaces the one they used; otherwise an administrator
+    /// reset it (`user.password_reset`) to a temporary one that must be
+    /// changed at the next login.
+    pub async fn set_password_audited(
+        &self,
+        id: UserId,
+        hash: &str,
+        own: bool,
+        session: Option<NewSession<'_>>,
+        by: &AuditActor<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.db.begin().await?;
+        let username: Option<String> = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT username FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(c)
+            .await)?;
+        let username = username.ok_or(StoreError::NotFound)?;
+        on_tx!(&mut tx, c => sqlx::query(
+            "UPDATE users SET password_hash = $1, must_change_password = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(!own)
+            .bind(id.0)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let ended = on_tx!(&mut tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id.0)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if let Some(s) = &session {
+            on_tx!(&mut tx, c => sqlx::query(
+                "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $4, $5)")
+                .bind(s.id_hash)
+                .bind(id.0)
+                .bind(s.csrf_token)
+                .bind(to_millis(now))
+                .bind(to_millis(s.expires_at))
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        let action = if own {
+            AuditAction::PasswordChange
+        } else {
+            AuditAction::PasswordReset
+        };
+        let detail = json!({ "username": username, "sessions_ended": ended });
+        let target = id.0.to_string();
+        append_audit(&mut tx, &by.entry(action, Some(&target), detail), now).await?;
+        tx.commit().await
+    }
+
+    /// Changes an account's name shown, roles and departments, in one
+    /// transaction with its `user.update` record (detail: what it was and
+    /// what it is now).
+    pub async fn update_user_audited(
+        &self,
+        id: UserId,
+        change: &UserChange,
+        by: &AuditActor<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<User, StoreError> {
+        for d in &change.departments {
+            self.require_department("department", d.as_str()).await?;
+        }
+        let before = self.user(id).await?;
+        let mut tx = self.db.begin().await?;
+        on_tx!(&mut tx, c => sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
+            .bind(&change.display_name)
+            .bind(id.0)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        for sql in [
+            "DELETE FROM user_roles WHERE user_id = $1",
+            "DELETE FROM user_departments WHERE user_id = $1",
+        ] {
+            on_tx!(&mut tx, c => sqlx::query(sql)
+                .bind(id.0)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        let (roles, depts) =
+            write_memberships(&mut tx, id, &change.roles, &change.departments).await?;
+        let codes = |rs: &[Role]| rs.iter().map(|r| r.as_str()).collect::<Vec<_>>();
+        let detail = json!({
+            "username": before.username,
+            "display_name_before": before.display_name,
+            "display_name": change.display_name,
+            "roles_before": codes(&before.roles),
+            "roles": codes(&roles),
+            "departments_before": before.departments,
+            "departments": depts,
+        });
+        let target = id.to_string();
+        append_audit(
+            &mut tx,
+            &by.entry(AuditAction::UserUpdate, Some(&target), detail),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.user(id).await
+    }
+
+    /// The stored hash of `id`'s password, to check a current password.
+    pub async fn password_hash(&self, id: UserId) -> Result<String, StoreError> {
+        on_pool!(&self.db, p => sqlx::query_scalar(
+            "SELECT password_hash FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(p)
+            .await)?
+        .ok_or(StoreError::NotFound)
     }
 
     /// Disables or re-enables an account; disabling ends its sessions and
@@ -305,6 +462,7 @@ impl Store {
             active: row.active,
             roles: parsed,
             departments,
+            must_change_password: row.must_change_password,
         })
     }
 

@@ -2,9 +2,11 @@
 //! notifications: what each person has to do now.
 
 use aiwei_core::access::{self, Cond, Queue};
-use aiwei_core::deadline::{ClockOwner, DeadlineKind};
+use aiwei_core::deadline::{ClockOwner, DeadlineKind, RunningClock, Urgency};
 use aiwei_core::time::{from_millis, to_millis};
-use aiwei_core::{ClockState, EventKind, MatterId, NotificationKind, Role, UserId};
+use aiwei_core::{
+    ClockState, EventKind, MatterId, MatterStatus, MatterType, NotificationKind, Role, UserId,
+};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -26,6 +28,33 @@ pub struct LateClock {
     /// and the leading group's.
     pub department: Option<String>,
     pub department_name: Option<String>,
+    /// The lead department's name, whoever's clock it is.
+    pub lead_name: Option<String>,
+    /// The start of the matter's content; empty for a sensitive matter,
+    /// whose content is sealed.
+    pub summary: String,
+    pub sensitive: bool,
+    /// Who signed for it in the lead department, once someone has.
+    pub handler: Option<String>,
+    /// The matter as its flow sees it (co-departments left out).
+    pub flow: aiwei_core::flow::MatterState,
+}
+
+/// A matter of a queue, as the queue orders it.
+struct QueueEntry {
+    id: Uuid,
+    updated_at: i64,
+    urgency: Option<Urgency>,
+    due_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    id: Uuid,
+    updated_at: i64,
+    kind: Option<String>,
+    due_at: Option<i64>,
+    warn_at: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -37,6 +66,12 @@ struct LateRow {
     due_at: i64,
     lead_department: Option<String>,
     department_name: Option<String>,
+    content: String,
+    sensitive: bool,
+    handler: Option<String>,
+    matter_type: String,
+    status: String,
+    caller_to_be_told: bool,
 }
 
 /// One in-app notification.
@@ -46,6 +81,8 @@ pub struct Notification {
     pub matter: Option<MatterId>,
     pub number: Option<String>,
     pub kind: NotificationKind,
+    /// The clock a deadline notification is about, and its due time.
+    pub clock: Option<(DeadlineKind, DateTime<Utc>)>,
     pub created_at: DateTime<Utc>,
     pub read: bool,
 }
@@ -56,60 +93,166 @@ struct NotificationRow {
     matter_id: Option<Uuid>,
     number: Option<String>,
     kind: String,
+    deadline: Option<String>,
+    due_at: Option<i64>,
     created_at: i64,
     read_at: Option<i64>,
 }
 
+/// Which of a user's notifications a list shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NotificationFilter {
+    pub kind: Option<NotificationKind>,
+    pub unread_only: bool,
+}
+
+/// A position in a user's notifications (newest first): the last one of a
+/// page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotificationCursor {
+    pub created_at_ms: i64,
+    pub id: Uuid,
+}
+
+impl std::fmt::Display for NotificationCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.created_at_ms, self.id.simple())
+    }
+}
+
+impl std::str::FromStr for NotificationCursor {
+    type Err = aiwei_core::FieldError;
+    /// The same text form as the ledger's cursor.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let c: crate::matters::Cursor = s.parse()?;
+        Ok(Self {
+            created_at_ms: c.received_at_ms,
+            id: c.id,
+        })
+    }
+}
+
 impl Store {
-    /// The oldest `limit` matters of queue `q` for `user`, and the queue's
-    /// size. Which matters are in it is the core's answer
+    /// The `limit` most urgent matters of queue `q` for `user`, and the
+    /// queue's size. Which matters are in it is the core's answer
     /// ([`Queue::condition`]), within what the user may see
     /// ([`access::visibility`]): a sensitive matter is not counted for
-    /// whoever may not see it (R-5.1.2).
+    /// whoever may not see it (R-5.1.2). The order is the core's too:
+    /// overdue first, then due soon, then by due time
+    /// ([`RunningClock::sort_key`]); matters without an open clock last,
+    /// longest waiting first.
     pub async fn queue(
         &self,
         q: Queue,
         user: &User,
-        limit: i64,
+        limit: usize,
         now: DateTime<Utc>,
     ) -> Result<(Vec<Matter>, i64), StoreError> {
+        let entries = self.queue_entries(&[q], user, now).await?;
+        let count = entries.len() as i64;
+        let ids: Vec<Uuid> = entries
+            .iter()
+            .take(limit.clamp(1, 500))
+            .map(|e| e.id)
+            .collect();
+        if ids.is_empty() {
+            return Ok((Vec::new(), count));
+        }
+        let rows: Vec<MatterRow> = on_pool!(&self.db, p => {
+            let mut q = sqlx::QueryBuilder::new(MATTER_SELECT);
+            q.push(" WHERE m.id IN (");
+            let mut sep = q.separated(", ");
+            for id in &ids {
+                sep.push_bind(*id);
+            }
+            sep.push_unseparated(")");
+            q.build_query_as::<MatterRow>().fetch_all(p).await
+        })?;
+        let mut matters = self.open_list(rows).await?;
+        matters.sort_by_key(|m| ids.iter().position(|id| *id == m.id.0));
+        Ok((matters, count))
+    }
+
+    /// How many matters of `user`'s queues are overdue and due soon now:
+    /// the counter beside "我的工作".
+    pub async fn queue_urgency(
+        &self,
+        user: &User,
+        now: DateTime<Utc>,
+    ) -> Result<(usize, usize), StoreError> {
+        let queues = Queue::for_actor(&user.actor());
+        let entries = self.queue_entries(&queues, user, now).await?;
+        let of = |u: Urgency| entries.iter().filter(|e| e.urgency == Some(u)).count();
+        Ok((of(Urgency::Overdue), of(Urgency::DueSoon)))
+    }
+
+    /// Every matter in any of `queues` for `user`, most urgent first, with
+    /// its most urgent open clock.
+    async fn queue_entries(
+        &self,
+        queues: &[Queue],
+        user: &User,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueEntry>, StoreError> {
+        if queues.is_empty() {
+            return Ok(Vec::new());
+        }
         let actor = user.actor();
         let cond = Cond::all(vec![
-            q.condition(&actor),
+            Cond::any(queues.iter().map(|q| q.condition(&actor)).collect()),
             access::visibility(&actor, to_millis(now)),
         ]);
-        let (count, rows): (i64, Vec<MatterRow>) = on_pool!(&self.db, p => {
-            let build = |select: &'static str| {
-                let mut q = sqlx::QueryBuilder::new(select);
-                q.push(" WHERE 1=1");
-                crate::scope::push_and(&mut q, &cond);
-                q
-            };
-            async {
-                let count: i64 = build("SELECT COUNT(*) FROM matters m")
-                    .build_query_scalar()
-                    .fetch_one(p)
-                    .await?;
-                let mut list = build(MATTER_SELECT);
-                list.push(" ORDER BY m.updated_at, m.id LIMIT ")
-                    .push_bind(limit.clamp(1, 500));
-                let rows = list.build_query_as::<MatterRow>().fetch_all(p).await?;
-                Ok::<_, sqlx::Error>((count, rows))
-            }
-            .await
+        let rows: Vec<EntryRow> = on_pool!(&self.db, p => {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT m.id, m.updated_at, d.kind, d.due_at, d.warn_at FROM matters m
+                 LEFT JOIN deadlines d ON d.matter_id = m.id AND d.ended_at IS NULL
+                 WHERE 1=1",
+            );
+            crate::scope::push_and(&mut q, &cond);
+            q.build_query_as::<EntryRow>().fetch_all(p).await
         })?;
-        let matters = rows
+        let mut by_matter: std::collections::HashMap<Uuid, (i64, Vec<RunningClock>)> =
+            std::collections::HashMap::new();
+        for r in rows {
+            let e = by_matter.entry(r.id).or_insert((r.updated_at, Vec::new()));
+            if let (Some(kind), Some(due_at), Some(warn_at)) = (r.kind, r.due_at, r.warn_at) {
+                e.1.push(
+                    crate::deadlines::OpenRow {
+                        matter_id: r.id,
+                        kind,
+                        due_at,
+                        warn_at,
+                    }
+                    .clock()?,
+                );
+            }
+        }
+        let mut entries: Vec<QueueEntry> = by_matter
             .into_iter()
-            .map(|r| self.open_matter(r))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((matters, count))
+            .map(|(id, (updated_at, clocks))| {
+                let clock = RunningClock::most_urgent(clocks, now);
+                QueueEntry {
+                    id,
+                    updated_at,
+                    urgency: clock.map(|c| c.urgency(now)),
+                    due_at: clock.map(|c| c.due_at),
+                }
+            })
+            .collect();
+        // `None` sorts before `Some`: matters without a clock are put last
+        // by the flag, then the longest waiting first.
+        entries.sort_by_key(|e| (e.urgency.is_none(), e.urgency, e.due_at, e.updated_at, e.id));
+        Ok(entries)
     }
 
     /// Open clocks that are overdue or due soon, most overdue first.
     pub async fn late_clocks(&self, limit: i64) -> Result<Vec<LateClock>, StoreError> {
         let rows = on_pool!(&self.db, p => sqlx::query_as::<_, LateRow>(
             "SELECT d.matter_id, m.number, d.kind, d.state, d.due_at, m.lead_department,
-                    dep.name AS department_name
+                    dep.name AS department_name, m.content, m.sensitive,
+                    m.matter_type, m.status, m.caller_to_be_told,
+                    (SELECT u.display_name FROM matter_events e JOIN users u ON u.id = e.actor
+                     WHERE e.matter_id = m.id AND e.kind = $4 ORDER BY e.seq DESC LIMIT 1) AS handler
              FROM deadlines d JOIN matters m ON m.id = d.matter_id
              LEFT JOIN departments dep ON dep.code = m.lead_department
              WHERE d.ended_at IS NULL AND d.state IN ($1, $2)
@@ -117,6 +260,7 @@ impl Store {
             .bind(ClockState::DueSoon.as_str())
             .bind(ClockState::Overdue.as_str())
             .bind(limit)
+            .bind(EventKind::SignedFor.as_str())
             .fetch_all(p)
             .await)?;
         let corrupt = |what: &str| StoreError::Corrupt(format!("deadline {what}"));
@@ -130,8 +274,24 @@ impl Store {
                     kind,
                     state: ClockState::from_code(&r.state).ok_or_else(|| corrupt("state"))?,
                     due_at: from_millis(r.due_at),
-                    department: if dept_clock { r.lead_department } else { None },
+                    department: if dept_clock {
+                        r.lead_department.clone()
+                    } else {
+                        None
+                    },
+                    lead_name: r.department_name.clone(),
                     department_name: if dept_clock { r.department_name } else { None },
+                    summary: r.content.chars().take(40).collect(),
+                    sensitive: r.sensitive,
+                    handler: r.handler,
+                    flow: aiwei_core::flow::MatterState {
+                        matter_type: MatterType::parse(&r.matter_type)
+                            .map_err(|_| corrupt("matter type"))?,
+                        status: MatterStatus::parse(&r.status).map_err(|_| corrupt("status"))?,
+                        lead: r.lead_department.clone(),
+                        co: Vec::new(),
+                        caller_to_be_told: r.caller_to_be_told,
+                    },
                 })
             })
             .collect()
@@ -169,32 +329,102 @@ impl Store {
         Ok(out)
     }
 
+    /// A page of `user`'s notifications, newest first, and the cursor of
+    /// the next page when there is one.
     pub async fn notifications(
         &self,
         user: UserId,
-        limit: i64,
-    ) -> Result<Vec<Notification>, StoreError> {
-        let rows = on_pool!(&self.db, p => sqlx::query_as::<_, NotificationRow>(
-            "SELECT n.id, n.matter_id, m.number, n.kind, n.created_at, n.read_at
-             FROM notifications n LEFT JOIN matters m ON m.id = n.matter_id
-             WHERE n.user_id = $1 ORDER BY n.created_at DESC, n.id DESC LIMIT $2")
-            .bind(user.0)
-            .bind(limit)
-            .fetch_all(p)
-            .await)?;
-        rows.into_iter()
+        filter: NotificationFilter,
+        after: Option<NotificationCursor>,
+        limit: u32,
+    ) -> Result<(Vec<Notification>, Option<NotificationCursor>), StoreError> {
+        let limit = i64::from(limit.clamp(1, 500));
+        let mut rows: Vec<NotificationRow> = on_pool!(&self.db, p => {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT n.id, n.matter_id, m.number, n.kind, n.deadline, n.due_at, n.created_at, n.read_at
+                 FROM notifications n LEFT JOIN matters m ON m.id = n.matter_id
+                 WHERE n.user_id = ",
+            );
+            q.push_bind(user.0);
+            push_notification_filter(&mut q, filter);
+            if let Some(c) = after {
+                q.push(" AND (n.created_at, n.id) < (")
+                    .push_bind(c.created_at_ms)
+                    .push(", ")
+                    .push_bind(c.id)
+                    .push(")");
+            }
+            q.push(" ORDER BY n.created_at DESC, n.id DESC LIMIT ").push_bind(limit + 1);
+            q.build_query_as::<NotificationRow>().fetch_all(p).await
+        })?;
+        let next = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| NotificationCursor {
+                created_at_ms: r.created_at,
+                id: r.id,
+            })
+        } else {
+            None
+        };
+        let corrupt = |what: &str| StoreError::Corrupt(format!("notification {what}"));
+        let items = rows
+            .into_iter()
             .map(|r| {
+                let clock = match (r.deadline.as_deref(), r.due_at) {
+                    (Some(k), Some(due)) => Some((
+                        DeadlineKind::from_code(k).ok_or_else(|| corrupt("deadline"))?,
+                        from_millis(due),
+                    )),
+                    _ => None,
+                };
                 Ok(Notification {
                     id: r.id,
                     matter: r.matter_id.map(MatterId),
                     number: r.number,
-                    kind: NotificationKind::from_code(&r.kind)
-                        .ok_or_else(|| StoreError::Corrupt("notification kind".into()))?,
+                    kind: NotificationKind::from_code(&r.kind).ok_or_else(|| corrupt("kind"))?,
+                    clock,
                     created_at: from_millis(r.created_at),
                     read: r.read_at.is_some(),
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((items, next))
+    }
+
+    /// How many of `user`'s notifications `filter` holds.
+    pub async fn notification_count(
+        &self,
+        user: UserId,
+        filter: NotificationFilter,
+    ) -> Result<i64, StoreError> {
+        Ok(on_pool!(&self.db, p => {
+            let mut q = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM notifications n WHERE n.user_id = ");
+            q.push_bind(user.0);
+            push_notification_filter(&mut q, filter);
+            q.build_query_scalar::<i64>().fetch_one(p).await
+        })?)
+    }
+
+    /// Marks one of `user`'s notifications read; `NotFound` when it is not
+    /// theirs (or does not exist).
+    pub async fn mark_one_read(
+        &self,
+        user: UserId,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let found = on_pool!(&self.db, p => sqlx::query(
+            "UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND user_id = $3")
+            .bind(to_millis(now))
+            .bind(id)
+            .bind(user.0)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if found == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     pub async fn unread_count(&self, user: UserId) -> Result<i64, StoreError> {
@@ -216,8 +446,9 @@ impl Store {
             .map(|r| r.rows_affected()))?)
     }
 
-    /// Tells the staff of `departments` that a matter needs them (dispatch,
-    /// coordination, redo): R-3.3 "第一时间通知相关责任部门". A sensitive
+    /// Tells the staff of `departments` (their leads only, when
+    /// `leads_only`) that a matter needs them (dispatch, coordination, redo,
+    /// a return asked for): R-3.3 "第一时间通知相关责任部门". A sensitive
     /// matter is announced to the departments' leads only: the others may
     /// not see it (R-5.1.2).
     pub(crate) async fn notify_departments(
@@ -225,41 +456,61 @@ impl Store {
         matter: MatterId,
         departments: &[String],
         kind: NotificationKind,
+        leads_only: bool,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         for d in departments {
             let users: Vec<Uuid> = on_tx!(&mut *tx, c => sqlx::query_scalar(
                 "SELECT ud.user_id FROM user_departments ud JOIN users u ON u.id = ud.user_id
                  WHERE ud.department_code = $1 AND u.active
-                   AND ((SELECT sensitive FROM matters WHERE id = $2) = FALSE
+                   AND (($4 = FALSE AND (SELECT sensitive FROM matters WHERE id = $2) = FALSE)
                         OR EXISTS (SELECT 1 FROM user_roles r
                                    WHERE r.user_id = u.id AND r.role = $3))")
                 .bind(d)
                 .bind(matter.0)
                 .bind(Role::DeptLead.as_str())
+                .bind(leads_only)
                 .fetch_all(c)
                 .await)?;
-            notify_users(tx, matter, &users, kind, now).await?;
+            notify_users(tx, matter, &users, kind, None, now).await?;
         }
         Ok(())
     }
 }
 
-/// One notification of `kind` about `matter` for each of `users`, in `tx`.
+fn push_notification_filter<DB>(q: &mut sqlx::QueryBuilder<DB>, f: NotificationFilter)
+where
+    DB: sqlx::Database,
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    if let Some(k) = f.kind {
+        q.push(" AND n.kind = ").push_bind(k.as_str().to_owned());
+    }
+    if f.unread_only {
+        q.push(" AND n.read_at IS NULL");
+    }
+}
+
+/// One notification of `kind` about `matter` for each of `users`, in `tx`;
+/// `clock` names the deadline it is about.
 pub(crate) async fn notify_users(
     tx: &mut Tx,
     matter: MatterId,
     users: &[Uuid],
     kind: NotificationKind,
+    clock: Option<(DeadlineKind, DateTime<Utc>)>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     for u in users {
         on_tx!(&mut *tx, c => sqlx::query(
-            "INSERT INTO notifications (id, user_id, matter_id, kind, created_at) VALUES ($1, $2, $3, $4, $5)")
+            "INSERT INTO notifications (id, user_id, matter_id, kind, deadline, due_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(Uuid::now_v7())
             .bind(*u)
             .bind(matter.0)
             .bind(kind.as_str())
+            .bind(clock.map(|(k, _)| k.as_str()))
+            .bind(clock.map(|(_, d)| to_millis(d)))
             .bind(to_millis(now))
             .execute(c)
             .await

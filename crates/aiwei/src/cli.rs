@@ -485,8 +485,12 @@ async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<ExitCo
                 .read_to_string(&mut password)
                 .context("reading the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']);
-            if password.chars().count() < MIN_PASSWORD {
-                bail!("the password must have at least {MIN_PASSWORD} characters");
+            if let Err(e) = aiwei_core::password::check("password", password, username.as_str()) {
+                bail!(
+                    "the password is refused: {} (at least {MIN_PASSWORD} characters, letters \
+                     and digits or signs, not the user name, not a common password)",
+                    e.code
+                );
             }
             let new = NewUser {
                 display_name: name.unwrap_or_else(|| username.to_string()),

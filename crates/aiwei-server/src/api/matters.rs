@@ -28,7 +28,7 @@ pub async fn full_view(
     let events = state.store.events(m.id).await?;
     let deadlines = state.store.deadlines(m.id).await?;
     let attachments = state.store.attachments(m.id).await?;
-    Ok(MatterView::shown(m, clear, Some(events))
+    Ok(MatterView::shown(m, clear, Some(events), state.clock.now())
         .with_deadlines(deadlines)
         .with_attachments(attachments))
 }
@@ -165,7 +165,7 @@ pub async fn caller_history(
         .caller_history(&phone, &ledger::visible_to(&state, user), 20)
         .await?
         .into_iter()
-        .map(|m| MatterView::listed(m, &actor))
+        .map(|m| MatterView::listed(m, &actor, state.clock.now()))
         .collect::<Vec<_>>();
     crate::services::confidential::record_list_view(
         &state,

@@ -53,6 +53,7 @@ fn parts() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(session::login, session::logout))
         .routes(routes!(session::me))
+        .routes(routes!(session::change_password))
         .routes(routes!(matters::create, matters::list))
         .routes(routes!(matters::get_one))
         .routes(routes!(matters::act))
@@ -75,6 +76,7 @@ fn parts() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(work::my_work))
         .routes(routes!(work::supervision))
         .routes(routes!(work::notifications))
+        .routes(routes!(work::read_one))
         .routes(routes!(work::read_all))
         .routes(routes!(audit::list))
         .split_for_parts();

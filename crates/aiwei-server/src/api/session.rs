@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::auth::{ClientIp, Staff};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
-use crate::session::{clear_cookie, login_user, logout_session};
+use crate::session::{change_own_password, clear_cookie, login_user, logout_session};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -85,6 +85,44 @@ pub async fn logout(State(state): State<AppState>, staff: Staff) -> ApiResult<im
         StatusCode::NO_CONTENT,
         AppendHeaders([(SET_COOKIE, clear_cookie(&state))]),
     ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password in use now.
+    pub current: String,
+    /// The new password: at least 8 characters with letters and digits or
+    /// signs, not containing the user name, not a common password.
+    #[schema(min_length = 8, max_length = 256)]
+    pub new: String,
+}
+
+/// Change one's own password. Every session of the account ends; a browser
+/// session that asked gets a fresh cookie in the answer.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "session",
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "`wrong_password`: the current password is not right", body = ErrorBody),
+        (status = 422, description = "`weak_password`, `too_short` or `too_long`: the new password is refused", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(req): ApiJson<PasswordChange>,
+) -> ApiResult<impl IntoResponse> {
+    let cookie = change_own_password(&state, &staff, &req.current, &req.new).await?;
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    if let Some(c) = cookie
+        && let Ok(v) = axum::http::HeaderValue::from_str(&c)
+    {
+        resp.headers_mut().insert(SET_COOKIE, v);
+    }
+    Ok(resp)
 }
 
 /// Who is logged in.

@@ -7,10 +7,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::{Can, Staff, Supervise};
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::services::work;
+use crate::services::work::NotificationQuery;
 use crate::state::AppState;
-use crate::views::{BoardGroup, NotificationView, QueueView};
+use crate::views::{BoardGroup, BoardTotals, NotificationPage, QueueView};
 
 #[derive(Serialize, ToSchema)]
 pub struct WorkList {
@@ -29,6 +31,8 @@ pub async fn my_work(State(state): State<AppState>, staff: Staff) -> ApiResult<J
 
 #[derive(Serialize, ToSchema)]
 pub struct Board {
+    /// Overdue and due-soon clocks of all departments.
+    pub totals: BoardTotals,
     pub departments: Vec<BoardGroup>,
     /// Returns (退回) per department, most first.
     pub returns: Vec<ReturnCount>,
@@ -48,10 +52,12 @@ pub struct ReturnCount {
     security(("bearer" = [])))]
 pub async fn supervision(
     State(state): State<AppState>,
-    _can: Can<Supervise>,
+    can: Can<Supervise>,
 ) -> ApiResult<Json<Board>> {
+    let departments = work::board(&state, &can.staff.user).await?;
     Ok(Json(Board {
-        departments: work::board(&state).await?,
+        totals: work::totals(&departments),
+        departments,
         returns: state
             .store
             .returns_by_department()
@@ -66,24 +72,38 @@ pub async fn supervision(
     }))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Notifications {
-    pub unread: i64,
-    pub items: Vec<NotificationView>,
-}
-
-/// The caller's notifications, newest first, and the unread count.
+/// The caller's notifications, newest first, paged, filtered by kind or
+/// unread; with the unread count.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "work",
-    responses((status = 200, body = Notifications), (status = 401, body = ErrorBody)),
+    params(NotificationQuery),
+    responses((status = 200, body = NotificationPage), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn notifications(
     State(state): State<AppState>,
     staff: Staff,
-) -> ApiResult<Json<Notifications>> {
-    Ok(Json(Notifications {
-        unread: state.store.unread_count(staff.user.id).await?,
-        items: work::notifications(&state, &staff.user).await?,
-    }))
+    ApiQuery(q): ApiQuery<NotificationQuery>,
+) -> ApiResult<Json<NotificationPage>> {
+    Ok(Json(work::notifications(&state, &staff.user, &q).await?))
+}
+
+/// Mark one of the caller's notifications read.
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "work",
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody),
+        (status = 404, description = "No such notification of the caller's", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn read_one(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    let id: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found())?;
+    state
+        .store
+        .mark_one_read(staff.user.id, id, state.clock.now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Mark all of the caller's notifications read.

@@ -11,7 +11,9 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{Layout, options, roles_zh};
-use crate::auth::{Administer, Can, MIN_PASSWORD, Staff, hash_password_off_thread, new_api_token};
+use crate::auth::{
+    Administer, Can, Staff, hash_password_off_thread, new_api_token, temporary_password,
+};
 use crate::error::ApiError;
 use crate::extract::{ApiPath, CsrfForm};
 use crate::state::AppState;
@@ -34,6 +36,21 @@ pub struct UsersPage {
     departments: Vec<Department>,
     error: Option<String>,
     notice: Option<String>,
+    /// What was typed into the refused new-user form (never the password).
+    typed: Vec<(String, String)>,
+}
+
+impl UsersPage {
+    fn typed(&self, name: &str) -> &str {
+        self.typed
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    fn typed_has(&self, name: &str, value: &str) -> bool {
+        self.typed.iter().any(|(k, v)| k == name && v == value)
+    }
 }
 
 async fn users_page(
@@ -42,6 +59,14 @@ async fn users_page(
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<UsersPage, ApiError> {
+    let departments = state.store.list_departments().await?;
+    let name_of = |code: &String| {
+        departments
+            .iter()
+            .find(|d| &d.code == code)
+            .map_or(code.as_str(), |d| d.name.as_str())
+            .to_owned()
+    };
     let users = state
         .store
         .list_users()
@@ -50,7 +75,12 @@ async fn users_page(
         .map(|u| UserRow {
             id: u.id.to_string(),
             roles_zh: roles_zh(&u.roles),
-            departments: u.departments.join("、"),
+            departments: u
+                .departments
+                .iter()
+                .map(name_of)
+                .collect::<Vec<_>>()
+                .join("、"),
             username: u.username,
             display_name: u.display_name,
             active: u.active,
@@ -60,9 +90,10 @@ async fn users_page(
         layout: Layout::new(state, staff, "/admin/users").await,
         users,
         roles: options(Role::ALL, Role::as_str, Role::label),
-        departments: state.store.list_departments().await?,
+        departments,
         error,
         notice,
+        typed: Vec::new(),
     })
 }
 
@@ -91,9 +122,7 @@ pub async fn add_user(
             aiwei_core::error::bounded_text("display_name", Some(&get("display_name")), 64, true)?
                 .unwrap_or_default();
         let password = get("password");
-        if password.chars().count() < MIN_PASSWORD {
-            return Err(FieldError::new("password", ErrorCode::TooShort));
-        }
+        aiwei_core::password::check("password", &password, username.as_str())?;
         let roles = form
             .form
             .iter()
@@ -143,9 +172,14 @@ pub async fn add_user(
             Ok(page.into_response())
         }
         Err(e) if e.status.is_client_error() => {
-            let mut page = users_page(&state, &form.staff, Some(e.message()), None)
-                .await?
-                .into_response();
+            let mut page = users_page(&state, &form.staff, Some(e.message()), None).await?;
+            page.typed = form
+                .form
+                .iter()
+                .filter(|(k, _)| k != "password" && k != "csrf")
+                .cloned()
+                .collect();
+            let mut page = page.into_response();
             *page.status_mut() = e.status;
             Ok(page)
         }
@@ -182,6 +216,8 @@ pub struct DepartmentsPage {
     layout: Layout,
     departments: Vec<Department>,
     error: Option<String>,
+    /// What was typed into a refused form: (code, name).
+    typed: (String, String),
 }
 
 pub async fn departments(
@@ -192,6 +228,7 @@ pub async fn departments(
         layout: Layout::new(&state, &can.staff, "/admin/departments").await,
         departments: state.store.list_departments().await?,
         error: None,
+        typed: Default::default(),
     })
 }
 
@@ -227,6 +264,7 @@ pub async fn add_department(
                 layout: Layout::new(&state, &form.staff, "/admin/departments").await,
                 departments: state.store.list_departments().await?,
                 error: Some(e.message()),
+                typed: (form.form.code.clone(), form.form.name.clone()),
             }
             .into_response();
             *page.status_mut() = e.status;
@@ -425,4 +463,161 @@ pub async fn revoke_token(
             Ok(page)
         }
     }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_user.html")]
+pub struct UserPage {
+    layout: Layout,
+    id: String,
+    username: String,
+    display_name: String,
+    active: bool,
+    /// (code, label, held)
+    roles: Vec<(&'static str, &'static str, bool)>,
+    /// (code, name, member)
+    departments: Vec<(String, String, bool)>,
+    error: Option<String>,
+    notice: Option<String>,
+    /// A temporary password just set, shown this once.
+    temporary: Option<String>,
+}
+
+async fn user_page(state: &AppState, staff: &Staff, id: UserId) -> Result<UserPage, ApiError> {
+    let u = state.store.user(id).await?;
+    Ok(UserPage {
+        layout: Layout::new(state, staff, "/admin/users").await,
+        id: u.id.to_string(),
+        roles: Role::ALL
+            .iter()
+            .map(|r| (r.as_str(), r.label(), u.roles.contains(r)))
+            .collect(),
+        departments: state
+            .store
+            .list_departments()
+            .await?
+            .into_iter()
+            .map(|d| {
+                let member = u.departments.contains(&d.code);
+                (d.code, d.name, member)
+            })
+            .collect(),
+        username: u.username,
+        display_name: u.display_name,
+        active: u.active,
+        error: None,
+        notice: None,
+        temporary: None,
+    })
+}
+
+fn user_id(raw: &str) -> Result<UserId, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found())
+}
+
+/// One account: name, roles, departments, password reset.
+pub async fn user(
+    State(state): State<AppState>,
+    can: Can<Administer>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<UserPage, ApiError> {
+    user_page(&state, &can.staff, user_id(&id)?).await
+}
+
+/// Saves an account's name, roles and departments; `role` and
+/// `department` repeat, so the form is read as pairs.
+pub async fn update_user(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    form: CsrfForm<Vec<(String, String)>, Administer>,
+) -> Result<Response, ApiError> {
+    let id = user_id(&id)?;
+    let values = |k: &str| {
+        form.form
+            .iter()
+            .filter(|(key, _)| key == k)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .collect::<Vec<_>>()
+    };
+    let checked = (|| {
+        let display_name = aiwei_core::error::bounded_text(
+            "display_name",
+            values("display_name").first().map(String::as_str),
+            64,
+            true,
+        )?
+        .unwrap_or_default();
+        let roles = values("role")
+            .iter()
+            .map(|v| Role::parse(v))
+            .collect::<Result<Vec<_>, _>>()?;
+        if roles.is_empty() {
+            return Err(FieldError::new("role", ErrorCode::Required));
+        }
+        let departments = values("department")
+            .iter()
+            .map(|d| DepartmentCode::parse(d))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(aiwei_store::users::UserChange {
+            display_name,
+            roles,
+            departments,
+        })
+    })();
+    let outcome = match checked {
+        Ok(change) => state
+            .store
+            .update_user_audited(id, &change, &form.staff.audit_actor(), state.clock.now())
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(ApiError::invalid_field(e)),
+    };
+    let mut page = user_page(&state, &form.staff, id).await?;
+    match outcome {
+        Ok(u) => {
+            tracing::info!(admin = %form.staff.user.id, user = %u.id, "user updated");
+            page.notice = Some("已保存。".to_owned());
+            Ok(page.into_response())
+        }
+        Err(e) if e.status.is_client_error() => {
+            page.error = Some(e.message());
+            let mut resp = page.into_response();
+            *resp.status_mut() = e.status;
+            Ok(resp)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct ResetForm {}
+
+/// Sets a temporary password, shown once on the page, that the user must
+/// replace at the next login; every session of the account ends.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    form: CsrfForm<ResetForm, Administer>,
+) -> Result<UserPage, ApiError> {
+    let id = user_id(&id)?;
+    let temporary = temporary_password();
+    let hash = hash_password_off_thread(temporary.clone())
+        .await
+        .map_err(ApiError::internal)?;
+    state
+        .store
+        .set_password_audited(
+            id,
+            &hash,
+            false,
+            None,
+            &form.staff.audit_actor(),
+            state.clock.now(),
+        )
+        .await?;
+    tracing::info!(admin = %form.staff.user.id, user = %id, "password reset");
+    let mut page = user_page(&state, &form.staff, id).await?;
+    page.temporary = Some(temporary);
+    Ok(page)
 }

@@ -2,7 +2,7 @@
 //! of records newest first, and a link to the next page.
 
 use aiwei_core::kinds::LoginFailureReason;
-use aiwei_core::time::local_second;
+use aiwei_core::time::{from_millis, local_second};
 use aiwei_core::{AuditAction, DisclosedField, Role};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -67,7 +67,11 @@ fn key_label(k: &str) -> &str {
         "sessions_ended" => "结束会话数",
         "username" => "用户名",
         "roles" => "角色",
+        "roles_before" => "原角色",
         "departments" => "部门",
+        "departments_before" => "原部门",
+        "display_name" => "姓名",
+        "display_name_before" => "原姓名",
         "name" => "名称",
         "previous_version" => "原版本",
         "body_sha256" | "data_sha256" => "内容摘要",
@@ -91,6 +95,9 @@ fn key_label(k: &str) -> &str {
         "person" => "指定人员",
         "status" => "状态",
         "deadline" => "时限",
+        "category" => "子类别",
+        "lead" => "主办部门",
+        "co" => "协办部门",
         "due_at" => "到期时间",
         "scan" => "扫描件",
         "extension" => "延期申请",
@@ -109,7 +116,7 @@ fn detail_text(v: &Value) -> String {
                 let shown = match (k.as_str(), v) {
                     ("reason", Value::String(s)) => LoginFailureReason::from_code(s)
                         .map_or_else(|| s.clone(), |r| r.label().to_owned()),
-                    ("roles", Value::Array(a)) => {
+                    ("roles" | "roles_before", Value::Array(a)) => {
                         labels(a, |s| Role::from_code(s).map(Role::label))
                     }
                     ("fields", Value::Array(a)) => labels(a, |s| {
@@ -122,6 +129,11 @@ fn detail_text(v: &Value) -> String {
                             DisclosedField::from_code(s).map(DisclosedField::label)
                         })
                     }
+                    // Instants stored as milliseconds (`expires_at` of a
+                    // token) read like the others.
+                    (k, Value::Number(n)) if k.ends_with("_at") => n
+                        .as_i64()
+                        .map_or_else(|| scalar(v), |ms| local_second(from_millis(ms))),
                     _ => scalar(v),
                 };
                 format!("{}：{shown}", key_label(k))
@@ -245,6 +257,8 @@ mod tests {
             detail_text(&v),
             "有效期至：2026-11-30 19:05:51；查阅项目：姓名、联系电话；用户名：admin；原为启用：是"
         );
+        let v = serde_json::json!({"expires_at": 1_796_594_713_877_i64, "n": 3});
+        assert_eq!(detail_text(&v), "有效期至：2026-12-07 06:05:13；数量：3");
     }
 
     #[test]

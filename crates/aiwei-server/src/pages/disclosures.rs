@@ -121,7 +121,12 @@ pub async fn decide(
         Ok(_) => Ok(Redirect::to("/disclosures").into_response()),
         Err(e) if e.status.is_client_error() => {
             let status = e.status;
-            let mut page = list_page(&state, &staff, Some(e.message()))
+            // The form calls the decision's `reason` 审批意见: say it so.
+            let message = match e.errors.first() {
+                Some(f) if f.field == "reason" => format!("审批意见：{}", f.code.label()),
+                _ => e.message(),
+            };
+            let mut page = list_page(&state, &staff, Some(message))
                 .await?
                 .into_response();
             *page.status_mut() = status;

@@ -28,10 +28,20 @@ pub struct FieldSpec {
     pub label: &'static str,
     pub kind: Kind,
     pub value: String,
+    /// The chosen options of a select (what was posted, when the form comes
+    /// back refused).
+    pub selected: Vec<String>,
+    /// A hint shown in the empty field.
+    pub placeholder: String,
     pub required: bool,
+    /// Why the posted value was refused, shown beside the field.
+    pub error: Option<String>,
 }
 
 impl FieldSpec {
+    pub fn is_selected(&self, option: &str) -> bool {
+        self.selected.iter().any(|s| s == option)
+    }
     pub fn is_textarea(&self) -> bool {
         matches!(self.kind, Kind::Textarea)
     }
@@ -57,6 +67,35 @@ pub struct StepForm {
     pub code: &'static str,
     pub label: &'static str,
     pub fields: Vec<FieldSpec>,
+    /// Why a field comes preselected (dispatch by routing default).
+    pub hint: Option<String>,
+    /// The form was posted and refused: it is shown open, with what was
+    /// typed, and `error` says why when no field of the form is to blame.
+    pub refused: bool,
+    pub error: Option<String>,
+}
+
+impl StepForm {
+    /// Puts back what was posted to this form, and the refusal beside the
+    /// field it names (or above the form).
+    pub fn refill(&mut self, posted: &[(String, String)], field: Option<&str>, message: String) {
+        self.refused = true;
+        for fl in &mut self.fields {
+            let values: Vec<String> = posted
+                .iter()
+                .filter(|(k, _)| k == fl.name)
+                .map(|(_, v)| v.clone())
+                .collect();
+            match fl.kind {
+                Kind::Select(_) | Kind::Multi(_) => fl.selected = values,
+                _ => fl.value = values.into_iter().next().unwrap_or_default(),
+            }
+        }
+        match self.fields.iter_mut().find(|fl| Some(fl.name) == field) {
+            Some(fl) => fl.error = Some(message),
+            None => self.error = Some(message),
+        }
+    }
 }
 
 fn f(name: &'static str, label: &'static str, kind: Kind, required: bool) -> FieldSpec {
@@ -65,7 +104,10 @@ fn f(name: &'static str, label: &'static str, kind: Kind, required: bool) -> Fie
         label,
         kind,
         value: String::new(),
+        selected: Vec::new(),
+        placeholder: String::new(),
         required,
+        error: None,
     }
 }
 
@@ -112,11 +154,25 @@ fn form(
             ),
             f("reason", "原因", Kind::Textarea, false),
         ],
-        A::Dispatch => vec![
-            f("lead", "主办部门", Kind::Select(depts.to_vec()), true),
-            f("co", "协办部门", Kind::Multi(depts.to_vec()), false),
-            f("note", "派单说明", Kind::Textarea, false),
-        ],
+        A::Dispatch => {
+            // The sub-category's routing default, preselected.
+            let route = m
+                .category
+                .as_deref()
+                .and_then(|c| categories.iter().find(|o| o.code == c))
+                .and_then(|o| o.route.clone());
+            vec![
+                FieldSpec {
+                    selected: route.iter().map(|r| r.lead.clone()).collect(),
+                    ..f("lead", "主办部门", Kind::Select(depts.to_vec()), true)
+                },
+                FieldSpec {
+                    selected: route.iter().flat_map(|r| r.co.clone()).collect(),
+                    ..f("co", "协办部门", Kind::Multi(depts.to_vec()), false)
+                },
+                f("note", "派单说明", Kind::Textarea, false),
+            ]
+        }
         A::Coordinate => vec![
             f("departments", "协办部门", Kind::Multi(depts.to_vec()), true),
             f("question", "需协办的问题", Kind::Textarea, false),
@@ -127,14 +183,22 @@ fn form(
             f("answer", "答复内容", Kind::Textarea, true),
         ],
         A::SignFor => vec![f("note", "备注", Kind::Text, false)],
+        A::Urge => vec![f("note", "催办说明", Kind::Textarea, false)],
+        A::AskReturn => vec![f(
+            "reason",
+            "申请退回的原因（提交后由科室负责人决定是否退回）",
+            Kind::Textarea,
+            true,
+        )],
         A::Return => vec![f("reason", "退回原因", Kind::Textarea, true)],
         A::Arrive => vec![
             FieldSpec {
                 value: now_local.to_owned(),
                 ..f("arrived_at", "到场时间", Kind::DateTime, true)
             },
+            // A hint, not a value: typing must not append to a name.
             FieldSpec {
-                value: user.display_name.clone(),
+                placeholder: format!("如：{}、王师傅", user.display_name),
                 ..f("who", "到场人员", Kind::Text, true)
             },
             f("findings", "核查情况", Kind::Textarea, true),
@@ -205,10 +269,24 @@ fn form(
             f("content", "告知内容", Kind::Textarea, true),
         ],
     };
+    let hint = (kind == A::Dispatch)
+        .then(|| {
+            let c = m.category.as_deref()?;
+            let o = categories.iter().find(|o| o.code == c)?;
+            let r = o.route.as_ref()?;
+            Some(format!(
+                "已按子类别“{}”的默认派单设置预选主办部门“{}”，可修改。",
+                r.from, r.lead_name
+            ))
+        })
+        .flatten();
     StepForm {
         code: kind.as_str(),
         label: kind.label(),
         fields,
+        hint,
+        refused: false,
+        error: None,
     }
 }
 
@@ -249,7 +327,7 @@ pub fn to_request(pairs: &[(String, String)]) -> Result<ActionRequest, ApiError>
     for (k, v) in pairs {
         let v = v.trim();
         match k.as_str() {
-            "csrf" | "attempt" => {}
+            "csrf" | "attempt" | "back" => {}
             "co" | "departments" => {
                 let list = obj.entry(k.clone()).or_insert_with(|| json!([]));
                 if let (Value::Array(a), false) = (list, v.is_empty()) {

@@ -16,8 +16,8 @@ use serde::Deserialize;
 use super::{Layout, fragment, options};
 use crate::auth::{Can, LookUpCallers, RecordIntake, Staff};
 use crate::error::ApiError;
-use crate::extract::CsrfForm;
 use crate::extract::IdempotencyKey;
+use crate::extract::{ApiQuery, CsrfForm};
 use crate::messages::field_message;
 use crate::services::ledger::visible_to;
 use crate::services::once;
@@ -159,6 +159,57 @@ pub struct CategoryOption {
     pub code: String,
     pub label: String,
     pub matter_type: String,
+    /// Where its matters usually go (its own setting or its parent's).
+    pub route: Option<Route>,
+}
+
+/// A sub-category's routing default, as dispatch and intake show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    pub lead: String,
+    pub lead_name: String,
+    pub co: Vec<String>,
+    /// The sub-category whose setting it is (itself or a parent).
+    pub from: String,
+}
+
+impl CategoryOption {
+    /// `病媒防制科`, for the intake hint.
+    pub fn route_text(&self) -> String {
+        self.route
+            .as_ref()
+            .map(|r| r.lead_name.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// The routing default of `code`: its own, else its nearest parent's.
+fn route_of(
+    all: &[aiwei_store::categories::Category],
+    departments: &[Department],
+    code: &str,
+) -> Option<Route> {
+    let mut at = all.iter().find(|c| c.code == code);
+    // The tree is shallow; the bound keeps a corrupt cycle from looping.
+    for _ in 0..8 {
+        let c = at?;
+        if let Some(lead) = &c.default_lead {
+            return Some(Route {
+                lead_name: departments
+                    .iter()
+                    .find(|d| &d.code == lead)
+                    .map_or_else(|| lead.clone(), |d| d.name.clone()),
+                lead: lead.clone(),
+                co: c.default_co.clone(),
+                from: c.name.clone(),
+            });
+        }
+        at = c
+            .parent
+            .as_ref()
+            .and_then(|p| all.iter().find(|x| &x.code == p));
+    }
+    None
 }
 
 #[derive(Template, WebTemplate)]
@@ -171,6 +222,9 @@ pub struct IntakePage {
     categories: Vec<CategoryOption>,
     departments: Vec<Department>,
     history: Option<Vec<MatterView>>,
+    /// The matter saved just before, when the staff member chose "保存并登记
+    /// 下一条".
+    recorded: Option<String>,
 }
 
 impl IntakePage {
@@ -186,15 +240,14 @@ impl IntakePage {
         self.errors.iter().any(|(f, _)| f == field)
     }
 
-    fn has_timing_err(&self) -> bool {
-        ["received_at", "ring_seconds", "arrived_at", "department"]
-            .iter()
-            .any(|f| self.has_err(f))
+    fn is_visit(&self) -> bool {
+        Channel::from_code(&self.f.channel) == Some(Channel::Visit)
     }
 }
 
 pub async fn category_options(state: &AppState) -> Result<Vec<CategoryOption>, ApiError> {
     let all = state.store.list_categories().await?;
+    let departments = state.store.list_departments().await?;
     Ok(all
         .iter()
         .map(|c| {
@@ -210,6 +263,7 @@ pub async fn category_options(state: &AppState) -> Result<Vec<CategoryOption>, A
                 code: c.code.clone(),
                 label,
                 matter_type: c.matter_type.as_str().to_owned(),
+                route: route_of(&all, &departments, &c.code),
             }
         })
         .collect())
@@ -221,6 +275,17 @@ async fn render(
     f: IntakeForm,
     errors: &[FieldError],
     history: Option<Vec<MatterView>>,
+) -> Result<Response, ApiError> {
+    render_with(state, staff, f, errors, history, None).await
+}
+
+async fn render_with(
+    state: &AppState,
+    staff: &Staff,
+    f: IntakeForm,
+    errors: &[FieldError],
+    history: Option<Vec<MatterView>>,
+    recorded: Option<String>,
 ) -> Result<Response, ApiError> {
     let status = if errors.is_empty() {
         axum::http::StatusCode::OK
@@ -238,25 +303,46 @@ async fn render(
         categories: category_options(state).await?,
         departments: state.store.list_departments().await?,
         history,
+        recorded,
     };
     let mut resp = page.into_response();
     *resp.status_mut() = status;
     Ok(resp)
 }
 
+#[derive(Deserialize)]
+pub struct IntakeQuery {
+    #[serde(default)]
+    channel: Option<String>,
+    /// The matter just saved with "保存并登记下一条".
+    #[serde(default)]
+    recorded: Option<String>,
+}
+
 pub async fn form(
     State(state): State<AppState>,
     can: Can<RecordIntake>,
+    ApiQuery(q): ApiQuery<IntakeQuery>,
 ) -> Result<Response, ApiError> {
+    let channel = q
+        .channel
+        .as_deref()
+        .and_then(Channel::from_code)
+        .unwrap_or(Channel::Phone);
     let f = IntakeForm {
-        channel: Channel::Phone.as_str().into(),
+        channel: channel.as_str().into(),
         caller_kind: aiwei_core::CallerKind::Person.as_str().into(),
         matter_type: MatterType::Complaint.as_str().into(),
         received_at: local_input(state.clock.now()),
         attempt: crate::auth::new_secret(),
         ..Default::default()
     };
-    render(&state, &can.staff, f, &[], None).await
+    // Only a well-formed number is echoed.
+    let recorded = q
+        .recorded
+        .and_then(|n| n.parse::<aiwei_core::MatterNumber>().ok())
+        .map(|n| n.to_string());
+    render_with(&state, &can.staff, f, &[], None, recorded).await
 }
 
 async fn lookup(
@@ -272,7 +358,7 @@ async fn lookup(
         .caller_history(&p, &visible_to(state, &staff.user), 10)
         .await?
         .into_iter()
-        .map(|m| MatterView::listed(m, &staff.user.actor()))
+        .map(|m| MatterView::listed(m, &staff.user.actor(), state.clock.now()))
         .collect::<Vec<_>>();
     crate::services::confidential::record_list_view(
         state,
@@ -300,6 +386,12 @@ pub async fn submit(
     };
     let attempt = IdempotencyKey::parse(Some(&f.attempt))?.0;
     match once::record(&state, &staff.user, &req, attempt).await {
+        Ok((m, _)) if f.action == "submit_next" => Ok(Redirect::to(&format!(
+            "/intake?channel={}&recorded={}",
+            m.channel.as_str(),
+            m.number
+        ))
+        .into_response()),
         Ok((m, _)) => Ok(Redirect::to(&format!("/matters/{}?created=1", m.number)).into_response()),
         Err(e) if !e.errors.is_empty() => {
             let errors = e.errors.clone();

@@ -35,6 +35,7 @@ pub struct LedgerPage {
     layout: Layout,
     q: LedgerQuery,
     items: Vec<MatterView>,
+    total: i64,
     error: Option<String>,
     next_href: Option<String>,
     first_href: String,
@@ -43,8 +44,11 @@ pub struct LedgerPage {
     types: Vec<(&'static str, &'static str)>,
     statuses: Vec<(&'static str, &'static str)>,
     channels: Vec<(&'static str, &'static str)>,
+    satisfactions: Vec<(&'static str, &'static str)>,
     departments: Vec<Department>,
     categories: Vec<CategoryOption>,
+    /// (id, name) of the staff who record matters.
+    clerks: Vec<(String, String)>,
 }
 
 fn href_at(base: &str, q: &LedgerQuery) -> String {
@@ -63,9 +67,9 @@ pub async fn ledger(
     staff: Staff,
     ApiQuery(q): ApiQuery<LedgerQuery>,
 ) -> Result<LedgerPage, ApiError> {
-    let (items, next, error) = match page(&state, &staff, &q).await {
-        Ok(p) => (p.items, p.next, None),
-        Err(e) if !e.errors.is_empty() => (Vec::new(), None, Some(e.message())),
+    let (items, next, total, error) = match page(&state, &staff, &q).await {
+        Ok(p) => (p.items, p.next, p.total, None),
+        Err(e) if !e.errors.is_empty() => (Vec::new(), None, 0, Some(e.message())),
         Err(e) => return Err(e),
     };
     let next_href = next.map(|c| {
@@ -89,6 +93,7 @@ pub async fn ledger(
     Ok(LedgerPage {
         layout: Layout::new(&state, &staff, "/ledger").await,
         items,
+        total,
         error,
         next_href,
         first_href,
@@ -96,8 +101,21 @@ pub async fn ledger(
         types: options(MatterType::ALL, MatterType::as_str, MatterType::label),
         statuses: options(MatterStatus::ALL, MatterStatus::as_str, MatterStatus::label),
         channels: options(Channel::ALL, Channel::as_str, Channel::label),
+        satisfactions: options(
+            aiwei_core::Satisfaction::ALL,
+            aiwei_core::Satisfaction::as_str,
+            aiwei_core::Satisfaction::label,
+        ),
         departments: state.store.list_departments().await?,
         categories: category_options(&state).await?,
+        clerks: state
+            .store
+            .list_users()
+            .await?
+            .into_iter()
+            .filter(|u| u.may(access::Permission::RecordIntake))
+            .map(|u| (u.id.0.to_string(), u.display_name))
+            .collect(),
         q,
     })
 }
@@ -117,6 +135,10 @@ pub struct MatterPage {
     extendable: Vec<(DeadlineKind, &'static str)>,
     attachments: Vec<AttachmentView>,
     may_upload: bool,
+    /// A step form was refused and is shown again, open, with its input.
+    any_refused: bool,
+    /// Another form of the page was refused: shown again the same way.
+    refused: Option<Refused>,
     /// The caller's data was just revealed on request (shown in clear once).
     revealed: bool,
     /// The idempotency key of the step forms of this rendering.
@@ -155,7 +177,7 @@ async fn load(
 ) -> Result<(MatterView, Vec<EventView>), ApiError> {
     let clear = crate::services::confidential::clear_for(state, staff, &m).await?;
     let events = state.store.events(m.id).await?;
-    let mut view = MatterView::shown(m, clear, Some(events));
+    let mut view = MatterView::shown(m, clear, Some(events), state.clock.now());
     let events = view.events.take().unwrap_or_default();
     Ok((view, events))
 }
@@ -238,6 +260,8 @@ async fn matter_page(
         attachments,
         may_upload,
         revealed: false,
+        any_refused: false,
+        refused: None,
         attempt: crate::auth::new_secret(),
         conf,
     })
@@ -251,17 +275,72 @@ async fn back_to_matter(
     number: &str,
     result: Result<EventKind, ApiError>,
 ) -> Result<Response, ApiError> {
+    back_with(state, staff, number, result, None).await
+}
+
+/// [`back_to_matter`] for a form of the page whose input, when refused,
+/// comes back: (the form's name, what was posted).
+async fn back_with(
+    state: &AppState,
+    staff: &Staff,
+    number: &str,
+    result: Result<EventKind, ApiError>,
+    form: Option<(&'static str, Vec<(String, String)>)>,
+) -> Result<Response, ApiError> {
     match result {
         Ok(done) => Ok(Redirect::to(&format!("/matters/{number}?done={done}")).into_response()),
         Err(e) if e.status.is_client_error() => {
             let status = e.status;
-            let mut page = matter_page(state, staff, number, false, None, Some(e.message()))
-                .await?
-                .into_response();
+            let mut page =
+                matter_page(state, staff, number, false, None, Some(e.message())).await?;
+            page.refused = form.map(|(name, values)| Refused {
+                form: name,
+                values,
+                field: e.first_field().map(str::to_owned),
+                message: e.message(),
+            });
+            let mut page = page.into_response();
             *page.status_mut() = status;
             Ok(page)
         }
         Err(e) => Err(e),
+    }
+}
+
+/// A form of the matter page that was posted and refused.
+pub struct Refused {
+    form: &'static str,
+    values: Vec<(String, String)>,
+    field: Option<String>,
+    message: String,
+}
+
+impl MatterPage {
+    /// Whether `form` is the one refused: shown open.
+    pub fn open_form(&self, form: &str) -> bool {
+        self.refused.as_ref().is_some_and(|r| r.form == form)
+    }
+
+    /// What was typed into `name` of the refused `form`.
+    pub fn typed(&self, form: &str, name: &str) -> &str {
+        self.refused
+            .as_ref()
+            .filter(|r| r.form == form)
+            .and_then(|r| r.values.iter().find(|(k, _)| k == name))
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Whether checkbox `name` of the refused `form` was ticked.
+    pub fn ticked(&self, form: &str, name: &str) -> bool {
+        !self.typed(form, name).is_empty()
+    }
+
+    /// The refusal, beside field `name` of `form`.
+    pub fn error_of(&self, form: &str, name: &str) -> Option<&str> {
+        self.refused
+            .as_ref()
+            .filter(|r| r.form == form && r.field.as_deref() == Some(name))
+            .map(|r| r.message.as_str())
     }
 }
 
@@ -287,7 +366,10 @@ pub async fn reveal(
             page.revealed = true;
             Ok(page.into_response())
         }
-        Err(e) => back_to_matter(&state, &staff, &number, Err(e)).await,
+        Err(e) => {
+            let typed = vec![("reason".to_owned(), form.form.reason.clone())];
+            back_with(&state, &staff, &number, Err(e), Some(("reveal", typed))).await
+        }
     }
 }
 
@@ -335,7 +417,19 @@ pub async fn request_disclosure(
     let result = confidential::request(&state, &staff, &m, &req)
         .await
         .map(|_| EventKind::DisclosureRequested);
-    back_to_matter(&state, &staff, &number, result).await
+    let tick = |on: &Option<String>| if on.is_some() { "1" } else { "" }.to_owned();
+    let typed = vec![
+        ("purpose".to_owned(), f.purpose.clone()),
+        ("name".to_owned(), tick(&f.name)),
+        ("organization".to_owned(), tick(&f.organization)),
+        ("phone".to_owned(), tick(&f.phone)),
+        ("content".to_owned(), tick(&f.content)),
+        (
+            "recipient".to_owned(),
+            f.recipient.clone().unwrap_or_default(),
+        ),
+    ];
+    back_with(&state, &staff, &number, result, Some(("disclosure", typed))).await
 }
 
 #[derive(Deserialize)]
@@ -355,7 +449,8 @@ pub async fn name_person(
     let result = confidential::name_person(&state, &staff, &m, &form.form.username)
         .await
         .map(|_| EventKind::PersonNamed);
-    back_to_matter(&state, &staff, &number, result).await
+    let typed = vec![("username".to_owned(), form.form.username.clone())];
+    back_with(&state, &staff, &number, result, Some(("name", typed))).await
 }
 
 #[derive(Deserialize)]
@@ -414,8 +509,14 @@ pub async fn request_extension(
     let staff = form.staff;
     let m = find_visible(&state, &staff.user, &number).await?;
     let result = async {
-        let new_due_at = super::intake::parse_local(&form.form.new_due_at).ok_or_else(|| {
-            ApiError::invalid_field(FieldError::new("new_due_at", ErrorCode::InvalidDateTime))
+        let raw = form.form.new_due_at.trim();
+        let new_due_at = super::intake::parse_local(raw).ok_or_else(|| {
+            let code = if raw.is_empty() {
+                ErrorCode::Required
+            } else {
+                ErrorCode::InvalidDateTime
+            };
+            ApiError::invalid_field(FieldError::new("new_due_at", code))
         })?;
         let deadline = DeadlineKind::parse(&form.form.deadline).map_err(ApiError::invalid_field)?;
         let req = ExtensionRequest {
@@ -427,7 +528,20 @@ pub async fn request_extension(
     }
     .await
     .map(|_| EventKind::ExtensionRequested);
-    back_to_matter(&state, &staff, &m.number, result).await
+    let f = &form.form;
+    let typed = vec![
+        ("deadline".to_owned(), f.deadline.clone()),
+        ("new_due_at".to_owned(), f.new_due_at.clone()),
+        ("reason".to_owned(), f.reason.clone()),
+    ];
+    back_with(
+        &state,
+        &staff,
+        &m.number,
+        result,
+        Some(("extension", typed)),
+    )
+    .await
 }
 
 pub async fn matter(
@@ -465,17 +579,50 @@ pub async fn act(
         Ok::<_, ApiError>(once::step(&state, &staff.user, &m, &req, attempt).await?.0)
     }
     .await;
-    let result = match result {
-        Ok(after) => Ok(state
-            .store
-            .events(after.id)
-            .await?
-            .last()
-            .map(|e| e.kind)
-            .unwrap_or(EventKind::Received)),
+    match result {
+        Ok(after) => {
+            let done = state
+                .store
+                .events(after.id)
+                .await?
+                .last()
+                .map(|e| e.kind)
+                .unwrap_or(EventKind::Received);
+            // A step can take the matter out of the actor's sight (a
+            // return leaves the department): their work list says so
+            // instead of a page they may no longer open.
+            // Urged from the supervision board: back to the board.
+            if form.form.iter().any(|(k, v)| k == "back" && v == "board") {
+                return Ok(
+                    Redirect::to(&format!("/supervision?urged={}", m.number)).into_response()
+                );
+            }
+            if find_visible(&state, &staff.user, &m.number).await.is_err() {
+                return Ok(
+                    Redirect::to(&format!("/work?done={done}&matter={}", m.number)).into_response(),
+                );
+            }
+            back_to_matter(&state, &staff, &m.number, Ok(done)).await
+        }
+        Err(e) if e.status.is_client_error() => {
+            let status = e.status;
+            let mut page =
+                matter_page(&state, &staff, &m.number, false, None, Some(e.message())).await?;
+            let action = form
+                .form
+                .iter()
+                .find(|(k, _)| k == "action")
+                .map(|(_, v)| v.as_str());
+            if let Some(st) = page.steps.iter_mut().find(|s| Some(s.code) == action) {
+                st.refill(&form.form, e.first_field(), e.message());
+                page.any_refused = true;
+            }
+            let mut resp = page.into_response();
+            *resp.status_mut() = status;
+            Ok(resp)
+        }
         Err(e) => Err(e),
-    };
-    back_to_matter(&state, &staff, &m.number, result).await
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -485,6 +632,47 @@ pub struct PrintPage {
     printed_at: String,
     m: MatterView,
     events: Vec<EventView>,
+}
+
+impl PrintPage {
+    /// The latest text `field` of the latest event of one of `kinds`.
+    fn latest_text(&self, kinds: &[EventKind], field: &str) -> String {
+        self.events
+            .iter()
+            .rev()
+            .filter(|e| kinds.contains(&e.kind))
+            .find_map(|e| e.texts.iter().find(|t| t.field == field))
+            .map(|t| t.text.clone())
+            .unwrap_or_default()
+    }
+
+    /// 办理结果: the rectification's or the department's result, or the
+    /// answer given to the caller.
+    pub fn result(&self) -> String {
+        let r = self.latest_text(&[EventKind::Completed, EventKind::ResultRecorded], "result");
+        if r.is_empty() {
+            self.latest_text(&[EventKind::Replied], "answer")
+        } else {
+            r
+        }
+    }
+
+    /// 反馈情况: what the caller was told.
+    pub fn feedback(&self) -> String {
+        self.latest_text(&[EventKind::FeedbackGiven], "content")
+    }
+
+    /// 回访满意度 of the latest revisit, in words.
+    pub fn satisfaction(&self) -> String {
+        self.events
+            .iter()
+            .rev()
+            .filter(|e| matches!(e.kind, EventKind::Revisited | EventKind::RedoOrdered))
+            .find_map(|e| e.payload["satisfaction"].as_str())
+            .and_then(aiwei_core::Satisfaction::from_code)
+            .map(|s| s.label().to_owned())
+            .unwrap_or_default()
+    }
 }
 
 pub async fn print(
@@ -498,6 +686,10 @@ pub async fn print(
         org_name: state.config.org_name.clone(),
         printed_at: local_minute(state.clock.now()),
         m,
-        events,
+        // Who looked at the caller is the audit's business, not the form's.
+        events: events
+            .into_iter()
+            .filter(|e| !e.kind.records_access())
+            .collect(),
     })
 }

@@ -6,6 +6,7 @@
 //! API, and render a template. Errors are the API's errors; a layer turns
 //! them into an HTML page, or a redirect to the login page for a 401.
 
+mod account;
 mod admin;
 mod audit;
 mod disclosures;
@@ -79,8 +80,14 @@ pub fn router() -> Router<AppState> {
         )
         .route("/disclosures/{id}/decision", post(disclosures::decide))
         .route("/matters/{number}/print", get(ledger::print))
+        .route("/admin", get(settings::status))
         .route("/admin/users", get(admin::users).post(admin::add_user))
+        .route(
+            "/admin/users/{id}",
+            get(admin::user).post(admin::update_user),
+        )
         .route("/admin/users/{id}/active", post(admin::set_active))
+        .route("/admin/users/{id}/password", post(admin::reset_password))
         .route(
             "/admin/tokens",
             get(admin::tokens).post(admin::create_token),
@@ -95,10 +102,16 @@ pub fn router() -> Router<AppState> {
             get(settings::policy).post(settings::save_policy),
         )
         .route(
+            "/admin/routing",
+            get(settings::routing).post(settings::save_routing),
+        )
+        .route(
             "/admin/calendar",
             get(settings::calendar).post(settings::load_calendar),
         )
         .route("/audit", get(audit::trail))
+        .route("/account", get(account::page))
+        .route("/account/password", post(account::change_password))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         // Page forms carry the session's CSRF token in a field, which
@@ -122,6 +135,9 @@ pub struct Layout {
     pub nav: Vec<NavItem>,
     /// Unread notifications, shown beside 消息.
     pub unread: i64,
+    /// The viewer's queued work overdue and due soon, shown beside 我的工作.
+    pub overdue: usize,
+    pub due_soon: usize,
     /// For administrators and supervisors: a year in use without holiday
     /// data, whose working days are only Monday–Friday.
     pub calendar_missing: Option<i32>,
@@ -152,15 +168,22 @@ impl Layout {
             add("/audit", "审计日志");
         }
         if u.may(access::Permission::Administer) {
+            add("/admin", "系统状态");
             add("/admin/users", "用户管理");
             add("/admin/tokens", "API令牌");
             add("/admin/departments", "部门管理");
             add("/admin/policy", "时限设置");
+            add("/admin/routing", "派单设置");
             add("/admin/calendar", "工作日历");
         }
         // A count that cannot be read is shown as none rather than failing
         // the page.
         let unread = state.store.unread_count(u.id).await.unwrap_or(0);
+        let (overdue, due_soon) = state
+            .store
+            .queue_urgency(u, state.clock.now())
+            .await
+            .unwrap_or((0, 0));
         let calendar_missing = if u.may(access::Permission::SeeSetupWarnings) {
             let year = chrono::Datelike::year(
                 &state.clock.now().with_timezone(&aiwei_core::time::china()),
@@ -174,6 +197,8 @@ impl Layout {
         };
         Self {
             unread,
+            overdue,
+            due_soon,
             calendar_missing,
             org_name: state.config.org_name.clone(),
             display_name: u.display_name.clone(),
@@ -223,6 +248,9 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
     if info.status == StatusCode::UNAUTHORIZED && info.code == ErrorCode::Unauthenticated {
         return Redirect::to("/login").into_response();
     }
+    if info.code == ErrorCode::PasswordChangeRequired {
+        return Redirect::to("/account").into_response();
+    }
     let mut page = ErrorPage {
         status: info.status.as_u16(),
         message: info.message,
@@ -232,8 +260,52 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
     page
 }
 
-async fn home(_staff: Staff) -> Redirect {
-    Redirect::to("/work")
+/// Each role's home: where its most urgent work is. Roles with work
+/// queues land on them; a supervisor without queues on the supervision
+/// board, an administrator on the accounts, an auditor on the audit trail.
+async fn home(staff: Staff) -> Redirect {
+    let u = &staff.user;
+    let queues = !access::Queue::for_actor(&u.actor()).is_empty();
+    Redirect::to(if queues {
+        "/work"
+    } else if u.may(access::Permission::Supervise) {
+        "/supervision"
+    } else if u.may(access::Permission::Administer) {
+        "/admin"
+    } else if u.may(access::Permission::ReadAudit) {
+        "/audit"
+    } else {
+        "/work"
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "not_found.html")]
+struct NotFoundPage {
+    layout: Layout,
+}
+
+/// Any unknown address: a page that says so, inside the frame when someone
+/// is logged in.
+pub async fn not_found(State(state): State<AppState>, req: Request) -> Response {
+    let (mut parts, _) = req.into_parts();
+    let staff = <Staff as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+        &mut parts, &state,
+    )
+    .await;
+    let mut page = match &staff {
+        Ok(s) => NotFoundPage {
+            layout: Layout::new(&state, s, "").await,
+        }
+        .into_response(),
+        Err(ApiError { .. }) => ErrorPage {
+            status: 404,
+            message: "页面不存在。".to_owned(),
+        }
+        .into_response(),
+    };
+    *page.status_mut() = StatusCode::NOT_FOUND;
+    page
 }
 
 #[derive(Template, WebTemplate)]

@@ -1,4 +1,5 @@
-//! Administration of the deadline policy and the working-day calendar.
+//! Administration of the deadline policy, the working-day calendar and the
+//! routing defaults of the sub-categories.
 
 use aiwei_core::MatterType;
 use aiwei_core::deadline::{DeadlineKind, Limit, Policy};
@@ -8,6 +9,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::Layout;
+use super::intake::category_options;
 use crate::auth::{Administer, Can, Staff};
 use crate::error::ApiError;
 use crate::extract::CsrfForm;
@@ -253,5 +255,162 @@ pub async fn load_calendar(
             *page.status_mut() = status;
             Ok(page)
         }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_status.html")]
+pub struct StatusPage {
+    layout: Layout,
+    s: aiwei_store::status::Status,
+    backend: &'static str,
+    version: &'static str,
+    policy_version: i32,
+    /// Years with holiday data, and the ones in use or next without it.
+    years: Vec<i32>,
+    missing: Vec<i32>,
+    keys: usize,
+}
+
+/// The administrator's home: what the desk holds and what needs attention.
+pub async fn status(
+    State(state): State<AppState>,
+    can: Can<Administer>,
+) -> Result<StatusPage, ApiError> {
+    let now = state.clock.now();
+    let calendar = state.store.calendar().await?;
+    let this_year = chrono::Datelike::year(&now.with_timezone(&aiwei_core::time::china()));
+    let years: Vec<i32> = calendar.years().map(|y| y.year).collect();
+    // Next year's schedule is published in the autumn; ask for it from
+    // November on.
+    let month = chrono::Datelike::month(&now.with_timezone(&aiwei_core::time::china()));
+    let wanted = if month >= 11 {
+        vec![this_year, this_year + 1]
+    } else {
+        vec![this_year]
+    };
+    Ok(StatusPage {
+        s: state.store.status(now).await?,
+        backend: match state.store.backend() {
+            aiwei_store::Backend::Sqlite => "SQLite（内置）",
+            aiwei_store::Backend::Postgres => "PostgreSQL",
+        },
+        version: env!("CARGO_PKG_VERSION"),
+        policy_version: state.store.policy().await?.0,
+        missing: wanted
+            .into_iter()
+            .filter(|y| !calendar.has_year(*y))
+            .collect(),
+        years,
+        keys: state.store.keys().ids().map_err(ApiError::from)?.len(),
+        layout: Layout::new(&state, &can.staff, "/admin").await,
+    })
+}
+
+/// One sub-category on the routing page.
+pub struct RoutingRow {
+    pub code: String,
+    pub label: String,
+    pub type_zh: &'static str,
+    pub lead: Option<String>,
+    pub co: Vec<String>,
+    /// The parent's default this one follows when it has none of its own.
+    pub inherited: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_routing.html")]
+pub struct RoutingPage {
+    layout: Layout,
+    rows: Vec<RoutingRow>,
+    departments: Vec<aiwei_store::departments::Department>,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn routing_page(
+    state: &AppState,
+    staff: &Staff,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<RoutingPage, ApiError> {
+    let all = state.store.list_categories().await?;
+    let options = category_options(state).await?;
+    let rows = all
+        .iter()
+        .zip(options)
+        .map(|(c, o)| RoutingRow {
+            inherited: match (&c.default_lead, &o.route) {
+                (None, Some(r)) => Some(format!("{}（随“{}”）", r.lead_name, r.from)),
+                _ => None,
+            },
+            code: c.code.clone(),
+            label: o.label,
+            type_zh: c.matter_type.label(),
+            lead: c.default_lead.clone(),
+            co: c.default_co.clone(),
+        })
+        .collect();
+    Ok(RoutingPage {
+        layout: Layout::new(state, staff, "/admin/routing").await,
+        rows,
+        departments: state.store.list_departments().await?,
+        error,
+        notice,
+    })
+}
+
+pub async fn routing(
+    State(state): State<AppState>,
+    can: Can<Administer>,
+) -> Result<RoutingPage, ApiError> {
+    routing_page(&state, &can.staff, None, None).await
+}
+
+/// Saves one sub-category's default lead and co-handling departments; `co`
+/// repeats, so the form is read as pairs.
+pub async fn save_routing(
+    State(state): State<AppState>,
+    form: CsrfForm<Vec<(String, String)>, Administer>,
+) -> Result<Response, ApiError> {
+    let one = |k: &str| {
+        form.form
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let code = one("category").ok_or_else(ApiError::not_found)?;
+    let lead = one("lead");
+    let co: Vec<String> = form
+        .form
+        .iter()
+        .filter(|(k, v)| k == "co" && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_owned())
+        .collect();
+    let outcome = state
+        .store
+        .set_routing(
+            &code,
+            lead.as_deref(),
+            &co,
+            Some(&form.staff.audit_actor()),
+            state.clock.now(),
+        )
+        .await
+        .map_err(ApiError::from);
+    match outcome {
+        Ok(()) => {
+            let page = routing_page(&state, &form.staff, None, Some("已保存。".to_owned())).await?;
+            Ok(page.into_response())
+        }
+        Err(e) if e.status.is_client_error() => {
+            let mut resp = routing_page(&state, &form.staff, Some(e.message()), None)
+                .await?
+                .into_response();
+            *resp.status_mut() = e.status;
+            Ok(resp)
+        }
+        Err(e) => Err(e),
     }
 }

@@ -5,25 +5,54 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::Redirect;
 
-use super::Layout;
+use super::{Layout, options};
 use crate::auth::{Can, Staff, Supervise};
 use crate::error::ApiError;
-use crate::extract::{ApiPath, CsrfForm};
+use crate::extract::{ApiPath, ApiQuery, CsrfForm};
 use crate::services::work;
+use crate::services::work::NotificationQuery;
 use crate::state::AppState;
-use crate::views::{BoardGroup, ExtensionView, NotificationView, QueueView};
+use crate::views::{BoardGroup, BoardTotals, ExtensionView, NotificationView, QueueView};
+use aiwei_core::NotificationKind;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "work.html")]
 pub struct WorkPage {
     layout: Layout,
     queues: Vec<QueueView>,
+    /// A step just taken that took the matter out of the viewer's sight:
+    /// (what was done, the matter's number).
+    done: Option<(String, String)>,
 }
 
-pub async fn work(State(state): State<AppState>, staff: Staff) -> Result<WorkPage, ApiError> {
+#[derive(serde::Deserialize)]
+pub struct WorkQuery {
+    #[serde(default)]
+    done: Option<String>,
+    #[serde(default)]
+    matter: Option<String>,
+}
+
+pub async fn work(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiQuery(q): ApiQuery<WorkQuery>,
+) -> Result<WorkPage, ApiError> {
+    // Only a known step and a well-formed number are echoed.
+    let done = q
+        .done
+        .as_deref()
+        .and_then(aiwei_core::EventKind::from_code)
+        .zip(
+            q.matter
+                .as_deref()
+                .and_then(|n| n.parse::<aiwei_core::MatterNumber>().ok()),
+        )
+        .map(|(k, n)| (k.label().to_owned(), n.to_string()));
     Ok(WorkPage {
         queues: work::queues(&state, &staff).await?,
         layout: Layout::new(&state, &staff, "/work").await,
+        done,
     })
 }
 
@@ -32,14 +61,26 @@ pub async fn work(State(state): State<AppState>, staff: Staff) -> Result<WorkPag
 pub struct SupervisionPage {
     layout: Layout,
     groups: Vec<BoardGroup>,
+    totals: BoardTotals,
+    /// A matter just urged from the board.
+    urged: Option<String>,
     pending: Vec<ExtensionView>,
     returns: Vec<(String, String, i64)>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct BoardQuery {
+    #[serde(default)]
+    urged: Option<String>,
 }
 
 pub async fn supervision(
     State(state): State<AppState>,
     can: Can<Supervise>,
+    ApiQuery(q): ApiQuery<BoardQuery>,
 ) -> Result<SupervisionPage, ApiError> {
+    let groups = work::board(&state, &can.staff.user).await?;
+    let totals = work::totals(&groups);
     Ok(SupervisionPage {
         pending: state
             .store
@@ -48,41 +89,136 @@ pub async fn supervision(
             .into_iter()
             .map(ExtensionView::from)
             .collect(),
-        groups: work::board(&state).await?,
+        groups,
+        totals,
+        // Only a well-formed number is echoed.
+        urged: q
+            .urged
+            .and_then(|n| n.parse::<aiwei_core::MatterNumber>().ok())
+            .map(|n| n.to_string()),
         returns: state.store.returns_by_department().await?,
         layout: Layout::new(&state, &can.staff, "/supervision").await,
     })
+}
+
+/// Notifications of one matter on a page: the newest shown, the others
+/// folded under it, so a matter that raised many does not flood the list.
+pub struct NotificationGroup {
+    pub first: NotificationView,
+    pub more: Vec<NotificationView>,
+}
+
+impl NotificationGroup {
+    pub fn unread(&self) -> bool {
+        !self.first.read || self.more.iter().any(|n| !n.read)
+    }
+}
+
+/// Groups a page's notifications by matter, in the order of each matter's
+/// newest one.
+fn group(items: Vec<NotificationView>) -> Vec<NotificationGroup> {
+    let mut out: Vec<NotificationGroup> = Vec::new();
+    for n in items {
+        match out
+            .iter_mut()
+            .find(|g| g.first.number.is_some() && g.first.number == n.number)
+        {
+            Some(g) => g.more.push(n),
+            None => out.push(NotificationGroup {
+                first: n,
+                more: Vec::new(),
+            }),
+        }
+    }
+    out
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "notifications.html")]
 pub struct NotificationsPage {
     layout: Layout,
-    items: Vec<NotificationView>,
+    q: NotificationQuery,
+    groups: Vec<NotificationGroup>,
+    total: i64,
+    kinds: Vec<(&'static str, &'static str)>,
+    error: Option<String>,
+    next_href: Option<String>,
+    /// This page's address, where the read buttons come back to.
+    here: String,
+}
+
+fn href(q: &NotificationQuery) -> String {
+    match serde_urlencoded::to_string(q) {
+        Ok(s) if !s.is_empty() => format!("/notifications?{s}"),
+        _ => "/notifications".to_owned(),
+    }
 }
 
 pub async fn notifications(
     State(state): State<AppState>,
     staff: Staff,
+    ApiQuery(q): ApiQuery<NotificationQuery>,
 ) -> Result<NotificationsPage, ApiError> {
+    let (groups, total, next, error) = match work::notifications(&state, &staff.user, &q).await {
+        Ok(p) => (group(p.items), p.total, p.next, None),
+        Err(e) if !e.errors.is_empty() => (Vec::new(), 0, None, Some(e.message())),
+        Err(e) => return Err(e),
+    };
     Ok(NotificationsPage {
-        items: work::notifications(&state, &staff.user).await?,
+        next_href: next.map(|c| {
+            href(&NotificationQuery {
+                cursor: Some(c),
+                ..q.clone()
+            })
+        }),
+        here: href(&q),
+        groups,
+        total,
+        error,
+        kinds: options(
+            NotificationKind::ALL,
+            NotificationKind::as_str,
+            NotificationKind::label,
+        ),
         layout: Layout::new(&state, &staff, "/notifications").await,
+        q,
     })
 }
 
 #[derive(serde::Deserialize)]
-pub struct Empty {}
+pub struct ReadForm {
+    /// One notification; all of them when absent.
+    #[serde(default)]
+    id: Option<String>,
+    /// The list to go back to (a `/notifications` address).
+    #[serde(default)]
+    back: Option<String>,
+}
 
+/// Marks one notification, or all, read, and goes back to the list as it
+/// was filtered.
 pub async fn read_all(
     State(state): State<AppState>,
-    form: CsrfForm<Empty>,
+    form: CsrfForm<ReadForm>,
 ) -> Result<Redirect, ApiError> {
-    state
-        .store
-        .mark_read(form.staff.user.id, state.clock.now())
-        .await?;
-    Ok(Redirect::to("/notifications"))
+    let user = form.staff.user.id;
+    let now = state.clock.now();
+    match form.form.id.as_deref().filter(|s| !s.is_empty()) {
+        Some(id) => {
+            let id: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found())?;
+            state.store.mark_one_read(user, id, now).await?;
+        }
+        None => {
+            state.store.mark_read(user, now).await?;
+        }
+    }
+    // Only a local list address: never an open redirect.
+    let back = form
+        .form
+        .back
+        .filter(|b| b.starts_with("/notifications") && !b.starts_with("//"))
+        .unwrap_or_else(|| "/notifications".to_owned());
+    Ok(Redirect::to(&back))
 }
 
 #[derive(serde::Deserialize)]

@@ -105,7 +105,7 @@ pub async fn reveal(
         .store
         .record_reveal(m.id, &why, &staff.audit_actor(), state.clock.now())
         .await?;
-    Ok(MatterView::shown(m, Clear::ALL, None).caller)
+    Ok(MatterView::shown(m, Clear::ALL, None, state.clock.now()).caller)
 }
 
 /// Anonymises the caller of `m` (an admin, on the caller's request).

@@ -55,9 +55,32 @@ pub struct LedgerQuery {
     #[serde(default, skip_serializing_if = "opt_blank")]
     #[param(schema_with = Channel::filter_schema)]
     pub channel: Option<String>,
-    /// Department code.
+    /// Receiving office (受理单位), a department code.
     #[serde(default, skip_serializing_if = "opt_blank")]
     pub department: Option<String>,
+    /// Lead department (主办部门), a department code.
+    #[serde(default, skip_serializing_if = "opt_blank")]
+    pub lead_department: Option<String>,
+    /// A co-handling or coordinating department (协办部门), a department
+    /// code.
+    #[serde(default, skip_serializing_if = "opt_blank")]
+    pub co_department: Option<String>,
+    /// `true`: only matters with a deadline past due now.
+    #[serde(default, skip_serializing_if = "opt_blank")]
+    #[param(schema_with = query::schema::only_true)]
+    pub overdue: Option<String>,
+    /// `true` or `false`: urgent matters only, or ordinary ones only.
+    #[serde(default, skip_serializing_if = "opt_blank")]
+    #[param(schema_with = query::schema::boolean)]
+    pub urgent: Option<String>,
+    /// The satisfaction of the latest revisit.
+    #[serde(default, skip_serializing_if = "opt_blank")]
+    #[param(schema_with = aiwei_core::Satisfaction::filter_schema)]
+    pub satisfaction: Option<String>,
+    /// The id of the staff member who recorded it.
+    #[serde(default, skip_serializing_if = "opt_blank")]
+    #[param(schema_with = query::schema::uuid)]
+    pub intake_user: Option<String>,
     /// Sub-category code; its children match too.
     #[serde(default, skip_serializing_if = "opt_blank")]
     pub category: Option<String>,
@@ -80,7 +103,12 @@ pub struct LedgerQuery {
 }
 
 impl LedgerQuery {
-    pub fn parse(&self) -> Result<(LedgerFilter, Option<Cursor>, u32), ApiError> {
+    /// The filter, cursor and page size; `now` is the instant `overdue`
+    /// is judged at.
+    pub fn parse(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(LedgerFilter, Option<Cursor>, u32), ApiError> {
         let mut errs = FieldErrors::default();
         let mut f = LedgerFilter::default();
         if let Some(t) = blank_to_none(&self.matter_type) {
@@ -93,6 +121,26 @@ impl LedgerQuery {
             f.channel = errs.take(Channel::parse(c));
         }
         f.department = blank_to_none(&self.department).map(|d| d.to_ascii_uppercase());
+        f.lead_department = blank_to_none(&self.lead_department).map(|d| d.to_ascii_uppercase());
+        f.co_department = blank_to_none(&self.co_department).map(|d| d.to_ascii_uppercase());
+        if let Some(o) = blank_to_none(&self.overdue) {
+            // Only `true` filters; `false` would ask for "not overdue",
+            // which is not a filter the ledger offers.
+            match query::boolean("overdue", o, &mut errs) {
+                Some(true) => f.overdue_at = Some(now),
+                Some(false) => errs.push("overdue", ErrorCode::UnknownValue),
+                None => {}
+            }
+        }
+        if let Some(s) = blank_to_none(&self.satisfaction) {
+            f.satisfaction = errs.take(aiwei_core::Satisfaction::parse(s));
+        }
+        if let Some(u) = blank_to_none(&self.urgent) {
+            f.urgent = query::boolean("urgent", u, &mut errs);
+        }
+        if let Some(u) = blank_to_none(&self.intake_user) {
+            f.intake_user = query::uuid("intake_user", u, &mut errs).map(aiwei_core::UserId);
+        }
         f.category = blank_to_none(&self.category).map(str::to_owned);
         if let Some(d) = blank_to_none(&self.received_from) {
             f.received_from = from_day("received_from", d, &mut errs);
@@ -116,15 +164,15 @@ pub async fn page(
     q: &LedgerQuery,
 ) -> Result<LedgerPage, ApiError> {
     let user = &staff.user;
-    let (filter, cursor, limit) = q.parse()?;
-    let (matters, next) = state
-        .store
-        .ledger(&filter, &visible_to(state, user), cursor, limit)
-        .await?;
+    let now = state.clock.now();
+    let (filter, cursor, limit) = q.parse(now)?;
+    let visible = visible_to(state, user);
+    let (matters, next) = state.store.ledger(&filter, &visible, cursor, limit).await?;
+    let total = state.store.ledger_count(&filter, &visible).await?;
     let actor = user.actor();
     let items: Vec<MatterView> = matters
         .into_iter()
-        .map(|m| MatterView::listed(m, &actor))
+        .map(|m| MatterView::listed(m, &actor, now))
         .collect();
     crate::services::confidential::record_list_view(
         state,
@@ -136,6 +184,7 @@ pub async fn page(
     Ok(LedgerPage {
         items,
         next: next.map(|c| c.to_string()),
+        total,
     })
 }
 
@@ -155,7 +204,7 @@ pub async fn export_csv(
 ) -> Result<(String, usize), ApiError> {
     use aiwei_core::csv::line;
     let user = &staff.user;
-    let (filter, mut cursor, _) = q.parse()?;
+    let (filter, mut cursor, _) = q.parse(state.clock.now())?;
     let visible = visible_to(state, user);
     let actor = user.actor();
     let clear_roles = &state.config.export_clear_roles;
@@ -194,7 +243,7 @@ pub async fn export_csv(
             if clear.any() && !m.caller.anonymised {
                 in_clear += 1;
             }
-            let v = MatterView::shown(m, clear, None);
+            let v = MatterView::shown(m, clear, None, state.clock.now());
             let yes_no = |b: bool| if b { "是" } else { "否" };
             let (returns, redos) = (v.return_count.to_string(), v.redo_count.to_string());
             out.push_str(&line([

@@ -53,6 +53,33 @@ pub fn to_day(field: &str, raw: &str, errs: &mut FieldErrors) -> Option<DateTime
 }
 
 /// The page size asked for, or the default; out of range is refused.
+/// The text forms of a UUID a query accepts: hyphenated or simple.
+pub const UUID_PATTERN: &str = "^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$";
+
+/// A UUID of a query, in exactly the forms of [`UUID_PATTERN`] (the
+/// parser would also take braces and `urn:uuid:`).
+pub fn uuid(field: &str, raw: &str, errs: &mut FieldErrors) -> Option<uuid::Uuid> {
+    match raw.parse::<uuid::Uuid>() {
+        Ok(id) if raw.len() == 32 || raw.len() == 36 => Some(id),
+        _ => {
+            errs.push(field, ErrorCode::UnknownValue);
+            None
+        }
+    }
+}
+
+/// A strict boolean of a query: exactly `true` or `false`.
+pub fn boolean(field: &str, raw: &str, errs: &mut FieldErrors) -> Option<bool> {
+    match raw {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => {
+            errs.push(field, ErrorCode::UnknownValue);
+            None
+        }
+    }
+}
+
 pub fn limit(asked: Option<u32>, errs: &mut FieldErrors) -> u32 {
     let limit = asked.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
@@ -97,6 +124,21 @@ pub mod schema {
     }
 
     /// The ledger's cursor, or empty.
+    /// `true`, or empty for no filter.
+    pub fn only_true() -> Object {
+        string().enum_values(Some(["", "true"])).build()
+    }
+
+    /// `true`, `false`, or empty for no filter.
+    pub fn boolean() -> Object {
+        string().enum_values(Some(["", "true", "false"])).build()
+    }
+
+    /// A UUID, or empty for no filter.
+    pub fn uuid() -> Object {
+        or_empty(super::UUID_PATTERN)
+    }
+
     pub fn cursor() -> Object {
         or_empty(aiwei_store::matters::CURSOR_PATTERN)
     }

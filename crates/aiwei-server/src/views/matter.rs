@@ -3,8 +3,8 @@
 //! (`aiwei_core::access`) do not show it in clear.
 
 use aiwei_core::access::{self, Actor, Clear};
-use aiwei_core::deadline::DeadlineKind;
-use aiwei_core::time::{local_minute, local_second};
+use aiwei_core::deadline::{DeadlineKind, RunningClock, Urgency};
+use aiwei_core::time::{local_due, local_minute, local_second};
 use aiwei_core::{CallerKind, Channel, ClockState, EventKind, MatterStatus, MatterType, mask};
 use aiwei_store::matters::{Event, Matter};
 use chrono::{DateTime, Utc};
@@ -87,7 +87,7 @@ pub struct MatterView {
     /// Lead department of a dispatched matter.
     pub lead_department: Option<Ref>,
     /// Co-handling or coordinating departments.
-    pub co_departments: Vec<String>,
+    pub co_departments: Vec<Ref>,
     /// Times the matter was returned by a department (退回).
     pub return_count: i32,
     /// Times it was redone after an unsatisfied revisit (重办).
@@ -115,9 +115,41 @@ pub struct MatterView {
     /// Evidence files; present on single-matter reads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<AttachmentView>>,
+    /// The caller's satisfaction at the latest revisit.
+    pub satisfaction: Option<aiwei_core::Satisfaction>,
+    /// When its running deadline falls due: the most urgent open clock's
+    /// due instant; null when no clock runs.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Which clock that is.
+    pub due_kind: Option<DeadlineKind>,
+    /// `overdue`, `due_soon`, or `normal` (also when no clock runs), at the
+    /// time of the answer.
+    pub urgency: Urgency,
+    /// The latest return (退回) of a matter back at the intake desk; present
+    /// on work queue items.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_return: Option<ReturnNote>,
+    /// The instant the view was made: what `urgency` was judged at.
+    #[serde(skip)]
+    pub as_of: DateTime<Utc>,
     /// The clocks (时限), running and ended; present on single-matter reads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadlines: Option<Vec<DeadlineView>>,
+}
+
+/// Why and by whom a matter was returned.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReturnNote {
+    pub at: DateTime<Utc>,
+    /// Who returned it.
+    pub by: String,
+    pub reason: String,
+}
+
+impl ReturnNote {
+    pub fn at_local(&self) -> String {
+        local_minute(self.at)
+    }
 }
 
 /// One deadline clock of a matter.
@@ -141,10 +173,17 @@ impl DeadlineView {
         self.state.label()
     }
     pub fn due_local(&self) -> String {
-        local_minute(self.due_at)
+        local_due(self.due_at)
     }
     pub fn is_open(&self) -> bool {
         self.ended_at.is_none()
+    }
+    pub fn started_local(&self) -> String {
+        local_minute(self.started_at)
+    }
+    /// When an ended clock ended: `结束于 …`.
+    pub fn ended_local(&self) -> Option<String> {
+        self.ended_at.map(|t| format!("结束于 {}", local_minute(t)))
     }
 }
 
@@ -152,14 +191,15 @@ impl MatterView {
     /// A row of a list (ledger, queue, caller history) as `viewer` sees it:
     /// callers in clear only where the rules of access show them without a
     /// disclosure.
-    pub fn listed(m: Matter, viewer: &Actor<'_>) -> Self {
+    pub fn listed(m: Matter, viewer: &Actor<'_>, now: DateTime<Utc>) -> Self {
         let clear = access::caller_clear(viewer, &m.facts(), &[]);
-        Self::shown(m, clear, None)
+        Self::shown(m, clear, None, now)
     }
 
     /// The matter with the caller fields `clear` in clear and the others
-    /// masked.
-    pub fn shown(m: Matter, clear: Clear, events: Option<Vec<Event>>) -> Self {
+    /// masked; its urgency as of `now`.
+    pub fn shown(m: Matter, clear: Clear, events: Option<Vec<Event>>, now: DateTime<Utc>) -> Self {
+        let clock = RunningClock::most_urgent(m.open_clocks.iter().copied(), now);
         let c = m.caller;
         let masked =
             !c.anonymised && !clear.covers(c.name.is_some(), c.organization.is_some(), true);
@@ -203,7 +243,12 @@ impl MatterView {
                 name: m.lead_department_name.unwrap_or_else(|| code.clone()),
                 code,
             }),
-            co_departments: m.co_departments,
+            co_departments: m
+                .co_departments
+                .into_iter()
+                .zip(m.co_department_names)
+                .map(|(code, name)| Ref { code, name })
+                .collect(),
             return_count: m.return_count,
             redo_count: m.redo_count,
             caller_to_be_told: m.caller_to_be_told,
@@ -227,6 +272,12 @@ impl MatterView {
             closed_at: m.closed_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            satisfaction: m.satisfaction,
+            due_at: clock.map(|c| c.due_at),
+            due_kind: clock.map(|c| c.kind),
+            urgency: clock.map_or(Urgency::Normal, |c| c.urgency(now)),
+            as_of: now,
+            last_return: None,
             deadlines: None,
             attachments: None,
             events: events.map(|es| {
@@ -315,6 +366,68 @@ impl MatterView {
             .as_ref()
             .map(|d| d.name.as_str())
             .unwrap_or("")
+    }
+
+    /// The clocks that matter now: the open ones, and for each kind without
+    /// an open clock its latest one unless that was cancelled. The rest were
+    /// superseded (历史时限): see [`MatterView::past_deadlines`].
+    pub fn current_deadlines(&self) -> Vec<&DeadlineView> {
+        self.split_deadlines().0
+    }
+
+    pub fn past_deadlines(&self) -> Vec<&DeadlineView> {
+        self.split_deadlines().1
+    }
+
+    fn split_deadlines(&self) -> (Vec<&DeadlineView>, Vec<&DeadlineView>) {
+        let all: Vec<&DeadlineView> = self.deadlines.iter().flatten().collect();
+        let current = |d: &DeadlineView| {
+            if d.is_open() {
+                return true;
+            }
+            let open_of_kind = all.iter().any(|o| o.kind == d.kind && o.is_open());
+            let latest_of_kind = all
+                .iter()
+                .filter(|o| o.kind == d.kind)
+                .max_by_key(|o| o.started_at)
+                .is_some_and(|o| std::ptr::eq(*o, d));
+            !open_of_kind && latest_of_kind && d.state != ClockState::Cancelled
+        };
+        all.iter().partition(|d| current(d))
+    }
+
+    pub fn is_overdue(&self) -> bool {
+        self.urgency == Urgency::Overdue
+    }
+
+    /// The co-handling departments by name.
+    pub fn co_names(&self) -> Vec<&str> {
+        self.co_departments
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect()
+    }
+
+    /// The running deadline in words: `签收时限 12-07 24:00（剩余 3小时）`.
+    pub fn due_text(&self) -> Option<String> {
+        let (when, left) = (self.due_when()?, self.due_left()?);
+        Some(format!("{} {when}（{left}）", self.due_kind?.label()))
+    }
+
+    /// The running deadline's name.
+    pub fn due_name(&self) -> &'static str {
+        self.due_kind.map_or("", DeadlineKind::label)
+    }
+
+    /// When it falls due, in local time.
+    pub fn due_when(&self) -> Option<String> {
+        self.due_at.map(local_due)
+    }
+
+    /// Time left or late: `剩余 3小时0分钟`, `超时 2天4小时`.
+    pub fn due_left(&self) -> Option<String> {
+        self.due_at
+            .map(|at| aiwei_core::deadline::left_text((self.as_of - at).num_minutes()))
     }
 
     pub fn department_name(&self) -> &str {

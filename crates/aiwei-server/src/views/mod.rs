@@ -14,9 +14,10 @@ pub use audit::{AuditItem, AuditPage};
 pub use disclosure::DisclosureView;
 pub use extension::ExtensionView;
 pub use matter::{
-    CallerView, DeadlineView, EventView, LocationView, MatterView, Ref, TextView, UserRef,
+    CallerView, DeadlineView, EventView, LocationView, MatterView, Ref, ReturnNote, TextView,
+    UserRef,
 };
-pub use work::{BoardGroup, LateView, NotificationView, QueueView};
+pub use work::{BoardGroup, BoardTotals, LateView, NotificationPage, NotificationView, QueueView};
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -27,4 +28,6 @@ pub struct LedgerPage {
     pub items: Vec<MatterView>,
     /// Cursor of the next page; null on the last page.
     pub next: Option<String>,
+    /// How many matters match the filters, on all pages.
+    pub total: i64,
 }

@@ -32,27 +32,33 @@ pub struct LateView {
     pub due_at: DateTime<Utc>,
     /// Minutes past due (negative: minutes left).
     pub overdue_minutes: i64,
+    /// The start of the matter's content (empty for a sensitive matter).
+    pub summary: String,
+    pub sensitive: bool,
+    /// The lead department's name, whoever's clock it is.
+    pub lead_department: Option<String>,
+    /// Who signed for it.
+    pub handler: Option<String>,
+    /// The viewer may urge the department on now (催办).
+    pub may_urge: bool,
 }
 
 impl LateView {
     /// `3天4小时` past due, or `剩余 40分钟`.
     pub fn overdue_text(&self) -> String {
-        let m = self.overdue_minutes.abs();
-        let text = match (m / 1440, (m % 1440) / 60, m % 60) {
-            (0, 0, min) => format!("{min}分钟"),
-            (0, h, min) => format!("{h}小时{min}分钟"),
-            (d, h, _) => format!("{d}天{h}小时"),
-        };
-        if self.overdue_minutes >= 0 {
-            format!("超时 {text}")
-        } else {
-            format!("剩余 {text}")
-        }
+        aiwei_core::deadline::left_text(self.overdue_minutes)
     }
 
     pub fn due_local(&self) -> String {
-        aiwei_core::time::local_minute(self.due_at)
+        aiwei_core::time::local_due(self.due_at)
     }
+}
+
+/// Overdue and due-soon clocks of all departments together.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct BoardTotals {
+    pub overdue: usize,
+    pub due_soon: usize,
 }
 
 /// The late clocks of one department (or of the intake desk).
@@ -71,14 +77,57 @@ pub struct BoardGroup {
 pub struct NotificationView {
     pub id: uuid::Uuid,
     pub kind: NotificationKind,
+    /// What happened, which matter and deadline, and what to do.
     pub text: String,
     pub number: Option<String>,
+    /// The deadline a deadline notification is about.
+    pub deadline: Option<DeadlineKind>,
+    pub due_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub read: bool,
+}
+
+impl From<aiwei_store::work::Notification> for NotificationView {
+    fn from(n: aiwei_store::work::Notification) -> Self {
+        let mut text = n.kind.label().to_owned();
+        if let Some(num) = &n.number {
+            text = format!("{num}：{text}");
+        }
+        if let Some((k, due)) = n.clock {
+            text.push_str(&format!(
+                "。{}（{}到期），{}",
+                k.label(),
+                aiwei_core::time::local_due(due),
+                k.todo()
+            ));
+        }
+        Self {
+            id: n.id,
+            text,
+            kind: n.kind,
+            number: n.number,
+            deadline: n.clock.map(|(k, _)| k),
+            due_at: n.clock.map(|(_, d)| d),
+            created_at: n.created_at,
+            read: n.read,
+        }
+    }
 }
 
 impl NotificationView {
     pub fn created_local(&self) -> String {
         aiwei_core::time::local_minute(self.created_at)
     }
+}
+
+/// A page of notifications.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationPage {
+    /// Unread notifications in all.
+    pub unread: i64,
+    /// How many the filters hold, on all pages.
+    pub total: i64,
+    pub items: Vec<NotificationView>,
+    /// Cursor of the next (older) page; null on the last.
+    pub next: Option<String>,
 }

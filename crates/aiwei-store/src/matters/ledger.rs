@@ -21,7 +21,20 @@ pub struct LedgerFilter {
     pub matter_type: Option<MatterType>,
     pub status: Option<MatterStatus>,
     pub channel: Option<Channel>,
+    /// The receiving office (受理单位).
     pub department: Option<String>,
+    /// The lead department (主办部门).
+    pub lead_department: Option<String>,
+    /// A co-handling or coordinating department (协办部门).
+    pub co_department: Option<String>,
+    /// Who recorded it.
+    pub intake_user: Option<aiwei_core::UserId>,
+    pub urgent: Option<bool>,
+    /// The latest revisit's satisfaction.
+    pub satisfaction: Option<aiwei_core::Satisfaction>,
+    /// Only matters with an open clock due at or before this instant
+    /// (overdue now, when it is now).
+    pub overdue_at: Option<DateTime<Utc>>,
     /// A category code; its sub-categories match too.
     pub category: Option<String>,
     /// Received at or after.
@@ -73,6 +86,82 @@ impl FromStr for Cursor {
     }
 }
 
+/// Adds `visible` and the filters to a query over `matters m` whose `WHERE`
+/// is open.
+fn push_filters<DB>(q: &mut sqlx::QueryBuilder<DB>, filter: &LedgerFilter, visible: &Cond)
+where
+    DB: sqlx::Database,
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> bool: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Uuid: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    crate::scope::push_and(q, visible);
+    if let Some(t) = filter.matter_type {
+        q.push(" AND m.matter_type = ")
+            .push_bind(t.as_str().to_owned());
+    }
+    if let Some(s) = filter.status {
+        q.push(" AND m.status = ").push_bind(s.as_str().to_owned());
+    }
+    if let Some(c) = filter.channel {
+        q.push(" AND m.channel = ").push_bind(c.as_str().to_owned());
+    }
+    if let Some(d) = &filter.department {
+        q.push(" AND m.department = ").push_bind(d.clone());
+    }
+    if let Some(d) = &filter.lead_department {
+        q.push(" AND m.lead_department = ").push_bind(d.clone());
+    }
+    if let Some(d) = &filter.co_department {
+        q.push(" AND EXISTS (SELECT 1 FROM matter_departments md WHERE md.matter_id = m.id AND md.department_code = ")
+            .push_bind(d.clone())
+            .push(")");
+    }
+    if let Some(u) = filter.intake_user {
+        q.push(" AND m.intake_user = ").push_bind(u.0);
+    }
+    if let Some(u) = filter.urgent {
+        q.push(" AND m.urgent = ").push_bind(u);
+    }
+    if let Some(s) = filter.satisfaction {
+        q.push(" AND m.satisfaction = ")
+            .push_bind(s.as_str().to_owned());
+    }
+    if let Some(at) = filter.overdue_at {
+        q.push(" AND EXISTS (SELECT 1 FROM deadlines dl WHERE dl.matter_id = m.id AND dl.ended_at IS NULL AND dl.due_at <= ")
+            .push_bind(to_millis(at))
+            .push(")");
+    }
+    if let Some(c) = &filter.category {
+        q.push(" AND (m.category = ").push_bind(c.clone());
+        // Children share the parent's code as a prefix; `_` and `%`
+        // in a code are literal, not wildcards.
+        let prefix = c
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        q.push(" OR m.category LIKE ")
+            .push_bind(format!("{prefix}.%"));
+        q.push(" ESCAPE '\\'");
+        q.push(")");
+    }
+    if let Some(f) = filter.received_from {
+        q.push(" AND m.received_at >= ").push_bind(to_millis(f));
+    }
+    if let Some(t) = filter.received_to {
+        q.push(" AND m.received_at < ").push_bind(to_millis(t));
+    }
+    if !filter.phone_index.is_empty() {
+        q.push(" AND m.caller_phone_hash IN (");
+        let mut sep = q.separated(", ");
+        for h in &filter.phone_index {
+            sep.push_bind(h.clone());
+        }
+        sep.push_unseparated(")");
+    }
+}
+
 impl Store {
     /// One page of the ledger, newest first, and the cursor of the next page
     /// when there is one. Keyset pagination: the cost of a page does not grow
@@ -87,42 +176,7 @@ impl Store {
         let limit = limit.clamp(1, 500) as i64;
         let mut rows: Vec<MatterRow> = on_pool!(&self.db, p => {
             let mut q = sqlx::QueryBuilder::new(MATTER_PAGE_HEAD);
-            crate::scope::push_and(&mut q, visible);
-            if let Some(t) = filter.matter_type {
-                q.push(" AND m.matter_type = ").push_bind(t.as_str());
-            }
-            if let Some(s) = filter.status {
-                q.push(" AND m.status = ").push_bind(s.as_str());
-            }
-            if let Some(c) = filter.channel {
-                q.push(" AND m.channel = ").push_bind(c.as_str());
-            }
-            if let Some(d) = &filter.department {
-                q.push(" AND m.department = ").push_bind(d.clone());
-            }
-            if let Some(c) = &filter.category {
-                q.push(" AND (m.category = ").push_bind(c.clone());
-                // Children share the parent's code as a prefix; `_` and `%`
-                // in a code are literal, not wildcards.
-                let prefix = c.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-                q.push(" OR m.category LIKE ").push_bind(format!("{prefix}.%"));
-                q.push(" ESCAPE '\\'");
-                q.push(")");
-            }
-            if let Some(f) = filter.received_from {
-                q.push(" AND m.received_at >= ").push_bind(to_millis(f));
-            }
-            if let Some(t) = filter.received_to {
-                q.push(" AND m.received_at < ").push_bind(to_millis(t));
-            }
-            if !filter.phone_index.is_empty() {
-                q.push(" AND m.caller_phone_hash IN (");
-                let mut sep = q.separated(", ");
-                for h in &filter.phone_index {
-                    sep.push_bind(h.clone());
-                }
-                sep.push_unseparated(")");
-            }
+            push_filters(&mut q, filter, visible);
             if let Some(c) = after {
                 q.push(" AND (m.received_at, m.id) < (")
                     .push_bind(c.received_at_ms)
@@ -144,11 +198,21 @@ impl Store {
         } else {
             None
         };
-        let matters = rows
-            .into_iter()
-            .map(|r| self.open_matter(r))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((matters, next))
+        Ok((self.open_list(rows).await?, next))
+    }
+
+    /// How many matters the ledger holds for `filter` within `visible`: the
+    /// total a page reports beside its rows.
+    pub async fn ledger_count(
+        &self,
+        filter: &LedgerFilter,
+        visible: &Cond,
+    ) -> Result<i64, StoreError> {
+        Ok(on_pool!(&self.db, p => {
+            let mut q = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM matters m WHERE 1=1");
+            push_filters(&mut q, filter, visible);
+            q.build_query_scalar::<i64>().fetch_one(p).await
+        })?)
     }
 
     /// A caller's earlier matters, newest first, found by the blind index of

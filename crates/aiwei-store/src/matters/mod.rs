@@ -10,6 +10,7 @@ pub(crate) mod rows;
 use std::fmt;
 
 use aiwei_core::access::{Cond, MatterFacts};
+use aiwei_core::deadline::RunningClock;
 use aiwei_core::flow::MatterState;
 use aiwei_core::{CallerKind, Channel, MatterId, MatterNumber, MatterStatus, MatterType, UserId};
 use chrono::{DateTime, Utc};
@@ -68,6 +69,8 @@ pub struct Matter {
     pub lead_department_name: Option<String>,
     /// Co-handling or coordinating departments (loaded on single reads).
     pub co_departments: Vec<String>,
+    /// Their names, in the same order.
+    pub co_department_names: Vec<String>,
     pub return_count: i32,
     pub redo_count: i32,
     /// An approved extension moved the agreed reply time; intake must tell
@@ -87,6 +90,11 @@ pub struct Matter {
     pub closed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The caller's satisfaction at the latest revisit.
+    pub satisfaction: Option<aiwei_core::Satisfaction>,
+    /// Its open deadline clocks; a view picks the most urgent
+    /// ([`RunningClock::most_urgent`]).
+    pub open_clocks: Vec<RunningClock>,
 }
 
 impl Matter {
@@ -134,12 +142,35 @@ impl Store {
 
     /// Adds what the ledger's list query leaves out.
     async fn complete(&self, mut m: Matter) -> Result<Matter, StoreError> {
-        m.co_departments = on_pool!(&self.db, p => sqlx::query_scalar(
-            "SELECT department_code FROM matter_departments WHERE matter_id = $1 ORDER BY department_code")
+        let co: Vec<(String, String)> = on_pool!(&self.db, p => sqlx::query_as(
+            "SELECT md.department_code, d.name FROM matter_departments md
+             JOIN departments d ON d.code = md.department_code
+             WHERE md.matter_id = $1 ORDER BY md.department_code")
             .bind(m.id.0)
             .fetch_all(p)
             .await)?;
-        Ok(m)
+        (m.co_departments, m.co_department_names) = co.into_iter().unzip();
+        let mut one = self.with_clocks(vec![m]).await?;
+        one.pop().ok_or(StoreError::NotFound)
+    }
+
+    /// Opens list rows and adds each matter's open clocks, in one query for
+    /// the whole list.
+    pub(crate) async fn open_list(&self, rows: Vec<MatterRow>) -> Result<Vec<Matter>, StoreError> {
+        let matters = rows
+            .into_iter()
+            .map(|r| self.open_matter(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.with_clocks(matters).await
+    }
+
+    async fn with_clocks(&self, mut matters: Vec<Matter>) -> Result<Vec<Matter>, StoreError> {
+        let ids: Vec<uuid::Uuid> = matters.iter().map(|m| m.id.0).collect();
+        let mut clocks = self.open_clocks(&ids).await?;
+        for m in &mut matters {
+            m.open_clocks = clocks.remove(&m.id.0).unwrap_or_default();
+        }
+        Ok(matters)
     }
 
     /// A matter by id or number, read only if `visible` holds for it

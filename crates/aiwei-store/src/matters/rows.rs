@@ -3,7 +3,9 @@
 //! and step texts of a sensitive matter (R-5.1.2).
 
 use aiwei_core::time::from_millis;
-use aiwei_core::{CallerKind, Channel, FieldError, MatterId, MatterStatus, MatterType, UserId};
+use aiwei_core::{
+    CallerKind, Channel, FieldError, MatterId, MatterStatus, MatterType, Satisfaction, UserId,
+};
 use uuid::Uuid;
 
 use super::{Matter, StoredCaller, StoredLocation};
@@ -122,6 +124,7 @@ pub(crate) struct MatterRow {
     pub(crate) closed_at: Option<i64>,
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
+    pub(crate) satisfaction: Option<String>,
 }
 
 /// The columns of a matter row (`m` is the matter).
@@ -133,7 +136,8 @@ macro_rules! matter_columns {
     m.caller_to_be_told,
     m.caller_kind, m.caller_key, m.caller_sealed, m.caller_anonymised_at, m.matter_type, m.category,
     c.name AS category_name, m.content, m.address, m.area_code, m.latitude, m.longitude,
-    m.sensitive, m.urgent, m.status, m.answer, m.agreed_reply_at, m.closed_at, m.created_at, m.updated_at"
+    m.sensitive, m.urgent, m.status, m.answer, m.agreed_reply_at, m.closed_at, m.created_at, m.updated_at,
+    m.satisfaction"
     };
 }
 
@@ -192,6 +196,7 @@ impl Store {
             lead_department: r.lead_department,
             lead_department_name: r.lead_department_name,
             co_departments: Vec::new(),
+            co_department_names: Vec::new(),
             return_count: r.return_count,
             redo_count: r.redo_count,
             caller_to_be_told: r.caller_to_be_told,
@@ -221,6 +226,13 @@ impl Store {
             closed_at: r.closed_at.map(from_millis),
             created_at: from_millis(r.created_at),
             updated_at: from_millis(r.updated_at),
+            satisfaction: r
+                .satisfaction
+                .as_deref()
+                .map(Satisfaction::parse)
+                .transpose()
+                .map_err(corrupt("satisfaction"))?,
+            open_clocks: Vec::new(),
         })
     }
 }

@@ -108,6 +108,12 @@ pub async fn seed(
             .await
             .with_context(|| format!("creating department {code}"))?;
     }
+    for r in &texts.routing {
+        store
+            .set_routing(&r.category, Some(&r.lead), &r.co, None, now)
+            .await
+            .with_context(|| format!("routing of {}", r.category))?;
+    }
 
     let mut accounts = Vec::with_capacity(texts.accounts.len());
     let mut clerks = Vec::new();

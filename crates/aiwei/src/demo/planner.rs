@@ -691,6 +691,8 @@ mod tests {
                 name: (*code).to_owned(),
                 matter_type: MatterType::parse(ty).unwrap(),
                 parent: parent.map(str::to_owned),
+                default_lead: None,
+                default_co: Vec::new(),
             })
             .collect()
     }

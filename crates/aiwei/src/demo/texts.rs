@@ -14,6 +14,7 @@ const SOURCE: &str = include_str!("texts.toml");
 /// index into these lists, so their order is part of the data set.
 pub(super) struct Texts {
     pub departments: Vec<DepartmentText>,
+    pub routing: Vec<RoutingText>,
     pub accounts: Vec<AccountText>,
     pub districts: Vec<District>,
     pub words: Words,
@@ -76,6 +77,7 @@ fn parse(source: &str) -> anyhow::Result<Texts> {
         .collect();
     Ok(Texts {
         departments: file.departments,
+        routing: file.routing,
         accounts: file.accounts,
         districts: file.districts,
         words: file.words,
@@ -91,6 +93,7 @@ fn parse(source: &str) -> anyhow::Result<Texts> {
 struct TextsFile {
     asks: Vec<String>,
     departments: Vec<DepartmentText>,
+    routing: Vec<RoutingText>,
     accounts: Vec<AccountText>,
     words: Words,
     districts: Vec<District>,
@@ -105,6 +108,16 @@ struct TextsFile {
 pub(super) struct DepartmentText {
     pub code: String,
     pub name: String,
+}
+
+/// Where a sub-category's matters usually go.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RoutingText {
+    pub category: String,
+    pub lead: String,
+    #[serde(default)]
+    pub co: Vec<String>,
 }
 
 #[derive(Deserialize)]

@@ -298,7 +298,7 @@ async fn a_complaint_walks_from_intake_to_the_department_and_back_to_closure() {
     );
     assert!(
         browser
-            .step("arrive", &[("findings", "垃圾房满溢属实")])
+            .step("arrive", &[("who", "刘洋"), ("findings", "垃圾房满溢属实")])
             .await
             .contains("到场")
     );
@@ -508,4 +508,417 @@ async fn a_disclosure_is_requested_approved_signed_used_and_expires() {
     assert!(browser.text("#disclosures").await.contains("已到期"));
     browser.quit().await;
     app.stop().await;
+}
+
+/// The daily desk in the browser: each role lands where its work is, the
+/// most urgent first; a refused step form keeps what was typed and says
+/// why beside the field; a handler asks for a return, the lead returns,
+/// intake sees the mark and the message and re-dispatches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_finds_its_urgent_work_and_a_return_goes_round() {
+    let Some(browser) = Driver::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (intake, intake_pw) = app.user("jieting", &[Role::Intake], Some("AWB")).await;
+    let (_, handler_pw) = app.user("jingban", &[Role::Handler], Some("HJWS")).await;
+    let (lead, lead_pw) = app.user("keshi", &[Role::DeptLead], Some("HJWS")).await;
+    app.user("qita", &[Role::Handler], Some("BMFZ")).await;
+    let (_, sup_pw) = app.user("duban", &[Role::Supervisor], Some("AWB")).await;
+    let (_, audit_pw) = app.user("shenji", &[Role::Auditor], Some("AWB")).await;
+    let (_, admin_pw) = app.user("guanli", &[Role::Admin], Some("AWB")).await;
+    let intake_token = app.token_for(&intake).await;
+    let lead_token = app.token_for(&lead).await;
+
+    // Two matters for the department; the first is 3 hours old when the
+    // second arrives, so its sign-for limit has passed.
+    let late = app.dispatched(&intake_token, "13877770001", "HJWS").await;
+    app.advance(chrono::Duration::hours(3));
+    let fresh = app.dispatched(&intake_token, "13877770002", "HJWS").await;
+
+    browser.log_in(&app, "jingban", &handler_pw).await;
+    let path = browser.script("return location.pathname;", json!([])).await;
+    assert_eq!(path, "/work");
+    let first = browser
+        .text("#queue-to_sign li.work-item:first-child")
+        .await;
+    assert!(first.starts_with(&late), "{first}");
+    browser
+        .find("#queue-to_sign li.work-item.urgency-overdue:first-child")
+        .await;
+    assert!(browser.text("#urgent-badge").await.contains("1 件已超时"));
+
+    // A refused form keeps its text: the lead signs, the handler reports
+    // the visit without saying who went.
+    let (s, _) = app
+        .step(&lead_token, &fresh, json!({"action": "sign_for"}))
+        .await;
+    assert_eq!(s, 200);
+    browser.goto(&app.url(&format!("/matters/{fresh}"))).await;
+    browser
+        .script(
+            "const f = document.getElementById('step-arrive'); f.parentElement.open = true; f.noValidate = true;\
+             document.getElementById('arrive-findings').value = '现场垃圾约两吨，已拍照';",
+            json!([]),
+        )
+        .await;
+    browser.click_and_wait("#step-arrive-submit").await;
+    assert!(browser.text("#arrive-who-error").await.contains("到场人员"));
+    let kept = browser
+        .script(
+            "return document.getElementById('arrive-findings').value;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(kept, "现场垃圾约两吨，已拍照");
+
+    // The handler asks for a return of the late one.
+    browser.goto(&app.url(&format!("/matters/{late}"))).await;
+    assert!(
+        browser
+            .step("ask_return", &[("reason", "属物业管理范围，不归本科室")])
+            .await
+            .contains("申请退回")
+    );
+    browser.log_out().await;
+
+    // The lead is told, and returns it.
+    browser.log_in(&app, "keshi", &lead_pw).await;
+    browser.goto(&app.url("/notifications")).await;
+    assert!(browser.text("main").await.contains("申请退回"));
+    browser.goto(&app.url(&format!("/matters/{late}"))).await;
+    browser
+        .script(
+            "const f = document.getElementById('step-return'); f.parentElement.open = true;\
+             document.getElementById('return-reason').value = '属物业管理范围';",
+            json!([]),
+        )
+        .await;
+    browser.click_and_wait("#step-return-submit").await;
+    assert!(browser.text("#done-notice").await.contains("退回"));
+    browser.log_out().await;
+
+    // Intake sees the mark, the reason and the message, and re-dispatches.
+    browser.log_in(&app, "jieting", &intake_pw).await;
+    let item = browser.text("#queue-to_dispatch li.work-item").await;
+    assert!(
+        item.contains("退回") && item.contains("属物业管理范围"),
+        "{item}"
+    );
+    assert!(browser.text("#unread-badge").await.parse::<u32>().unwrap() >= 1);
+    browser.goto(&app.url(&format!("/matters/{late}"))).await;
+    assert!(
+        browser
+            .step("dispatch", &[("lead", "BMFZ")])
+            .await
+            .contains("派单")
+    );
+    browser.log_out().await;
+
+    // The roles without queues land on their own homes.
+    for (user, pw, home) in [
+        ("duban", &sup_pw, "/supervision"),
+        ("shenji", &audit_pw, "/audit"),
+        ("guanli", &admin_pw, "/admin"),
+    ] {
+        browser.log_in(&app, user, pw).await;
+        let path = browser.script("return location.pathname;", json!([])).await;
+        assert_eq!(path, home, "{user}");
+        browser.log_out().await;
+    }
+    browser.quit().await;
+    app.stop().await;
+}
+
+/// Every demo role logs in, lands on its home, and each of its work queues
+/// lists the most urgent matter first (overdue, then due soon, then the
+/// rest).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_lands_home_with_the_most_urgent_work_on_top() {
+    let Some(browser) = Driver::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let report = app.seed_demo(300).await;
+    app.store.sweep(app.now(), 5000).await.unwrap();
+    let rank = |class: &str| {
+        if class.contains("urgency-overdue") {
+            0
+        } else if class.contains("urgency-due_soon") {
+            1
+        } else {
+            2
+        }
+    };
+    let mut queues_seen = 0;
+    for account in &report.accounts {
+        browser
+            .log_in(&app, &account.username, &account.password)
+            .await;
+        let path = browser.script("return location.pathname;", json!([])).await;
+        let home = match account.username.as_str() {
+            "duban" => "/supervision",
+            "shenji" => "/audit",
+            "admin" => "/admin",
+            _ => "/work",
+        };
+        assert_eq!(path, home, "{}", account.username);
+        if home == "/work" {
+            let queues = browser
+                .script(
+                    "return Array.from(document.querySelectorAll('section.queue')).map(q =>\
+                     Array.from(q.querySelectorAll('li.work-item')).map(li => li.className));",
+                    json!([]),
+                )
+                .await;
+            for q in queues.as_array().unwrap() {
+                let ranks: Vec<i32> = q
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| rank(c.as_str().unwrap()))
+                    .collect();
+                assert!(
+                    ranks.windows(2).all(|w| w[0] <= w[1]),
+                    "{}: {ranks:?}",
+                    account.username
+                );
+                queues_seen += usize::from(!ranks.is_empty());
+            }
+        }
+        browser.log_out().await;
+    }
+    assert!(queues_seen >= 3, "{queues_seen} non-empty queues");
+    browser.quit().await;
+    app.stop().await;
+}
+
+/// Every step form with a required field, as the role that takes it: left
+/// without that field and submitted past the browser's own check, the page
+/// comes back with the error beside the field and everything else typed
+/// still there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_step_form_keeps_its_text_when_a_required_field_is_missing() {
+    let Some(browser) = Driver::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut tokens = std::collections::HashMap::new();
+    let mut passwords = std::collections::HashMap::new();
+    for (name, role, dept) in [
+        ("jieting", Role::Intake, "AWB"),
+        ("jingban", Role::Handler, "HJWS"),
+        ("keshi", Role::DeptLead, "HJWS"),
+        ("lingdao", Role::LeadingGroup, "AWB"),
+    ] {
+        let (user, pw) = app.user(name, &[role], Some(dept)).await;
+        tokens.insert(name, app.token_for(&user).await);
+        passwords.insert(name, pw);
+    }
+    let (desk, handler, lead, group) = (
+        &tokens["jieting"],
+        &tokens["jingban"],
+        &tokens["keshi"],
+        &tokens["lingdao"],
+    );
+    let later = (app.now() + chrono::Duration::days(3)).to_rfc3339();
+    let earlier = (app.now() - chrono::Duration::minutes(1)).to_rfc3339();
+    let record = |ty: &'static str, phone: &'static str| {
+        let mut b = crate::helpers::phone_complaint(phone, "表单测试");
+        b["type"] = json!(ty);
+        if ty != "complaint" {
+            b["category"] = Value::Null;
+        }
+        let app = &app;
+        async move {
+            let (s, m) = app.post_json(desk, "/api/v1/matters", &b).await;
+            assert_eq!(s, 201, "{m}");
+            m["number"].as_str().unwrap().to_owned()
+        }
+    };
+    let dispatch = json!({"action": "dispatch", "lead": "HJWS"});
+    let sign = json!({"action": "sign_for"});
+    let arrive =
+        json!({"action": "arrive", "arrived_at": earlier, "who": "刘洋", "findings": "属实"});
+    let plan = json!({"action": "plan", "measures": "清运", "planned_completion": later});
+    let complete = json!({"action": "complete", "result": "已清运"});
+    let submit = json!({"action": "submit"});
+
+    let consult = record("consultation", "13877771001").await;
+    let other = record("other", "13877771002").await;
+    let completed = walk(
+        &app,
+        record("complaint", "13877771003").await,
+        vec![
+            (desk, dispatch.clone()),
+            (lead, sign.clone()),
+            (handler, arrive.clone()),
+            (handler, plan.clone()),
+            (handler, complete.clone()),
+        ],
+    )
+    .await;
+    let decided = walk(
+        &app,
+        record("suggestion", "13877771004").await,
+        vec![
+            (desk, submit.clone()),
+            (
+                group,
+                json!({"action": "evaluate", "adopted": false, "opinion": "暂不采纳"}),
+            ),
+        ],
+    )
+    .await;
+    let dispatched = walk(
+        &app,
+        record("complaint", "13877771005").await,
+        vec![(desk, dispatch.clone())],
+    )
+    .await;
+    let signed = walk(
+        &app,
+        record("complaint", "13877771006").await,
+        vec![(desk, dispatch.clone()), (lead, sign.clone())],
+    )
+    .await;
+    let on_site = walk(
+        &app,
+        record("complaint", "13877771007").await,
+        vec![
+            (desk, dispatch.clone()),
+            (lead, sign.clone()),
+            (handler, arrive.clone()),
+        ],
+    )
+    .await;
+    let rectifying = walk(
+        &app,
+        record("complaint", "13877771008").await,
+        vec![
+            (desk, dispatch.clone()),
+            (lead, sign.clone()),
+            (handler, arrive.clone()),
+            (handler, plan.clone()),
+        ],
+    )
+    .await;
+    let coordinating = walk(
+        &app,
+        record("consultation", "13877771009").await,
+        vec![(
+            desk,
+            json!({"action": "coordinate", "departments": ["HJWS"]}),
+        )],
+    )
+    .await;
+    let evaluating = walk(
+        &app,
+        record("suggestion", "13877771010").await,
+        vec![(desk, submit.clone())],
+    )
+    .await;
+    let implementing = walk(
+        &app,
+        record("suggestion", "13877771011").await,
+        vec![
+            (desk, submit.clone()),
+            (
+                group,
+                json!({"action": "evaluate", "adopted": true, "opinion": "采纳"}),
+            ),
+        ],
+    )
+    .await;
+
+    let plan_for: Vec<(&str, Vec<(&String, &str)>)> = vec![
+        (
+            "jieting",
+            vec![
+                (&consult, "coordinate"),
+                (&consult, "reply"),
+                (&other, "record_result"),
+                (&completed, "feedback"),
+                (&decided, "tell"),
+            ],
+        ),
+        (
+            "jingban",
+            vec![
+                (&dispatched, "ask_return"),
+                (&signed, "arrive"),
+                (&on_site, "plan"),
+                (&rectifying, "report_progress"),
+                (&rectifying, "complete"),
+                (&coordinating, "provide_input"),
+            ],
+        ),
+        ("keshi", vec![(&dispatched, "return")]),
+        (
+            "lingdao",
+            vec![(&evaluating, "evaluate"), (&implementing, "implemented")],
+        ),
+    ];
+    let future = app.local_input(5);
+    let mut forms = 0;
+    for (user, steps) in plan_for {
+        browser.log_in(&app, user, &passwords[user]).await;
+        for (number, code) in steps {
+            browser.goto(&app.url(&format!("/matters/{number}"))).await;
+            let out = browser
+                .script(
+                    "const code = arguments[0]; const f = document.getElementById('step-' + code);\
+                     if (!f) { return null; }\
+                     f.parentElement.open = true; f.noValidate = true;\
+                     const fields = Array.from(f.querySelectorAll('textarea, input:not([type=hidden]), select'));\
+                     const single = el => el.tagName === 'SELECT' && !el.multiple;\
+                     const target = fields.find(el => el.required && !single(el));\
+                     const typed = {};\
+                     for (const el of fields) {\
+                       if (el === target) {\
+                         if (el.multiple) { for (const o of el.options) { o.selected = false; } } else { el.value = ''; }\
+                         continue;\
+                       }\
+                       if (el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT' && el.type === 'text')) {\
+                         el.value = '已填写' + el.name; typed[el.name] = el.value;\
+                       }\
+                       if (el.type === 'datetime-local' && !el.value) { el.value = arguments[1]; }\
+                     }\
+                     return [target ? target.name : null, typed];",
+                    json!([code, future]),
+                )
+                .await;
+            assert!(!out.is_null(), "{user} is offered {code} on {number}");
+            let target = out[0]
+                .as_str()
+                .unwrap_or_else(|| panic!("{code} has a required field"));
+            browser
+                .click_and_wait(&format!("#step-{code}-submit"))
+                .await;
+            browser.find(&format!("#{code}-{target}-error")).await;
+            for (name, value) in out[1].as_object().unwrap() {
+                let kept = browser
+                    .script(
+                        "return document.getElementById(arguments[0]).value;",
+                        json!([format!("{code}-{name}")]),
+                    )
+                    .await;
+                assert_eq!(&kept, value, "{code}: {name} kept");
+            }
+            forms += 1;
+        }
+        browser.log_out().await;
+    }
+    assert_eq!(forms, 14);
+    browser.quit().await;
+    app.stop().await;
+}
+
+/// Takes `steps` (who, request) on matter `n` through the API; returns `n`.
+async fn walk(app: &TestApp, n: String, steps: Vec<(&String, Value)>) -> String {
+    for (who, body) in steps {
+        let (s, m) = app.step(who, &n, body).await;
+        assert_eq!(s, 200, "{m}");
+    }
+    n
 }

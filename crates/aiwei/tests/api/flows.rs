@@ -283,7 +283,14 @@ both_backends!(
             .await;
         let m = o.ok(&o.intake, &n, json!({"action": "coordinate", "departments": ["JKZX", "HJWS"], "question": "学校食堂病媒防制标准"})).await;
         assert_eq!(m["status"], "coordinating");
-        assert_eq!(m["co_departments"], json!(["HJWS", "JKZX"]));
+        let co: Vec<&Value> = m["co_departments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| &d["code"])
+            .collect();
+        assert_eq!(co, [&json!("HJWS"), &json!("JKZX")]);
+        assert!(m["co_departments"][0]["name"].is_string());
         o.ok(
             &jkzx,
             &n,

@@ -209,6 +209,8 @@ pub struct TestApp {
     pub base: String,
     pub store: Store,
     pub client: reqwest::Client,
+    /// The client's cookies.
+    jar: Arc<reqwest::cookie::Jar>,
     shutdown: Option<oneshot::Sender<()>>,
     pub db: Arc<TestDb>,
     pub keys: Keys,
@@ -261,11 +263,13 @@ impl TestApp {
         tokio::spawn(app.run_until(async move {
             let _ = rx.await;
         }));
+        let jar = Arc::new(reqwest::cookie::Jar::default());
         Self {
             base: format!("http://{addr}"),
             store,
+            jar: jar.clone(),
             client: reqwest::Client::builder()
-                .cookie_store(true)
+                .cookie_provider(jar)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
@@ -284,6 +288,21 @@ impl TestApp {
     /// Moves the app's clock so that "now" is `t`.
     pub fn set_now(&self, t: chrono::DateTime<chrono::Utc>) {
         *self.offset.lock().unwrap() = t - chrono::Utc::now();
+    }
+
+    /// The value of the session cookie the client holds (empty: none).
+    pub fn session_cookie(&self) -> String {
+        use reqwest::cookie::CookieStore;
+        let url = self.base.parse().unwrap();
+        let all = self
+            .jar
+            .cookies(&url)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        all.split("; ")
+            .find_map(|c| c.strip_prefix("aiwei_session="))
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Moves the app's clock forward.

@@ -30,6 +30,9 @@ fn codes() -> Vec<&'static str> {
     // `adopted` is also the name of the evaluate step's yes/no field, which
     // forms and requests spell.
     v.retain(|c| *c != EventKind::Adopted.as_str());
+    // `overdue` is also the name of the ledger's filter (`?overdue=true`),
+    // which outside scripts rely on.
+    v.retain(|c| *c != ClockState::Overdue.as_str());
     v
 }
 

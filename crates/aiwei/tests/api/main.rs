@@ -16,6 +16,7 @@ mod cli;
 mod concurrency;
 mod confidentiality;
 mod deadlines;
+mod desk;
 mod edge;
 mod extensions;
 mod flows;

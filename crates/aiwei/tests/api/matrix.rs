@@ -206,6 +206,16 @@ fn call(method: &str, path: &str, model: &Model, variant: usize) -> Option<(Stri
             })),
         ),
         ("DELETE", "/api/v1/session") | ("GET", "/api/v1/me") => (path.into(), Body::None),
+        // Someone else's notification, or none: the same 404.
+        ("POST", "/api/v1/notifications/{id}/read") => (
+            format!("/api/v1/notifications/{}/read", uuid::Uuid::now_v7()),
+            Body::None,
+        ),
+        // A wrong current password: judged without changing anything.
+        ("POST", "/api/v1/me/password") => (
+            path.into(),
+            Body::Json(json!({"current": "not-the-password-1", "new": "Matrix-test-2026"})),
+        ),
         ("POST", "/api/v1/matters") => {
             let mut b = phone_complaint(PHONES[4], NAMES[4]);
             b["sensitive"] = json!(false);
@@ -364,6 +374,8 @@ impl Model {
         let needs = |p: Permission| -> Option<Cell> { (!granted(p, actor)).then_some(Forbidden) };
         match key.as_str() {
             "POST /api/v1/session" => Unauthenticated,
+            "POST /api/v1/me/password" => Forbidden,
+            "POST /api/v1/notifications/{id}/read" => NotFound,
             "DELETE /api/v1/session"
             | "GET /api/v1/me"
             | "GET /api/v1/categories"

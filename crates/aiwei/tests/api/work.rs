@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::helpers::{Backend, Desk, TestApp, phone_complaint};
 
-fn queue<'a>(work: &'a Value, code: &str) -> &'a Value {
+/// The queue `code` of a `GET /api/v1/work` answer.
+pub fn queue<'a>(work: &'a Value, code: &str) -> &'a Value {
     work["queues"]
         .as_array()
         .unwrap()
