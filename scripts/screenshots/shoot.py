@@ -39,6 +39,7 @@ PAGES = {
         ("matter", "{matter}"),
         ("print", "{matter}/print"),
         ("notifications", "/notifications"),
+        ("search", "/search?q=%E5%9E%83%E5%9C%BE%20%E6%B8%85%E8%BF%90"),
     ],
     "handler": [("work", "/work"), ("matter", "{matter}"), ("account", "/account")],
     "dept_lead": [("work", "/work"), ("matter", "{matter}")],

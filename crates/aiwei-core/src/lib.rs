@@ -21,6 +21,7 @@ pub mod password;
 pub mod phone;
 #[cfg(feature = "openapi")]
 pub mod schema;
+pub mod search;
 pub mod time;
 pub mod wire;
 

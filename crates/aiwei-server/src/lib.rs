@@ -107,6 +107,33 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+/// Finishes an owed rebuild of the search index (matters recorded before
+/// the index existed, or an interrupted `aiwei search reindex`), a batch at
+/// a time, while the server serves. Errors are logged and end the attempt;
+/// the next start tries again.
+pub async fn finish_search_index(store: aiwei_store::Store) {
+    match store.search_reindex_pending().await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::error!(error = %e, "search index check failed");
+            return;
+        }
+    }
+    let mut done = 0usize;
+    loop {
+        match store.reindex_search(500, false).await {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) => {
+                tracing::error!(error = %e, "search index rebuild failed");
+                return;
+            }
+        }
+    }
+    tracing::info!(matters = done, "search index complete");
+}
+
 /// Runs the deadline sweeper every `every` until `stop` resolves. Safe with
 /// several app instances on one database: each clock is marked once.
 pub async fn run_sweeper(

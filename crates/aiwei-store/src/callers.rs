@@ -399,6 +399,8 @@ impl Store {
                 now,
             )
             .await?;
+            // The erased caller must not stay findable through the index.
+            crate::search::reindex(&mut tx, mid).await?;
             out.texts_redacted += redacted;
             out.matters.push(m.number);
         }

@@ -254,6 +254,7 @@ impl Store {
         for (field, text) in texts {
             put_text(&self.keys, tx, matter, sensitive, seq, field, text).await?;
         }
+        crate::search::reindex(tx, matter).await?;
         Ok(seq)
     }
 }

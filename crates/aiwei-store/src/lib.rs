@@ -29,6 +29,7 @@ pub mod idempotency;
 pub mod keys;
 pub mod matters;
 mod scope;
+pub mod search;
 pub mod sessions;
 pub mod status;
 pub mod throttle;

@@ -93,10 +93,29 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// The full-text index.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
     /// Show configuration.
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// Rebuild the index of every matter, a batch per transaction; safe
+    /// while the server runs, and resumes where an interrupted run stopped.
+    Reindex {
+        /// Matters per batch.
+        #[arg(long, default_value_t = 500)]
+        batch: u32,
+        /// Start from the first matter again.
+        #[arg(long)]
+        restart: bool,
     },
 }
 
@@ -268,6 +287,24 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Serve { demo, .. } => serve(settings, demo).await,
         Command::Calendar { command } => calendar(settings, command).await,
         Command::Keys { command } => keys(settings, command).await,
+        Command::Search {
+            command: SearchCommand::Reindex { batch, restart },
+        } => {
+            let store = open_store(&settings).await?;
+            let mut total = 0usize;
+            let mut first = restart;
+            loop {
+                let n = store.reindex_search(i64::from(batch), first).await?;
+                first = false;
+                if n == 0 {
+                    break;
+                }
+                total += n;
+                eprintln!("… {total}");
+            }
+            println!("检索索引已重建：{total} 件事项 (search index rebuilt: {total} matters)");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::User { command } => user(settings, command).await,
         Command::Department { command } => department(settings, command).await,
         Command::Token { command } => token(settings, command).await,
@@ -429,6 +466,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
             let _ = stop_rx.await;
         },
     ));
+    let indexer = tokio::spawn(aiwei_server::finish_search_index(store.clone()));
     let app = Application::build(state, settings.bind_addr()?).await?;
     let addr = app.local_addr()?;
     tracing::info!(%addr, backend = %store.backend(), "aiwei serving");
@@ -436,6 +474,8 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
     app.run_until(shutdown_signal()).await?;
     let _ = stop_tx.send(());
     let _ = sweeper.await;
+    // An unfinished rebuild resumes at the next start.
+    indexer.abort();
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -18,6 +18,7 @@ pub mod extensions;
 pub mod matters;
 pub mod policy;
 pub mod reference;
+pub mod search;
 pub mod session;
 pub mod work;
 
@@ -56,6 +57,7 @@ fn parts() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(session::change_password))
         .routes(routes!(matters::create, matters::list))
         .routes(routes!(matters::get_one))
+        .routes(routes!(search::search))
         .routes(routes!(matters::act))
         .routes(routes!(extensions::request))
         .routes(routes!(extensions::pending))

@@ -13,6 +13,7 @@ mod disclosures;
 mod handling;
 mod intake;
 mod ledger;
+mod search;
 mod settings;
 mod work;
 
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/intake", get(intake::form).post(intake::submit))
         .route("/intake/history", post(intake::history))
         .route("/ledger", get(ledger::ledger))
+        .route("/search", get(search::page))
         .route("/work", get(work::work))
         .route("/supervision", get(work::supervision))
         .route(

@@ -8,5 +8,6 @@ pub mod extensions;
 pub mod ledger;
 pub mod once;
 pub mod query;
+pub mod search;
 pub mod trail;
 pub mod work;

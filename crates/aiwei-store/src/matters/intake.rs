@@ -253,6 +253,7 @@ impl Store {
             )
             .await?;
         }
+        crate::search::reindex(tx, id).await?;
         Ok(id)
     }
 }

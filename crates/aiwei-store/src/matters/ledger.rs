@@ -44,6 +44,8 @@ pub struct LedgerFilter {
     /// Blind indexes of the caller's phone (one per key of the ring); empty:
     /// no phone filter.
     pub phone_index: Vec<String>,
+    /// Full-text conditions, all of which must hold (a search).
+    pub text: Vec<crate::search::TextCond>,
 }
 
 /// The text form of a [`Cursor`], as a regular expression.
@@ -88,8 +90,12 @@ impl FromStr for Cursor {
 
 /// Adds `visible` and the filters to a query over `matters m` whose `WHERE`
 /// is open.
-fn push_filters<DB>(q: &mut sqlx::QueryBuilder<DB>, filter: &LedgerFilter, visible: &Cond)
-where
+fn push_filters<DB>(
+    q: &mut sqlx::QueryBuilder<DB>,
+    backend: crate::db::Backend,
+    filter: &LedgerFilter,
+    visible: &Cond,
+) where
     DB: sqlx::Database,
     for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
@@ -97,6 +103,9 @@ where
     for<'t> Uuid: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
     crate::scope::push_and(q, visible);
+    for t in &filter.text {
+        crate::search::push_text(q, backend, t);
+    }
     if let Some(t) = filter.matter_type {
         q.push(" AND m.matter_type = ")
             .push_bind(t.as_str().to_owned());
@@ -174,9 +183,10 @@ impl Store {
         limit: u32,
     ) -> Result<(Vec<Matter>, Option<Cursor>), StoreError> {
         let limit = limit.clamp(1, 500) as i64;
+        let backend = self.backend();
         let mut rows: Vec<MatterRow> = on_pool!(&self.db, p => {
             let mut q = sqlx::QueryBuilder::new(MATTER_PAGE_HEAD);
-            push_filters(&mut q, filter, visible);
+            push_filters(&mut q, backend, filter, visible);
             if let Some(c) = after {
                 q.push(" AND (m.received_at, m.id) < (")
                     .push_bind(c.received_at_ms)
@@ -208,11 +218,35 @@ impl Store {
         filter: &LedgerFilter,
         visible: &Cond,
     ) -> Result<i64, StoreError> {
+        let backend = self.backend();
         Ok(on_pool!(&self.db, p => {
             let mut q = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM matters m WHERE 1=1");
-            push_filters(&mut q, filter, visible);
+            push_filters(&mut q, backend, filter, visible);
             q.build_query_scalar::<i64>().fetch_one(p).await
         })?)
+    }
+
+    /// The conditions of a search query, ready for [`LedgerFilter::text`]:
+    /// a phone number through the key ring's blind indexes.
+    pub fn search_conds(
+        &self,
+        q: &aiwei_core::search::Query,
+    ) -> Result<Vec<crate::search::TextCond>, StoreError> {
+        use crate::search::TextCond;
+        use aiwei_core::search::Term;
+        q.terms
+            .iter()
+            .map(|t| {
+                Ok(match t {
+                    Term::Phrase(run) => TextCond::Phrase(run.clone()),
+                    Term::Number(n) => TextCond::Number(n.to_string()),
+                    Term::Phone(p, digits) => TextCond::Phone {
+                        indexes: self.keys.phone_indexes(p)?,
+                        digits: digits.clone(),
+                    },
+                })
+            })
+            .collect()
     }
 
     /// A caller's earlier matters, newest first, found by the blind index of

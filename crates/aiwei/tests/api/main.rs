@@ -26,5 +26,6 @@ mod ledger;
 mod lint;
 mod matrix;
 mod pages;
+mod search;
 mod trail;
 mod work;

@@ -222,6 +222,8 @@ fn call(method: &str, path: &str, model: &Model, variant: usize) -> Option<(Stri
             (path.into(), Body::Json(b))
         }
         ("GET", "/api/v1/matters") => ("/api/v1/matters?limit=500".into(), Body::None),
+        // Every matrix matter's content holds 垃圾.
+        ("GET", "/api/v1/search") => ("/api/v1/search?q=垃圾&limit=500".into(), Body::None),
         ("GET", "/api/v1/exports/ledger.csv") => (path.into(), Body::None),
         ("GET", "/api/v1/matters/{key}") => (format!("/api/v1/matters/{m}"), Body::None),
         ("POST", "/api/v1/matters/{key}/actions") => (
@@ -394,6 +396,10 @@ impl Model {
                 needs(Permission::Supervise).unwrap_or(NotFound)
             }
             "GET /api/v1/matters" => self.list(actor, |_| true, |m| Self::clear(actor, m)),
+            // A sensitive matter's text is sealed and not searched.
+            "GET /api/v1/search" => {
+                self.list(actor, |m| !m.facts.sensitive, |m| Self::clear(actor, m))
+            }
             "GET /api/v1/exports/ledger.csv" => self.list(
                 actor,
                 |_| true,

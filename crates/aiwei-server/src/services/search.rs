@@ -1,0 +1,156 @@
+//! Search (检索), shared by the API and the pages: a query in Ctrl-F
+//! terms ([`aiwei_core::search`]), the ledger's filters and scope, newest
+//! first, a snippet around the first place the query occurs.
+
+use aiwei_core::search::{Query, snippet};
+use aiwei_core::{ErrorCode, FieldError};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::ledger::{LedgerQuery, visible_to};
+use super::query::{blank_to_none, opt_blank};
+use crate::auth::Staff;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::views::MatterView;
+
+/// How long a snippet is, in characters.
+const SNIPPET: usize = 60;
+
+/// What to find, besides the ledger's filters.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchTerms {
+    /// What to find, as Ctrl-F would: any run of characters; several terms
+    /// separated by spaces must all occur; a matter number or a full phone
+    /// number finds its matters exactly. At most 200 characters.
+    #[serde(default)]
+    #[param(schema_with = schema::q)]
+    pub q: Option<String>,
+    /// `matter` (the default).
+    #[serde(default, skip_serializing_if = "opt_blank")]
+    #[param(schema_with = schema::kind)]
+    pub kind: Option<String>,
+}
+
+mod schema {
+    use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+
+    pub fn q() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(aiwei_core::search::MAX_QUERY))
+            .build()
+    }
+
+    pub fn kind() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["", "matter"]))
+            .build()
+    }
+}
+
+/// One matter found, with the text around what was found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchHit {
+    #[serde(flatten)]
+    pub matter: MatterView,
+    /// Text around the first occurrence (the content, else the address or
+    /// the answer); `…` where it is cut.
+    pub snippet: String,
+    /// Where the query occurs in `snippet`: [start, end) character offsets.
+    pub marks: Vec<[usize; 2]>,
+}
+
+impl SearchHit {
+    /// The snippet in pieces for a page: (text, marked).
+    pub fn parts(&self) -> Vec<(String, bool)> {
+        let chars: Vec<char> = self.snippet.chars().collect();
+        let mut out: Vec<(String, bool)> = Vec::new();
+        let mut at = 0;
+        for [a, b] in &self.marks {
+            if *a < at || *b > chars.len() {
+                continue;
+            }
+            out.push((chars[at..*a].iter().collect(), false));
+            out.push((chars[*a..*b].iter().collect(), true));
+            at = *b;
+        }
+        out.push((chars[at..].iter().collect(), false));
+        out.retain(|(t, _)| !t.is_empty());
+        out
+    }
+}
+
+/// A page of results, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchPage {
+    pub items: Vec<SearchHit>,
+    /// Cursor of the next page; null on the last.
+    pub next: Option<String>,
+    /// How many matters match, on all pages.
+    pub total: i64,
+}
+
+/// Runs a search for `staff`: within what they may see, callers masked as
+/// in the ledger, the list recorded like the ledger's.
+pub async fn search(
+    state: &AppState,
+    staff: &Staff,
+    terms: &SearchTerms,
+    filters: &LedgerQuery,
+) -> Result<SearchPage, ApiError> {
+    let query =
+        Query::parse(terms.q.as_deref().unwrap_or_default()).map_err(ApiError::invalid_field)?;
+    if let Some(k) = blank_to_none(&terms.kind)
+        && k != "matter"
+    {
+        return Err(ApiError::invalid_field(FieldError::new(
+            "kind",
+            ErrorCode::UnknownValue,
+        )));
+    }
+    let now = state.clock.now();
+    let (mut filter, cursor, limit) = filters.parse(now)?;
+    filter.text = state.store.search_conds(&query)?;
+    let visible = visible_to(state, &staff.user);
+    let (matters, next) = state.store.ledger(&filter, &visible, cursor, limit).await?;
+    let total = state.store.ledger_count(&filter, &visible).await?;
+    let runs = query.runs();
+    let actor = staff.user.actor();
+    let items: Vec<SearchHit> = matters
+        .into_iter()
+        .map(|m| {
+            let texts = [
+                Some(m.content.as_str()),
+                m.location.address.as_deref(),
+                m.answer.as_deref(),
+            ];
+            let found = texts
+                .iter()
+                .flatten()
+                .map(|t| snippet(t, &runs, SNIPPET))
+                .find(|(_, marks)| !marks.is_empty());
+            let (text, marks) = found.unwrap_or_else(|| snippet(&m.content, &[], SNIPPET));
+            SearchHit {
+                snippet: text,
+                marks: marks.into_iter().map(|(a, b)| [a, b]).collect(),
+                matter: MatterView::listed(m, &actor, now),
+            }
+        })
+        .collect();
+    crate::services::confidential::record_list_view(
+        state,
+        staff,
+        "search",
+        &items.iter().map(|h| &h.matter).collect::<Vec<_>>(),
+    )
+    .await?;
+    Ok(SearchPage {
+        items,
+        next: next.map(|c| c.to_string()),
+        total,
+    })
+}

@@ -1,0 +1,313 @@
+//! The full-text index of matters, kept in the transaction of every write
+//! that changes a matter's texts, and its rendering of a query into each
+//! backend's syntax. The tokens are the core's ([`aiwei_core::search`]);
+//! only how they are written differs: SQLite FTS5 takes them as words
+//! separated by spaces, PostgreSQL as a `tsvector` literal with positions.
+//! A sensitive matter's texts are sealed and never indexed.
+
+use std::collections::BTreeMap;
+
+use aiwei_core::MatterId;
+use aiwei_core::search::{Piece, pieces};
+use uuid::Uuid;
+
+use crate::Store;
+use crate::db::{Backend, Tx};
+use crate::error::StoreError;
+
+/// What separates two runs in an FTS5 document: a token of two characters,
+/// which no query (one character per token) ever asks for.
+const FTS_BOUNDARY: &str = "qq";
+
+/// PostgreSQL keeps positions up to this, and this many per lexeme.
+const PG_MAX_POSITION: usize = 16_383;
+const PG_MAX_POSITIONS: usize = 256;
+
+/// A condition of a search, prepared for SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextCond {
+    /// The matter's texts hold these letters and digits, adjacent.
+    Phrase(Vec<char>),
+    /// The matter with this number.
+    Number(String),
+    /// The caller's phone (blind indexes of the key ring), or the digits in
+    /// the texts.
+    Phone {
+        indexes: Vec<String>,
+        digits: Vec<char>,
+    },
+}
+
+/// The FTS5 document of `texts`.
+fn fts_doc(texts: &[&str]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for t in texts {
+        if !out.is_empty() {
+            out.push(FTS_BOUNDARY.to_owned());
+        }
+        for p in pieces(t) {
+            out.push(match p {
+                Piece::Token(c) => c.to_string(),
+                Piece::Boundary => FTS_BOUNDARY.to_owned(),
+            });
+        }
+    }
+    out.join(" ")
+}
+
+/// The `tsvector` literal of `texts`: each token with its positions; a
+/// boundary leaves a position empty so no phrase spans it.
+fn pg_doc(texts: &[&str]) -> String {
+    let mut at: BTreeMap<char, Vec<usize>> = BTreeMap::new();
+    let mut pos = 0usize;
+    for t in texts {
+        pos += 1;
+        for p in pieces(t) {
+            pos += 1;
+            if let Piece::Token(c) = p {
+                let list = at.entry(c).or_default();
+                if list.len() < PG_MAX_POSITIONS {
+                    list.push(pos.min(PG_MAX_POSITION));
+                }
+            }
+        }
+    }
+    at.iter()
+        .map(|(c, ps)| {
+            let ps: Vec<String> = ps.iter().map(usize::to_string).collect();
+            format!("'{}':{}", lexeme(*c), ps.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A token as a quoted lexeme: letters and digits only, but quotes and
+/// backslashes are escaped all the same.
+fn lexeme(c: char) -> String {
+    match c {
+        '\'' => "''".to_owned(),
+        '\\' => "\\\\".to_owned(),
+        c => c.to_string(),
+    }
+}
+
+/// The FTS5 MATCH expression of a phrase.
+pub(crate) fn fts_phrase(run: &[char]) -> String {
+    let words: Vec<String> = run
+        .iter()
+        .map(|c| {
+            if *c == '"' {
+                "\"\"".to_owned()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    format!("\"{}\"", words.join(" "))
+}
+
+/// The `tsquery` literal of a phrase.
+pub(crate) fn pg_phrase(run: &[char]) -> String {
+    let words: Vec<String> = run.iter().map(|c| format!("'{}'", lexeme(*c))).collect();
+    words.join(" <-> ")
+}
+
+/// Appends ` AND (<the matter matches c>)` for a query over `matters m`.
+pub(crate) fn push_text<DB>(q: &mut sqlx::QueryBuilder<DB>, backend: Backend, c: &TextCond)
+where
+    DB: sqlx::Database,
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let phrase = |q: &mut sqlx::QueryBuilder<DB>, run: &[char]| match backend {
+        Backend::Sqlite => {
+            q.push(
+                "m.id IN (SELECT d.matter_id FROM search_docs d WHERE d.rowid IN \
+                 (SELECT rowid FROM matter_search WHERE matter_search MATCH ",
+            )
+            .push_bind(fts_phrase(run))
+            .push("))");
+        }
+        Backend::Postgres => {
+            q.push("m.id IN (SELECT s.matter_id FROM matter_search s WHERE s.doc @@ ")
+                .push_bind(pg_phrase(run))
+                .push("::tsquery)");
+        }
+    };
+    q.push(" AND (");
+    match c {
+        TextCond::Phrase(run) => phrase(q, run),
+        TextCond::Number(n) => {
+            q.push("m.number = ").push_bind(n.clone());
+        }
+        TextCond::Phone { indexes, digits } => {
+            q.push("m.caller_phone_hash IN (");
+            let mut sep = q.separated(", ");
+            for h in indexes {
+                sep.push_bind(h.clone());
+            }
+            sep.push_unseparated(") OR ");
+            phrase(q, digits);
+        }
+    }
+    q.push(")");
+}
+
+/// Rewrites matter `id`'s document from its texts, in `tx`: content,
+/// address, on-the-spot answer and every step's free text. A sensitive
+/// matter's are sealed: it gets none.
+pub(crate) async fn reindex(tx: &mut Tx, id: MatterId) -> Result<(), StoreError> {
+    let row: Option<(bool, String, Option<String>, Option<String>)> = on_tx!(&mut *tx, c =>
+        sqlx::query_as("SELECT sensitive, content, address, answer FROM matters WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(c)
+            .await)?;
+    let Some((sensitive, content, address, answer)) = row else {
+        return Err(StoreError::NotFound);
+    };
+    let texts: Vec<String> = if sensitive {
+        Vec::new()
+    } else {
+        on_tx!(&mut *tx, c => sqlx::query_scalar(
+            "SELECT body FROM matter_texts WHERE matter_id = $1 AND body_key IS NULL ORDER BY seq, field")
+            .bind(id.0)
+            .fetch_all(c)
+            .await)?
+    };
+    let mut all: Vec<&str> = Vec::new();
+    if !sensitive {
+        all.push(&content);
+        all.extend(address.as_deref());
+        all.extend(answer.as_deref());
+        all.extend(texts.iter().map(String::as_str));
+    }
+    let empty = all.iter().all(|t| pieces(t).is_empty());
+    match tx.backend() {
+        Backend::Sqlite => {
+            let rowid: Option<i64> = on_tx!(&mut *tx, c => sqlx::query_scalar(
+                "SELECT rowid FROM search_docs WHERE matter_id = $1")
+                .bind(id.0)
+                .fetch_optional(c)
+                .await)?;
+            if let Some(r) = rowid {
+                on_tx!(&mut *tx, c => sqlx::query("DELETE FROM matter_search WHERE rowid = $1")
+                    .bind(r)
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+            }
+            if empty {
+                return Ok(());
+            }
+            let rowid = match rowid {
+                Some(r) => r,
+                None => on_tx!(&mut *tx, c => sqlx::query_scalar(
+                    "INSERT INTO search_docs (matter_id) VALUES ($1) RETURNING rowid")
+                    .bind(id.0)
+                    .fetch_one(c)
+                    .await)?,
+            };
+            on_tx!(&mut *tx, c => sqlx::query("INSERT INTO matter_search (rowid, doc) VALUES ($1, $2)")
+                .bind(rowid)
+                .bind(fts_doc(&all))
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Backend::Postgres => {
+            if empty {
+                on_tx!(&mut *tx, c => sqlx::query("DELETE FROM matter_search WHERE matter_id = $1")
+                    .bind(id.0)
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+                return Ok(());
+            }
+            on_tx!(&mut *tx, c => sqlx::query(
+                "INSERT INTO matter_search (matter_id, doc) VALUES ($1, $2::tsvector)
+                 ON CONFLICT (matter_id) DO UPDATE SET doc = EXCLUDED.doc")
+                .bind(id.0)
+                .bind(pg_doc(&all))
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Whether a rebuild is under way or owed (matters recorded before the
+    /// index existed): the server then finishes it in the background.
+    pub async fn search_reindex_pending(&self) -> Result<bool, StoreError> {
+        let n: i64 = on_pool!(&self.db, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM search_progress WHERE name = 'matters'")
+            .fetch_one(p)
+            .await)?;
+        Ok(n > 0)
+    }
+
+    /// Rebuilds the index of up to `batch` matters after the last one done,
+    /// each in its own short transaction, so it can run while the server
+    /// serves; `restart` starts over. Returns how many were done; zero
+    /// means the whole ledger is indexed, and the progress is cleared.
+    pub async fn reindex_search(&self, batch: i64, restart: bool) -> Result<usize, StoreError> {
+        if restart {
+            on_pool!(&self.db, p => sqlx::query("DELETE FROM search_progress WHERE name = 'matters'")
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        let last: Option<Uuid> = on_pool!(&self.db, p => sqlx::query_scalar(
+            "SELECT last_id FROM search_progress WHERE name = 'matters'")
+            .fetch_optional(p)
+            .await)?
+        .flatten();
+        let ids: Vec<Uuid> = on_pool!(&self.db, p => sqlx::query_scalar(
+            "SELECT id FROM matters WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")
+            .bind(last)
+            .bind(batch.clamp(1, 10_000))
+            .fetch_all(p)
+            .await)?;
+        if ids.is_empty() {
+            on_pool!(&self.db, p => sqlx::query("DELETE FROM search_progress WHERE name = 'matters'")
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        for id in &ids {
+            let mut tx = self.db.begin().await?;
+            if tx.backend() == Backend::Postgres {
+                on_tx!(&mut tx, c => sqlx::query("SELECT id FROM matters WHERE id = $1 FOR UPDATE")
+                    .bind(*id)
+                    .fetch_optional(c)
+                    .await
+                    .map(|r| r.is_some()))?;
+            }
+            reindex(&mut tx, MatterId(*id)).await?;
+            on_tx!(&mut tx, c => sqlx::query(
+                "INSERT INTO search_progress (name, last_id) VALUES ('matters', $1)
+                 ON CONFLICT (name) DO UPDATE SET last_id = EXCLUDED.last_id")
+                .bind(*id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            tx.commit().await?;
+        }
+        Ok(ids.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_hold_every_token_and_keep_runs_apart() {
+        assert_eq!(fts_doc(&["鼠患, AB", "12号"]), "鼠 患 qq a b qq 1 2 号");
+        // Positions: a gap between runs and between texts.
+        assert_eq!(pg_doc(&["鼠鼠 a"]), "'a':5 '鼠':2,3");
+        assert_eq!(fts_phrase(&['鼠', '患']), "\"鼠 患\"");
+        assert_eq!(pg_phrase(&['鼠', '患']), "'鼠' <-> '患'");
+        assert_eq!(lexeme('\''), "''");
+    }
+}
