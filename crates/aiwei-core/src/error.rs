@@ -77,6 +77,7 @@ code_enum!(
         // What the current state forbids (409).
         InvalidTransition => ("invalid_transition", "当前状态不允许此操作"),
         CannotDisableSelf => ("cannot_disable_self", "不能停用自己的账号"),
+        CannotResetSelf => ("cannot_reset_self", "不能重置自己的密码，请在“账号设置”中修改"),
         DepartmentExists => ("department_exists", "部门代码已存在"),
         UsernameTaken => ("username_taken", "用户名已被使用"),
         NumberTaken => ("number_taken", "事项编号已被占用，请重试"),

@@ -69,7 +69,7 @@ pub fn field_label(field: &str) -> &str {
         "cursor" => "分页游标",
         "limit" => "每页条数",
         "deadline" => "时限",
-        "new_due_at" => "新时限",
+        "new_due_at" => "申请延至",
         "file" => "附件",
         "stage" => "附件类别",
         "recipient" => "接收人",

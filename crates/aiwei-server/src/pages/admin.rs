@@ -197,7 +197,7 @@ pub async fn set_active(
     ApiPath(id): ApiPath<String>,
     form: CsrfForm<ActiveForm, Administer>,
 ) -> Result<Redirect, ApiError> {
-    let id: UserId = id.parse().map_err(|_| ApiError::not_found())?;
+    let id = user_id(&id)?;
     let active = form.form.active == "1";
     if !active && id == form.staff.user.id {
         return Err(ApiError::conflict(ErrorCode::CannotDisableSelf));
@@ -481,6 +481,9 @@ pub struct UserPage {
     notice: Option<String>,
     /// A temporary password just set, shown this once.
     temporary: Option<String>,
+    /// The administrator's own account: its password is changed on the
+    /// account page, not reset here (a reset would end their own session).
+    own: bool,
 }
 
 async fn user_page(state: &AppState, staff: &Staff, id: UserId) -> Result<UserPage, ApiError> {
@@ -508,6 +511,7 @@ async fn user_page(state: &AppState, staff: &Staff, id: UserId) -> Result<UserPa
         error: None,
         notice: None,
         temporary: None,
+        own: id == staff.user.id,
     })
 }
 
@@ -601,6 +605,9 @@ pub async fn reset_password(
     form: CsrfForm<ResetForm, Administer>,
 ) -> Result<UserPage, ApiError> {
     let id = user_id(&id)?;
+    if id == form.staff.user.id {
+        return Err(ApiError::conflict(ErrorCode::CannotResetSelf));
+    }
     let temporary = temporary_password();
     let hash = hash_password_off_thread(temporary.clone())
         .await

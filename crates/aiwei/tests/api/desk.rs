@@ -665,6 +665,24 @@ both_backends!(
         let at = page.find(r#"<code class="secret">"#).unwrap() + 21;
         let temporary = page[at..at + page[at..].find('<').unwrap()].to_owned();
         assert_eq!(temporary.len(), 14, "{temporary}");
+        // Not one's own: that is the account page's business.
+        let me = app
+            .store
+            .user_by_name(&aiwei_core::Username::parse("guanli").unwrap())
+            .await
+            .unwrap();
+        let r = app
+            .post_form(
+                &format!("/admin/users/{}/password", me.id),
+                &[("csrf", csrf.as_str())],
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        assert!(
+            app.html(&format!("/admin/users/{}", me.id))
+                .await
+                .contains(r#"id="own-password""#)
+        );
         let (s, _) = app
             .post_json(
                 "",
