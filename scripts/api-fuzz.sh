@@ -79,8 +79,8 @@ main() {
     ensure_schemathesis
 
     step "Building the binary"
-    cargo build --locked -q -p aiwei --bin aiwei
-    local bin=${CARGO_TARGET_DIR:-target}/debug/aiwei
+    local bin
+    bin=$(build_aiwei)
 
     step "Demo organisation in a throwaway data directory"
     mkdir -p "$OUT"
@@ -99,12 +99,7 @@ main() {
     done
 
     step "Serving"
-    local port
-    port=$(free_port)
-    BASE="http://127.0.0.1:$port"
-    AIWEI_LOG=info "${aiwei[@]}" serve --bind "127.0.0.1:$port" >"$OUT/server.log" 2>&1 &
-    SERVER_PID=$!
-    wait_for_server "$BASE" "$OUT/server.log"
+    serve_demo "$bin" "$OUT/server.log"
     note "$BASE"
 
     local failed=() rc

@@ -84,3 +84,21 @@ stop_demo_server() {
     [[ -z ${DATA:-} ]] || rm -rf -- "$DATA"
     exit "$rc"
 }
+
+# Builds the debug binary and prints its path.
+build_aiwei() {
+    cargo build --locked -q -p aiwei --bin aiwei
+    printf '%s\n' "${CARGO_TARGET_DIR:-target}/debug/aiwei"
+}
+
+# Serves the data directory $DATA with the binary $1 on a free loopback
+# port, logging to $2, and waits until it answers; sets SERVER_PID (for
+# stop_demo_server) and BASE.
+serve_demo() {
+    local bin=$1 log=$2 port
+    port=$(free_port)
+    BASE="http://127.0.0.1:$port"
+    AIWEI_LOG=info "$bin" --data-dir "$DATA" serve --bind "127.0.0.1:$port" >"$log" 2>&1 &
+    SERVER_PID=$!
+    wait_for_server "$BASE" "$log"
+}

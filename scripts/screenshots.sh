@@ -44,8 +44,8 @@ main() {
     python_venv "$VENV" scripts/screenshots/requirements.txt
 
     step "Building the binary"
-    cargo build --locked -q -p aiwei --bin aiwei
-    local bin=${CARGO_TARGET_DIR:-target}/debug/aiwei
+    local bin
+    bin=$(build_aiwei)
 
     step "Demo organisation in a throwaway data directory"
     mkdir -p "$OUT"
@@ -57,17 +57,12 @@ main() {
         die "demo data failed; see $OUT/demo.log"
 
     step "Serving"
-    local port
-    port=$(free_port)
-    local base="http://127.0.0.1:$port"
-    AIWEI_LOG=info "${aiwei[@]}" serve --bind "127.0.0.1:$port" >"$OUT/server.log" 2>&1 &
-    SERVER_PID=$!
-    wait_for_server "$base" "$OUT/server.log"
-    note "$base"
+    serve_demo "$bin" "$OUT/server.log"
+    note "$BASE"
 
     step "Screenshots"
     SE_OFFLINE=true "$VENV/bin/python" scripts/screenshots/shoot.py \
-        --base "$base" --accounts "$DATA/accounts.txt" --out "$OUT" \
+        --base "$BASE" --accounts "$DATA/accounts.txt" --out "$OUT" \
         --chromium "$CHROMIUM_BIN" --chromedriver "$CHROMEDRIVER_BIN"
 
     if $readme; then

@@ -63,6 +63,11 @@ pub async fn hash_password_off_thread(password: String) -> anyhow::Result<String
     tokio::task::spawn_blocking(move || hash_password(&password)).await?
 }
 
+/// [`verify_password`] on the blocking pool: argon2 is slow on purpose.
+pub async fn verify_password_off_thread(hash: String, password: String) -> anyhow::Result<bool> {
+    Ok(tokio::task::spawn_blocking(move || verify_password(&hash, &password)).await?)
+}
+
 /// Checks a password against a PHC string; any malformed hash is a mismatch.
 pub fn verify_password(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash)

@@ -10,7 +10,9 @@ use chrono::Duration;
 use serde_json::json;
 use sha2::Digest;
 
-use crate::auth::{ClientIp, SESSION_COOKIE, Staff, Via, new_secret, secret_hash, verify_password};
+use crate::auth::{
+    ClientIp, SESSION_COOKIE, Staff, Via, new_secret, secret_hash, verify_password_off_thread,
+};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -90,8 +92,7 @@ pub async fn login_user(
         Some(c) => (c.password_hash.clone(), c.active, Some(c.id)),
         None => (state.dummy_hash.as_ref().clone(), false, None),
     };
-    let password = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+    let ok = verify_password_off_thread(hash, password.to_owned())
         .await
         .map_err(ApiError::internal)?;
     let Some(id) = id.filter(|_| ok && active) else {
@@ -168,8 +169,7 @@ pub async fn change_own_password(
         return Err(ApiError::too_many_attempts());
     }
     let hash = state.store.password_hash(user.id).await?;
-    let current = current.to_owned();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &current))
+    let ok = verify_password_off_thread(hash, current.to_owned())
         .await
         .map_err(ApiError::internal)?;
     if !ok {

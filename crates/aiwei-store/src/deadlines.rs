@@ -54,13 +54,22 @@ pub(crate) struct OpenRow {
 
 impl OpenRow {
     pub(crate) fn clock(&self) -> Result<RunningClock, StoreError> {
-        Ok(RunningClock {
-            kind: DeadlineKind::from_code(&self.kind)
-                .ok_or_else(|| StoreError::Corrupt("deadline kind".into()))?,
-            due_at: from_millis(self.due_at),
-            warn_at: from_millis(self.warn_at),
-        })
+        running_clock(&self.kind, self.due_at, self.warn_at)
     }
+}
+
+/// An open clock from its stored columns.
+pub(crate) fn running_clock(
+    kind: &str,
+    due_at: i64,
+    warn_at: i64,
+) -> Result<RunningClock, StoreError> {
+    Ok(RunningClock {
+        kind: DeadlineKind::from_code(kind)
+            .ok_or_else(|| StoreError::Corrupt("deadline kind".into()))?,
+        due_at: from_millis(due_at),
+        warn_at: from_millis(warn_at),
+    })
 }
 
 /// What one sweep did.

@@ -118,3 +118,19 @@ impl Store {
         on_pool!(&self.db, p => p.close().await)
     }
 }
+
+/// Keyset paging: a page query asks for `limit + 1` rows; when the extra
+/// one came, it is dropped and the last row kept names where the next page
+/// starts.
+pub(crate) fn split_page<T, C>(
+    rows: &mut Vec<T>,
+    limit: i64,
+    cursor: impl Fn(&T) -> C,
+) -> Option<C> {
+    if rows.len() as i64 > limit {
+        rows.truncate(usize::try_from(limit).unwrap_or(0));
+        rows.last().map(cursor)
+    } else {
+        None
+    }
+}

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::Store;
+use crate::db::Tx;
 use crate::error::StoreError;
 use crate::trail::{AuditActor, append_audit};
 use crate::users::User;
@@ -35,18 +36,9 @@ impl Store {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        on_pool!(&self.db, p => sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
-             VALUES ($1, $2, $3, $4, $4, $5)")
-            .bind(id_hash)
-            .bind(user.0)
-            .bind(csrf_token)
-            .bind(now.timestamp_millis())
-            .bind(expires_at.timestamp_millis())
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
+        let mut tx = self.db.begin().await?;
+        insert(&mut tx, id_hash, user, csrf_token, now, expires_at).await?;
+        tx.commit().await
     }
 
     /// [`Store::create_session`] for a login, recording `login.success` by
@@ -61,17 +53,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let user = by.user.ok_or(StoreError::NotFound)?;
         let mut tx = self.db.begin().await?;
-        on_tx!(&mut tx, c => sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
-             VALUES ($1, $2, $3, $4, $4, $5)")
-            .bind(id_hash)
-            .bind(user.0)
-            .bind(csrf_token)
-            .bind(now.timestamp_millis())
-            .bind(expires_at.timestamp_millis())
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        insert(&mut tx, id_hash, user, csrf_token, now, expires_at).await?;
         let detail = serde_json::json!({ "expires_at": expires_at.to_rfc3339() });
         append_audit(
             &mut tx,
@@ -141,4 +123,27 @@ impl Store {
             .map(|r| r.rows_affected()))?;
         Ok(r)
     }
+}
+
+/// Opens a session in `tx`: only the hash of its id is stored.
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    id_hash: &str,
+    user: UserId,
+    csrf_token: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
+         VALUES ($1, $2, $3, $4, $4, $5)")
+        .bind(id_hash)
+        .bind(user.0)
+        .bind(csrf_token)
+        .bind(now.timestamp_millis())
+        .bind(expires_at.timestamp_millis())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
 }

@@ -285,12 +285,7 @@ impl Store {
             q.push(" ORDER BY seq DESC LIMIT ").push_bind(limit + 1);
             q.build_query_as::<Row>().fetch_all(p).await
         })?;
-        let next = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| r.seq)
-        } else {
-            None
-        };
+        let next = crate::split_page(&mut rows, limit, |r| r.seq);
         let records = rows
             .into_iter()
             .map(AuditRecord::try_from)

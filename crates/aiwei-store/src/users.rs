@@ -273,17 +273,8 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         if let Some(s) = &session {
-            on_tx!(&mut tx, c => sqlx::query(
-                "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $4, $5)")
-                .bind(s.id_hash)
-                .bind(id.0)
-                .bind(s.csrf_token)
-                .bind(to_millis(now))
-                .bind(to_millis(s.expires_at))
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::sessions::insert(&mut tx, s.id_hash, id, s.csrf_token, now, s.expires_at)
+                .await?;
         }
         let action = if own {
             AuditAction::PasswordChange

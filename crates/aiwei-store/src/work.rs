@@ -215,16 +215,8 @@ impl Store {
             std::collections::HashMap::new();
         for r in rows {
             let e = by_matter.entry(r.id).or_insert((r.updated_at, Vec::new()));
-            if let (Some(kind), Some(due_at), Some(warn_at)) = (r.kind, r.due_at, r.warn_at) {
-                e.1.push(
-                    crate::deadlines::OpenRow {
-                        matter_id: r.id,
-                        kind,
-                        due_at,
-                        warn_at,
-                    }
-                    .clock()?,
-                );
+            if let (Some(kind), Some(due_at), Some(warn_at)) = (&r.kind, r.due_at, r.warn_at) {
+                e.1.push(crate::deadlines::running_clock(kind, due_at, warn_at)?);
             }
         }
         let mut entries: Vec<QueueEntry> = by_matter
@@ -357,15 +349,10 @@ impl Store {
             q.push(" ORDER BY n.created_at DESC, n.id DESC LIMIT ").push_bind(limit + 1);
             q.build_query_as::<NotificationRow>().fetch_all(p).await
         })?;
-        let next = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| NotificationCursor {
-                created_at_ms: r.created_at,
-                id: r.id,
-            })
-        } else {
-            None
-        };
+        let next = crate::split_page(&mut rows, limit, |r| NotificationCursor {
+            created_at_ms: r.created_at,
+            id: r.id,
+        });
         let corrupt = |what: &str| StoreError::Corrupt(format!("notification {what}"));
         let items = rows
             .into_iter()

@@ -160,12 +160,13 @@ pub async fn caller_history(
     let phone = PhoneNumber::parse("phone", &req.phone).map_err(ApiError::invalid_field)?;
     let user = &can.staff.user;
     let actor = user.actor();
+    let now = state.clock.now();
     let items = state
         .store
         .caller_history(&phone, &ledger::visible_to(&state, user), 20)
         .await?
         .into_iter()
-        .map(|m| MatterView::listed(m, &actor, state.clock.now()))
+        .map(|m| MatterView::listed(m, &actor, now))
         .collect::<Vec<_>>();
     crate::services::confidential::record_list_view(
         &state,

@@ -337,11 +337,7 @@ pub async fn form(
         attempt: crate::auth::new_secret(),
         ..Default::default()
     };
-    // Only a well-formed number is echoed.
-    let recorded = q
-        .recorded
-        .and_then(|n| n.parse::<aiwei_core::MatterNumber>().ok())
-        .map(|n| n.to_string());
+    let recorded = super::echoed_number(q.recorded.as_deref());
     render_with(&state, &can.staff, f, &[], None, recorded).await
 }
 
@@ -353,12 +349,13 @@ async fn lookup(
     let Ok(p) = PhoneNumber::parse("caller_phone", phone) else {
         return Ok(None);
     };
+    let (actor, now) = (staff.user.actor(), state.clock.now());
     let items = state
         .store
         .caller_history(&p, &visible_to(state, &staff.user), 10)
         .await?
         .into_iter()
-        .map(|m| MatterView::listed(m, &staff.user.actor(), state.clock.now()))
+        .map(|m| MatterView::listed(m, &actor, now))
         .collect::<Vec<_>>();
     crate::services::confidential::record_list_view(
         state,

@@ -219,6 +219,13 @@ pub fn roles_zh(roles: &[Role]) -> String {
         .join("、")
 }
 
+/// A matter number from a page's address (a notice after a redirect),
+/// echoed only when it is one: the address is the client's to write.
+pub fn echoed_number(raw: Option<&str>) -> Option<String> {
+    raw.and_then(|n| n.parse::<aiwei_core::MatterNumber>().ok())
+        .map(|n| n.to_string())
+}
+
 /// (code, Chinese) pairs of a vocabulary, for selects.
 pub fn options<T: Copy>(
     all: &[T],

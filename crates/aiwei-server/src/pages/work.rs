@@ -43,12 +43,8 @@ pub async fn work(
         .done
         .as_deref()
         .and_then(aiwei_core::EventKind::from_code)
-        .zip(
-            q.matter
-                .as_deref()
-                .and_then(|n| n.parse::<aiwei_core::MatterNumber>().ok()),
-        )
-        .map(|(k, n)| (k.label().to_owned(), n.to_string()));
+        .zip(super::echoed_number(q.matter.as_deref()))
+        .map(|(k, n)| (k.label().to_owned(), n));
     Ok(WorkPage {
         queues: work::queues(&state, &staff).await?,
         layout: Layout::new(&state, &staff, "/work").await,
@@ -91,11 +87,7 @@ pub async fn supervision(
             .collect(),
         groups,
         totals,
-        // Only a well-formed number is echoed.
-        urged: q
-            .urged
-            .and_then(|n| n.parse::<aiwei_core::MatterNumber>().ok())
-            .map(|n| n.to_string()),
+        urged: super::echoed_number(q.urged.as_deref()),
         returns: state.store.returns_by_department().await?,
         layout: Layout::new(&state, &can.staff, "/supervision").await,
     })

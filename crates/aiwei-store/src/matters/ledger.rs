@@ -199,15 +199,10 @@ impl Store {
             q.push(" ORDER BY m.received_at DESC, m.id DESC");
             q.build_query_as::<MatterRow>().fetch_all(p).await
         })?;
-        let next = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| Cursor {
-                received_at_ms: r.received_at,
-                id: r.id,
-            })
-        } else {
-            None
-        };
+        let next = crate::split_page(&mut rows, limit, |r| Cursor {
+            received_at_ms: r.received_at,
+            id: r.id,
+        });
         Ok((self.open_list(rows).await?, next))
     }
 
