@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::Calendar;
 use crate::error::{ErrorCode, FieldErrors};
-use crate::kinds::{EventKind, MatterType, code_enum};
+use crate::kinds::{EventKind, MatterType, Role, code_enum};
 use crate::time::china;
 
 code_enum!(
@@ -136,6 +136,10 @@ pub struct Policy {
     pub by_category: BTreeMap<String, BTreeMap<DeadlineKind, Limit>>,
     /// A clock is `due_soon` once this share of its time has passed.
     pub warn_fraction: f64,
+    /// The roles that publish and retire knowledge-base articles;
+    /// supervisors unless the administrator names others.
+    #[serde(default = "crate::knowledge::default_publishers")]
+    pub publishers: Vec<Role>,
 }
 
 impl Default for Policy {
@@ -159,6 +163,7 @@ impl Default for Policy {
             by_type: BTreeMap::new(),
             by_category: BTreeMap::new(),
             warn_fraction: 0.8,
+            publishers: crate::knowledge::default_publishers(),
         }
     }
 }
@@ -203,6 +208,9 @@ impl Policy {
         }
         if !WARN_FRACTION.contains(&self.warn_fraction) {
             errs.push("warn_fraction", ErrorCode::OutOfRange);
+        }
+        if self.publishers.is_empty() {
+            errs.push("publishers", ErrorCode::Required);
         }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
     }

@@ -54,6 +54,10 @@ code_enum!(
         NotInDepartment => ("not_in_department", "该用户不属于本事项的办理部门"),
         TooLarge => ("too_large", "文件过大（不超过10MB）"),
         UnsupportedFileType => ("unsupported_file_type", "只接受 JPEG、PNG 图片或 PDF 文件"),
+        TooManyTags => ("too_many_tags", "标签最多10个，每个不超过20字"),
+        ExpiresBeforeEffective => ("expires_before_effective", "失效日期不能早于生效日期"),
+        NeedsAnswer => ("needs_answer", "引用知识库条目时须填写当场答复内容"),
+        NotOfferable => ("not_offerable", "该知识库条目未发布、已停用、已过期或该版本不是发布版本"),
         ValidationFailed => ("validation_failed", "提交的内容有误"),
         IdempotencyKeyReused => ("idempotency_key_reused", "该幂等键已用于另一请求"),
         // Malformed requests (400, 405, 413, 415).
@@ -93,6 +97,10 @@ code_enum!(
         ExportTooLarge => ("export_too_large", "导出的事项过多（上限5万条），请缩小筛选范围"),
         PolicyChanged => ("policy_changed", "时限设置已被他人修改，请刷新后重试"),
         IdempotencyInProgress => ("idempotency_in_progress", "相同幂等键的请求正在处理，请稍后重试"),
+        ArticleChanged => ("article_changed", "该条目已有更新的版本，请基于最新版本重新修改"),
+        AlreadyPublished => ("already_published", "该版本已是发布版本"),
+        AlreadyRetired => ("already_retired", "该条目已停用"),
+        NothingChanged => ("nothing_changed", "内容没有变化，无需保存新版本"),
         TokenRevoked => ("token_revoked", "该令牌已吊销"),
         // Our fault (500, 503).
         Internal => ("internal", "系统内部错误，请稍后重试"),

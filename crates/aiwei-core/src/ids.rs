@@ -53,6 +53,10 @@ uuid_id!(
     /// Internal id of a staff account.
     UserId
 );
+uuid_id!(
+    /// Id of a knowledge-base article (知识库条目), a UUIDv7.
+    ArticleId
+);
 
 /// Short code of a department, e.g. `HJWS` for 环境卫生科: ASCII letters,
 /// digits, `-` and `_`, at most 32 characters, stored upper-case.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ErrorCode, FieldErrors, bounded_text};
 use crate::kinds::{CallerKind, Channel, MatterType};
+use crate::knowledge::AnsweredFrom;
 use crate::phone::PhoneNumber;
 use crate::time::truncate;
 
@@ -133,6 +134,19 @@ pub struct IntakeRequest {
     /// after `received_at`, within a year of it.
     #[serde(default)]
     pub agreed_reply_at: Option<DateTime<Utc>>,
+    /// The knowledge-base article and version the answer was taken from:
+    /// the version in force of an article in force. Only with `answer`.
+    #[serde(default)]
+    pub answered_from: Option<AnsweredFrom>,
+    /// The sub-category the desk suggested while the matter was typed, as
+    /// shown: recorded beside the clerk's own choice, which always wins,
+    /// so that suggestions can be measured.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::category_code))]
+    pub suggested_category: Option<String>,
+    /// The lead department the desk suggested, likewise (a code).
+    #[serde(default)]
+    pub suggested_department: Option<String>,
     /// Receiving department code; defaults to the staff member's own.
     #[serde(default)]
     pub department: Option<String>,
@@ -187,7 +201,32 @@ pub struct NewMatter {
     pub sensitive: bool,
     pub urgent: bool,
     pub resolution: Resolution,
+    /// Whether the answer came from the knowledge base; the store checks
+    /// the article is in force.
+    pub answered_from: Option<AnsweredFrom>,
+    /// What the desk suggested, as shown (see [`IntakeRequest`]).
+    pub suggested_category: Option<String>,
+    pub suggested_department: Option<String>,
     pub department: Option<String>,
+}
+
+/// A sub-category code as sent: letters, digits, `_` and `.`.
+fn category_code(field: &str, raw: Option<&str>, errs: &mut FieldErrors) -> Option<String> {
+    match raw {
+        None => None,
+        Some(c)
+            if !c.is_empty()
+                && c.len() <= MAX_CATEGORY
+                && c.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.') =>
+        {
+            Some(c.to_owned())
+        }
+        Some(_) => {
+            errs.push(field, ErrorCode::UnknownValue);
+            None
+        }
+    }
 }
 
 fn earliest() -> DateTime<Utc> {
@@ -258,20 +297,20 @@ impl IntakeRequest {
             Some(t) => errs.take(MatterType::parse(t)),
         };
 
-        let category = match self.category.as_deref() {
+        let category = category_code("category", self.category.as_deref(), &mut errs);
+        let suggested_category = category_code(
+            "suggested_category",
+            self.suggested_category.as_deref(),
+            &mut errs,
+        );
+        let suggested_department = match self.suggested_department.as_deref() {
             None => None,
-            Some(c)
-                if !c.is_empty()
-                    && c.len() <= MAX_CATEGORY
-                    && c.chars()
-                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.') =>
-            {
-                Some(c.to_owned())
-            }
-            Some(_) => {
-                errs.push("category", ErrorCode::UnknownValue);
-                None
-            }
+            Some(d) => errs
+                .take(
+                    crate::ids::DepartmentCode::parse(d)
+                        .map_err(|e| crate::error::FieldError::new("suggested_department", e.code)),
+                )
+                .map(|d| d.as_str().to_owned()),
         };
 
         let content = errs
@@ -314,6 +353,9 @@ impl IntakeRequest {
                 None
             }
         };
+        if self.answered_from.is_some() && !matches!(resolution, Some(Resolution::Answered(_))) {
+            errs.push("answered_from", ErrorCode::NeedsAnswer);
+        }
 
         let department = self
             .department
@@ -350,6 +392,9 @@ impl IntakeRequest {
                 sensitive: self.sensitive,
                 urgent: self.urgent,
                 resolution,
+                answered_from: self.answered_from,
+                suggested_category,
+                suggested_department,
                 department,
             }),
             _ => Err(errs),

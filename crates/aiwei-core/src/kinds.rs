@@ -303,6 +303,10 @@ code_enum!(
         KeysRotate => ("keys.rotate", "更换加密密钥"),
         LedgerExport => ("ledger.export", "导出台账"),
         PersonName => ("person.name", "指定敏感事项经办人"),
+        ArticleCreate => ("article.create", "新增知识库条目"),
+        ArticlePropose => ("article.propose", "提交知识库条目修改"),
+        ArticlePublish => ("article.publish", "发布知识库条目"),
+        ArticleRetire => ("article.retire", "停用知识库条目"),
     }
 );
 
@@ -373,6 +377,28 @@ impl Satisfaction {
         )
     }
 }
+
+code_enum!(
+    /// What a knowledge-base article (知识库条目) is (R-3.2: policies,
+    /// regulations, standards and knowledge).
+    ArticleKind, "kind" {
+        Policy => ("policy", "政策"),
+        Regulation => ("regulation", "法规"),
+        Standard => ("standard", "标准"),
+        Faq => ("faq", "常见问答"),
+        Script => ("script", "话术"),
+    }
+);
+
+code_enum!(
+    /// Where an article stands in its review (see `knowledge`): drafted,
+    /// published (a version is in force), or retired.
+    ArticleStatus, "status" {
+        Draft => ("draft", "草稿"),
+        Published => ("published", "已发布"),
+        Retired => ("retired", "已停用"),
+    }
+);
 
 code_enum!(
     /// How the caller was told.

@@ -16,12 +16,14 @@ pub mod handling;
 pub mod ids;
 pub mod intake;
 pub mod kinds;
+pub mod knowledge;
 pub mod mask;
 pub mod password;
 pub mod phone;
 #[cfg(feature = "openapi")]
 pub mod schema;
 pub mod search;
+pub mod suggest;
 pub mod time;
 pub mod wire;
 
@@ -29,10 +31,10 @@ pub mod wire;
 mod testing;
 
 pub use error::{ErrorCode, FieldError, FieldErrors};
-pub use ids::{DepartmentCode, MatterId, MatterNumber, UserId, Username};
+pub use ids::{ArticleId, DepartmentCode, MatterId, MatterNumber, UserId, Username};
 pub use kinds::{
-    AttachmentStage, AuditAction, CallerKind, Channel, ClockState, DisclosedField,
-    DisclosureStatus, EventKind, ExtensionStatus, MatterStatus, MatterType, NotificationKind,
-    ReplyChannel, Role, Satisfaction,
+    ArticleKind, ArticleStatus, AttachmentStage, AuditAction, CallerKind, Channel, ClockState,
+    DisclosedField, DisclosureStatus, EventKind, ExtensionStatus, MatterStatus, MatterType,
+    NotificationKind, ReplyChannel, Role, Satisfaction,
 };
 pub use phone::PhoneNumber;

@@ -9,7 +9,8 @@
 
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{
-    AdditionalProperties, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
+    AdditionalProperties, ArrayBuilder, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaType,
+    Type,
 };
 use utoipa::{PartialSchema, ToSchema};
 
@@ -199,6 +200,17 @@ impl PartialSchema for Policy {
             .property("by_category", by_category)
             .property("warn_fraction", warn)
             .required("warn_fraction")
+            .property(
+                "publishers",
+                ArrayBuilder::new()
+                    .items(crate::kinds::Role::schema())
+                    .min_items(Some(1))
+                    .unique_items(true)
+                    .description(Some(
+                        "Roles that publish and retire knowledge-base articles; \
+                         `[\"supervisor\"]` when absent",
+                    )),
+            )
             .additional_properties(Some(AdditionalProperties::FreeForm(false)))
             .into()
     }

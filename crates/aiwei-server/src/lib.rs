@@ -44,6 +44,7 @@ pub fn app_state(store: Store, config: AppConfig, clock: Clock) -> anyhow::Resul
         config: Arc::new(config),
         clock,
         dummy_hash: Arc::new(auth::hash_password("aiwei-dummy-password")?),
+        suggest: services::suggest::SuggestCache::default(),
     })
 }
 

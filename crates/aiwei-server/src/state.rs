@@ -95,4 +95,6 @@ pub struct AppState {
     /// A real argon2 hash checked when a login names no account, so the
     /// answer takes as long as for a wrong password.
     pub dummy_hash: Arc<String>,
+    /// The suggestion models in memory (see `services::suggest`).
+    pub suggest: crate::services::suggest::SuggestCache,
 }

@@ -88,3 +88,91 @@
     phone.addEventListener("blur", lookup);
   }
 })();
+
+// While a matter is typed: the sub-category and department the office's
+// history suggests (one click takes the sub-category; what was suggested is
+// sent with the form, so that suggestions can be measured), and the
+// knowledge base's articles in force that match it (one click puts an
+// article's answer into the answer box and records which article and
+// version it came from). A POST, so the caller's words never appear in a
+// URL.
+(function () {
+  "use strict";
+  var form = document.getElementById("intake-form");
+  var content = document.getElementById("content");
+  var panel = document.getElementById("offers");
+  if (!form || !content || !panel) { return; }
+  var csrf = form.querySelector("input[name=csrf]");
+  var answer = document.getElementById("answer");
+  var article = document.getElementById("answered_article");
+  var version = document.getElementById("answered_version");
+  var note = document.getElementById("answered-from");
+  var title = document.getElementById("answered-title");
+  var timer = null;
+  var last = "";
+  function fetchOffers() {
+    var text = content.value.trim();
+    if (text.length < 2 || text === last) { return; }
+    last = text;
+    var body = new URLSearchParams();
+    body.set("csrf", csrf ? csrf.value : "");
+    body.set("content", text);
+    fetch("/intake/assist", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: body
+    }).then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (html === null) { return; }
+        panel.innerHTML = html;
+        var s = document.getElementById("suggestions");
+        var sc = document.getElementById("suggested_category");
+        var sd = document.getElementById("suggested_department");
+        if (sc) { sc.value = s ? (s.getAttribute("data-category") || "") : ""; }
+        if (sd) { sd.value = s ? (s.getAttribute("data-department") || "") : ""; }
+      })
+      .catch(function () { /* typing goes on without help */ });
+  }
+  content.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(fetchOffers, 400);
+  });
+  function clearCitation() {
+    if (article) { article.value = ""; }
+    if (version) { version.value = ""; }
+    if (note) { note.hidden = true; }
+  }
+  panel.addEventListener("click", function (e) {
+    var use = e.target.closest ? e.target.closest(".use-category") : null;
+    var category = document.getElementById("category");
+    var type = document.getElementById("type");
+    if (use && category) {
+      var code = use.getAttribute("data-code") || "";
+      var opt = category.querySelector("option[value='" + code.replace(/'/g, "") + "']");
+      if (opt && type && opt.getAttribute("data-type") && type.value !== opt.getAttribute("data-type")) {
+        type.value = opt.getAttribute("data-type");
+        type.dispatchEvent(new Event("change"));
+      }
+      category.value = code;
+      category.dispatchEvent(new Event("change"));
+      return;
+    }
+    var b = e.target.closest ? e.target.closest(".insert-answer") : null;
+    if (!b || !answer) { return; }
+    answer.value = b.getAttribute("data-answer") || "";
+    if (article) { article.value = b.getAttribute("data-article") || ""; }
+    if (version) { version.value = b.getAttribute("data-version") || ""; }
+    if (title) {
+      title.textContent = "《" + (b.getAttribute("data-title") || "") + "》第 " + (b.getAttribute("data-version") || "") + " 版";
+    }
+    if (note) { note.hidden = false; }
+    answer.focus();
+  });
+  var clear = document.getElementById("answered-clear");
+  if (clear) { clear.addEventListener("click", clearCitation); }
+  // An emptied answer cites nothing.
+  if (answer) {
+    answer.addEventListener("input", function () { if (!answer.value.trim()) { clearCitation(); } });
+  }
+})();

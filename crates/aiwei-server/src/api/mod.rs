@@ -15,11 +15,13 @@ pub mod disclosures;
 mod doc;
 pub mod exports;
 pub mod extensions;
+pub mod knowledge;
 pub mod matters;
 pub mod policy;
 pub mod reference;
 pub mod search;
 pub mod session;
+pub mod suggestions;
 pub mod work;
 
 #[derive(OpenApi)]
@@ -81,6 +83,15 @@ fn parts() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(work::read_one))
         .routes(routes!(work::read_all))
         .routes(routes!(audit::list))
+        .routes(routes!(knowledge::list, knowledge::create))
+        .routes(routes!(knowledge::get_one))
+        .routes(routes!(knowledge::propose))
+        .routes(routes!(knowledge::version))
+        .routes(routes!(knowledge::publish))
+        .routes(routes!(knowledge::retire))
+        .routes(routes!(knowledge::diff))
+        .routes(routes!(knowledge::offers))
+        .routes(routes!(suggestions::suggest))
         .split_for_parts();
     utoipa::Modify::modify(&doc::Refusals, &mut doc);
     (router, doc)

@@ -3,6 +3,7 @@
 //! first, the caller's earlier matters beside the form.
 
 use aiwei_core::intake::{CallerInput, IntakeRequest, LocationInput};
+use aiwei_core::knowledge::AnsweredFrom;
 use aiwei_core::time::china;
 use aiwei_core::{Channel, ErrorCode, FieldError, FieldErrors, MatterType, PhoneNumber};
 use aiwei_store::departments::Department;
@@ -62,6 +63,17 @@ pub struct IntakeForm {
     pub answer: String,
     #[serde(default)]
     pub agreed_reply_at: String,
+    /// The knowledge-base article and version whose answer was inserted
+    /// (set by the page's script, cleared when the answer is).
+    #[serde(default)]
+    pub answered_article: String,
+    #[serde(default)]
+    pub answered_version: String,
+    /// The suggestions the page showed (set by its script).
+    #[serde(default)]
+    pub suggested_category: String,
+    #[serde(default)]
+    pub suggested_department: String,
     #[serde(default)]
     pub department: String,
     #[serde(default)]
@@ -123,6 +135,16 @@ impl IntakeForm {
                 }
             },
         };
+        let answered_from = match (self.answered_article.trim(), self.answered_version.trim()) {
+            ("", "") => None,
+            (a, v) => match (a.parse(), v.parse()) {
+                (Ok(article), Ok(version)) => Some(AnsweredFrom { article, version }),
+                _ => {
+                    errs.push("answered_from", ErrorCode::NotOfferable);
+                    None
+                }
+            },
+        };
         let visit = Channel::from_code(&self.channel) == Some(Channel::Visit);
         let req = IntakeRequest {
             channel: opt(&self.channel),
@@ -149,6 +171,9 @@ impl IntakeForm {
             urgent: self.urgent.is_some(),
             answer: opt(&self.answer),
             agreed_reply_at,
+            answered_from,
+            suggested_category: opt(&self.suggested_category),
+            suggested_department: opt(&self.suggested_department),
             department: opt(&self.department),
         };
         if errs.is_empty() { Ok(req) } else { Err(errs) }

@@ -12,6 +12,7 @@ mod audit;
 mod disclosures;
 mod handling;
 mod intake;
+mod knowledge;
 mod ledger;
 mod search;
 mod settings;
@@ -45,6 +46,19 @@ pub fn router() -> Router<AppState> {
         .route("/intake/history", post(intake::history))
         .route("/ledger", get(ledger::ledger))
         .route("/search", get(search::page))
+        .route("/knowledge", get(knowledge::list).post(knowledge::create))
+        .route("/knowledge/new", get(knowledge::new_form))
+        .route("/knowledge/{id}", get(knowledge::article))
+        .route("/knowledge/{id}/edit", get(knowledge::edit_form))
+        .route("/knowledge/{id}/versions", post(knowledge::propose))
+        .route(
+            "/knowledge/{id}/versions/{version}",
+            get(knowledge::version),
+        )
+        .route("/knowledge/{id}/diff", get(knowledge::diff))
+        .route("/knowledge/{id}/publish", post(knowledge::publish))
+        .route("/knowledge/{id}/retire", post(knowledge::retire))
+        .route("/intake/assist", post(knowledge::assist))
         .route("/work", get(work::work))
         .route("/supervision", get(work::supervision))
         .route(
@@ -161,6 +175,7 @@ impl Layout {
             add("/intake", "登记来电来访");
         }
         add("/ledger", "来电来访台账");
+        add("/knowledge", "知识库");
         if u.may(access::Permission::Supervise) {
             add("/supervision", "督办");
         }

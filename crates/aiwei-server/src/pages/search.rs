@@ -12,7 +12,7 @@ use crate::auth::Staff;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::services::ledger::LedgerQuery;
-use crate::services::search::{SearchPage, SearchTerms, search};
+use crate::services::search::{Hit, SearchKind, SearchPage, SearchTerms, search};
 use crate::state::AppState;
 
 #[derive(Template, WebTemplate)]
@@ -24,6 +24,8 @@ pub struct SearchResults {
     page: Option<SearchPage>,
     error: Option<String>,
     next_href: Option<String>,
+    /// Whether the knowledge base was searched.
+    article: bool,
     types: Vec<(&'static str, &'static str)>,
     statuses: Vec<(&'static str, &'static str)>,
     departments: Vec<Department>,
@@ -66,7 +68,9 @@ pub async fn page(
             },
         )
     });
+    let article = matches!(terms.kind(), Ok(SearchKind::Article));
     let mut resp = SearchResults {
+        article,
         layout: Layout::new(&state, &staff, "/search").await,
         next_href,
         page,

@@ -40,6 +40,9 @@ pub struct PolicyPage {
     rows: Vec<PolicyRow>,
     types: Vec<(&'static str, &'static str)>,
     warn_percent: u32,
+    /// Every role, its label, and whether it publishes knowledge-base
+    /// articles.
+    publishers: Vec<(&'static str, &'static str, bool)>,
     error: Option<String>,
     notice: Option<String>,
 }
@@ -75,6 +78,10 @@ async fn policy_page(
             .map(|t| (t.as_str(), t.label()))
             .collect(),
         warn_percent: (p.warn_fraction * 100.0).round() as u32,
+        publishers: aiwei_core::Role::ALL
+            .iter()
+            .map(|r| (r.as_str(), r.label(), p.publishers.contains(r)))
+            .collect(),
         error,
         notice,
     })
@@ -145,6 +152,15 @@ pub async fn save_policy(
             .filter(|w| (1..=99).contains(w))
             .ok_or_else(|| "预警比例应为1–99之间的整数".to_owned())?;
         p.warn_fraction = f64::from(warn) / 100.0;
+        p.publishers = form
+            .form
+            .iter()
+            .filter(|(k, _)| k == "publishers")
+            .filter_map(|(_, v)| aiwei_core::Role::from_code(v))
+            .collect();
+        if p.publishers.is_empty() {
+            return Err("请至少选择一个知识库发布角色".to_owned());
+        }
         Ok(p)
     })();
     match built {

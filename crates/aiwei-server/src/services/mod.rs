@@ -5,9 +5,11 @@
 pub mod attachments;
 pub mod confidential;
 pub mod extensions;
+pub mod knowledge;
 pub mod ledger;
 pub mod once;
 pub mod query;
 pub mod search;
+pub mod suggest;
 pub mod trail;
 pub mod work;

@@ -7,6 +7,7 @@ use aiwei_core::{ErrorCode, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::knowledge::{self, ArticleHit, ArticleQuery};
 use super::ledger::{LedgerQuery, visible_to};
 use super::query::{blank_to_none, opt_blank};
 use crate::auth::Staff;
@@ -27,7 +28,9 @@ pub struct SearchTerms {
     #[serde(default)]
     #[param(schema_with = schema::q)]
     pub q: Option<String>,
-    /// `matter` (the default).
+    /// `matter` (the default): matters, within the ledger's filters;
+    /// `article`: the knowledge base (of the ledger's filters, only
+    /// `category`, `cursor` and `limit` apply).
     #[serde(default, skip_serializing_if = "opt_blank")]
     #[param(schema_with = schema::kind)]
     pub kind: Option<String>,
@@ -47,9 +50,36 @@ mod schema {
     pub fn kind() -> Object {
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .enum_values(Some(["", "matter"]))
+            .enum_values(Some(["", "matter", "article"]))
             .build()
     }
+}
+
+/// One thing found: a matter (it has a `number`) or a knowledge-base
+/// article (it has a `title`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Hit {
+    Matter(Box<SearchHit>),
+    Article(Box<ArticleHit>),
+}
+
+/// A snippet in pieces for a page: (text, marked).
+pub fn snippet_parts(snippet: &str, marks: &[[usize; 2]]) -> Vec<(String, bool)> {
+    let chars: Vec<char> = snippet.chars().collect();
+    let mut out: Vec<(String, bool)> = Vec::new();
+    let mut at = 0;
+    for [a, b] in marks {
+        if *a < at || *b > chars.len() {
+            continue;
+        }
+        out.push((chars[at..*a].iter().collect(), false));
+        out.push((chars[*a..*b].iter().collect(), true));
+        at = *b;
+    }
+    out.push((chars[at..].iter().collect(), false));
+    out.retain(|(t, _)| !t.is_empty());
+    out
 }
 
 /// One matter found, with the text around what was found.
@@ -67,31 +97,38 @@ pub struct SearchHit {
 impl SearchHit {
     /// The snippet in pieces for a page: (text, marked).
     pub fn parts(&self) -> Vec<(String, bool)> {
-        let chars: Vec<char> = self.snippet.chars().collect();
-        let mut out: Vec<(String, bool)> = Vec::new();
-        let mut at = 0;
-        for [a, b] in &self.marks {
-            if *a < at || *b > chars.len() {
-                continue;
-            }
-            out.push((chars[at..*a].iter().collect(), false));
-            out.push((chars[*a..*b].iter().collect(), true));
-            at = *b;
-        }
-        out.push((chars[at..].iter().collect(), false));
-        out.retain(|(t, _)| !t.is_empty());
-        out
+        snippet_parts(&self.snippet, &self.marks)
     }
 }
 
-/// A page of results, newest first.
+/// A page of results, newest first (articles: last changed first).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchPage {
-    pub items: Vec<SearchHit>,
+    pub items: Vec<Hit>,
     /// Cursor of the next page; null on the last.
     pub next: Option<String>,
-    /// How many matters match, on all pages.
+    /// How many match, on all pages.
     pub total: i64,
+}
+
+/// What a search looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchKind {
+    Matter,
+    Article,
+}
+
+impl SearchTerms {
+    pub fn kind(&self) -> Result<SearchKind, ApiError> {
+        match blank_to_none(&self.kind) {
+            None | Some("matter") => Ok(SearchKind::Matter),
+            Some("article") => Ok(SearchKind::Article),
+            Some(_) => Err(ApiError::invalid_field(FieldError::new(
+                "kind",
+                ErrorCode::UnknownValue,
+            ))),
+        }
+    }
 }
 
 /// Runs a search for `staff`: within what they may see, callers masked as
@@ -104,13 +141,26 @@ pub async fn search(
 ) -> Result<SearchPage, ApiError> {
     let query =
         Query::parse(terms.q.as_deref().unwrap_or_default()).map_err(ApiError::invalid_field)?;
-    if let Some(k) = blank_to_none(&terms.kind)
-        && k != "matter"
-    {
-        return Err(ApiError::invalid_field(FieldError::new(
-            "kind",
-            ErrorCode::UnknownValue,
-        )));
+    if terms.kind()? == SearchKind::Article {
+        let (items, next, total) = knowledge::search(
+            state,
+            &ArticleQuery {
+                q: terms.q.clone(),
+                category: filters.category.clone(),
+                cursor: filters.cursor.clone(),
+                limit: filters.limit,
+                ..ArticleQuery::default()
+            },
+        )
+        .await?;
+        return Ok(SearchPage {
+            items: items
+                .into_iter()
+                .map(|h| Hit::Article(Box::new(h)))
+                .collect(),
+            next,
+            total,
+        });
     }
     let now = state.clock.now();
     let (mut filter, cursor, limit) = filters.parse(now)?;
@@ -149,7 +199,10 @@ pub async fn search(
     )
     .await?;
     Ok(SearchPage {
-        items,
+        items: items
+            .into_iter()
+            .map(|h| Hit::Matter(Box::new(h)))
+            .collect(),
         next: next.map(|c| c.to_string()),
         total,
     })

@@ -105,6 +105,9 @@ pub struct MatterView {
     /// Urgent: the policy's shorter limits apply.
     pub urgent: bool,
     pub answer: Option<String>,
+    /// The knowledge-base article and version the answer was taken from
+    /// with that version's title; later versions do not change it.
+    pub answered_from: Option<AnsweredFromView>,
     pub agreed_reply_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -135,6 +138,14 @@ pub struct MatterView {
     /// The clocks (时限), running and ended; present on single-matter reads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadlines: Option<Vec<DeadlineView>>,
+}
+
+/// Which article version answered a matter.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AnsweredFromView {
+    pub article: uuid::Uuid,
+    pub version: i32,
+    pub title: String,
 }
 
 /// Why and by whom a matter was returned.
@@ -268,6 +279,11 @@ impl MatterView {
             sensitive: m.sensitive,
             urgent: m.urgent,
             answer: m.answer,
+            answered_from: m.answered_from.map(|a| AnsweredFromView {
+                article: a.article.0,
+                version: a.version,
+                title: a.title,
+            }),
             agreed_reply_at: m.agreed_reply_at,
             closed_at: m.closed_at,
             created_at: m.created_at,

@@ -153,15 +153,23 @@ impl Store {
         let number = MatterNumber::new(ctx.prefix, year, seq as u64)
             .map_err(|_| StoreError::Corrupt("matter sequence out of range".into()))?
             .to_string();
+        if let Some(a) = m.answered_from {
+            let today = ctx
+                .now
+                .with_timezone(&aiwei_core::time::china())
+                .date_naive();
+            crate::knowledge::check_answered_from(tx, a.article, a.version, today).await?;
+        }
         let coords = m.location.coordinates;
         on_tx!(&mut *tx, c => sqlx::query(
             "INSERT INTO matters (id, number, channel, received_at, ring_seconds, arrived_at,
                 intake_user, department, caller_kind, caller_key, caller_sealed, caller_phone,
                 caller_phone_hash, matter_type, category, content, address, area_code, latitude,
                 longitude, sensitive, status, answer, agreed_reply_at, closed_at, created_at,
-                updated_at, event_count, last_hash, urgent)
+                updated_at, event_count, last_hash, urgent, answered_article, answered_version,
+                suggested_category, suggested_department)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                $18, $19, $20, $21, $22, $23, $24, $25, $26, $26, 0, $27, $28)")
+                $18, $19, $20, $21, $22, $23, $24, $25, $26, $26, 0, $27, $28, $29, $30, $31, $32)")
             .bind(id.0)
             .bind(&number)
             .bind(m.channel.as_str())
@@ -191,6 +199,10 @@ impl Store {
             .bind(now_ms)
             .bind(GENESIS)
             .bind(m.urgent)
+            .bind(m.answered_from.map(|a| a.article.0))
+            .bind(m.answered_from.map(|a| a.version))
+            .bind(&m.suggested_category)
+            .bind(&m.suggested_department)
             .execute(c)
             .await
             .map(|r| r.rows_affected()))
@@ -217,6 +229,8 @@ impl Store {
             "content_sha256": digest(&m.content),
             "location_sha256": m.location.address.as_deref().map(digest),
             "agreed_reply_at": reply_at,
+            "suggested_category": m.suggested_category,
+            "suggested_department": m.suggested_department,
         });
         append_event(
             tx,
@@ -242,7 +256,11 @@ impl Store {
             .await?;
         }
         if let Some(a) = answer {
-            let answered = json!({ "answer_sha256": digest(a), "status": status });
+            let answered = json!({
+                "answer_sha256": digest(a),
+                "status": status,
+                "answered_from": m.answered_from,
+            });
             append_event(
                 tx,
                 id,

@@ -92,9 +92,20 @@ pub struct Matter {
     pub updated_at: DateTime<Utc>,
     /// The caller's satisfaction at the latest revisit.
     pub satisfaction: Option<aiwei_core::Satisfaction>,
+    /// The knowledge-base article version the answer was taken from.
+    pub answered_from: Option<AnswerSource>,
     /// Its open deadline clocks; a view picks the most urgent
     /// ([`RunningClock::most_urgent`]).
     pub open_clocks: Vec<RunningClock>,
+}
+
+/// The article version a matter's answer came from, with that version's
+/// title: later versions never change what the matter shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerSource {
+    pub article: aiwei_core::ArticleId,
+    pub version: i32,
+    pub title: String,
 }
 
 impl Matter {

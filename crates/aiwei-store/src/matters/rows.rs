@@ -8,7 +8,7 @@ use aiwei_core::{
 };
 use uuid::Uuid;
 
-use super::{Matter, StoredCaller, StoredLocation};
+use super::{AnswerSource, Matter, StoredCaller, StoredLocation};
 use crate::Store;
 use crate::error::StoreError;
 
@@ -125,6 +125,9 @@ pub(crate) struct MatterRow {
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
     pub(crate) satisfaction: Option<String>,
+    pub(crate) answered_article: Option<Uuid>,
+    pub(crate) answered_version: Option<i32>,
+    pub(crate) answered_title: Option<String>,
 }
 
 /// The columns of a matter row (`m` is the matter).
@@ -137,7 +140,7 @@ macro_rules! matter_columns {
     m.caller_kind, m.caller_key, m.caller_sealed, m.caller_anonymised_at, m.matter_type, m.category,
     c.name AS category_name, m.content, m.address, m.area_code, m.latitude, m.longitude,
     m.sensitive, m.urgent, m.status, m.answer, m.agreed_reply_at, m.closed_at, m.created_at, m.updated_at,
-    m.satisfaction"
+    m.satisfaction, m.answered_article, m.answered_version, av.title AS answered_title"
     };
 }
 
@@ -148,7 +151,9 @@ macro_rules! matter_joins {
   JOIN users u ON u.id = m.intake_user
   LEFT JOIN departments d ON d.code = m.department
   LEFT JOIN departments ld ON ld.code = m.lead_department
-  LEFT JOIN categories c ON c.code = m.category"
+  LEFT JOIN categories c ON c.code = m.category
+  LEFT JOIN article_versions av ON av.article_id = m.answered_article
+    AND av.version = m.answered_version"
     };
 }
 
@@ -232,6 +237,14 @@ impl Store {
                 .map(Satisfaction::parse)
                 .transpose()
                 .map_err(corrupt("satisfaction"))?,
+            answered_from: match (r.answered_article, r.answered_version) {
+                (Some(article), Some(version)) => Some(AnswerSource {
+                    article: aiwei_core::ArticleId(article),
+                    version,
+                    title: r.answered_title.unwrap_or_default(),
+                }),
+                _ => None,
+            },
             open_clocks: Vec::new(),
         })
     }

@@ -156,14 +156,35 @@ pub async fn seed(
     let categories = store.list_categories().await?;
     let plan = planner::plan_matters(opts, &texts, &categories, now);
     let crew = Crew::load(store).await?;
+    let articles = knowledge_base(
+        store,
+        &texts,
+        &crew,
+        now - Duration::days(i64::from(opts.days) + 10),
+        now,
+    )
+    .await?;
     let mut recorded = 0u32;
     for planned in &plan {
         let clerk = clerks
             .get(planned.clerk)
             .or_else(|| clerks.first())
             .context("the demo has no intake account")?;
-        let matter = planned
-            .request
+        let mut request = planned.request.clone();
+        // Three in four of the consultations an article answers are
+        // answered from it, in its words.
+        if request.answer.is_some() && !recorded.is_multiple_of(4) {
+            let content = request.content.as_deref().unwrap_or_default();
+            if let Some((from, answer)) = articles
+                .iter()
+                .find(|(needle, ..)| content.contains(needle.as_str()))
+                .map(|(_, from, answer)| (*from, answer.clone()))
+            {
+                request.answered_from = Some(from);
+                request.answer = Some(answer);
+            }
+        }
+        let matter = request
             .validate(planned.at)
             .context("a generated demo matter failed the intake rules")?;
         let ctx = IntakeContext {
@@ -186,6 +207,82 @@ pub async fn seed(
         departments: texts.departments.len(),
         matters: recorded,
     })
+}
+
+/// Writes the knowledge base, as a department proposes and a supervisor
+/// publishes; returns, for each article that answers consultations, the
+/// text that marks them, its version in force and its answer.
+async fn knowledge_base(
+    store: &Store,
+    texts: &Texts,
+    crew: &Crew,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<(String, aiwei_core::knowledge::AnsweredFrom, String)>> {
+    use aiwei_core::knowledge::{AnsweredFrom, ArticleInput};
+    use aiwei_store::trail::AuditActor;
+    let publishers = aiwei_core::knowledge::default_publishers();
+    let author = crew.hjws.actor();
+    let publisher = crew.supervisor.actor();
+    let by = AuditActor::cli();
+    let mut answering = Vec::new();
+    for a in &texts.articles {
+        let input = ArticleInput {
+            kind: Some(a.kind.as_str().to_owned()),
+            title: Some(a.title.clone()),
+            category: a.category.clone(),
+            tags: a.tags.clone(),
+            source: a.source.clone(),
+            doc_number: a.doc_number.clone(),
+            effective_from: a.effective_from,
+            expires_on: a.expires_on,
+            full_text: a.full_text.clone(),
+            answer: Some(a.answer.clone()),
+            note: None,
+            base_version: None,
+        };
+        let (content, _) = input
+            .validate()
+            .map_err(|e| anyhow::anyhow!("demo article {}: {e}", a.title))?;
+        let id = store
+            .create_article(&author, &publishers, &content, None, &by, at)
+            .await?;
+        store
+            .publish_article(&publisher, &publishers, id, 1, &by, at)
+            .await?;
+        if let Some(new_answer) = &a.proposed_answer {
+            let mut edited = content.clone();
+            edited.answer = new_answer.clone();
+            store
+                .propose_article(
+                    &author,
+                    &publishers,
+                    id,
+                    Some(1),
+                    &edited,
+                    Some("按新的防蚊指引调整换水频次"),
+                    &by,
+                    now - Duration::days(2),
+                )
+                .await?;
+        }
+        if a.retired {
+            store
+                .retire_article(&publisher, &publishers, id, "已被新条例替代", &by, at)
+                .await?;
+        }
+        if let Some(needle) = &a.answers {
+            answering.push((
+                needle.clone(),
+                AnsweredFrom {
+                    article: id,
+                    version: 1,
+                },
+                a.answer.clone(),
+            ));
+        }
+    }
+    Ok(answering)
 }
 
 /// The staff who move demo matters along their flows.

@@ -642,6 +642,9 @@ fn plan_one<R: Rng>(
         urgent,
         answer,
         agreed_reply_at,
+        answered_from: None,
+        suggested_category: None,
+        suggested_department: None,
         department: None,
     };
     Some(Planned { request, at, clerk })

@@ -22,6 +22,7 @@ pub(super) struct Texts {
     /// Complaints, consultations, suggestions and other matters, in this
     /// order and each in the file's order.
     pub templates: Vec<Template>,
+    pub articles: Vec<ArticleText>,
 }
 
 /// Parses the embedded `texts.toml`.
@@ -83,6 +84,7 @@ fn parse(source: &str) -> anyhow::Result<Texts> {
         words: file.words,
         asks: file.asks,
         templates,
+        articles: file.article,
     })
 }
 
@@ -101,6 +103,32 @@ struct TextsFile {
     consultation: Vec<AnsweredText>,
     suggestion: Vec<SuggestionText>,
     other: Vec<AnsweredText>,
+    #[serde(default)]
+    article: Vec<ArticleText>,
+}
+
+/// A knowledge-base article of the demo.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ArticleText {
+    pub kind: aiwei_core::ArticleKind,
+    pub title: String,
+    pub category: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub source: Option<String>,
+    pub doc_number: Option<String>,
+    pub effective_from: Option<chrono::NaiveDate>,
+    pub expires_on: Option<chrono::NaiveDate>,
+    pub answer: String,
+    pub full_text: Option<String>,
+    /// A fixed part of the consultation templates it answers: those
+    /// consultations are recorded as answered from it.
+    pub answers: Option<String>,
+    /// An edit proposed and not yet published: its new answer.
+    pub proposed_answer: Option<String>,
+    #[serde(default)]
+    pub retired: bool,
 }
 
 #[derive(Deserialize)]

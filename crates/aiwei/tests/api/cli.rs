@@ -5,7 +5,7 @@ use std::process::Command;
 use crate::both_backends;
 use crate::helpers::{Backend, TestDb};
 
-fn aiwei(db: &TestDb, args: &[&str]) -> (bool, String, String) {
+pub(crate) fn aiwei(db: &TestDb, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_aiwei"))
         .args([
             "--data-dir",

@@ -22,6 +22,7 @@ use aiwei_core::access::{
     self, Actor, Cond, DisclosureFacts, MatterFacts, Permission, Queue, Ties,
 };
 use aiwei_core::flow::{self, Action, MatterState, Refusal};
+use aiwei_core::knowledge;
 use aiwei_core::time::to_millis;
 use aiwei_core::{DisclosedField, DisclosureStatus, MatterStatus, MatterType, Role};
 use aiwei_store::users::User;
@@ -82,6 +83,9 @@ struct Model {
     disclosure: DisclosureFacts,
     /// The department of the colleague named in `POST …/people`.
     colleague_departments: Vec<String>,
+    /// A knowledge-base article with version 1 in force, and a retired one.
+    article: String,
+    retired_article: String,
     now_ms: i64,
 }
 
@@ -165,6 +169,36 @@ async fn fixture(app: &TestApp) -> Model {
         .await;
     assert_eq!(s, 201, "{d}");
     matters[2].ties.named.push(other.id);
+    let (editor, _) = app.user("zhishi", &[Role::Supervisor], None).await;
+    let mut articles = Vec::new();
+    for retire in [false, true] {
+        let (content, _) = aiwei_core::knowledge::ArticleInput {
+            kind: Some("faq".into()),
+            title: Some("矩阵测试条目".into()),
+            answer: Some("矩阵测试答复口径".into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        let publishers = [Role::Supervisor];
+        let by = aiwei_store::trail::AuditActor::cli();
+        let id = app
+            .store
+            .create_article(&editor.actor(), &publishers, &content, None, &by, app.now())
+            .await
+            .unwrap();
+        app.store
+            .publish_article(&editor.actor(), &publishers, id, 1, &by, app.now())
+            .await
+            .unwrap();
+        if retire {
+            app.store
+                .retire_article(&editor.actor(), &publishers, id, "矩阵测试", &by, app.now())
+                .await
+                .unwrap();
+        }
+        articles.push(id.to_string());
+    }
     Model {
         matters,
         attachments: attachments.try_into().unwrap(),
@@ -176,6 +210,8 @@ async fn fixture(app: &TestApp) -> Model {
             expires_at_ms: None,
         },
         colleague_departments: colleague.departments,
+        retired_article: articles.pop().unwrap(),
+        article: articles.pop().unwrap(),
         now_ms: to_millis(app.now()),
     }
 }
@@ -276,6 +312,42 @@ fn call(method: &str, path: &str, model: &Model, variant: usize) -> Option<(Stri
         ),
         ("PUT", "/api/v1/policy") => (path.into(), Body::Json(json!({}))),
         ("POST", "/api/v1/notifications/read") => (path.into(), Body::None),
+        ("GET", "/api/v1/articles") => ("/api/v1/articles?limit=500".into(), Body::None),
+        ("POST", "/api/v1/articles") => (
+            path.into(),
+            Body::Json(json!({"kind": "faq", "title": "矩阵新条目", "answer": "矩阵答复"})),
+        ),
+        ("POST", "/api/v1/suggestions") => (path.into(), Body::Json(json!({"text": "矩阵测试"}))),
+        ("POST", "/api/v1/articles/offers") => {
+            (path.into(), Body::Json(json!({"text": "矩阵测试"})))
+        }
+        ("GET", "/api/v1/articles/{id}") => {
+            (format!("/api/v1/articles/{}", model.article), Body::None)
+        }
+        ("GET", "/api/v1/articles/{id}/diff") => (
+            format!("/api/v1/articles/{}/diff?from=1&to=1", model.article),
+            Body::None,
+        ),
+        ("GET", "/api/v1/articles/{id}/versions/{version}") => (
+            format!("/api/v1/articles/{}/versions/1", model.article),
+            Body::None,
+        ),
+        // Made from a version that is not the newest: judged, refused
+        // with 409, nothing written.
+        ("POST", "/api/v1/articles/{id}/versions") => (
+            format!("/api/v1/articles/{}/versions", model.article),
+            Body::Json(json!({"kind": "faq", "title": "改", "answer": "改", "base_version": 99})),
+        ),
+        // Version 1 is in force already: 409 for a publisher.
+        ("POST", "/api/v1/articles/{id}/publish") => (
+            format!("/api/v1/articles/{}/publish", model.article),
+            Body::Json(json!({"version": 1})),
+        ),
+        // Retired already: 409 for a publisher.
+        ("POST", "/api/v1/articles/{id}/retire") => (
+            format!("/api/v1/articles/{}/retire", model.retired_article),
+            Body::Json(json!({"reason": "矩阵测试"})),
+        ),
         (
             "GET",
             "/api/v1/audit"
@@ -386,6 +458,37 @@ impl Model {
             | "GET /api/v1/notifications"
             | "POST /api/v1/notifications/read" => Masked,
             "GET /api/v1/audit" => needs(Permission::ReadAudit).unwrap_or(Masked),
+            // The knowledge base holds no caller data; every staff member
+            // reads it.
+            "GET /api/v1/articles"
+            | "GET /api/v1/articles/{id}"
+            | "GET /api/v1/articles/{id}/diff"
+            | "GET /api/v1/articles/{id}/versions/{version}" => Masked,
+            "POST /api/v1/articles" | "POST /api/v1/articles/{id}/versions" => {
+                knowledge::may_propose(actor, &knowledge::default_publishers())
+                    .map_or_else(Cell::from, |()| Masked)
+            }
+            "POST /api/v1/articles/{id}/publish" => {
+                let facts = knowledge::ArticleFacts {
+                    latest: 1,
+                    published: Some(1),
+                    retired: false,
+                };
+                knowledge::may_publish(actor, &knowledge::default_publishers(), &facts, 1)
+                    .map_or_else(Cell::from, |()| Masked)
+            }
+            "POST /api/v1/articles/{id}/retire" => {
+                let facts = knowledge::ArticleFacts {
+                    latest: 1,
+                    published: Some(1),
+                    retired: true,
+                };
+                knowledge::may_retire(actor, &knowledge::default_publishers(), &facts)
+                    .map_or_else(Cell::from, |()| Masked)
+            }
+            "POST /api/v1/articles/offers" | "POST /api/v1/suggestions" => {
+                needs(Permission::RecordIntake).unwrap_or(Masked)
+            }
             "GET /api/v1/policy" | "PUT /api/v1/policy" => {
                 needs(Permission::Administer).unwrap_or(Masked)
             }

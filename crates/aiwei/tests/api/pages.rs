@@ -256,6 +256,20 @@ both_backends!(
         }
         form.push(("rectify_due.complaint".into(), "7".into()));
         form.push(("rectify_due.complaint.unit".into(), "working_days".into()));
+        // Knowledge-base articles: supervisors and department heads publish.
+        assert!(html.contains("name=\"publishers\" value=\"supervisor\" checked"));
+        form.push(("publishers".into(), "supervisor".into()));
+        form.push(("publishers".into(), "dept_lead".into()));
+        let mut none = form.clone();
+        none.retain(|(k, _)| k != "publishers");
+        let r = app.post_form("/admin/policy", &none).await;
+        assert_eq!(r.status(), 422);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("请至少选择一个知识库发布角色")
+        );
         let r = app.post_form("/admin/policy", &form).await;
         assert_eq!(r.status(), 200);
         assert!(r.text().await.unwrap().contains("已保存为第 2 版"));
@@ -271,6 +285,7 @@ both_backends!(
             aiwei_core::deadline::Limit::WorkingDays(7)
         );
         assert!((p.warn_fraction - 0.75).abs() < 1e-9);
+        assert_eq!(p.publishers, vec![Role::Supervisor, Role::DeptLead]);
         // A bad value is refused and saves nothing.
         let mut bad = form.clone();
         bad.retain(|(k, _)| k != "sign_due.default");
