@@ -244,8 +244,9 @@ impl Policy {
 /// Whether the clocks `event` stops are cancelled rather than ended: a
 /// returned matter's department clocks time work that is no longer that
 /// department's, so they are neither met nor late (`ClockState::Cancelled`).
+/// A matter merged into another likewise: its work is now the lead's.
 pub fn cancels(event: EventKind) -> bool {
-    event == EventKind::Returned
+    matches!(event, EventKind::Returned | EventKind::MergedInto)
 }
 
 code_enum!(
@@ -346,6 +347,8 @@ pub fn clocks_for(
         }
         (E::FeedbackGiven, _) => (&[K::FeedbackDue, K::ReplyDue], &[]),
         (E::Revisited, _) => (&[K::RevisitDue], &[]),
+        // A merged matter's clocks are the lead's now.
+        (E::MergedInto, _) => (DeadlineKind::ALL, &[]),
         (E::SubmittedToLeadingGroup, _) => (&[], &[K::EvaluationDue]),
         (E::Adopted | E::NotAdopted, _) => (&[K::EvaluationDue], &[]),
         (E::Replied | E::ProposerTold | E::Answered, _) => (&[K::ReplyDue], &[]),
@@ -375,7 +378,11 @@ pub fn clocks_for(
             | E::DisclosureRefused
             | E::DisclosureSigned
             | E::DisclosureExpired
-            | E::PersonNamed,
+            | E::PersonNamed
+            | E::MergeReceived
+            | E::Unmerged
+            | E::Linked
+            | E::Unlinked,
             _,
         ) => NONE,
     }
@@ -413,9 +420,10 @@ mod tests {
     }
 
     #[test]
-    fn only_a_return_cancels_the_clocks_it_stops() {
+    fn only_a_return_or_a_merge_cancels_the_clocks_it_stops() {
         for e in EventKind::ALL {
-            assert_eq!(cancels(*e), *e == EventKind::Returned, "{e:?}");
+            let want = matches!(e, EventKind::Returned | EventKind::MergedInto);
+            assert_eq!(cancels(*e), want, "{e:?}");
         }
     }
 

@@ -253,6 +253,11 @@ code_enum!(
         DisclosureExpired => ("disclosure_expired", "查阅权限到期"),
         PersonNamed => ("person_named", "指定经办人"),
         Urged => ("urged", "督办催办"),
+        MergedInto => ("merged_into", "并单：并入主事项办理"),
+        MergeReceived => ("merge_received", "并单：并入相同事项"),
+        Unmerged => ("unmerged", "撤销并单"),
+        Linked => ("linked", "关联事项"),
+        Unlinked => ("unlinked", "取消关联"),
     }
 );
 

@@ -18,8 +18,10 @@ pub mod intake;
 pub mod kinds;
 pub mod knowledge;
 pub mod mask;
+pub mod merge;
 pub mod password;
 pub mod phone;
+pub mod place;
 #[cfg(feature = "openapi")]
 pub mod schema;
 pub mod search;

@@ -3,8 +3,9 @@
 
 use aiwei_core::flow::{self, Action, MatterState, Recipients};
 use aiwei_core::handling::Step;
+use aiwei_core::merge;
 use aiwei_core::time::to_millis;
-use aiwei_core::{EventKind, MatterId, MatterStatus, MatterType};
+use aiwei_core::{ErrorCode, EventKind, MatterId, MatterStatus, MatterType};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -24,6 +25,8 @@ struct Head {
     urgent: bool,
     caller_to_be_told: bool,
     intake_user: uuid::Uuid,
+    number: String,
+    merged_into: Option<uuid::Uuid>,
 }
 
 impl Store {
@@ -56,12 +59,12 @@ impl Store {
         let head_sql = match tx.backend() {
             Backend::Postgres => {
                 "SELECT matter_type, status, lead_department, category, closed_at, urgent, caller_to_be_told,
-                    intake_user
+                    intake_user, number, merged_into
                  FROM matters WHERE id = $1 FOR UPDATE"
             }
             Backend::Sqlite => {
                 "SELECT matter_type, status, lead_department, category, closed_at, urgent, caller_to_be_told,
-                    intake_user
+                    intake_user, number, merged_into
                  FROM matters WHERE id = $1"
             }
         };
@@ -85,6 +88,11 @@ impl Store {
             caller_to_be_told: head.caller_to_be_told,
         };
         let t = flow::decide(&state, &actor.actor(), &step.action).map_err(StoreError::Refused)?;
+        // A merged matter is handled through its lead; only its own
+        // caller's steps are its own.
+        if head.merged_into.is_some() && !merge::own_step_while_merged(step.action.kind()) {
+            return Err(StoreError::Conflict(ErrorCode::MergedStep));
+        }
         // Referenced departments and categories must exist. Checked after
         // the flow allowed the step, so an actor who may not take it learns
         // nothing about which codes exist.
@@ -188,11 +196,39 @@ impl Store {
             id,
             Some(actor.id),
             t.event,
-            payload,
+            payload.clone(),
             &step.texts,
             now,
         )
         .await?;
+        let lead_step = crate::merges::LeadStep {
+            lead: id,
+            lead_number: &head.number,
+            actor: actor.id,
+            event: t.event,
+            payload: &payload,
+            texts: &step.texts,
+        };
+        crate::merges::follow_lead(self, &mut tx, &lead_step, now).await?;
+        // A merged matter whose own caller is not satisfied is redone on
+        // its own.
+        if let (Some(lead), EventKind::RedoOrdered) = (head.merged_into, t.event) {
+            let lead_number: String = on_tx!(&mut tx, c => sqlx::query_scalar(
+                "SELECT number FROM matters WHERE id = $1")
+                .bind(lead)
+                .fetch_one(c)
+                .await)?;
+            let undo = crate::merges::Unmerge {
+                m: id,
+                m_number: &head.number,
+                from: t.to,
+                lead: MatterId(lead),
+                lead_number: &lead_number,
+                back_to_desk: false,
+                reason: "回访不满意，单独重办",
+            };
+            crate::merges::unmerge_in(&mut tx, &undo, Some(actor.id), now).await?;
+        }
         if let Some(s) = t.satisfaction {
             on_tx!(&mut tx, c => sqlx::query("UPDATE matters SET satisfaction = $1 WHERE id = $2")
                 .bind(s.as_str())

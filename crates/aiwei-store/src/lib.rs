@@ -29,6 +29,7 @@ pub mod idempotency;
 pub mod keys;
 pub mod knowledge;
 pub mod matters;
+pub mod merges;
 mod scope;
 pub mod search;
 pub mod sessions;

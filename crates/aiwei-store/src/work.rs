@@ -209,6 +209,14 @@ impl Store {
                  WHERE 1=1",
             );
             crate::scope::push_and(&mut q, &cond);
+            // A merged matter's work is its lead's, but for its own
+            // caller's revisit (aiwei_core::merge).
+            q.push(" AND (m.merged_into IS NULL OR m.status IN (");
+            let mut sep = q.separated(", ");
+            for s in aiwei_core::merge::QUEUED_WHILE_MERGED {
+                sep.push_bind(s.as_str().to_owned());
+            }
+            sep.push_unseparated("))");
             q.build_query_as::<EntryRow>().fetch_all(p).await
         })?;
         let mut by_matter: std::collections::HashMap<Uuid, (i64, Vec<RunningClock>)> =

@@ -14,6 +14,7 @@ use crate::auth::{Can, LookUpCallers, RecordIntake, Staff};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyKey};
 use crate::services::ledger::{self, LedgerQuery};
+use crate::services::merges::{self, OtherMatter, UnmergeRequest};
 use crate::services::once;
 use crate::state::AppState;
 use crate::views::{LedgerPage, MatterView};
@@ -28,9 +29,11 @@ pub async fn full_view(
     let events = state.store.events(m.id).await?;
     let deadlines = state.store.deadlines(m.id).await?;
     let attachments = state.store.attachments(m.id).await?;
+    let (merged, linked) = crate::services::merges::related(state, viewer, &m).await?;
     Ok(MatterView::shown(m, clear, Some(events), state.clock.now())
         .with_deadlines(deadlines)
-        .with_attachments(attachments))
+        .with_attachments(attachments)
+        .with_related(merged, linked))
 }
 
 /// Record a call or a visit. Intake staff only.
@@ -176,4 +179,103 @@ pub async fn caller_history(
     )
     .await?;
     Ok(Json(HistoryResponse { items }))
+}
+
+/// Merge this matter into another (并单): same type (complaint or other),
+/// both open. It keeps its number and caller and is handled through the
+/// other (the lead): every step on the lead is recorded on it too, while
+/// its own caller is revisited. Intake and supervisors.
+#[utoipa::path(post, path = "/api/v1/matters/{key}/merge", operation_id = "merge_matter", tag = "matters",
+    params(("key" = String, Path, description = "UUID or number of the matter to merge")),
+    request_body = OtherMatter,
+    responses(
+        (status = 200, body = MatterView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`not_mergeable`, `already_merged`, `merge_chain` or `same_matter`", body = ErrorBody),
+        (status = 422, description = "`other` missing or not a matter you see", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn merge(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(req): ApiJson<OtherMatter>,
+) -> ApiResult<Json<MatterView>> {
+    let m = ledger::find_visible(&state, &staff.user, &key).await?;
+    merges::merge(&state, &staff, &m, &req).await?;
+    let m = ledger::find_visible(&state, &staff.user, &key).await?;
+    Ok(Json(full_view(&state, m, &staff).await?))
+}
+
+/// Undo a merge (supervisors): the matter goes back to the desk, to be
+/// dispatched on its own. Recorded on both matters with the reason.
+#[utoipa::path(post, path = "/api/v1/matters/{key}/unmerge", operation_id = "unmerge_matter", tag = "matters",
+    params(("key" = String, Path, description = "UUID or number of the merged matter")),
+    request_body = UnmergeRequest,
+    responses(
+        (status = 200, body = MatterView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`not_merged`, or the matter is closed", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn unmerge(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(req): ApiJson<UnmergeRequest>,
+) -> ApiResult<Json<MatterView>> {
+    let m = ledger::find_visible(&state, &staff.user, &key).await?;
+    merges::unmerge(&state, &staff, &m, &req).await?;
+    let m = ledger::find_visible(&state, &staff.user, &key).await?;
+    Ok(Json(full_view(&state, m, &staff).await?))
+}
+
+/// Link this matter with another as related, without merging (intake,
+/// handlers, department heads, supervisors). Recorded on both.
+#[utoipa::path(post, path = "/api/v1/matters/{key}/links", operation_id = "link_matter", tag = "matters",
+    params(("key" = String, Path, description = "UUID or number")),
+    request_body = OtherMatter,
+    responses(
+        (status = 200, body = MatterView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`already_linked` or `same_matter`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn link(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(req): ApiJson<OtherMatter>,
+) -> ApiResult<Json<MatterView>> {
+    let m = ledger::find_visible(&state, &staff.user, &key).await?;
+    merges::link(&state, &staff, &m, &req, false).await?;
+    Ok(Json(full_view(&state, m, &staff).await?))
+}
+
+/// Remove the link between two matters (supervisors). Recorded on both.
+#[utoipa::path(post, path = "/api/v1/matters/{key}/unlink", operation_id = "unlink_matter", tag = "matters",
+    params(("key" = String, Path, description = "UUID or number")),
+    request_body = OtherMatter,
+    responses(
+        (status = 200, body = MatterView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`not_linked` or `same_matter`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn unlink(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(req): ApiJson<OtherMatter>,
+) -> ApiResult<Json<MatterView>> {
+    let m = ledger::find_visible(&state, &staff.user, &key).await?;
+    merges::link(&state, &staff, &m, &req, true).await?;
+    Ok(Json(full_view(&state, m, &staff).await?))
 }

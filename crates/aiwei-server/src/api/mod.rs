@@ -92,6 +92,10 @@ fn parts() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(knowledge::diff))
         .routes(routes!(knowledge::offers))
         .routes(routes!(suggestions::suggest))
+        .routes(routes!(matters::merge))
+        .routes(routes!(matters::unmerge))
+        .routes(routes!(matters::link))
+        .routes(routes!(matters::unlink))
         .split_for_parts();
     utoipa::Modify::modify(&doc::Refusals, &mut doc);
     (router, doc)

@@ -25,6 +25,7 @@ use crate::services::attachments::{read_upload, store_upload};
 use crate::services::confidential::{self, DisclosureRequest};
 use crate::services::extensions::{ExtensionRequest, submit};
 use crate::services::ledger::{LedgerQuery, find_visible, page};
+use crate::services::merges::{self, OtherMatter, UnmergeRequest};
 use crate::services::once;
 use crate::state::AppState;
 use crate::views::{AttachmentView, DisclosureView, EventView, ExtensionView, MatterView};
@@ -62,6 +63,29 @@ fn href(q: &LedgerQuery) -> String {
     href_at("/ledger", q)
 }
 
+/// The page's rows with each merged matter moved under its lead when the
+/// lead is on the same page (并单 shown where it is handled); the rest keep
+/// the ledger's order.
+fn under_leads(items: Vec<MatterView>) -> Vec<MatterView> {
+    let on_page: std::collections::HashSet<String> =
+        items.iter().map(|m| m.number.clone()).collect();
+    let (children, rest): (Vec<MatterView>, Vec<MatterView>) = items
+        .into_iter()
+        .partition(|m| m.merged_into.as_ref().is_some_and(|l| on_page.contains(l)));
+    let mut children: Vec<Option<MatterView>> = children.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(rest.len() + children.len());
+    for m in rest {
+        let number = m.number.clone();
+        out.push(m);
+        for c in children.iter_mut() {
+            if c.as_ref().and_then(|c| c.merged_into.as_deref()) == Some(number.as_str()) {
+                out.extend(c.take());
+            }
+        }
+    }
+    out
+}
+
 pub async fn ledger(
     State(state): State<AppState>,
     staff: Staff,
@@ -72,6 +96,7 @@ pub async fn ledger(
         Err(e) if !e.errors.is_empty() => (Vec::new(), None, 0, Some(e.message())),
         Err(e) => return Err(e),
     };
+    let items = under_leads(items);
     let next_href = next.map(|c| {
         href(&LedgerQuery {
             cursor: Some(c),
@@ -144,6 +169,30 @@ pub struct MatterPage {
     /// The idempotency key of the step forms of this rendering.
     attempt: String,
     conf: ConfidentialBox,
+    rel: RelatedBox,
+}
+
+/// The merge (并单) and links part of the matter page.
+pub struct RelatedBox {
+    /// The lead it is merged into.
+    lead: Option<String>,
+    /// Matters merged into it, and linked to it, that the viewer sees.
+    merged: Vec<String>,
+    linked: Vec<String>,
+    may_merge: bool,
+    may_unmerge: bool,
+    may_link: bool,
+    may_unlink: bool,
+}
+
+impl RelatedBox {
+    fn any(&self) -> bool {
+        self.lead.is_some()
+            || !self.merged.is_empty()
+            || !self.linked.is_empty()
+            || self.may_merge
+            || self.may_link
+    }
 }
 
 /// The confidentiality part of the matter page.
@@ -247,8 +296,25 @@ async fn matter_page(
         may_name: access::offers_naming(&actor, &facts),
         disclosures,
     };
+    let (merged, linked) = crate::services::merges::related(state, staff, &matter).await?;
+    let merge_facts = aiwei_core::merge::MergeFacts {
+        matter_type: matter.matter_type,
+        status: matter.status,
+        merged: matter.merged_into.is_some(),
+        has_merged: !merged.is_empty(),
+    };
+    let rel = RelatedBox {
+        lead: matter.merged_into.clone(),
+        may_merge: aiwei_core::merge::offers_merge(&actor, &merge_facts),
+        may_unmerge: aiwei_core::merge::may_unmerge(&actor, &merge_facts).is_ok(),
+        may_link: aiwei_core::merge::may_link(&actor, false).is_ok(),
+        may_unlink: aiwei_core::merge::may_link(&actor, true).is_ok(),
+        merged,
+        linked,
+    };
     Ok(MatterPage {
         layout: Layout::new(state, staff, "/ledger").await,
+        rel,
         m,
         events,
         created,
@@ -451,6 +517,90 @@ pub async fn name_person(
         .map(|_| EventKind::PersonNamed);
     let typed = vec![("username".to_owned(), form.form.username.clone())];
     back_with(&state, &staff, &number, result, Some(("name", typed))).await
+}
+
+#[derive(Deserialize)]
+pub struct OtherForm {
+    #[serde(default)]
+    other: String,
+}
+
+/// Merge this matter into another, from the matter page.
+pub async fn merge(
+    State(state): State<AppState>,
+    ApiPath(number): ApiPath<String>,
+    form: CsrfForm<OtherForm>,
+) -> Result<Response, ApiError> {
+    let staff = form.staff;
+    let m = find_visible(&state, &staff.user, &number).await?;
+    let req = OtherMatter {
+        other: Some(form.form.other.clone()),
+    };
+    let result = merges::merge(&state, &staff, &m, &req)
+        .await
+        .map(|()| EventKind::MergedInto);
+    let typed = vec![("other".to_owned(), form.form.other.clone())];
+    back_with(&state, &staff, &number, result, Some(("merge", typed))).await
+}
+
+/// Undo the merge, from the matter page (supervisors).
+pub async fn unmerge(
+    State(state): State<AppState>,
+    ApiPath(number): ApiPath<String>,
+    form: CsrfForm<ReasonForm>,
+) -> Result<Response, ApiError> {
+    let staff = form.staff;
+    let m = find_visible(&state, &staff.user, &number).await?;
+    let req = UnmergeRequest {
+        reason: Some(form.form.reason.clone()),
+    };
+    let result = merges::unmerge(&state, &staff, &m, &req)
+        .await
+        .map(|()| EventKind::Unmerged);
+    let typed = vec![("reason".to_owned(), form.form.reason.clone())];
+    back_with(&state, &staff, &number, result, Some(("unmerge", typed))).await
+}
+
+/// Link with another matter, or remove a link, from the matter page.
+async fn link_form(
+    state: AppState,
+    number: String,
+    form: CsrfForm<OtherForm>,
+    undo: bool,
+) -> Result<Response, ApiError> {
+    let staff = form.staff;
+    let m = find_visible(&state, &staff.user, &number).await?;
+    let req = OtherMatter {
+        other: Some(form.form.other.clone()),
+    };
+    let result = merges::link(&state, &staff, &m, &req, undo)
+        .await
+        .map(|()| {
+            if undo {
+                EventKind::Unlinked
+            } else {
+                EventKind::Linked
+            }
+        });
+    let typed = vec![("other".to_owned(), form.form.other.clone())];
+    let name = if undo { "unlink" } else { "link" };
+    back_with(&state, &staff, &number, result, Some((name, typed))).await
+}
+
+pub async fn link(
+    State(state): State<AppState>,
+    ApiPath(number): ApiPath<String>,
+    form: CsrfForm<OtherForm>,
+) -> Result<Response, ApiError> {
+    link_form(state, number, form, false).await
+}
+
+pub async fn unlink(
+    State(state): State<AppState>,
+    ApiPath(number): ApiPath<String>,
+    form: CsrfForm<OtherForm>,
+) -> Result<Response, ApiError> {
+    link_form(state, number, form, true).await
 }
 
 #[derive(Deserialize)]

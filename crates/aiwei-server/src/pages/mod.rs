@@ -85,6 +85,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/matters/{number}/anonymise", post(ledger::anonymise))
         .route("/matters/{number}/people", post(ledger::name_person))
+        .route("/matters/{number}/merge", post(ledger::merge))
+        .route("/matters/{number}/unmerge", post(ledger::unmerge))
+        .route("/matters/{number}/link", post(ledger::link))
+        .route("/matters/{number}/unlink", post(ledger::unlink))
         .route("/disclosures", get(disclosures::list))
         .route(
             "/disclosures/{id}",

@@ -7,6 +7,7 @@ pub mod confidential;
 pub mod extensions;
 pub mod knowledge;
 pub mod ledger;
+pub mod merges;
 pub mod once;
 pub mod query;
 pub mod search;

@@ -108,6 +108,15 @@ pub struct MatterView {
     /// The knowledge-base article and version the answer was taken from
     /// with that version's title; later versions do not change it.
     pub answered_from: Option<AnsweredFromView>,
+    /// The number of the lead matter it is merged into (并单): handled
+    /// through the lead, its own caller revisited.
+    pub merged_into: Option<String>,
+    /// The numbers of the matters merged into it; present on single reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged: Option<Vec<String>>,
+    /// The numbers of the matters linked to it; present on single reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linked: Option<Vec<String>>,
     pub agreed_reply_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -284,6 +293,9 @@ impl MatterView {
                 version: a.version,
                 title: a.title,
             }),
+            merged_into: m.merged_into,
+            merged: None,
+            linked: None,
             agreed_reply_at: m.agreed_reply_at,
             closed_at: m.closed_at,
             created_at: m.created_at,
@@ -320,6 +332,13 @@ impl MatterView {
     }
 
     /// Adds the matter's evidence files.
+    /// Adds the matters merged into it and linked to it.
+    pub fn with_related(mut self, merged: Vec<String>, linked: Vec<String>) -> Self {
+        self.merged = Some(merged);
+        self.linked = Some(linked);
+        self
+    }
+
     pub fn with_attachments(mut self, a: Vec<aiwei_store::attachments::Attachment>) -> Self {
         self.attachments = Some(a.into_iter().map(Into::into).collect());
         self

@@ -94,6 +94,8 @@ pub struct Matter {
     pub satisfaction: Option<aiwei_core::Satisfaction>,
     /// The knowledge-base article version the answer was taken from.
     pub answered_from: Option<AnswerSource>,
+    /// The number of the lead it is merged into (并单).
+    pub merged_into: Option<String>,
     /// Its open deadline clocks; a view picks the most urgent
     /// ([`RunningClock::most_urgent`]).
     pub open_clocks: Vec<RunningClock>,

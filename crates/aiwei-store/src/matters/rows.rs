@@ -128,6 +128,7 @@ pub(crate) struct MatterRow {
     pub(crate) answered_article: Option<Uuid>,
     pub(crate) answered_version: Option<i32>,
     pub(crate) answered_title: Option<String>,
+    pub(crate) merged_into_number: Option<String>,
 }
 
 /// The columns of a matter row (`m` is the matter).
@@ -140,7 +141,8 @@ macro_rules! matter_columns {
     m.caller_kind, m.caller_key, m.caller_sealed, m.caller_anonymised_at, m.matter_type, m.category,
     c.name AS category_name, m.content, m.address, m.area_code, m.latitude, m.longitude,
     m.sensitive, m.urgent, m.status, m.answer, m.agreed_reply_at, m.closed_at, m.created_at, m.updated_at,
-    m.satisfaction, m.answered_article, m.answered_version, av.title AS answered_title"
+    m.satisfaction, m.answered_article, m.answered_version, av.title AS answered_title,
+    lm.number AS merged_into_number"
     };
 }
 
@@ -153,7 +155,8 @@ macro_rules! matter_joins {
   LEFT JOIN departments ld ON ld.code = m.lead_department
   LEFT JOIN categories c ON c.code = m.category
   LEFT JOIN article_versions av ON av.article_id = m.answered_article
-    AND av.version = m.answered_version"
+    AND av.version = m.answered_version
+  LEFT JOIN matters lm ON lm.id = m.merged_into"
     };
 }
 
@@ -245,6 +248,7 @@ impl Store {
                 }),
                 _ => None,
             },
+            merged_into: r.merged_into_number,
             open_clocks: Vec::new(),
         })
     }

@@ -26,6 +26,7 @@ mod knowledge;
 mod ledger;
 mod lint;
 mod matrix;
+mod merges;
 mod pages;
 mod search;
 mod suggest;

@@ -23,6 +23,7 @@ use aiwei_core::access::{
 };
 use aiwei_core::flow::{self, Action, MatterState, Refusal};
 use aiwei_core::knowledge;
+use aiwei_core::merge;
 use aiwei_core::time::to_millis;
 use aiwei_core::{DisclosedField, DisclosureStatus, MatterStatus, MatterType, Role};
 use aiwei_store::users::User;
@@ -281,6 +282,19 @@ fn call(method: &str, path: &str, model: &Model, variant: usize) -> Option<(Stri
         ("POST", "/api/v1/matters/{key}/extensions") => (
             format!("/api/v1/matters/{m}/extensions"),
             Body::Json(json!({"deadline": "sign_due", "new_due_at": future, "reason": "矩阵测试"})),
+        ),
+        // The matter with itself: judged past role and scope, refused
+        // with 409 `same_matter`, nothing changes.
+        (
+            "POST",
+            "/api/v1/matters/{key}/merge"
+            | "/api/v1/matters/{key}/links"
+            | "/api/v1/matters/{key}/unlink",
+        ) => (path.replace("{key}", m), Body::Json(json!({"other": m}))),
+        // Not merged: 409 `not_merged` for a supervisor.
+        ("POST", "/api/v1/matters/{key}/unmerge") => (
+            format!("/api/v1/matters/{m}/unmerge"),
+            Body::Json(json!({"reason": "矩阵测试"})),
         ),
         ("POST", "/api/v1/matters/{key}/people") => (
             format!("/api/v1/matters/{m}/people"),
@@ -635,6 +649,24 @@ impl Model {
                 } else {
                     Forbidden
                 }
+            }
+            "POST /api/v1/matters/{key}/merge" => {
+                merge::merges(actor).map_or_else(Cell::from, |()| Masked)
+            }
+            "POST /api/v1/matters/{key}/unmerge" => {
+                let f = merge::MergeFacts {
+                    matter_type: facts.flow.matter_type,
+                    status: facts.flow.status,
+                    merged: false,
+                    has_merged: false,
+                };
+                merge::may_unmerge(actor, &f).map_or_else(Cell::from, |()| Masked)
+            }
+            "POST /api/v1/matters/{key}/links" => {
+                merge::may_link(actor, false).map_or_else(Cell::from, |()| Masked)
+            }
+            "POST /api/v1/matters/{key}/unlink" => {
+                merge::may_link(actor, true).map_or_else(Cell::from, |()| Masked)
             }
             "POST /api/v1/matters/{key}/people" => {
                 match access::may_name(actor, &facts, Some(&self.colleague_departments)) {
