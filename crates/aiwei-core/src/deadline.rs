@@ -140,7 +140,32 @@ pub struct Policy {
     /// supervisors unless the administrator names others.
     #[serde(default = "crate::knowledge::default_publishers")]
     pub publishers: Vec<Role>,
+    /// Likely duplicates (并单) are looked for among the matters received
+    /// this many days back.
+    #[serde(default = "default_duplicate_days")]
+    pub duplicate_days: u32,
+    /// A place with at least `hotspot_min` complaints of one sub-category
+    /// within `hotspot_days` days is a hotspot.
+    #[serde(default = "default_hotspot_min")]
+    pub hotspot_min: u32,
+    #[serde(default = "default_hotspot_days")]
+    pub hotspot_days: u32,
 }
+
+fn default_duplicate_days() -> u32 {
+    7
+}
+fn default_hotspot_min() -> u32 {
+    3
+}
+fn default_hotspot_days() -> u32 {
+    30
+}
+
+/// The longest window of duplicates and hotspots, in days, and the most
+/// complaints a hotspot may be set to need.
+pub const MAX_WINDOW_DAYS: u32 = 366;
+pub const MAX_HOTSPOT_MIN: u32 = 100;
 
 impl Default for Policy {
     /// The defaults of docs/POLICY.md.
@@ -164,6 +189,9 @@ impl Default for Policy {
             by_category: BTreeMap::new(),
             warn_fraction: 0.8,
             publishers: crate::knowledge::default_publishers(),
+            duplicate_days: default_duplicate_days(),
+            hotspot_min: default_hotspot_min(),
+            hotspot_days: default_hotspot_days(),
         }
     }
 }
@@ -211,6 +239,15 @@ impl Policy {
         }
         if self.publishers.is_empty() {
             errs.push("publishers", ErrorCode::Required);
+        }
+        for (field, value, range) in [
+            ("duplicate_days", self.duplicate_days, 1..=MAX_WINDOW_DAYS),
+            ("hotspot_days", self.hotspot_days, 1..=MAX_WINDOW_DAYS),
+            ("hotspot_min", self.hotspot_min, 2..=MAX_HOTSPOT_MIN),
+        ] {
+            if !range.contains(&value) {
+                errs.push(field, ErrorCode::OutOfRange);
+            }
         }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
     }

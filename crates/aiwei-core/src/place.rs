@@ -14,19 +14,13 @@
 //! complaints together.
 //!
 //! This module is pure: no IO, no clock. Time windows and counts are the
-//! callers' (SQL) concern; only their defaults are named here.
+//! callers' concern (the deadline policy holds their settings).
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
 use crate::search::{Piece, pieces};
-
-/// Default hotspot rule: this many complaints of one sub-category
-/// about one place…
-pub const HOTSPOT_MIN_COMPLAINTS: u32 = 3;
-/// …within this many days.
-pub const HOTSPOT_WINDOW_DAYS: u32 = 30;
 
 /// Texts at least this similar ([`similarity`]) are likely the same
 /// complaint even when their addresses do not match. On sample complaints a

@@ -201,6 +201,35 @@ impl PartialSchema for Policy {
             .property("warn_fraction", warn)
             .required("warn_fraction")
             .property(
+                "duplicate_days",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1))
+                    .maximum(Some(crate::deadline::MAX_WINDOW_DAYS))
+                    .description(Some(
+                        "Days back likely duplicates are looked for; 7 when absent",
+                    )),
+            )
+            .property(
+                "hotspot_days",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1))
+                    .maximum(Some(crate::deadline::MAX_WINDOW_DAYS))
+                    .description(Some("The window of a hotspot, in days; 30 when absent")),
+            )
+            .property(
+                "hotspot_min",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(2))
+                    .maximum(Some(crate::deadline::MAX_HOTSPOT_MIN))
+                    .description(Some(
+                        "Complaints of one sub-category at one place within the window that make \
+                         a hotspot; 3 when absent",
+                    )),
+            )
+            .property(
                 "publishers",
                 ArrayBuilder::new()
                     .items(crate::kinds::Role::schema())

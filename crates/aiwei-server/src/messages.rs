@@ -102,6 +102,10 @@ pub fn field_label(field: &str) -> &str {
         "answered_from" => "引用的知识库条目",
         "in_force" => "仅看有效条目",
         "publishers" => "知识库发布角色",
+        "duplicate_days" => "重复事项比对天数",
+        "hotspot_days" => "热点统计天数",
+        "hotspot_min" => "热点最少投诉件数",
+        "other" => "事项编号",
         "q" => "检索词",
         _ => field,
     }

@@ -112,11 +112,19 @@
   var last = "";
   function fetchOffers() {
     var text = content.value.trim();
-    if (text.length < 2 || text === last) { return; }
-    last = text;
+    var typeBox = document.getElementById("type");
+    var categoryBox = document.getElementById("category");
+    var addressBox = document.getElementById("address");
+    var key = [text, typeBox ? typeBox.value : "", categoryBox ? categoryBox.value : "",
+      addressBox ? addressBox.value.trim() : ""].join("\u0001");
+    if (text.length < 2 || key === last) { return; }
+    last = key;
     var body = new URLSearchParams();
     body.set("csrf", csrf ? csrf.value : "");
     body.set("content", text);
+    body.set("type", typeBox ? typeBox.value : "");
+    body.set("category", categoryBox ? categoryBox.value : "");
+    body.set("address", addressBox ? addressBox.value : "");
     fetch("/intake/assist", {
       method: "POST",
       credentials: "same-origin",
@@ -125,7 +133,14 @@
     }).then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         if (html === null) { return; }
+        // A duplicate chosen to merge into stays chosen while it is offered.
+        var chosen = panel.querySelector("input[name=merge_into]:checked");
+        var keep = chosen ? chosen.value : "";
         panel.innerHTML = html;
+        if (keep) {
+          var again = panel.querySelector("input[name=merge_into][value='" + keep.replace(/'/g, "") + "']");
+          if (again) { again.checked = true; }
+        }
         var s = document.getElementById("suggestions");
         var sc = document.getElementById("suggested_category");
         var sd = document.getElementById("suggested_department");
@@ -134,9 +149,14 @@
       })
       .catch(function () { /* typing goes on without help */ });
   }
-  content.addEventListener("input", function () {
+  function later() {
     clearTimeout(timer);
     timer = setTimeout(fetchOffers, 400);
+  }
+  content.addEventListener("input", later);
+  ["address", "category", "type"].forEach(function (id) {
+    var el = document.getElementById(id);
+    if (el) { el.addEventListener("change", later); }
   });
   function clearCitation() {
     if (article) { article.value = ""; }

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::auth::{Can, LookUpCallers, RecordIntake, Staff};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyKey};
+use crate::services::duplicates::{self as dups, DraftMatter, DuplicateList};
 use crate::services::ledger::{self, LedgerQuery};
 use crate::services::merges::{self, OtherMatter, UnmergeRequest};
 use crate::services::once;
@@ -278,4 +279,41 @@ pub async fn unlink(
     let m = ledger::find_visible(&state, &staff.user, &key).await?;
     merges::link(&state, &staff, &m, &req, true).await?;
     Ok(Json(full_view(&state, m, &staff).await?))
+}
+
+/// Likely duplicates of this matter (并单): recent open matters you see, of
+/// its type and sub-category, about the same place or in nearly the same
+/// words, best first.
+#[utoipa::path(get, path = "/api/v1/matters/{key}/duplicates", operation_id = "matter_duplicates", tag = "matters",
+    params(("key" = String, Path, description = "UUID or number")),
+    responses(
+        (status = 200, body = DuplicateList),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn duplicates(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<Json<DuplicateList>> {
+    let m = ledger::find_visible(&state, &staff.user, &key).await?;
+    Ok(Json(dups::of_matter(&state, &staff, &m).await?))
+}
+
+/// Likely duplicates of a matter being recorded, before it is saved
+/// (intake): send what has been typed.
+#[utoipa::path(post, path = "/api/v1/duplicates", operation_id = "draft_duplicates", tag = "matters",
+    request_body = DraftMatter,
+    responses(
+        (status = 200, body = DuplicateList),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn draft_duplicates(
+    State(state): State<AppState>,
+    can: Can<RecordIntake>,
+    ApiJson(draft): ApiJson<DraftMatter>,
+) -> ApiResult<Json<DuplicateList>> {
+    Ok(Json(dups::of_draft(&state, &can.staff, &draft).await?))
 }

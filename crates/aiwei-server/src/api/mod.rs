@@ -96,6 +96,8 @@ fn parts() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(matters::unmerge))
         .routes(routes!(matters::link))
         .routes(routes!(matters::unlink))
+        .routes(routes!(matters::duplicates))
+        .routes(routes!(matters::draft_duplicates))
         .split_for_parts();
     utoipa::Modify::modify(&doc::Refusals, &mut doc);
     (router, doc)

@@ -74,6 +74,9 @@ pub struct IntakeForm {
     pub suggested_category: String,
     #[serde(default)]
     pub suggested_department: String,
+    /// A likely duplicate chosen to merge the new matter into.
+    #[serde(default)]
+    pub merge_into: String,
     #[serde(default)]
     pub department: String,
     #[serde(default)]
@@ -407,7 +410,27 @@ pub async fn submit(
         Err(errs) => return render(&state, &staff, f, &errs.0, None).await,
     };
     let attempt = IdempotencyKey::parse(Some(&f.attempt))?.0;
-    match once::record(&state, &staff.user, &req, attempt).await {
+    let recorded = once::record(&state, &staff.user, &req, attempt).await;
+    // Merged into the duplicate chosen, once recorded; a refused merge
+    // leaves the matter recorded, and its page says why.
+    let mut merge_refused = None;
+    if let (Ok((m, _)), false) = (&recorded, f.merge_into.trim().is_empty()) {
+        let other = crate::services::merges::OtherMatter {
+            other: Some(f.merge_into.trim().to_owned()),
+        };
+        if let Err(e) = crate::services::merges::merge(&state, &staff, m, &other).await {
+            if !e.status.is_client_error() {
+                return Err(e);
+            }
+            merge_refused = Some(e.errors.first().map_or(e.code, |f| f.code));
+        }
+    }
+    match recorded {
+        Ok((m, _)) if !f.merge_into.trim().is_empty() => Ok(Redirect::to(&match merge_refused {
+            None => format!("/matters/{}?created=1&done=merged_into", m.number),
+            Some(code) => format!("/matters/{}?created=1&refused={code}", m.number),
+        })
+        .into_response()),
         Ok((m, _)) if f.action == "submit_next" => Ok(Redirect::to(&format!(
             "/intake?channel={}&recorded={}",
             m.channel.as_str(),

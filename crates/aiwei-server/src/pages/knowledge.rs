@@ -17,6 +17,7 @@ use super::{Layout, fragment, options};
 use crate::auth::{RecordIntake, Staff};
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, CsrfForm};
+use crate::services::duplicates::{self, DraftMatter, DuplicateList};
 use crate::services::knowledge::{
     self as kb, ArticleDetail, ArticlePage, ArticleQuery, DiffView, OfferList, OfferRequest,
     PublishRequest, RetireRequest, VersionView, article_id,
@@ -545,18 +546,25 @@ pub async fn diff(
 struct AssistFragment {
     offers: OfferList,
     suggested: SuggestionList,
+    dups: DuplicateList,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct AssistForm {
     #[serde(default)]
     content: String,
+    #[serde(default, rename = "type")]
+    matter_type: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    address: String,
 }
 
 /// What helps intake with what it has typed, as the fragment the intake
-/// page shows beside its form: the sub-category and department the
-/// office's history suggests, and the knowledge-base articles in force
-/// that match. A POST: the text may hold a caller's words, which never go
+/// page shows beside its form: likely duplicates (to merge into when
+/// saving), the sub-category and department the office's history
+/// suggests, and the knowledge-base articles in force that match. A POST: the text may hold a caller's words, which never go
 /// into an address.
 pub async fn assist(
     State(state): State<AppState>,
@@ -565,8 +573,21 @@ pub async fn assist(
     let text = Some(form.form.content.clone());
     let offers = kb::offers(&state, &OfferRequest { text: text.clone() }).await?;
     let suggested = suggest::suggest(&state, &SuggestRequest { text }).await?;
-    let html = AssistFragment { offers, suggested }
-        .render()
-        .map_err(ApiError::internal)?;
+    let f = &form.form;
+    let blank = |s: &str| Some(s.to_owned()).filter(|s| !s.trim().is_empty());
+    let draft = DraftMatter {
+        matter_type: blank(&f.matter_type),
+        category: blank(&f.category),
+        address: blank(&f.address),
+        content: blank(&f.content),
+    };
+    let dups = duplicates::of_draft(&state, &form.staff, &draft).await?;
+    let html = AssistFragment {
+        offers,
+        suggested,
+        dups,
+    }
+    .render()
+    .map_err(ApiError::internal)?;
     Ok(fragment(html).into_response())
 }

@@ -183,6 +183,8 @@ pub struct RelatedBox {
     may_unmerge: bool,
     may_link: bool,
     may_unlink: bool,
+    /// Likely duplicates to merge into, for those who merge.
+    duplicates: Vec<crate::services::duplicates::Duplicate>,
 }
 
 impl RelatedBox {
@@ -192,6 +194,11 @@ impl RelatedBox {
             || !self.linked.is_empty()
             || self.may_merge
             || self.may_link
+    }
+
+    /// The likely duplicates that can be merged into.
+    fn merge_targets(&self) -> Vec<&crate::services::duplicates::Duplicate> {
+        self.duplicates.iter().filter(|d| d.mergeable).collect()
     }
 }
 
@@ -216,6 +223,9 @@ pub struct MatterQuery {
     created: Option<String>,
     #[serde(default)]
     done: Option<String>,
+    /// Why a merge chosen at intake was refused (an error code).
+    #[serde(default)]
+    refused: Option<String>,
 }
 
 /// The view of a matter already found visible, and its timeline.
@@ -303,9 +313,18 @@ async fn matter_page(
         merged: matter.merged_into.is_some(),
         has_merged: !merged.is_empty(),
     };
+    let may_merge = aiwei_core::merge::offers_merge(&actor, &merge_facts);
+    let duplicates = if may_merge {
+        crate::services::duplicates::of_matter(state, staff, &matter)
+            .await?
+            .items
+    } else {
+        Vec::new()
+    };
     let rel = RelatedBox {
         lead: matter.merged_into.clone(),
-        may_merge: aiwei_core::merge::offers_merge(&actor, &merge_facts),
+        duplicates,
+        may_merge,
         may_unmerge: aiwei_core::merge::may_unmerge(&actor, &merge_facts).is_ok(),
         may_link: aiwei_core::merge::may_link(&actor, false).is_ok(),
         may_unlink: aiwei_core::merge::may_link(&actor, true).is_ok(),
@@ -706,7 +725,12 @@ pub async fn matter(
         .as_deref()
         .and_then(EventKind::from_code)
         .map(|k| k.label().to_owned());
-    matter_page(&state, &staff, &number, q.created.is_some(), done, None).await
+    let error = q
+        .refused
+        .as_deref()
+        .and_then(aiwei_core::ErrorCode::from_code)
+        .map(|c| format!("已登记，但未能并单：{}", c.label()));
+    matter_page(&state, &staff, &number, q.created.is_some(), done, error).await
 }
 
 /// A step form posted from the matter page. Success redirects back to the

@@ -43,6 +43,9 @@ pub struct PolicyPage {
     /// Every role, its label, and whether it publishes knowledge-base
     /// articles.
     publishers: Vec<(&'static str, &'static str, bool)>,
+    duplicate_days: u32,
+    hotspot_min: u32,
+    hotspot_days: u32,
     error: Option<String>,
     notice: Option<String>,
 }
@@ -82,6 +85,9 @@ async fn policy_page(
             .iter()
             .map(|r| (r.as_str(), r.label(), p.publishers.contains(r)))
             .collect(),
+        duplicate_days: p.duplicate_days,
+        hotspot_min: p.hotspot_min,
+        hotspot_days: p.hotspot_days,
         error,
         notice,
     })
@@ -161,6 +167,18 @@ pub async fn save_policy(
         if p.publishers.is_empty() {
             return Err("请至少选择一个知识库发布角色".to_owned());
         }
+        let number = |key: &str, range: std::ops::RangeInclusive<u32>, what: &str| {
+            get(key)
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| format!("{what}应为{}–{}之间的整数", range.start(), range.end()))
+        };
+        use aiwei_core::deadline::{MAX_HOTSPOT_MIN, MAX_WINDOW_DAYS};
+        p.duplicate_days = number("duplicate_days", 1..=MAX_WINDOW_DAYS, "重复事项比对天数")?;
+        p.hotspot_days = number("hotspot_days", 1..=MAX_WINDOW_DAYS, "热点统计天数")?;
+        p.hotspot_min = number("hotspot_min", 2..=MAX_HOTSPOT_MIN, "热点最少投诉件数")?;
         Ok(p)
     })();
     match built {

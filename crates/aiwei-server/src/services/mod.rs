@@ -4,6 +4,7 @@
 
 pub mod attachments;
 pub mod confidential;
+pub mod duplicates;
 pub mod extensions;
 pub mod knowledge;
 pub mod ledger;

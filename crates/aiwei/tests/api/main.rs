@@ -17,6 +17,7 @@ mod concurrency;
 mod confidentiality;
 mod deadlines;
 mod desk;
+mod duplicates;
 mod edge;
 mod extensions;
 mod flows;

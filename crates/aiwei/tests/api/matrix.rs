@@ -291,6 +291,11 @@ fn call(method: &str, path: &str, model: &Model, variant: usize) -> Option<(Stri
             | "/api/v1/matters/{key}/links"
             | "/api/v1/matters/{key}/unlink",
         ) => (path.replace("{key}", m), Body::Json(json!({"other": m}))),
+        ("GET", "/api/v1/matters/{key}/duplicates") => {
+            (format!("/api/v1/matters/{m}/duplicates"), Body::None)
+        }
+        // Words no fixture matter holds: an empty list.
+        ("POST", "/api/v1/duplicates") => (path.into(), Body::Json(json!({"content": "矩阵测试"}))),
         // Not merged: 409 `not_merged` for a supervisor.
         ("POST", "/api/v1/matters/{key}/unmerge") => (
             format!("/api/v1/matters/{m}/unmerge"),
@@ -500,9 +505,9 @@ impl Model {
                 knowledge::may_retire(actor, &knowledge::default_publishers(), &facts)
                     .map_or_else(Cell::from, |()| Masked)
             }
-            "POST /api/v1/articles/offers" | "POST /api/v1/suggestions" => {
-                needs(Permission::RecordIntake).unwrap_or(Masked)
-            }
+            "POST /api/v1/articles/offers"
+            | "POST /api/v1/suggestions"
+            | "POST /api/v1/duplicates" => needs(Permission::RecordIntake).unwrap_or(Masked),
             "GET /api/v1/policy" | "PUT /api/v1/policy" => {
                 needs(Permission::Administer).unwrap_or(Masked)
             }
@@ -650,6 +655,7 @@ impl Model {
                     Forbidden
                 }
             }
+            "GET /api/v1/matters/{key}/duplicates" => Masked,
             "POST /api/v1/matters/{key}/merge" => {
                 merge::merges(actor).map_or_else(Cell::from, |()| Masked)
             }

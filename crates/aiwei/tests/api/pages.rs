@@ -259,6 +259,9 @@ both_backends!(
         // Knowledge-base articles: supervisors and department heads publish.
         assert!(html.contains("name=\"publishers\" value=\"supervisor\" checked"));
         form.push(("publishers".into(), "supervisor".into()));
+        form.push(("duplicate_days".into(), "10".into()));
+        form.push(("hotspot_days".into(), "30".into()));
+        form.push(("hotspot_min".into(), "4".into()));
         form.push(("publishers".into(), "dept_lead".into()));
         let mut none = form.clone();
         none.retain(|(k, _)| k != "publishers");
@@ -286,6 +289,10 @@ both_backends!(
         );
         assert!((p.warn_fraction - 0.75).abs() < 1e-9);
         assert_eq!(p.publishers, vec![Role::Supervisor, Role::DeptLead]);
+        assert_eq!(
+            (p.duplicate_days, p.hotspot_min, p.hotspot_days),
+            (10, 4, 30)
+        );
         // A bad value is refused and saves nothing.
         let mut bad = form.clone();
         bad.retain(|(k, _)| k != "sign_due.default");
