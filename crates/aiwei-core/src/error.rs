@@ -109,6 +109,7 @@ code_enum!(
         SameMatter => ("same_matter", "不能与事项自身合并或关联"),
         AlreadyLinked => ("already_linked", "两个事项已关联"),
         NotLinked => ("not_linked", "两个事项未关联"),
+        NotAHotspot => ("not_a_hotspot", "该地点和子类别当前不是热点问题"),
         TokenRevoked => ("token_revoked", "该令牌已吊销"),
         // Our fault (500, 503).
         Internal => ("internal", "系统内部错误，请稍后重试"),

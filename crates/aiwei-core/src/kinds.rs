@@ -312,6 +312,8 @@ code_enum!(
         ArticlePropose => ("article.propose", "提交知识库条目修改"),
         ArticlePublish => ("article.publish", "发布知识库条目"),
         ArticleRetire => ("article.retire", "停用知识库条目"),
+        HotspotAcknowledge => ("hotspot.acknowledge", "确认热点问题"),
+        HotspotClose => ("hotspot.close", "关闭热点问题"),
     }
 );
 

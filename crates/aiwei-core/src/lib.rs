@@ -13,6 +13,7 @@ pub mod deadline;
 pub mod error;
 pub mod flow;
 pub mod handling;
+pub mod hotspot;
 pub mod ids;
 pub mod intake;
 pub mod kinds;

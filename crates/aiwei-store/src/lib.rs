@@ -25,6 +25,7 @@ pub mod events;
 pub mod extensions;
 mod files;
 pub mod handling;
+pub mod hotspots;
 pub mod idempotency;
 pub mod keys;
 pub mod knowledge;

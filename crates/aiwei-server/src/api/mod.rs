@@ -15,6 +15,7 @@ pub mod disclosures;
 mod doc;
 pub mod exports;
 pub mod extensions;
+pub mod hotspots;
 pub mod knowledge;
 pub mod matters;
 pub mod policy;
@@ -98,6 +99,9 @@ fn parts() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(matters::unlink))
         .routes(routes!(matters::duplicates))
         .routes(routes!(matters::draft_duplicates))
+        .routes(routes!(hotspots::list))
+        .routes(routes!(hotspots::acknowledge))
+        .routes(routes!(hotspots::close))
         .split_for_parts();
     utoipa::Modify::modify(&doc::Refusals, &mut doc);
     (router, doc)

@@ -61,6 +61,7 @@ pub fn router() -> Router<AppState> {
         .route("/intake/assist", post(knowledge::assist))
         .route("/work", get(work::work))
         .route("/supervision", get(work::supervision))
+        .route("/supervision/hotspots", post(work::mark_hotspot))
         .route(
             "/notifications",
             get(work::notifications).post(work::read_all),

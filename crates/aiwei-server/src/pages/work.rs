@@ -3,12 +3,13 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::response::Redirect;
+use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{Layout, options};
 use crate::auth::{Can, Staff, Supervise};
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, CsrfForm};
+use crate::services::hotspots::{self, HotspotList, HotspotMarkRequest};
 use crate::services::work;
 use crate::services::work::NotificationQuery;
 use crate::state::AppState;
@@ -62,20 +63,27 @@ pub struct SupervisionPage {
     urged: Option<String>,
     pending: Vec<ExtensionView>,
     returns: Vec<(String, String, i64)>,
+    hotspots: HotspotList,
+    /// What was just recorded on a hotspot, or why it was refused.
+    hotspot_notice: Option<String>,
+    hotspot_error: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
 pub struct BoardQuery {
     #[serde(default)]
     urged: Option<String>,
+    /// `acknowledged` or `closed`: a hotspot form just succeeded.
+    #[serde(default)]
+    hotspot: Option<String>,
 }
 
-pub async fn supervision(
-    State(state): State<AppState>,
-    can: Can<Supervise>,
-    ApiQuery(q): ApiQuery<BoardQuery>,
+async fn board_page(
+    state: &AppState,
+    staff: &Staff,
+    urged: Option<String>,
 ) -> Result<SupervisionPage, ApiError> {
-    let groups = work::board(&state, &can.staff.user).await?;
+    let groups = work::board(state, &staff.user).await?;
     let totals = work::totals(&groups);
     Ok(SupervisionPage {
         pending: state
@@ -87,10 +95,72 @@ pub async fn supervision(
             .collect(),
         groups,
         totals,
-        urged: super::echoed_number(q.urged.as_deref()),
+        urged,
         returns: state.store.returns_by_department().await?,
-        layout: Layout::new(&state, &can.staff, "/supervision").await,
+        hotspots: hotspots::list(state).await?,
+        hotspot_notice: None,
+        hotspot_error: None,
+        layout: Layout::new(state, staff, "/supervision").await,
     })
+}
+
+#[derive(serde::Deserialize)]
+pub struct HotspotForm {
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    note: String,
+    /// `acknowledge` or `close`.
+    #[serde(default)]
+    action: String,
+}
+
+/// A hotspot form of the board: back to the board with what was done, or
+/// the board with the refusal.
+pub async fn mark_hotspot(
+    State(state): State<AppState>,
+    form: CsrfForm<HotspotForm, Supervise>,
+) -> Result<Response, ApiError> {
+    let f = &form.form;
+    let close = f.action == "close";
+    let req = HotspotMarkRequest {
+        place: Some(f.place.clone()),
+        category: Some(f.category.clone()),
+        note: Some(f.note.clone()),
+    };
+    match hotspots::mark(&state, &form.staff, &req, close).await {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/supervision?hotspot={}#hotspots",
+            if close { "closed" } else { "acknowledged" }
+        ))
+        .into_response()),
+        Err(e) if e.status.is_client_error() => {
+            let mut page = board_page(&state, &form.staff, None).await?;
+            page.hotspot_error = Some(e.message());
+            let mut resp = page.into_response();
+            *resp.status_mut() = e.status;
+            Ok(resp)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn supervision(
+    State(state): State<AppState>,
+    can: Can<Supervise>,
+    ApiQuery(q): ApiQuery<BoardQuery>,
+) -> Result<SupervisionPage, ApiError> {
+    let mut page = board_page(&state, &can.staff, super::echoed_number(q.urged.as_deref())).await?;
+    page.hotspot_notice = match q.hotspot.as_deref() {
+        Some("acknowledged") => Some("已确认热点问题，备注已记录。".to_owned()),
+        Some("closed") => {
+            Some("已关闭热点问题；此前的投诉不再计入，新的投诉将重新统计。".to_owned())
+        }
+        _ => None,
+    };
+    Ok(page)
 }
 
 /// Notifications of one matter on a page: the newest shown, the others

@@ -263,26 +263,11 @@ both_backends!(
         let mut policy = current["policy"].clone();
         policy["by_category"] =
             json!({"hazard.water_supply": {"rectify_due": {"working_days": 3}}});
-        let r = app
-            .client
-            .put(app.url("/api/v1/policy"))
-            .bearer_auth(&admin)
-            .json(&policy)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let saved: Value = r.json().await.unwrap();
+        let (s, saved) = app.put_policy(&admin, &policy).await;
+        assert_eq!(s, 200, "{saved}");
         assert_eq!(saved["version"], 2);
-        let r = app
-            .client
-            .put(app.url("/api/v1/policy"))
-            .bearer_auth(&intake)
-            .json(&policy)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 403);
+        let (s, saved) = app.put_policy(&intake, &policy).await;
+        assert_eq!(s, 403, "{saved}");
 
         app.set_now(utc("2025-09-30T06:00:00Z"));
         let mut body = complaint_at(app.now());

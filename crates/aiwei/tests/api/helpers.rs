@@ -387,6 +387,19 @@ impl TestApp {
         m["number"].as_str().unwrap().to_owned()
     }
 
+    /// Puts `policy` as `token`: the status and the answer.
+    pub async fn put_policy(&self, token: &str, policy: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .put(self.url("/api/v1/policy"))
+            .bearer_auth(token)
+            .json(policy)
+            .send()
+            .await
+            .unwrap();
+        json_answer(r).await
+    }
+
     /// Takes one flow step on matter `number` as `token`.
     pub async fn step(&self, token: &str, number: &str, body: Value) -> (u16, Value) {
         self.post_json(token, &format!("/api/v1/matters/{number}/actions"), &body)

@@ -589,25 +589,11 @@ both_backends!(
         let mut policy = current["policy"].clone();
         assert_eq!(policy["publishers"], json!(["supervisor"]), "{policy}");
         policy["publishers"] = json!([]);
-        let r = app
-            .client
-            .put(app.url("/api/v1/policy"))
-            .bearer_auth(&admin)
-            .json(&policy)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 422);
+        let (s, saved) = app.put_policy(&admin, &policy).await;
+        assert_eq!(s, 422, "{saved}");
         policy["publishers"] = json!(["dept_lead"]);
-        let r = app
-            .client
-            .put(app.url("/api/v1/policy"))
-            .bearer_auth(&admin)
-            .json(&policy)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        let (s, saved) = app.put_policy(&admin, &policy).await;
+        assert_eq!(s, 200, "{saved}");
         let (s, a) = app
             .post_json(
                 &clerk,

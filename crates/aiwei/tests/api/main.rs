@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod helpers;
+mod hotspots;
 
 mod attachments;
 mod audit;

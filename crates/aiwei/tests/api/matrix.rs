@@ -294,6 +294,13 @@ fn call(method: &str, path: &str, model: &Model, variant: usize) -> Option<(Stri
         ("GET", "/api/v1/matters/{key}/duplicates") => {
             (format!("/api/v1/matters/{m}/duplicates"), Body::None)
         }
+        // No hotspot there: 422 for a supervisor, nothing recorded.
+        ("POST", "/api/v1/hotspots/acknowledge" | "/api/v1/hotspots/close") => (
+            path.into(),
+            Body::Json(
+                json!({"place": "矩阵路1号", "category": "env.garbage", "note": "矩阵测试"}),
+            ),
+        ),
         // Words no fixture matter holds: an empty list.
         ("POST", "/api/v1/duplicates") => (path.into(), Body::Json(json!({"content": "矩阵测试"}))),
         // Not merged: 409 `not_merged` for a supervisor.
@@ -373,6 +380,7 @@ fn call(method: &str, path: &str, model: &Model, variant: usize) -> Option<(Stri
             | "/api/v1/categories"
             | "/api/v1/departments"
             | "/api/v1/extensions"
+            | "/api/v1/hotspots"
             | "/api/v1/notifications"
             | "/api/v1/policy"
             | "/api/v1/supervision"
@@ -511,9 +519,11 @@ impl Model {
             "GET /api/v1/policy" | "PUT /api/v1/policy" => {
                 needs(Permission::Administer).unwrap_or(Masked)
             }
-            "GET /api/v1/supervision" | "GET /api/v1/extensions" => {
-                needs(Permission::Supervise).unwrap_or(Masked)
-            }
+            "GET /api/v1/supervision"
+            | "GET /api/v1/extensions"
+            | "GET /api/v1/hotspots"
+            | "POST /api/v1/hotspots/acknowledge"
+            | "POST /api/v1/hotspots/close" => needs(Permission::Supervise).unwrap_or(Masked),
             "POST /api/v1/extensions/{id}/decision" => {
                 needs(Permission::Supervise).unwrap_or(NotFound)
             }
