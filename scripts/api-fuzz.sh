@@ -68,11 +68,12 @@ aim_at() {
     api "$role" '/api/v1/matters?limit=200' | ids number >"$OUT/matters.txt"
     api supervisor '/api/v1/extensions' | ids id >"$OUT/extensions.txt"
     api supervisor '/api/v1/disclosures?which=pending' | ids id >"$OUT/disclosures.txt"
+    api "$role" '/api/v1/articles?limit=200' | ids id >"$OUT/articles.txt"
     # A dictionary must not be empty; a key that names nothing is a fair value.
-    for f in matters extensions disclosures; do
+    for f in matters extensions disclosures articles; do
         [[ -s $OUT/$f.txt ]] || echo '"00000000-0000-0000-0000-000000000000"' >"$OUT/$f.txt"
     done
-    note "aiming at $(wc -l <"$OUT/matters.txt") matters, $(wc -l <"$OUT/extensions.txt") extensions, $(wc -l <"$OUT/disclosures.txt") disclosures"
+    note "aiming at $(wc -l <"$OUT/matters.txt") matters, $(wc -l <"$OUT/extensions.txt") extensions, $(wc -l <"$OUT/disclosures.txt") disclosures, $(wc -l <"$OUT/articles.txt") articles"
 }
 
 main() {

@@ -922,3 +922,86 @@ async fn walk(app: &TestApp, n: String, steps: Vec<(&String, Value)>) -> String 
     }
     n
 }
+
+/// Issue 10 end to end: a clerk types a complaint and is offered the
+/// earlier report of the same place, merges into it on saving; a supervisor
+/// undoes the merge; the clerk searches from the box on every page and
+/// opens a result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_is_offered_merged_and_unmerged_and_the_search_box_finds_it() {
+    let Some(browser) = Driver::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, clerk_pw) = app.user("jieting", &[Role::Intake], Some("AWB")).await;
+    let (_, sup_pw) = app.user("duban", &[Role::Supervisor], Some("AWB")).await;
+    let (_, token) = app
+        .token_user("jieting_api", &[Role::Intake], Some("AWB"))
+        .await;
+    app.user("jingban", &[Role::Handler], Some("HJWS")).await;
+    // The first report of the heap, already with the department.
+    let lead = app.dispatched(&token, "13877770001", "HJWS").await;
+
+    browser.log_in(&app, "jieting", &clerk_pw).await;
+    browser.goto(&app.url("/intake")).await;
+    browser.type_into("#caller_phone", "13877770002").await;
+    browser.type_into("#caller_name", "并单测试").await;
+    browser
+        .script(
+            "document.getElementById('category').value = 'env.garbage';\
+             document.getElementById('agreed_reply_at').value = arguments[0];",
+            json!([app.local_input(3)]),
+        )
+        .await;
+    browser.type_into("#address", "幸福里小区东门").await;
+    browser
+        .type_into("#content", "幸福里小区门口垃圾又堆起来了，好几天没人清运")
+        .await;
+    // The panel offers the earlier report as the content is typed.
+    let radio = format!("#merge-into-{lead}");
+    browser.find(&radio).await;
+    assert!(browser.text("#duplicates").await.contains("同一地点"));
+    browser.click(&radio).await;
+    browser.click_and_wait("#intake-submit").await;
+    let note = browser.text("#merged-note").await;
+    assert!(note.contains(&lead), "{note}");
+    let number = browser
+        .script("return location.pathname.split('/').pop();", json!([]))
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(number, lead);
+    browser.log_out().await;
+
+    // The supervisor undoes it: back to the desk.
+    browser.log_in(&app, "duban", &sup_pw).await;
+    browser.goto(&app.url(&format!("/matters/{number}"))).await;
+    browser
+        .type_into("#unmerge-reason", "经核实是另一处垃圾点")
+        .await;
+    browser.click_and_wait("#unmerge-submit").await;
+    assert!(browser.text("#done-notice").await.contains("撤销并单"));
+    let gone = browser
+        .script(
+            "return document.getElementById('merged-note') === null;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(gone, json!(true));
+    browser.log_out().await;
+
+    // The clerk finds it from the search box.
+    browser.log_in(&app, "jieting", &clerk_pw).await;
+    browser.type_into("#top-search", "东门 垃圾").await;
+    browser.click_and_wait("form.top-search button").await;
+    let results = browser.text("#search-results").await;
+    assert!(results.contains(&number), "{results}");
+    browser
+        .click_and_wait(&format!("#search-results a[href='/matters/{number}']"))
+        .await;
+    let timeline = browser.text("#timeline").await;
+    assert!(timeline.contains("撤销并单"), "{timeline}");
+    browser.quit().await;
+    app.stop().await;
+}
