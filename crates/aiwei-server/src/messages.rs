@@ -107,6 +107,7 @@ pub fn field_label(field: &str) -> &str {
         "hotspot_min" => "热点最少投诉件数",
         "other" => "事项编号",
         "q" => "检索词",
+        "sort" => "排序",
         _ => field,
     }
 }

@@ -830,6 +830,42 @@ impl Store {
         Ok((items, next))
     }
 
+    /// A page of the articles `filter` finds, most relevant to its text
+    /// conditions first (a title match weighs more), `offset` rows in, and
+    /// the offset of the next page; `None` when there is nothing to rank by.
+    pub async fn articles_by_relevance(
+        &self,
+        filter: &ArticleFilter,
+        offset: i64,
+        limit: u32,
+    ) -> Result<Option<(Vec<Article>, Option<i64>)>, StoreError> {
+        let runs = crate::search::rank_runs(&filter.text);
+        if runs.is_empty() {
+            return Ok(None);
+        }
+        let limit = i64::from(limit.clamp(1, 500));
+        let offset = offset.max(0);
+        let backend = self.backend();
+        let head = format!("{ARTICLE_HEAD}{VERSION_COLUMNS}{SHOWN_JOIN}{VERSION_JOINS} JOIN ");
+        let mut rows: Vec<ArticleRow> = on_pool!(&self.db, p => {
+            let mut q = sqlx::QueryBuilder::new(head.clone());
+            crate::search::push_rank(&mut q, backend, crate::search::RankOf::Articles, &runs);
+            q.push(" r ON r.doc_id = a.id WHERE 1 = 1");
+            push_filters(&mut q, backend, filter);
+            q.push(" ORDER BY r.score, a.updated_at DESC, a.id DESC LIMIT ")
+                .push_bind(limit + 1)
+                .push(" OFFSET ")
+                .push_bind(offset);
+            q.build_query_as::<ArticleRow>().fetch_all(p).await
+        })?;
+        let next = crate::split_page(&mut rows, limit, |_| offset + limit);
+        let items = rows
+            .into_iter()
+            .map(Article::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some((items, next)))
+    }
+
     /// How many articles match `filter`.
     pub async fn articles_count(&self, filter: &ArticleFilter) -> Result<i64, StoreError> {
         let backend = self.backend();

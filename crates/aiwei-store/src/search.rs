@@ -121,6 +121,70 @@ pub(crate) fn pg_phrase(run: &[char]) -> String {
     words.join(" <-> ")
 }
 
+/// The runs a relevance ranking weighs: those of the phrase and phone
+/// conditions (a matter number has nothing to rank by).
+pub fn rank_runs(conds: &[TextCond]) -> Vec<&[char]> {
+    conds
+        .iter()
+        .filter_map(|c| match c {
+            TextCond::Phrase(r) => Some(r.as_slice()),
+            TextCond::Phone { digits, .. } => Some(digits.as_slice()),
+            TextCond::Number(_) => None,
+        })
+        .collect()
+}
+
+/// Appends a subquery `(document id, score)` over `table` (the documents
+/// of matters or of articles) of the documents holding every run, where a
+/// lower score is more relevant: FTS5's `bm25` with `weights` per column,
+/// PostgreSQL's negated `ts_rank`. Dialect-specific, as search is.
+pub(crate) fn push_rank<DB>(
+    q: &mut sqlx::QueryBuilder<DB>,
+    backend: Backend,
+    kind: RankOf,
+    runs: &[&[char]],
+) where
+    DB: sqlx::Database,
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    match backend {
+        Backend::Sqlite => {
+            let expr: Vec<String> = runs.iter().map(|r| fts_phrase(r)).collect();
+            match kind {
+                RankOf::Matters => q.push(
+                    "(SELECT d.matter_id AS doc_id, bm25(matter_search) AS score FROM matter_search \
+                     JOIN search_docs d ON d.rowid = matter_search.rowid WHERE matter_search MATCH ",
+                ),
+                RankOf::Articles => q.push(
+                    "(SELECT article_id AS doc_id, bm25(article_search, 0.0, 4.0, 1.0) AS score \
+                     FROM article_search WHERE article_search MATCH ",
+                ),
+            };
+            q.push_bind(expr.join(" AND ")).push(")");
+        }
+        Backend::Postgres => {
+            let expr: Vec<String> = runs.iter().map(|r| format!("({})", pg_phrase(r))).collect();
+            let (id, table) = match kind {
+                RankOf::Matters => ("matter_id", "matter_search"),
+                RankOf::Articles => ("article_id", "article_search"),
+            };
+            q.push(format!(
+                "(SELECT s.{id} AS doc_id, -ts_rank(s.doc, t.q) AS score FROM {table} s, \
+                 (SELECT CAST("
+            ))
+            .push_bind(expr.join(" & "))
+            .push(" AS tsquery) AS q) t WHERE s.doc @@ t.q)");
+        }
+    }
+}
+
+/// Whose documents a ranking reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RankOf {
+    Matters,
+    Articles,
+}
+
 /// Appends ` AND (<the matter matches c>)` for a query over `matters m`.
 pub(crate) fn push_text<DB>(q: &mut sqlx::QueryBuilder<DB>, backend: Backend, c: &TextCond)
 where

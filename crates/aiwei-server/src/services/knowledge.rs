@@ -614,6 +614,7 @@ impl ArticleHit {
 pub async fn search(
     state: &AppState,
     q: &ArticleQuery,
+    relevance: bool,
 ) -> Result<(Vec<ArticleHit>, Option<String>, i64), ApiError> {
     let (filter, parsed, cursor, limit) = q.parse(state)?;
     let runs: Vec<Vec<char>> = parsed
@@ -621,7 +622,23 @@ pub async fn search(
         .map(|p| p.runs().into_iter().map(<[char]>::to_vec).collect())
         .unwrap_or_default();
     let runs: Vec<&[char]> = runs.iter().map(Vec::as_slice).collect();
-    let (items, next) = state.store.articles(&filter, cursor, limit).await?;
+    let ranked = if relevance {
+        let offset = super::search::relevance_offset(cursor.map(|c| (c.updated_at_ms, c.id)))?;
+        state
+            .store
+            .articles_by_relevance(&filter, offset, limit)
+            .await?
+            .map(|(items, next)| (items, next.map(super::search::relevance_cursor)))
+    } else {
+        None
+    };
+    let (items, next) = match ranked {
+        Some(r) => r,
+        None => {
+            let (items, next) = state.store.articles(&filter, cursor, limit).await?;
+            (items, next.map(|c| c.to_string()))
+        }
+    };
     let total = state.store.articles_count(&filter).await?;
     let today = today(state);
     let names = category_names(state).await?;
@@ -647,5 +664,5 @@ pub async fn search(
             }
         })
         .collect();
-    Ok((hits, next.map(|c| c.to_string()), total))
+    Ok((hits, next, total))
 }

@@ -34,6 +34,35 @@ pub struct SearchTerms {
     #[serde(default, skip_serializing_if = "opt_blank")]
     #[param(schema_with = schema::kind)]
     pub kind: Option<String>,
+    /// `newest` (the default: newest first, the same order on every
+    /// backend) or `relevance` (most relevant first: where the words occur
+    /// more, in shorter texts, in an article's title).
+    #[serde(default, skip_serializing_if = "opt_blank")]
+    #[param(schema_with = schema::sort)]
+    pub sort: Option<String>,
+}
+
+/// The offset a relevance-ordered page starts at, from its cursor. Such a
+/// cursor has the keyset cursor's shape (so clients treat both alike) with
+/// the offset in place of the instant and a nil id.
+pub fn relevance_offset(cursor: Option<(i64, uuid::Uuid)>) -> Result<i64, ApiError> {
+    match cursor {
+        None => Ok(0),
+        Some((offset, id)) if id.is_nil() => Ok(offset),
+        Some(_) => Err(ApiError::invalid_field(FieldError::new(
+            "cursor",
+            ErrorCode::InvalidCursor,
+        ))),
+    }
+}
+
+/// The cursor of a relevance-ordered page that starts at `offset`.
+pub fn relevance_cursor(offset: i64) -> String {
+    aiwei_store::matters::Cursor {
+        received_at_ms: offset,
+        id: uuid::Uuid::nil(),
+    }
+    .to_string()
 }
 
 mod schema {
@@ -44,6 +73,13 @@ mod schema {
             .schema_type(Type::String)
             .min_length(Some(1))
             .max_length(Some(aiwei_core::search::MAX_QUERY))
+            .build()
+    }
+
+    pub fn sort() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["", "newest", "relevance"]))
             .build()
     }
 
@@ -119,6 +155,18 @@ pub enum SearchKind {
 }
 
 impl SearchTerms {
+    /// Whether `sort=relevance` was asked for.
+    pub fn relevance(&self) -> Result<bool, ApiError> {
+        match blank_to_none(&self.sort) {
+            None | Some("newest") => Ok(false),
+            Some("relevance") => Ok(true),
+            Some(_) => Err(ApiError::invalid_field(FieldError::new(
+                "sort",
+                ErrorCode::UnknownValue,
+            ))),
+        }
+    }
+
     pub fn kind(&self) -> Result<SearchKind, ApiError> {
         match blank_to_none(&self.kind) {
             None | Some("matter") => Ok(SearchKind::Matter),
@@ -141,6 +189,7 @@ pub async fn search(
 ) -> Result<SearchPage, ApiError> {
     let query =
         Query::parse(terms.q.as_deref().unwrap_or_default()).map_err(ApiError::invalid_field)?;
+    let relevance = terms.relevance()?;
     if terms.kind()? == SearchKind::Article {
         let (items, next, total) = knowledge::search(
             state,
@@ -151,6 +200,7 @@ pub async fn search(
                 limit: filters.limit,
                 ..ArticleQuery::default()
             },
+            relevance,
         )
         .await?;
         return Ok(SearchPage {
@@ -166,7 +216,23 @@ pub async fn search(
     let (mut filter, cursor, limit) = filters.parse(now)?;
     filter.text = state.store.search_conds(&query)?;
     let visible = visible_to(state, &staff.user);
-    let (matters, next) = state.store.ledger(&filter, &visible, cursor, limit).await?;
+    let ranked = if relevance {
+        let offset = relevance_offset(cursor.map(|c| (c.received_at_ms, c.id)))?;
+        state
+            .store
+            .ledger_by_relevance(&filter, &visible, offset, limit)
+            .await?
+            .map(|(items, next)| (items, next.map(relevance_cursor)))
+    } else {
+        None
+    };
+    let (matters, next) = match ranked {
+        Some(r) => r,
+        None => {
+            let (items, next) = state.store.ledger(&filter, &visible, cursor, limit).await?;
+            (items, next.map(|c| c.to_string()))
+        }
+    };
     let total = state.store.ledger_count(&filter, &visible).await?;
     let runs = query.runs();
     let actor = staff.user.actor();

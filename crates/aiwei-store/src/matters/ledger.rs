@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::Matter;
-use super::rows::{MATTER_PAGE_HEAD, MATTER_PAGE_TAIL, MatterRow};
+use super::rows::{MATTER_COLUMNS, MATTER_PAGE_HEAD, MATTER_PAGE_TAIL, MatterRow};
 use crate::Store;
 use crate::error::StoreError;
 
@@ -204,6 +204,46 @@ impl Store {
             id: r.id,
         });
         Ok((self.open_list(rows).await?, next))
+    }
+
+    /// A page of the matters `filter` finds within `visible`, most relevant
+    /// to its text conditions first (then newest), `offset` rows in; and
+    /// the offset of the next page. Relevance comes from the engines'
+    /// ranking (FTS5 `bm25`, PostgreSQL `ts_rank`), so the two backends may
+    /// order ties differently; the set is the same. `None` when the filter
+    /// has nothing to rank by (no words: a number or nothing).
+    pub async fn ledger_by_relevance(
+        &self,
+        filter: &LedgerFilter,
+        visible: &Cond,
+        offset: i64,
+        limit: u32,
+    ) -> Result<Option<(Vec<Matter>, Option<i64>)>, StoreError> {
+        let runs = crate::search::rank_runs(&filter.text);
+        if runs.is_empty() {
+            return Ok(None);
+        }
+        let limit = limit.clamp(1, 500) as i64;
+        let offset = offset.max(0);
+        let backend = self.backend();
+        let head = format!(
+            "SELECT {MATTER_COLUMNS} FROM (SELECT m.*, r.score AS score FROM matters m JOIN "
+        );
+        let mut rows: Vec<MatterRow> = on_pool!(&self.db, p => {
+            let mut q = sqlx::QueryBuilder::new(head.clone());
+            crate::search::push_rank(&mut q, backend, crate::search::RankOf::Matters, &runs);
+            q.push(" r ON r.doc_id = m.id WHERE 1=1");
+            push_filters(&mut q, backend, filter, visible);
+            q.push(" ORDER BY r.score, m.received_at DESC, m.id DESC LIMIT ")
+                .push_bind(limit + 1)
+                .push(" OFFSET ")
+                .push_bind(offset);
+            q.push(MATTER_PAGE_TAIL);
+            q.push(" ORDER BY m.score, m.received_at DESC, m.id DESC");
+            q.build_query_as::<MatterRow>().fetch_all(p).await
+        })?;
+        let next = crate::split_page(&mut rows, limit, |_| offset + limit);
+        Ok(Some((self.open_list(rows).await?, next)))
     }
 
     /// How many matters the ledger holds for `filter` within `visible`: the

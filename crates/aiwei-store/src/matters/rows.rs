@@ -179,6 +179,9 @@ pub(super) const MATTER_PAGE_HEAD: &str = concat!(
 );
 pub(super) const MATTER_PAGE_TAIL: &str = concat!(") m", matter_joins!());
 
+/// The columns of a matter row, for heads built at run time.
+pub(super) const MATTER_COLUMNS: &str = matter_columns!();
+
 fn corrupt(what: &str) -> impl Fn(FieldError) -> StoreError + '_ {
     move |_| StoreError::Corrupt(format!("bad stored {what}"))
 }

@@ -342,3 +342,108 @@ pub(crate) fn urlencode(s: &str) -> String {
     }
     out
 }
+
+both_backends!(
+    relevance_puts_the_best_match_first_and_pages_on,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (_, desk) = app
+            .token_user("jieting", &[Role::Intake], Some("AWB"))
+            .await;
+        let mut numbers = Vec::new();
+        for (i, content) in [
+            "垃圾垃圾垃圾，门口全是垃圾",
+            "楼道有垃圾",
+            "噪音很大，与垃圾无关的长篇叙述占了大部分篇幅，来电人反复说明情况，希望尽快处理这个问题",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let mut body = phone_complaint(&format!("1381111330{i}"), "相关");
+            body["content"] = json!(content);
+            body["location"]["address"] = json!("文一路");
+            let (s, m) = app.post_json(&desk, "/api/v1/matters", &body).await;
+            assert_eq!(s, 201, "{m}");
+            numbers.push(m["number"].as_str().unwrap().to_owned());
+        }
+        // Newest first by default; by relevance the densest match first.
+        let (_, newest) = app
+            .get_json(&desk, &format!("/api/v1/search?q={}", urlencode("垃圾")))
+            .await;
+        let got: Vec<&str> = newest["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["number"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                numbers[2].as_str(),
+                numbers[1].as_str(),
+                numbers[0].as_str()
+            ]
+        );
+        let url = format!(
+            "/api/v1/search?q={}&sort=relevance&limit=1",
+            urlencode("垃圾")
+        );
+        let (s, first) = app.get_json(&desk, &url).await;
+        assert_eq!(s, 200, "{first}");
+        assert_eq!(first["items"][0]["number"], numbers[0].as_str(), "{first}");
+        assert_eq!(first["total"], 3);
+        // Pages go on by cursor and end.
+        let mut seen = vec![first["items"][0]["number"].as_str().unwrap().to_owned()];
+        let mut next = first["next"].as_str().map(str::to_owned);
+        while let Some(c) = next {
+            let (s, page) = app.get_json(&desk, &format!("{url}&cursor={c}")).await;
+            assert_eq!(s, 200, "{page}");
+            seen.extend(
+                page["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m["number"].as_str().unwrap().to_owned()),
+            );
+            next = page["next"].as_str().map(str::to_owned);
+        }
+        seen.sort();
+        let mut all = numbers.clone();
+        all.sort();
+        assert_eq!(seen, all);
+        // A newest-first cursor is not an offset; an unknown sort is refused.
+        let keyset = newest["items"][0]["number"].as_str().unwrap();
+        let (_, page) = app
+            .get_json(
+                &desk,
+                &format!("/api/v1/search?q={}&limit=1", urlencode("垃圾")),
+            )
+            .await;
+        let c = page["next"].as_str().unwrap();
+        let (s, e) = app.get_json(&desk, &format!("{url}&cursor={c}")).await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (422, Some("cursor")),
+            "{keyset}"
+        );
+        let (s, e) = app
+            .get_json(
+                &desk,
+                &format!("/api/v1/search?q={}&sort=best", urlencode("垃圾")),
+            )
+            .await;
+        assert_eq!((s, e["error"]["field"].as_str()), (422, Some("sort")));
+        // A number alone has nothing to rank by: newest first.
+        let (s, r) = app
+            .get_json(
+                &desk,
+                &format!("/api/v1/search?q={}&sort=relevance", numbers[1]),
+            )
+            .await;
+        assert_eq!(
+            (s, r["items"][0]["number"].as_str()),
+            (200, Some(numbers[1].as_str()))
+        );
+        app.stop().await;
+    }
+);
