@@ -40,11 +40,21 @@ PAGES = {
         ("print", "{matter}/print"),
         ("notifications", "/notifications"),
         ("search", "/search?q=%E5%9E%83%E5%9C%BE%20%E6%B8%85%E8%BF%90"),
+        ("intake-assist", "/intake"),
+        ("knowledge", "/knowledge"),
+        ("article", "{article}"),
     ],
-    "handler": [("work", "/work"), ("matter", "{matter}"), ("account", "/account")],
+    "handler": [("work", "/work"), ("matter", "{matter}"), ("account", "/account"), ("article-edit", "{article}/edit")],
     "dept_lead": [("work", "/work"), ("matter", "{matter}")],
     "leading_group": [("work", "/work")],
-    "supervisor": [("supervision", "/supervision"), ("ledger", "/ledger?overdue=true")],
+    "supervisor": [
+        ("supervision", "/supervision"),
+        ("hotspots", "/supervision#hotspots"),
+        ("ledger", "/ledger?overdue=true"),
+        ("article", "{article}"),
+        ("article-diff", "{article}/diff"),
+        ("search-articles", "/search?kind=article&sort=relevance&q=%E8%9A%8A%E5%AD%90"),
+    ],
     "auditor": [("audit", "/audit")],
     "admin": [("status", "/admin"), ("users", "/admin/users"), ("routing", "/admin/routing"), ("policy", "/admin/policy"), ("not-found", "/no-such-page")],
 }
@@ -110,6 +120,27 @@ def first_matter(d, base):
     return base + "/ledger"
 
 
+def first_article(d, base):
+    """The article with a pending edit, else the first of the list."""
+    d.get(base + "/knowledge")
+    rows = d.find_elements(By.CSS_SELECTOR, "#knowledge-table tbody tr")
+    for row in rows:
+        if "有待发布的修改" in row.text:
+            return row.find_element(By.CSS_SELECTOR, "a").get_attribute("href")
+    links = d.find_elements(By.CSS_SELECTOR, "#knowledge-table a[href^='/knowledge/']")
+    return links[0].get_attribute("href") if links else base + "/knowledge"
+
+
+def type_a_complaint(d):
+    """What a clerk types, so the panel beside the form fills."""
+    d.find_element(By.ID, "caller_phone").send_keys("13912345678")
+    d.find_element(By.ID, "address").send_keys("幸福里小区东门")
+    d.find_element(By.ID, "content").send_keys("家里发现很多蟑螂，想问怎么消杀比较安全，小区里老鼠也多")
+    WebDriverWait(d, 10).until(
+        lambda drv: drv.find_element(By.ID, "offers").text.strip() != ""
+    )
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--base", required=True)
@@ -130,12 +161,16 @@ def main():
                 for name, path in pages:
                     if path.startswith("{matter}"):
                         url = first_matter(d, a.base) + path[len("{matter}"):]
+                    elif path.startswith("{article}"):
+                        url = first_article(d, a.base) + path[len("{article}"):]
                     else:
                         url = a.base + path
                     d.get(url)
                     WebDriverWait(d, 10).until(
                         lambda drv: drv.execute_script("return document.readyState") == "complete"
                     )
+                    if name == "intake-assist":
+                        type_a_complaint(d)
                     file = out / f"{role}-{name}.png"
                     d.save_screenshot(str(file))
                     title = d.title

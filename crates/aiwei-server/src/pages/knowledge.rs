@@ -572,8 +572,15 @@ pub async fn assist(
 ) -> Result<Response, ApiError> {
     let text = Some(form.form.content.clone());
     let offers = kb::offers(&state, &OfferRequest { text: text.clone() }).await?;
-    let suggested = suggest::suggest(&state, &SuggestRequest { text }).await?;
     let f = &form.form;
+    let suggested = suggest::suggest(
+        &state,
+        &SuggestRequest {
+            text,
+            matter_type: Some(f.matter_type.clone()).filter(|t| !t.is_empty()),
+        },
+    )
+    .await?;
     let blank = |s: &str| Some(s.to_owned()).filter(|s| !s.trim().is_empty());
     let draft = DraftMatter {
         matter_type: blank(&f.matter_type),

@@ -171,6 +171,11 @@ pub struct SuggestRequest {
     #[serde(default)]
     #[schema(max_length = 5000)]
     pub text: Option<String>,
+    /// The matter type chosen, if any: only its sub-categories are
+    /// suggested.
+    #[serde(default, rename = "type")]
+    #[schema(value_type = Option<aiwei_core::MatterType>)]
+    pub matter_type: Option<String>,
 }
 
 /// One suggestion.
@@ -184,9 +189,10 @@ pub struct Suggested {
 }
 
 impl Suggested {
-    /// `85%`.
+    /// `85%`; never `100%`, which a suggestion is not.
     pub fn percent(&self) -> String {
-        format!("{:.0}%", self.confidence * 100.0)
+        let p = (self.confidence * 100.0).floor().clamp(1.0, 99.0);
+        format!("{p:.0}%")
     }
 }
 
@@ -210,17 +216,28 @@ pub async fn suggest(state: &AppState, req: &SuggestRequest) -> Result<Suggestio
     )
     .map_err(ApiError::invalid_field)?
     .unwrap_or_default();
+    let ty = match req.matter_type.as_deref().filter(|t| !t.is_empty()) {
+        Some(t) => Some(aiwei_core::MatterType::parse(t).map_err(ApiError::invalid_field)?),
+        None => None,
+    };
     let Some(models) = current(state).await? else {
         return Ok(SuggestionList::default());
     };
-    let categories = state.store.list_categories().await?;
+    let categories: Vec<_> = state
+        .store
+        .list_categories()
+        .await?
+        .into_iter()
+        .filter(|c| ty.is_none_or(|t| c.matter_type == t))
+        .collect();
     let departments = state.store.list_departments().await?;
     let pick = |model: &Model<String>, name: &dyn Fn(&str) -> Option<String>| {
+        // Every label ranked, then those that may be offered (of the type
+        // chosen; not since removed) kept.
         model
-            .predict(&text, SHOWN)
+            .predict(&text, usize::MAX)
             .into_iter()
             .filter(|s| s.confidence >= MIN_CONFIDENCE)
-            // A label since removed is not offered.
             .filter_map(|s| {
                 name(&s.label).map(|n| Suggested {
                     code: s.label,
@@ -228,6 +245,7 @@ pub async fn suggest(state: &AppState, req: &SuggestRequest) -> Result<Suggestio
                     confidence: s.confidence,
                 })
             })
+            .take(SHOWN)
             .collect::<Vec<_>>()
     };
     Ok(SuggestionList {
