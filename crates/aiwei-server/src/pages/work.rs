@@ -73,7 +73,7 @@ pub struct SupervisionPage {
 pub struct BoardQuery {
     #[serde(default)]
     urged: Option<String>,
-    /// `acknowledged` or `closed`: a hotspot form just succeeded.
+    /// `acknowledged` or `solved`: a hotspot form just succeeded.
     #[serde(default)]
     hotspot: Option<String>,
 }
@@ -133,7 +133,7 @@ pub async fn mark_hotspot(
     match hotspots::mark(&state, &form.staff, &req, close).await {
         Ok(()) => Ok(Redirect::to(&format!(
             "/supervision?hotspot={}#hotspots",
-            if close { "closed" } else { "acknowledged" }
+            if close { "solved" } else { "acknowledged" }
         ))
         .into_response()),
         Err(e) if e.status.is_client_error() => {
@@ -155,7 +155,7 @@ pub async fn supervision(
     let mut page = board_page(&state, &can.staff, super::echoed_number(q.urged.as_deref())).await?;
     page.hotspot_notice = match q.hotspot.as_deref() {
         Some("acknowledged") => Some("已确认热点问题，备注已记录。".to_owned()),
-        Some("closed") => {
+        Some("solved") => {
             Some("已关闭热点问题；此前的投诉不再计入，新的投诉将重新统计。".to_owned())
         }
         _ => None,
