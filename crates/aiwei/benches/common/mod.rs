@@ -1,4 +1,6 @@
-//! What the benchmarks share: a fresh database per backend, dropped after.
+//! What the benchmarks share: a fresh database per backend, dropped after
+//! (kept, and its location printed, when `AIWEI_BENCH_KEEP` is set, so that
+//! a slow query can be looked at with EXPLAIN on the very data measured).
 
 use aiwei_store::DatabaseUrl;
 use sqlx::Connection;
@@ -13,7 +15,7 @@ fn pg_admin() -> String {
 /// A database created for one benchmark run.
 pub struct BenchDb {
     pub url: DatabaseUrl,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     pg_name: Option<String>,
 }
 
@@ -29,7 +31,7 @@ impl BenchDb {
             );
             return Self {
                 url: DatabaseUrl::parse(&url).unwrap(),
-                _dir: dir,
+                dir,
                 pg_name: None,
             };
         }
@@ -48,14 +50,21 @@ impl BenchDb {
             .unwrap_or(admin);
         Self {
             url: DatabaseUrl::parse(&format!("{base}/{name}")).unwrap(),
-            _dir: dir,
+            dir,
             pg_name: Some(name),
         }
     }
 
     /// Drops the PostgreSQL database (the SQLite file goes with its
-    /// directory).
+    /// directory), or keeps either when `AIWEI_BENCH_KEEP` is set.
     pub async fn drop_db(self) {
+        if std::env::var_os("AIWEI_BENCH_KEEP").is_some() {
+            match &self.pg_name {
+                Some(name) => eprintln!("(kept PostgreSQL database {name})"),
+                None => eprintln!("(kept {})", self.dir.keep().join("bench.db").display()),
+            }
+            return;
+        }
         if let Some(name) = &self.pg_name {
             let mut c = sqlx::PgConnection::connect(&pg_admin()).await.unwrap();
             sqlx::query(sqlx::AssertSqlSafe(format!(
