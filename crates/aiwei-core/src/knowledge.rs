@@ -144,10 +144,13 @@ impl ArticleInput {
         let full_text = text("full_text", self.full_text.as_deref(), MAX_BODY, false);
         let answer = text("answer", self.answer.as_deref(), MAX_TEXT, true);
         let note = text("note", self.note.as_deref(), MAX_NOTE, false);
-        let category = match self.category.as_deref().map(str::trim) {
-            None | Some("") => None,
+        // Absent is none; an empty code is a wrong one, as the API
+        // document's pattern says.
+        let category = match self.category.as_deref() {
+            None => None,
             Some(c)
-                if c.len() <= MAX_CATEGORY
+                if !c.is_empty()
+                    && c.len() <= MAX_CATEGORY
                     && c.chars()
                         .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.') =>
             {
@@ -618,6 +621,14 @@ mod tests {
                 "{want:?} in {got:?}"
             );
         }
+        i.category = Some(String::new());
+        assert!(
+            i.validate()
+                .unwrap_err()
+                .0
+                .iter()
+                .any(|e| e.field == "category" && e.code == ErrorCode::UnknownValue)
+        );
         i.tags = vec!["长".repeat(MAX_TAG + 1)];
         let errs = i.validate().unwrap_err();
         assert!(errs.0.iter().any(|e| e.code == ErrorCode::TooManyTags));

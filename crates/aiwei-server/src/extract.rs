@@ -177,6 +177,18 @@ fn shape_error(path: String, msg: &str) -> ApiError {
 /// Parses JSON, telling syntax errors (400) from shape errors (422 with the
 /// path of the offending field).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every body of the API is a JSON object. serde would also fill a
+    // struct from an array of its fields in order (`[]` for a struct whose
+    // fields are all optional), which no document describes.
+    if let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace())
+        && *first != b'{'
+        && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+    {
+        return Err(ApiError::invalid_field(FieldError::new(
+            "body",
+            ErrorCode::InvalidValue,
+        )));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -297,5 +309,23 @@ mod tests {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_refused_naming_it() {
+        #[derive(Debug, serde::Deserialize)]
+        struct AllOptional {
+            #[serde(default)]
+            #[allow(dead_code)]
+            text: Option<String>,
+        }
+        for body in ["[]", "[null]", " 1", "\"x\"", "null"] {
+            let e = parse_json::<AllOptional>(body.as_bytes()).unwrap_err();
+            assert_eq!(e.first_field(), Some("body"), "{body}");
+        }
+        assert!(parse_json::<AllOptional>(b" {}").is_ok());
+        // Not JSON at all is still malformed.
+        let e = parse_json::<AllOptional>(b"[").unwrap_err();
+        assert_eq!(e.code, ErrorCode::MalformedJson);
     }
 }
