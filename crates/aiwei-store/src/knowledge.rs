@@ -4,6 +4,7 @@
 //! while it types. Every rule is [`aiwei_core::knowledge`]'s, checked here
 //! inside the transaction of the write it governs.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -304,15 +305,18 @@ where
 /// matched by, since a whole sentence occurs in no article.
 pub fn bigrams(text: &str, max: usize) -> Vec<[char; 2]> {
     let mut out: Vec<[char; 2]> = Vec::new();
+    // Texts of articles run to 20,000 characters: a set keeps the
+    // de-duplication linear rather than quadratic.
+    let mut seen: BTreeSet<[char; 2]> = BTreeSet::new();
     let mut run: Vec<char> = Vec::new();
-    let flush = |run: &mut Vec<char>, out: &mut Vec<[char; 2]>| {
+    let mut flush = |run: &mut Vec<char>, out: &mut Vec<[char; 2]>| {
         let grams: Vec<[char; 2]> = if run.len() == 1 {
             vec![[run[0], '\0']]
         } else {
             run.windows(2).map(|w| [w[0], w[1]]).collect()
         };
         for g in grams {
-            if out.len() < max && !out.contains(&g) {
+            if out.len() < max && seen.insert(g) {
                 out.push(g);
             }
         }
@@ -336,7 +340,7 @@ fn shared_grams(a: &Article, grams: &[[char; 2]]) -> usize {
     texts.extend(c.source.as_deref());
     texts.extend(c.doc_number.as_deref());
     texts.extend(c.full_text.as_deref());
-    let have: Vec<[char; 2]> = texts.iter().flat_map(|t| bigrams(t, usize::MAX)).collect();
+    let have: BTreeSet<[char; 2]> = texts.iter().flat_map(|t| bigrams(t, usize::MAX)).collect();
     grams
         .iter()
         .filter(|g| {
@@ -345,7 +349,7 @@ fn shared_grams(a: &Article, grams: &[[char; 2]]) -> usize {
                     .iter()
                     .any(|t| t.chars().flat_map(char::to_lowercase).any(|c| c == g[0]))
             } else {
-                have.contains(g)
+                have.contains(*g)
             }
         })
         .count()

@@ -92,8 +92,8 @@ pub async fn of_draft(
     find(state, staff, ty, &cand, &[]).await
 }
 
-/// The likely duplicates of matter `m` (not itself, nor what is merged
-/// into it).
+/// The likely duplicates of matter `m`: not itself; what is merged into
+/// it is left out with every merged matter (see [`find`]).
 pub async fn of_matter(
     state: &AppState,
     staff: &Staff,
@@ -104,10 +104,7 @@ pub async fn of_matter(
         m.location.address.as_deref().unwrap_or_default(),
         &m.content,
     );
-    let (_, merged, _) = state.store.related(m.id).await?;
-    let mut exclude: Vec<MatterId> = merged.into_iter().map(|r| r.id).collect();
-    exclude.push(m.id);
-    find(state, staff, Some(m.matter_type), &cand, &exclude).await
+    find(state, staff, Some(m.matter_type), &cand, &[m.id]).await
 }
 
 async fn find(
