@@ -37,6 +37,7 @@ PAGES = {
         ("intake", "/intake"),
         ("ledger", "/ledger"),
         ("matter", "{matter}"),
+        ("matter-related", "{matter}#related"),
         ("print", "{matter}/print"),
         ("notifications", "/notifications"),
         ("search", "/search?q=%E5%9E%83%E5%9C%BE%20%E6%B8%85%E8%BF%90"),
