@@ -164,8 +164,9 @@ pub async fn seed(
         now,
     )
     .await?;
+    let held = held_open(&plan);
     let mut recorded = 0u32;
-    for planned in &plan {
+    for (i, planned) in plan.iter().enumerate() {
         let clerk = clerks
             .get(planned.clerk)
             .or_else(|| clerks.first())
@@ -193,7 +194,7 @@ pub async fn seed(
             now: planned.at,
         };
         let m = store.record_intake(&matter, &ctx).await?;
-        progress(store, &m, clerk, &crew, now).await?;
+        progress(store, &m, clerk, &crew, now, held.contains(&i)).await?;
         recorded += 1;
         if recorded.is_multiple_of(500) {
             tracing::info!(matters = recorded, "demo matters recorded");
@@ -207,6 +208,33 @@ pub async fn seed(
         departments: texts.departments.len(),
         matters: recorded,
     })
+}
+
+/// The plan indices of the two newest ordinary complaints for 环境卫生科,
+/// which stay dispatched and unsigned however old they are, so the
+/// disclosure examples always find open matters to use, whatever the hour
+/// the demo is built at.
+fn held_open(plan: &[planner::Planned]) -> Vec<usize> {
+    plan.iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, p)| {
+            let r = &p.request;
+            !r.sensitive
+                && r.matter_type
+                    .as_deref()
+                    .map(MatterType::parse)
+                    .is_some_and(|t| t.ok() == Some(MatterType::Complaint))
+                && !r.category.as_deref().is_some_and(is_vector_control)
+        })
+        .map(|(i, _)| i)
+        .take(2)
+        .collect()
+}
+
+/// Vector-control categories go to 病媒防制科, the rest to 环境卫生科.
+fn is_vector_control(category: &str) -> bool {
+    category.starts_with("vector")
 }
 
 /// Writes the knowledge base, as a department proposes and a supervisor
@@ -410,6 +438,7 @@ async fn progress(
     clerk: &User,
     crew: &Crew,
     now: DateTime<Utc>,
+    hold: bool,
 ) -> anyhow::Result<()> {
     use ActionRequest as A;
     if m.status != MatterStatus::Received {
@@ -426,11 +455,11 @@ async fn progress(
         % 10;
     match m.matter_type {
         MatterType::Complaint => {
-            if age < Duration::hours(4) && k < 5 {
+            if age < Duration::hours(4) && k < 5 && !hold {
                 return Ok(());
             }
             let (lead, handler) = match m.category.as_deref() {
-                Some(c) if c.starts_with("vector") => ("BMFZ", &crew.bmfz),
+                Some(c) if is_vector_control(c) => ("BMFZ", &crew.bmfz),
                 _ => ("HJWS", &crew.hjws),
             };
             let dispatch = A::Dispatch {
@@ -439,7 +468,7 @@ async fn progress(
                 note: None,
             };
             step(store, m, clerk, t0 + Duration::minutes(20), dispatch).await?;
-            if age < Duration::hours(30) {
+            if hold || age < Duration::hours(30) {
                 return Ok(());
             }
             step(store, m, handler, h(1), A::SignFor { note: None }).await?;
