@@ -4,7 +4,7 @@
 //! it takes to build, what searches cost, and what the index adds to one
 //! intake. Prints a table; see docs/BENCHMARKS.md.
 //!
-//! `cargo bench -p aiwei --bench foundation [-- --matters N --requests N]`
+//! `cargo bench -p aiwei --bench foundation [-- --matters N --requests N --backend sqlite|postgres]`
 //! PostgreSQL comes from `AIWEI_TEST_PG_URL` (default
 //! postgres://postgres@127.0.0.1:5432/postgres); a database is created and
 //! dropped. Only loopback is contacted. With `AIWEI_BENCH_KEEP=1` the
@@ -31,18 +31,28 @@ use serde_json::json;
 struct Args {
     matters: u64,
     requests: usize,
+    /// One backend only; both when absent.
+    backend: Option<String>,
 }
 
 fn args() -> Args {
     let mut a = Args {
         matters: 1_000_000,
         requests: 400,
+        backend: None,
     };
     let v: Vec<String> = std::env::args().collect();
     for w in v.windows(2) {
         match w[0].as_str() {
             "--matters" => a.matters = w[1].parse().expect("--matters N"),
             "--requests" => a.requests = w[1].parse().expect("--requests N"),
+            "--backend" => {
+                assert!(
+                    common::BACKENDS.contains(&w[1].as_str()),
+                    "--backend sqlite|postgres"
+                );
+                a.backend = Some(w[1].clone());
+            }
             _ => {}
         }
     }
@@ -595,6 +605,9 @@ async fn main() {
         "backend", "measure", "req/s", "p50 ms", "p99 ms"
     );
     for backend in common::BACKENDS {
+        if a.backend.as_deref().is_some_and(|b| b != backend) {
+            continue;
+        }
         let db = common::BenchDb::new(backend).await;
         let url = db.url.clone();
         let (store, base, token) = start(&url).await;
