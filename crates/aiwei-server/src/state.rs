@@ -40,6 +40,10 @@ pub struct AppConfig {
     pub export_clear_roles: Vec<Role>,
     /// Days an API token created without an explicit validity lasts.
     pub token_days: i64,
+    /// Ledger and search pages count their matches up to this many and
+    /// then say "more than": an exact count of a common word costs time
+    /// in proportion to its matches, the page itself does not.
+    pub count_limit: i64,
 }
 
 impl AppConfig {
@@ -79,9 +83,13 @@ impl Default for AppConfig {
             behind_proxy: false,
             export_clear_roles: vec![Role::Supervisor],
             token_days: 365,
+            count_limit: 10_000,
         }
     }
 }
+
+/// The range of [`AppConfig::count_limit`].
+pub const COUNT_LIMITS: std::ops::RangeInclusive<i64> = 1..=10_000_000;
 
 /// The longest validity of an API token, in days (ten years).
 pub const MAX_TOKEN_DAYS: i64 = 3650;

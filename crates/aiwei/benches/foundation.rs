@@ -415,7 +415,7 @@ async fn search(base: &str, token: &str, q: &str, reps: usize) -> (f64, f64, usi
 /// Where a search's time goes: the two store calls it makes, timed
 /// directly (`reps` each, no HTTP, no sealed callers opened, no audit
 /// record): the page of 50 (`Store::ledger`) and the total
-/// (`Store::ledger_count`). Returns the p50 and p99 of each, in ms.
+/// (`Store::ledger_count`, up to the default count limit). Returns the p50 and p99 of each, in ms.
 async fn search_parts(store: &Store, q: &str, reps: usize) -> ((f64, f64), (f64, f64)) {
     let query = aiwei_core::search::Query::parse(q).unwrap();
     let filter = LedgerFilter {
@@ -428,7 +428,10 @@ async fn search_parts(store: &Store, q: &str, reps: usize) -> ((f64, f64), (f64,
         store.ledger(&filter, &EVERYTHING, None, 50).await.unwrap();
         page.push(t.elapsed());
         let t = Instant::now();
-        store.ledger_count(&filter, &EVERYTHING).await.unwrap();
+        store
+            .ledger_count(&filter, &EVERYTHING, AppConfig::default().count_limit)
+            .await
+            .unwrap();
         count.push(t.elapsed());
     }
     page.sort();

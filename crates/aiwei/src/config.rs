@@ -49,6 +49,10 @@ pub struct Settings {
     pub export_clear_roles: Vec<Role>,
     /// Days a new API token stays valid unless told otherwise.
     pub token_days: i64,
+    /// Ledger and search pages count matches up to this many, then show
+    /// "more than" (an exact count of a common word is slow on a large
+    /// ledger).
+    pub count_limit: i64,
 }
 
 impl Default for Settings {
@@ -69,6 +73,7 @@ impl Default for Settings {
             agreement_file: String::new(),
             export_clear_roles: app.export_clear_roles,
             token_days: app.token_days,
+            count_limit: app.count_limit,
         }
     }
 }
@@ -161,6 +166,11 @@ impl Settings {
                 .parse()
                 .context("AIWEI_TOKEN_DAYS must be a whole number")?;
         }
+        if let Some(v) = get("COUNT_LIMIT")? {
+            s.count_limit = v
+                .parse()
+                .context("AIWEI_COUNT_LIMIT must be a whole number")?;
+        }
         if let Some(v) = &overrides.data_dir {
             s.data_dir = v.clone();
         }
@@ -194,6 +204,14 @@ impl Settings {
             bail!(
                 "token_days must be between 1 and {}",
                 aiwei_server::state::MAX_TOKEN_DAYS
+            );
+        }
+        let limits = aiwei_server::state::COUNT_LIMITS;
+        if !limits.contains(&self.count_limit) {
+            bail!(
+                "count_limit must be between {} and {}",
+                limits.start(),
+                limits.end()
             );
         }
         self.agreement()?;
@@ -249,6 +267,7 @@ impl Settings {
             disclosure_days: self.disclosure_days,
             export_clear_roles: self.export_clear_roles.clone(),
             token_days: self.token_days,
+            count_limit: self.count_limit,
             ..AppConfig::default()
         })
     }
@@ -362,6 +381,20 @@ mod tests {
             .is_err()
         );
         assert!(Settings::load(&Overrides::default(), env(&[("AIWEI_TOKEN_DAYS", "0")])).is_err());
+    }
+
+    #[test]
+    fn the_count_limit_is_checked_and_reaches_the_app() {
+        let s =
+            Settings::load(&Overrides::default(), env(&[("AIWEI_COUNT_LIMIT", "500")])).unwrap();
+        assert_eq!(s.app_config().unwrap().count_limit, 500);
+        assert_eq!(Settings::default().count_limit, 10_000);
+        for bad in ["0", "-1", "many", "10000001"] {
+            assert!(
+                Settings::load(&Overrides::default(), env(&[("AIWEI_COUNT_LIMIT", bad)])).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

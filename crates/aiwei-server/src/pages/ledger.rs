@@ -37,6 +37,8 @@ pub struct LedgerPage {
     q: LedgerQuery,
     items: Vec<MatterView>,
     total: i64,
+    /// More than `total` match (counting stopped).
+    total_more: bool,
     error: Option<String>,
     next_href: Option<String>,
     first_href: String,
@@ -91,9 +93,9 @@ pub async fn ledger(
     staff: Staff,
     ApiQuery(q): ApiQuery<LedgerQuery>,
 ) -> Result<LedgerPage, ApiError> {
-    let (items, next, total, error) = match page(&state, &staff, &q).await {
-        Ok(p) => (p.items, p.next, p.total, None),
-        Err(e) if !e.errors.is_empty() => (Vec::new(), None, 0, Some(e.message())),
+    let (items, next, (total, total_more), error) = match page(&state, &staff, &q).await {
+        Ok(p) => (p.items, p.next, (p.total, p.total_more), None),
+        Err(e) if !e.errors.is_empty() => (Vec::new(), None, (0, false), Some(e.message())),
         Err(e) => return Err(e),
     };
     let items = under_leads(items);
@@ -119,6 +121,7 @@ pub async fn ledger(
         layout: Layout::new(&state, &staff, "/ledger").await,
         items,
         total,
+        total_more,
         error,
         next_href,
         first_href,

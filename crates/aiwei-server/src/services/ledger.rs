@@ -168,7 +168,10 @@ pub async fn page(
     let (filter, cursor, limit) = q.parse(now)?;
     let visible = visible_to(state, user);
     let (matters, next) = state.store.ledger(&filter, &visible, cursor, limit).await?;
-    let total = state.store.ledger_count(&filter, &visible).await?;
+    let total = state
+        .store
+        .ledger_count(&filter, &visible, state.config.count_limit)
+        .await?;
     let actor = user.actor();
     let items: Vec<MatterView> = matters
         .into_iter()
@@ -184,7 +187,8 @@ pub async fn page(
     Ok(LedgerPage {
         items,
         next: next.map(|c| c.to_string()),
-        total,
+        total: total.count,
+        total_more: total.more,
     })
 }
 

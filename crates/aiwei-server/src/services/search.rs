@@ -143,8 +143,11 @@ pub struct SearchPage {
     pub items: Vec<Hit>,
     /// Cursor of the next page; null on the last.
     pub next: Option<String>,
-    /// How many match, on all pages.
+    /// How many match, on all pages, counted up to the server's count
+    /// limit (10,000 unless configured otherwise).
     pub total: i64,
+    /// More than `total` match: counting stopped at the limit.
+    pub total_more: bool,
 }
 
 /// What a search looks for.
@@ -210,6 +213,7 @@ pub async fn search(
                 .collect(),
             next,
             total,
+            total_more: false,
         });
     }
     let now = state.clock.now();
@@ -233,7 +237,10 @@ pub async fn search(
             (items, next.map(|c| c.to_string()))
         }
     };
-    let total = state.store.ledger_count(&filter, &visible).await?;
+    let total = state
+        .store
+        .ledger_count(&filter, &visible, state.config.count_limit)
+        .await?;
     let runs = query.runs();
     let actor = staff.user.actor();
     let items: Vec<SearchHit> = matters
@@ -270,6 +277,7 @@ pub async fn search(
             .map(|h| Hit::Matter(Box::new(h)))
             .collect(),
         next: next.map(|c| c.to_string()),
-        total,
+        total: total.count,
+        total_more: total.more,
     })
 }

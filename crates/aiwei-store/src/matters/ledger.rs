@@ -48,6 +48,26 @@ pub struct LedgerFilter {
     pub text: Vec<crate::search::TextCond>,
 }
 
+/// A count that stops at a limit: exact up to it, "more than" beyond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// The count, or the limit when there are more.
+    pub count: i64,
+    /// More than `count` match.
+    pub more: bool,
+}
+
+impl Tally {
+    /// The tally of `n` rows counted with a limit of `limit` (the query
+    /// asked for one more, to tell "exactly the limit" from "more").
+    pub fn of(n: i64, limit: i64) -> Self {
+        Self {
+            count: n.min(limit),
+            more: n > limit,
+        }
+    }
+}
+
 /// The text form of a [`Cursor`], as a regular expression.
 pub const CURSOR_PATTERN: &str = r"^[0-9]{1,18}\.[0-9a-f]{32}$";
 
@@ -246,19 +266,27 @@ impl Store {
         Ok(Some((self.open_list(rows).await?, next)))
     }
 
-    /// How many matters the ledger holds for `filter` within `visible`: the
-    /// total a page reports beside its rows.
+    /// How many matters the ledger holds for `filter` within `visible`,
+    /// counted up to `limit`: the total a page reports beside its rows.
+    /// Counting stops there because an exact count costs time in
+    /// proportion to the matches (a common character is in a quarter of
+    /// the ledger) while the page itself stops at its last row; beyond a
+    /// few thousand, "more than" is all a reader of a list can use.
     pub async fn ledger_count(
         &self,
         filter: &LedgerFilter,
         visible: &Cond,
-    ) -> Result<i64, StoreError> {
+        limit: i64,
+    ) -> Result<Tally, StoreError> {
+        let limit = limit.max(1);
         let backend = self.backend();
-        Ok(on_pool!(&self.db, p => {
-            let mut q = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM matters m WHERE 1=1");
+        let n = on_pool!(&self.db, p => {
+            let mut q = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM matters m WHERE 1=1");
             push_filters(&mut q, backend, filter, visible);
+            q.push(" LIMIT ").push_bind(limit + 1).push(") c");
             q.build_query_scalar::<i64>().fetch_one(p).await
-        })?)
+        })?;
+        Ok(Tally::of(n, limit))
     }
 
     /// The conditions of a search query, ready for [`LedgerFilter::text`]:

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 pub use crate::events::Event;
 pub use intake::IntakeContext;
-pub use ledger::{CURSOR_PATTERN, Cursor, LedgerFilter};
+pub use ledger::{CURSOR_PATTERN, Cursor, LedgerFilter, Tally};
 pub use rows::Sealed;
 pub(crate) use rows::{MATTER_SELECT, MatterRow};
 

@@ -447,3 +447,49 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    totals_are_counted_up_to_the_limit_and_then_said_to_be_more,
+    |backend: Backend| async move {
+        let app = TestApp::spawn_with(backend, |c| c.count_limit = 2).await;
+        let (_, pw) = app.user("jieting", &[Role::Intake], Some("AWB")).await;
+        app.log_in("jieting", &pw).await;
+        let user = app
+            .store
+            .user_by_name(&aiwei_core::Username::parse("jieting").unwrap())
+            .await
+            .unwrap();
+        let token = app.token_for(&user).await;
+        let total = |v: &Value| (v["total"].as_i64(), v["total_more"].as_bool());
+        let search = format!("/api/v1/search?q={}", urlencode("垃圾"));
+
+        // Exactly the limit: an exact total.
+        for i in 0..2 {
+            app.complaint(&token, &format!("1381111223{i}"), "计数")
+                .await;
+        }
+        let (s, v) = app.get_json(&token, &search).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(total(&v), (Some(2), Some(false)), "{v}");
+        let (_, v) = app.get_json(&token, "/api/v1/matters").await;
+        assert_eq!(total(&v), (Some(2), Some(false)), "{v}");
+        assert!(app.html("/ledger").await.contains("共 2 件"));
+
+        // One more: the count stops at the limit and says so; every row
+        // is still there to page through.
+        app.complaint(&token, "13811112239", "计数").await;
+        let (_, v) = app.get_json(&token, &search).await;
+        assert_eq!(total(&v), (Some(2), Some(true)), "{v}");
+        assert_eq!(numbers(&v).len(), 3, "{v}");
+        let (_, v) = app.get_json(&token, "/api/v1/matters").await;
+        assert_eq!(total(&v), (Some(2), Some(true)), "{v}");
+        assert!(app.html("/ledger").await.contains("超过 2 件"));
+        let page = app.html(&format!("/search?q={}", urlencode("垃圾"))).await;
+        assert!(page.contains("找到超过 2 件事项"), "{page}");
+        // A filter that leaves fewer is counted exactly again.
+        let (_, v) = app
+            .get_json(&token, &format!("{search}&limit=1&type=consultation"))
+            .await;
+        assert_eq!(total(&v), (Some(0), Some(false)), "{v}");
+    }
+);
