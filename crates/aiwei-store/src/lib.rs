@@ -55,6 +55,9 @@ pub struct Store {
     clock: aiwei_core::time::Clock,
     /// The holiday years compiled into the program, parsed once.
     shipped: std::sync::Arc<aiwei_core::calendar::Calendar>,
+    /// Where a search switches from reading its matches to walking the
+    /// ledger ([`search::Drive`]).
+    drive_bounds: search::DriveBounds,
 }
 
 impl Store {
@@ -66,6 +69,7 @@ impl Store {
             keys,
             clock: aiwei_core::time::Clock::system(),
             shipped: std::sync::Arc::new(aiwei_core::calendar::Calendar::builtin()),
+            drive_bounds: search::DriveBounds::default(),
         })
     }
 
@@ -77,6 +81,7 @@ impl Store {
             keys,
             clock: aiwei_core::time::Clock::system(),
             shipped: std::sync::Arc::new(aiwei_core::calendar::Calendar::builtin()),
+            drive_bounds: search::DriveBounds::default(),
         })
     }
 
@@ -93,6 +98,14 @@ impl Store {
     /// The same store, asking `clock` for "now".
     pub fn with_clock(mut self, clock: aiwei_core::time::Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The same store, switching a search's sides at `bounds` instead of
+    /// the measured defaults: for tests that make a small ledger take the
+    /// side a large one would.
+    pub fn with_drive_bounds(mut self, bounds: search::DriveBounds) -> Self {
+        self.drive_bounds = bounds;
         self
     }
 

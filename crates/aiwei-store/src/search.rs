@@ -185,44 +185,214 @@ pub(crate) enum RankOf {
     Articles,
 }
 
-/// Appends ` AND (<the matter matches c>)` for a query over `matters m`.
-pub(crate) fn push_text<DB>(q: &mut sqlx::QueryBuilder<DB>, backend: Backend, c: &TextCond)
+/// Which side of a search reads first. A common character is in a quarter
+/// of the ledger, a rare word in a handful of matters, and neither engine
+/// can tell which from its statistics (SQLite has none for FTS5; PostgreSQL
+/// multiplies the frequencies of a phrase's characters, which underestimates
+/// an address by a factor of thirty). So the store counts the matches first,
+/// cheaply and up to a bound ([`Store::text_drives`]), and picks the side:
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drive {
+    /// The index's list of matches, each looked up and the lot sorted:
+    /// cheap when the matches are few, and costly in proportion to them.
+    Matches,
+    /// The ledger's rows in their order (or another filter's index), each
+    /// checked against the index's matches; a page stops at its last row,
+    /// so this is cheap when the matches are many.
+    Ledger,
+}
+
+/// The match counts beyond which a search walks the ledger instead of
+/// reading its matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DriveBounds {
+    /// A page of a search whose matches number at most this reads them all
+    /// and sorts them; beyond it, it walks the ledger.
+    pub page: i64,
+    /// On SQLite, a capped count whose matches number at most this reads
+    /// them all; beyond it, it walks the ledger until the cap. A count
+    /// needs many more rows than a page, so the walk pays off only later.
+    /// On PostgreSQL the planner streams a capped count well from either
+    /// side, and this is not used.
+    pub count: i64,
+}
+
+/// Measured at 1,000,000 matters (docs/BENCHMARKS.md): the two sides of a
+/// page cost about the same at 5,000 matches, those of a count of up to
+/// 10,000 at about 50,000.
+impl Default for DriveBounds {
+    fn default() -> Self {
+        Self {
+            page: 5_000,
+            count: 50_000,
+        }
+    }
+}
+
+/// The sides a search's page and its count read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drives {
+    pub page: Drive,
+    pub count: Drive,
+}
+
+impl Drives {
+    /// What a ledger without words, or a search for a number or a phone,
+    /// reads from: the matches (or the filters' indexes), as the planner
+    /// chooses.
+    pub const MATCHES: Drives = Drives {
+        page: Drive::Matches,
+        count: Drive::Matches,
+    };
+}
+
+/// Appends ` AND (<the matter matches every condition>)` for a query over
+/// `matters m`, reading from the side `drive` names. Every phrase goes into
+/// one engine query (FTS5 `AND`, `tsquery` `&`), which intersects them
+/// inside the index.
+pub(crate) fn push_texts<DB>(
+    q: &mut sqlx::QueryBuilder<DB>,
+    backend: Backend,
+    conds: &[TextCond],
+    drive: Drive,
+) where
+    DB: sqlx::Database,
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let runs: Vec<&[char]> = conds
+        .iter()
+        .filter_map(|c| match c {
+            TextCond::Phrase(r) => Some(r.as_slice()),
+            _ => None,
+        })
+        .collect();
+    if !runs.is_empty() {
+        q.push(" AND ");
+        push_match(q, backend, &runs, drive);
+    }
+    for c in conds {
+        match c {
+            TextCond::Phrase(_) => {}
+            TextCond::Number(n) => {
+                q.push(" AND m.number = ").push_bind(n.clone());
+            }
+            TextCond::Phone { indexes, digits } => {
+                q.push(" AND (m.caller_phone_hash IN (");
+                let mut sep = q.separated(", ");
+                for h in indexes {
+                    sep.push_bind(h.clone());
+                }
+                sep.push_unseparated(") OR ");
+                push_match(q, backend, &[digits.as_slice()], Drive::Matches);
+                q.push(")");
+            }
+        }
+    }
+}
+
+/// The engine query of `runs`, all of which must occur.
+fn engine_query(backend: Backend, runs: &[&[char]]) -> String {
+    match backend {
+        Backend::Sqlite => runs
+            .iter()
+            .map(|r| fts_phrase(r))
+            .collect::<Vec<_>>()
+            .join(" AND "),
+        Backend::Postgres => runs
+            .iter()
+            .map(|r| format!("({})", pg_phrase(r)))
+            .collect::<Vec<_>>()
+            .join(" & "),
+    }
+}
+
+/// Appends the condition "matter `m` holds every run", in the shape that
+/// makes the engine read from `drive`'s side. Dialect-specific, as search
+/// is: SQLite lists the FTS5 rowids once and checks each matter's document
+/// rowid against the list; PostgreSQL's `OFFSET 0` keeps the subquery
+/// correlated, so the planner cannot turn it into a join that reads every
+/// match.
+fn push_match<DB>(q: &mut sqlx::QueryBuilder<DB>, backend: Backend, runs: &[&[char]], drive: Drive)
 where
     DB: sqlx::Database,
     for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
-    let phrase = |q: &mut sqlx::QueryBuilder<DB>, run: &[char]| match backend {
-        Backend::Sqlite => {
-            q.push(
+    let query = engine_query(backend, runs);
+    match (backend, drive) {
+        (Backend::Sqlite, Drive::Matches) => q
+            .push(
                 "m.id IN (SELECT d.matter_id FROM search_docs d WHERE d.rowid IN \
                  (SELECT rowid FROM matter_search WHERE matter_search MATCH ",
             )
-            .push_bind(fts_phrase(run))
-            .push("))");
-        }
-        Backend::Postgres => {
-            q.push("m.id IN (SELECT s.matter_id FROM matter_search s WHERE s.doc @@ ")
-                .push_bind(pg_phrase(run))
-                .push("::tsquery)");
-        }
+            .push_bind(query)
+            .push("))"),
+        (Backend::Sqlite, Drive::Ledger) => q
+            .push(
+                "(SELECT d.rowid FROM search_docs d WHERE d.matter_id = m.id) IN \
+                 (SELECT rowid FROM matter_search WHERE matter_search MATCH ",
+            )
+            .push_bind(query)
+            .push(")"),
+        (Backend::Postgres, Drive::Matches) => q
+            .push("m.id IN (SELECT s.matter_id FROM matter_search s WHERE s.doc @@ ")
+            .push_bind(query)
+            .push("::tsquery)"),
+        (Backend::Postgres, Drive::Ledger) => q
+            .push("EXISTS (SELECT 1 FROM matter_search s WHERE s.matter_id = m.id AND s.doc @@ ")
+            .push_bind(query)
+            .push("::tsquery OFFSET 0)"),
     };
-    q.push(" AND (");
-    match c {
-        TextCond::Phrase(run) => phrase(q, run),
-        TextCond::Number(n) => {
-            q.push("m.number = ").push_bind(n.clone());
-        }
-        TextCond::Phone { indexes, digits } => {
-            q.push("m.caller_phone_hash IN (");
-            let mut sep = q.separated(", ");
-            for h in indexes {
-                sep.push_bind(h.clone());
+}
+
+impl Store {
+    /// The sides a search of `conds` should read from, its page and its
+    /// count: counts the documents holding every phrase, up to the bounds (on
+    /// SQLite from the FTS5 doclists alone, a few milliseconds for 50,000;
+    /// on PostgreSQL from the GIN index and the documents it points to, so
+    /// only as far as a page's choice needs). A matter number or a phone
+    /// finds a handful: the matches.
+    pub async fn text_drives(&self, conds: &[TextCond]) -> Result<Drives, StoreError> {
+        let mut runs = Vec::new();
+        for c in conds {
+            match c {
+                TextCond::Phrase(r) => runs.push(r.as_slice()),
+                TextCond::Number(_) | TextCond::Phone { .. } => return Ok(Drives::MATCHES),
             }
-            sep.push_unseparated(") OR ");
-            phrase(q, digits);
         }
+        if runs.is_empty() {
+            return Ok(Drives::MATCHES);
+        }
+        let backend = self.backend();
+        let query = engine_query(backend, &runs);
+        let bounds = self.drive_bounds;
+        let bound = match backend {
+            Backend::Sqlite => bounds.page.max(bounds.count),
+            Backend::Postgres => bounds.page,
+        };
+        let n: i64 = on_pool!(&self.db, p => {
+            let sql = match backend {
+                Backend::Sqlite => "SELECT COUNT(*) FROM (SELECT rowid FROM matter_search \
+                                    WHERE matter_search MATCH $1 LIMIT $2)",
+                Backend::Postgres => "SELECT COUNT(*) FROM (SELECT 1 FROM matter_search \
+                                      WHERE doc @@ $1::tsquery LIMIT $2) c",
+            };
+            sqlx::query_scalar(sql).bind(query).bind(bound + 1).fetch_one(p).await
+        })?;
+        let side = |bound: i64| {
+            if n > bound {
+                Drive::Ledger
+            } else {
+                Drive::Matches
+            }
+        };
+        Ok(Drives {
+            page: side(bounds.page),
+            count: match backend {
+                Backend::Sqlite => side(bounds.count),
+                Backend::Postgres => Drive::Matches,
+            },
+        })
     }
-    q.push(")");
 }
 
 /// Rewrites matter `id`'s document from its texts, in `tx`: content,

@@ -167,10 +167,9 @@ pub async fn page(
     let now = state.clock.now();
     let (filter, cursor, limit) = q.parse(now)?;
     let visible = visible_to(state, user);
-    let (matters, next) = state.store.ledger(&filter, &visible, cursor, limit).await?;
-    let total = state
+    let (matters, next, total) = state
         .store
-        .ledger_count(&filter, &visible, state.config.count_limit)
+        .ledger_page(&filter, &visible, cursor, limit, state.config.count_limit)
         .await?;
     let actor = user.actor();
     let items: Vec<MatterView> = matters

@@ -220,27 +220,36 @@ pub async fn search(
     let (mut filter, cursor, limit) = filters.parse(now)?;
     filter.text = state.store.search_conds(&query)?;
     let visible = visible_to(state, &staff.user);
+    let count_limit = state.config.count_limit;
     let ranked = if relevance {
         let offset = relevance_offset(cursor.map(|c| (c.received_at_ms, c.id)))?;
-        state
+        match state
             .store
             .ledger_by_relevance(&filter, &visible, offset, limit)
             .await?
-            .map(|(items, next)| (items, next.map(relevance_cursor)))
+        {
+            Some((items, next)) => {
+                let total = state
+                    .store
+                    .ledger_count(&filter, &visible, count_limit)
+                    .await?;
+                Some((items, next.map(relevance_cursor), total))
+            }
+            None => None,
+        }
     } else {
         None
     };
-    let (matters, next) = match ranked {
+    let (matters, next, total) = match ranked {
         Some(r) => r,
         None => {
-            let (items, next) = state.store.ledger(&filter, &visible, cursor, limit).await?;
-            (items, next.map(|c| c.to_string()))
+            let (items, next, total) = state
+                .store
+                .ledger_page(&filter, &visible, cursor, limit, count_limit)
+                .await?;
+            (items, next.map(|c| c.to_string()), total)
         }
     };
-    let total = state
-        .store
-        .ledger_count(&filter, &visible, state.config.count_limit)
-        .await?;
     let runs = query.runs();
     let actor = staff.user.actor();
     let items: Vec<SearchHit> = matters

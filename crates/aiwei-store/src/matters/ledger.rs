@@ -14,6 +14,7 @@ use super::Matter;
 use super::rows::{MATTER_COLUMNS, MATTER_PAGE_HEAD, MATTER_PAGE_TAIL, MatterRow};
 use crate::Store;
 use crate::error::StoreError;
+use crate::search::Drive;
 
 /// Filters of the ledger; all optional, combined with AND.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -115,6 +116,7 @@ fn push_filters<DB>(
     backend: crate::db::Backend,
     filter: &LedgerFilter,
     visible: &Cond,
+    drive: Drive,
 ) where
     DB: sqlx::Database,
     for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
@@ -123,9 +125,7 @@ fn push_filters<DB>(
     for<'t> Uuid: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
     crate::scope::push_and(q, visible);
-    for t in &filter.text {
-        crate::search::push_text(q, backend, t);
-    }
+    crate::search::push_texts(q, backend, &filter.text, drive);
     if let Some(t) = filter.matter_type {
         q.push(" AND m.matter_type = ")
             .push_bind(t.as_str().to_owned());
@@ -202,11 +202,45 @@ impl Store {
         after: Option<Cursor>,
         limit: u32,
     ) -> Result<(Vec<Matter>, Option<Cursor>), StoreError> {
+        let drives = self.text_drives(&filter.text).await?;
+        self.ledger_from(filter, visible, after, limit, drives.page)
+            .await
+    }
+
+    /// A page of the ledger and its total counted up to `count_limit` (see
+    /// [`Store::ledger_count`]): what a list shows. A search's side is
+    /// chosen once for both.
+    pub async fn ledger_page(
+        &self,
+        filter: &LedgerFilter,
+        visible: &Cond,
+        after: Option<Cursor>,
+        limit: u32,
+        count_limit: i64,
+    ) -> Result<(Vec<Matter>, Option<Cursor>, Tally), StoreError> {
+        let drives = self.text_drives(&filter.text).await?;
+        let (rows, next) = self
+            .ledger_from(filter, visible, after, limit, drives.page)
+            .await?;
+        let total = self
+            .count_from(filter, visible, count_limit, drives.count)
+            .await?;
+        Ok((rows, next, total))
+    }
+
+    async fn ledger_from(
+        &self,
+        filter: &LedgerFilter,
+        visible: &Cond,
+        after: Option<Cursor>,
+        limit: u32,
+        drive: Drive,
+    ) -> Result<(Vec<Matter>, Option<Cursor>), StoreError> {
         let limit = limit.clamp(1, 500) as i64;
         let backend = self.backend();
         let mut rows: Vec<MatterRow> = on_pool!(&self.db, p => {
             let mut q = sqlx::QueryBuilder::new(MATTER_PAGE_HEAD);
-            push_filters(&mut q, backend, filter, visible);
+            push_filters(&mut q, backend, filter, visible, drive);
             if let Some(c) = after {
                 q.push(" AND (m.received_at, m.id) < (")
                     .push_bind(c.received_at_ms)
@@ -253,7 +287,8 @@ impl Store {
             let mut q = sqlx::QueryBuilder::new(head.clone());
             crate::search::push_rank(&mut q, backend, crate::search::RankOf::Matters, &runs);
             q.push(" r ON r.doc_id = m.id WHERE 1=1");
-            push_filters(&mut q, backend, filter, visible);
+            // Ranking reads every match anyway.
+            push_filters(&mut q, backend, filter, visible, Drive::Matches);
             q.push(" ORDER BY r.score, m.received_at DESC, m.id DESC LIMIT ")
                 .push_bind(limit + 1)
                 .push(" OFFSET ")
@@ -278,11 +313,22 @@ impl Store {
         visible: &Cond,
         limit: i64,
     ) -> Result<Tally, StoreError> {
+        let drives = self.text_drives(&filter.text).await?;
+        self.count_from(filter, visible, limit, drives.count).await
+    }
+
+    async fn count_from(
+        &self,
+        filter: &LedgerFilter,
+        visible: &Cond,
+        limit: i64,
+        drive: Drive,
+    ) -> Result<Tally, StoreError> {
         let limit = limit.max(1);
         let backend = self.backend();
         let n = on_pool!(&self.db, p => {
             let mut q = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM matters m WHERE 1=1");
-            push_filters(&mut q, backend, filter, visible);
+            push_filters(&mut q, backend, filter, visible, drive);
             q.push(" LIMIT ").push_bind(limit + 1).push(") c");
             q.build_query_scalar::<i64>().fetch_one(p).await
         })?;

@@ -493,3 +493,115 @@ both_backends!(
         assert_eq!(total(&v), (Some(0), Some(false)), "{v}");
     }
 );
+
+both_backends!(
+    both_sides_of_a_search_find_the_same_matters_in_the_same_order,
+    |backend: Backend| async move {
+        use aiwei_core::access::EVERYTHING;
+        use aiwei_store::matters::{Cursor, LedgerFilter};
+        use aiwei_store::search::{Drive, DriveBounds};
+        let app = TestApp::spawn(backend).await;
+        let (_, desk) = app
+            .token_user("jieting", &[Role::Intake], Some("AWB"))
+            .await;
+        // Enough matters that a page of three ends inside the matches.
+        for round in 0..4 {
+            for (i, (_, content, address, sensitive, _)) in CORPUS.iter().enumerate() {
+                let mut body = phone_complaint(&format!("138111130{round}{i}"), "两侧");
+                body["content"] = json!(content);
+                body["location"]["address"] = json!(address);
+                body["sensitive"] = json!(sensitive);
+                body["urgent"] = json!(round % 2 == 1);
+                let (s, m) = app.post_json(&desk, "/api/v1/matters", &body).await;
+                assert_eq!(s, 201, "{m}");
+            }
+        }
+        let matches_side = app.store.clone();
+        let ledger_side = app
+            .store
+            .clone()
+            .with_drive_bounds(DriveBounds { page: 0, count: 0 });
+
+        // Every page of a search, by cursor, three at a time, and the total
+        // counted up to `cap`.
+        async fn all_pages(
+            store: &aiwei_store::Store,
+            filter: &LedgerFilter,
+            cap: i64,
+        ) -> (Vec<String>, Vec<(i64, bool)>) {
+            let (mut seen, mut totals) = (Vec::new(), Vec::new());
+            let mut after: Option<Cursor> = None;
+            loop {
+                let (rows, next, total) = store
+                    .ledger_page(filter, &EVERYTHING, after, 3, cap)
+                    .await
+                    .unwrap();
+                seen.extend(rows.into_iter().map(|m| m.number));
+                totals.push((total.count, total.more));
+                match next {
+                    Some(c) => after = Some(c),
+                    None => break (seen, totals),
+                }
+            }
+        }
+        let queries = [
+            "垃圾",
+            "鼠",
+            "幸福",
+            "垃圾 幸福",
+            "12号",
+            "wifi pm2.5",
+            "鼠 12",
+            "猫",
+        ];
+        for q in queries {
+            let text = app
+                .store
+                .search_conds(&aiwei_core::search::Query::parse(q).unwrap())
+                .unwrap();
+            let drives = ledger_side.text_drives(&text).await.unwrap();
+            let found = matches_side
+                .ledger_count(
+                    &LedgerFilter {
+                        text: text.clone(),
+                        ..Default::default()
+                    },
+                    &EVERYTHING,
+                    1000,
+                )
+                .await
+                .unwrap();
+            if found.count > 0 {
+                assert_eq!(drives.page, Drive::Ledger, "{q}");
+                assert_eq!(
+                    drives.count,
+                    match backend {
+                        Backend::Sqlite => Drive::Ledger,
+                        Backend::Postgres => Drive::Matches,
+                    },
+                    "{q}"
+                );
+            }
+            assert_eq!(
+                matches_side.text_drives(&text).await.unwrap().page,
+                Drive::Matches
+            );
+            for lead in [None, Some("HJWS")] {
+                for cap in [2, 1000] {
+                    let filter = LedgerFilter {
+                        text: text.clone(),
+                        lead_department: lead.map(str::to_owned),
+                        urgent: (cap == 2).then_some(true),
+                        ..Default::default()
+                    };
+                    let a = all_pages(&matches_side, &filter, cap).await;
+                    let b = all_pages(&ledger_side, &filter, cap).await;
+                    assert_eq!(a, b, "{q} {lead:?} {cap}");
+                    if q == "垃圾" && lead.is_none() && cap == 1000 {
+                        assert_eq!(a.0.len(), 4, "{a:?}");
+                    }
+                }
+            }
+        }
+    }
+);
