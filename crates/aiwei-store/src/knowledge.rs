@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::Store;
 use crate::db::{Backend, Tx};
 use crate::error::StoreError;
-use crate::search::{TextCond, fts_phrase, pg_phrase};
+use crate::search::{Combine, TextCond, engine_query};
 use crate::trail::{AuditActor, append_audit};
 
 /// One version of an article, with who wrote and who published it.
@@ -275,25 +275,29 @@ where
             .push_bind(d)
             .push(")");
     }
+    // Every run must occur: one engine query intersects them in the index.
+    let mut runs: Vec<&[char]> = Vec::new();
     for t in &f.text {
-        let run: &[char] = match t {
-            TextCond::Phrase(r) => r,
-            TextCond::Phone { digits, .. } => digits,
+        match t {
+            TextCond::Phrase(r) => runs.push(r),
+            TextCond::Phone { digits, .. } => runs.push(digits),
             // A matter number is no article's.
             TextCond::Number(_) => {
                 q.push(" AND 1 = 0");
-                continue;
             }
-        };
+        }
+    }
+    if !runs.is_empty() {
+        let query = engine_query(backend, &runs, Combine::All);
         match backend {
             Backend::Sqlite => {
                 q.push(" AND a.id IN (SELECT article_id FROM article_search WHERE article_search MATCH ")
-                    .push_bind(fts_phrase(run))
+                    .push_bind(query)
                     .push(")");
             }
             Backend::Postgres => {
                 q.push(" AND a.id IN (SELECT article_id FROM article_search WHERE doc @@ ")
-                    .push_bind(pg_phrase(run))
+                    .push_bind(query)
                     .push("::tsquery)");
             }
         }
@@ -905,27 +909,28 @@ impl Store {
             ..ArticleFilter::default()
         };
         let backend = self.backend();
+        let runs: Vec<Vec<char>> = grams.iter().map(|g| gram_run(g)).collect();
+        let any = engine_query(
+            backend,
+            &runs.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+            Combine::Any,
+        );
         let rows: Vec<ArticleRow> = on_pool!(&self.db, p => {
             let head = format!("{ARTICLE_HEAD}{VERSION_COLUMNS}{SHOWN_JOIN}{VERSION_JOINS}");
             let mut q = sqlx::QueryBuilder::new(&head);
             match backend {
                 Backend::Sqlite => {
-                    let expr: Vec<String> = grams.iter().map(|g| fts_phrase(&gram_run(g))).collect();
                     q.push(" JOIN (SELECT article_id, bm25(article_search, 0.0, 4.0, 1.0) AS score \
                              FROM article_search WHERE article_search MATCH ")
-                        .push_bind(expr.join(" OR "))
+                        .push_bind(any.clone())
                         .push(") s ON s.article_id = a.id WHERE 1 = 1");
                     push_filters(&mut q, backend, &filter);
                     q.push(" ORDER BY s.score, a.updated_at DESC, a.id DESC LIMIT ");
                 }
                 Backend::Postgres => {
-                    let expr: Vec<String> = grams
-                        .iter()
-                        .map(|g| format!("({})", pg_phrase(&gram_run(g))))
-                        .collect();
                     q.push(" JOIN (SELECT article_id, ts_rank(doc, t.q) AS score \
                              FROM article_search, (SELECT CAST(")
-                        .push_bind(expr.join(" | "))
+                        .push_bind(any.clone())
                         .push(" AS tsquery) AS q) t WHERE doc @@ t.q) s ON s.article_id = a.id WHERE 1 = 1");
                     push_filters(&mut q, backend, &filter);
                     q.push(" ORDER BY s.score DESC, a.updated_at DESC, a.id DESC LIMIT ");

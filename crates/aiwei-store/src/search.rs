@@ -149,7 +149,6 @@ pub(crate) fn push_rank<DB>(
 {
     match backend {
         Backend::Sqlite => {
-            let expr: Vec<String> = runs.iter().map(|r| fts_phrase(r)).collect();
             match kind {
                 RankOf::Matters => q.push(
                     "(SELECT d.matter_id AS doc_id, bm25(matter_search) AS score FROM matter_search \
@@ -160,10 +159,10 @@ pub(crate) fn push_rank<DB>(
                      FROM article_search WHERE article_search MATCH ",
                 ),
             };
-            q.push_bind(expr.join(" AND ")).push(")");
+            q.push_bind(engine_query(backend, runs, Combine::All))
+                .push(")");
         }
         Backend::Postgres => {
-            let expr: Vec<String> = runs.iter().map(|r| format!("({})", pg_phrase(r))).collect();
             let (id, table) = match kind {
                 RankOf::Matters => ("matter_id", "matter_search"),
                 RankOf::Articles => ("article_id", "article_search"),
@@ -172,7 +171,7 @@ pub(crate) fn push_rank<DB>(
                 "(SELECT s.{id} AS doc_id, -ts_rank(s.doc, t.q) AS score FROM {table} s, \
                  (SELECT CAST("
             ))
-            .push_bind(expr.join(" & "))
+            .push_bind(engine_query(backend, runs, Combine::All))
             .push(" AS tsquery) AS q) t WHERE s.doc @@ t.q)");
         }
     }
@@ -290,20 +289,34 @@ pub(crate) fn push_texts<DB>(
     }
 }
 
-/// The engine query of `runs`, all of which must occur.
-fn engine_query(backend: Backend, runs: &[&[char]]) -> String {
-    match backend {
-        Backend::Sqlite => runs
-            .iter()
-            .map(|r| fts_phrase(r))
-            .collect::<Vec<_>>()
-            .join(" AND "),
-        Backend::Postgres => runs
-            .iter()
-            .map(|r| format!("({})", pg_phrase(r)))
-            .collect::<Vec<_>>()
-            .join(" & "),
-    }
+/// How an engine query combines its runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Combine {
+    /// Every run must occur.
+    All,
+    /// Any run will do (ranking by how many occur).
+    Any,
+}
+
+/// The engine query of `runs`, combined as `how` says.
+pub(crate) fn engine_query(backend: Backend, runs: &[&[char]], how: Combine) -> String {
+    let (phrases, join): (Vec<String>, &str) = match backend {
+        Backend::Sqlite => (
+            runs.iter().map(|r| fts_phrase(r)).collect(),
+            match how {
+                Combine::All => " AND ",
+                Combine::Any => " OR ",
+            },
+        ),
+        Backend::Postgres => (
+            runs.iter().map(|r| format!("({})", pg_phrase(r))).collect(),
+            match how {
+                Combine::All => " & ",
+                Combine::Any => " | ",
+            },
+        ),
+    };
+    phrases.join(join)
 }
 
 /// Appends the condition "matter `m` holds every run", in the shape that
@@ -317,7 +330,7 @@ where
     DB: sqlx::Database,
     for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
-    let query = engine_query(backend, runs);
+    let query = engine_query(backend, runs, Combine::All);
     match (backend, drive) {
         (Backend::Sqlite, Drive::Matches) => q
             .push(
@@ -363,7 +376,7 @@ impl Store {
             return Ok(Drives::MATCHES);
         }
         let backend = self.backend();
-        let query = engine_query(backend, &runs);
+        let query = engine_query(backend, &runs, Combine::All);
         let bounds = self.drive_bounds;
         let bound = match backend {
             Backend::Sqlite => bounds.page.max(bounds.count),

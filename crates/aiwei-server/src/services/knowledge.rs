@@ -107,12 +107,10 @@ impl ArticleQuery {
         }
         f.category = blank_to_none(&self.category).map(str::to_owned);
         f.tag = blank_to_none(&self.tag).map(|t| t.trim().to_owned());
-        if let Some(o) = blank_to_none(&self.in_force) {
-            match query::boolean("in_force", o, &mut errs) {
-                Some(true) => f.offerable_on = Some(today(state)),
-                Some(false) => errs.push("in_force", ErrorCode::UnknownValue),
-                None => {}
-            }
+        if let Some(o) = blank_to_none(&self.in_force)
+            && query::only_true("in_force", o, &mut errs)
+        {
+            f.offerable_on = Some(today(state));
         }
         let parsed = match blank_to_none(&self.q) {
             None => None,

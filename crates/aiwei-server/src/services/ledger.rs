@@ -123,14 +123,10 @@ impl LedgerQuery {
         f.department = blank_to_none(&self.department).map(|d| d.to_ascii_uppercase());
         f.lead_department = blank_to_none(&self.lead_department).map(|d| d.to_ascii_uppercase());
         f.co_department = blank_to_none(&self.co_department).map(|d| d.to_ascii_uppercase());
-        if let Some(o) = blank_to_none(&self.overdue) {
-            // Only `true` filters; `false` would ask for "not overdue",
-            // which is not a filter the ledger offers.
-            match query::boolean("overdue", o, &mut errs) {
-                Some(true) => f.overdue_at = Some(now),
-                Some(false) => errs.push("overdue", ErrorCode::UnknownValue),
-                None => {}
-            }
+        if let Some(o) = blank_to_none(&self.overdue)
+            && query::only_true("overdue", o, &mut errs)
+        {
+            f.overdue_at = Some(now);
         }
         if let Some(s) = blank_to_none(&self.satisfaction) {
             f.satisfaction = errs.take(aiwei_core::Satisfaction::parse(s));

@@ -80,6 +80,18 @@ pub fn boolean(field: &str, raw: &str, errs: &mut FieldErrors) -> Option<bool> {
     }
 }
 
+/// A filter that only switches on (`schema::only_true`): `true` asks for
+/// it; `false` would ask for its opposite, which is no filter offered, and
+/// is refused like any other value.
+pub fn only_true(field: &str, raw: &str, errs: &mut FieldErrors) -> bool {
+    if raw == "true" {
+        true
+    } else {
+        errs.push(field, ErrorCode::UnknownValue);
+        false
+    }
+}
+
 pub fn limit(asked: Option<u32>, errs: &mut FieldErrors) -> u32 {
     let limit = asked.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
