@@ -909,7 +909,7 @@ impl Store {
             ..ArticleFilter::default()
         };
         let backend = self.backend();
-        let runs: Vec<Vec<char>> = grams.iter().map(|g| gram_run(g)).collect();
+        let runs: Vec<Vec<char>> = grams.iter().map(gram_run).collect();
         let any = engine_query(
             backend,
             &runs.iter().map(Vec::as_slice).collect::<Vec<_>>(),
