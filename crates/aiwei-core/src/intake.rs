@@ -211,7 +211,11 @@ pub struct NewMatter {
 }
 
 /// A sub-category code as sent: letters, digits, `_` and `.`.
-fn category_code(field: &str, raw: Option<&str>, errs: &mut FieldErrors) -> Option<String> {
+pub(crate) fn category_code(
+    field: &str,
+    raw: Option<&str>,
+    errs: &mut FieldErrors,
+) -> Option<String> {
     match raw {
         None => None,
         Some(c)

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::{Actor, Denial};
 use crate::error::{ErrorCode, FieldError, FieldErrors, bounded_text};
 use crate::ids::ArticleId;
-use crate::intake::{MAX_CATEGORY, MAX_TEXT};
+use crate::intake::MAX_TEXT;
 use crate::kinds::{ArticleKind, ArticleStatus, Role, code_enum};
 
 /// Longest title, in characters.
@@ -146,21 +146,8 @@ impl ArticleInput {
         let note = text("note", self.note.as_deref(), MAX_NOTE, false);
         // Absent is none; an empty code is a wrong one, as the API
         // document's pattern says.
-        let category = match self.category.as_deref() {
-            None => None,
-            Some(c)
-                if !c.is_empty()
-                    && c.len() <= MAX_CATEGORY
-                    && c.chars()
-                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.') =>
-            {
-                Some(c.to_owned())
-            }
-            Some(_) => {
-                errs.push("category", ErrorCode::UnknownValue);
-                None
-            }
-        };
+        let category =
+            crate::intake::category_code("category", self.category.as_deref(), &mut errs);
         let tags = errs.take(tags(&self.tags));
         if let (Some(from), Some(until)) = (self.effective_from, self.expires_on)
             && until < from

@@ -58,6 +58,12 @@ pub fn merges(actor: &Actor<'_>) -> Result<(), Denial> {
     }
 }
 
+/// Whether matters of type `t` can be merged at all: complaints and other
+/// matters (consultations are answered, suggestions evaluated one by one).
+pub fn merges_type(t: MatterType) -> bool {
+    matches!(t, MatterType::Complaint | MatterType::Other)
+}
+
 /// Whether `actor` may merge `m` into `lead` (two different matters, both
 /// seen by the actor: the caller checks those). Complaints and other
 /// matters only (consultations are answered, suggestions evaluated one by
@@ -65,9 +71,7 @@ pub fn merges(actor: &Actor<'_>) -> Result<(), Denial> {
 /// none merged into it, `lead` is not merged.
 pub fn may_merge(actor: &Actor<'_>, m: &MergeFacts, lead: &MergeFacts) -> Result<(), Denial> {
     merges(actor)?;
-    if !matches!(m.matter_type, MatterType::Complaint | MatterType::Other)
-        || m.matter_type != lead.matter_type
-    {
+    if !merges_type(m.matter_type) || m.matter_type != lead.matter_type {
         return Err(conflict(ErrorCode::NotMergeable));
     }
     if m.status == MatterStatus::Closed || lead.status == MatterStatus::Closed {

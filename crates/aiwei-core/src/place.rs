@@ -247,12 +247,16 @@ pub fn hotspot_key(k: &PlaceKeys) -> Option<String> {
 /// Texts of a single character compare their characters. Two empty texts
 /// are not alike (0).
 pub fn similarity(a: &str, b: &str) -> f64 {
-    let (pairs_a, singles_a) = features(a);
-    let (pairs_b, singles_b) = features(b);
+    features_similarity(&features(a), &features(b))
+}
+
+/// [`similarity`] of two texts' [`features`].
+fn features_similarity(a: &Features, b: &Features) -> f64 {
+    let ((pairs_a, singles_a), (pairs_b, singles_b)) = (a, b);
     if pairs_a.is_empty() || pairs_b.is_empty() {
-        dice(&singles_a, &singles_b)
+        dice(singles_a, singles_b)
     } else {
-        dice(&pairs_a, &pairs_b)
+        dice(pairs_a, pairs_b)
     }
 }
 
@@ -264,6 +268,9 @@ pub struct Candidate {
     pub keys: PlaceKeys,
     /// The complaint's text.
     pub text: String,
+    /// The text's [`features`], made once: a draft is compared with
+    /// hundreds of recent complaints on every pause in typing.
+    features: Features,
 }
 
 impl Candidate {
@@ -273,6 +280,7 @@ impl Candidate {
             category: category.map(str::to_owned),
             keys: keys(address),
             text: text.to_owned(),
+            features: features(text),
         }
     }
 }
@@ -302,7 +310,7 @@ pub fn duplicate_score(new: &Candidate, old: &Candidate) -> Option<f64> {
     } else {
         0.0
     };
-    let text = similarity(&new.text, &old.text);
+    let text = features_similarity(&new.features, &old.features);
     if place < 1.0 && text < SIMILAR_TEXT {
         return None;
     }
@@ -600,9 +608,12 @@ fn collect(t: &[char]) -> String {
     t.iter().collect()
 }
 
+/// A text's adjacent-character pairs and its single characters.
+type Features = (BTreeSet<[char; 2]>, BTreeSet<char>);
+
 /// The adjacent pairs and the single tokens of a text, every number one
 /// token (`#`, which is never a token itself since it is punctuation).
-fn features(text: &str) -> (BTreeSet<[char; 2]>, BTreeSet<char>) {
+fn features(text: &str) -> Features {
     let text: String = text.chars().map(half_width).collect();
     let mut pairs = BTreeSet::new();
     let mut singles = BTreeSet::new();

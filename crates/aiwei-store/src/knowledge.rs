@@ -250,12 +250,8 @@ where
     }
     if let Some(c) = &f.category {
         q.push(" AND (v.category = ").push_bind(c.clone());
-        let prefix = c
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
         q.push(" OR v.category LIKE ")
-            .push_bind(format!("{prefix}.%"))
+            .push_bind(crate::like_prefix(&format!("{c}.")))
             .push(" ESCAPE '\\')");
     }
     if let Some(t) = &f.tag {
@@ -855,11 +851,15 @@ impl Store {
         let offset = offset.max(0);
         let backend = self.backend();
         let head = format!("{ARTICLE_HEAD}{VERSION_COLUMNS}{SHOWN_JOIN}{VERSION_JOINS} JOIN ");
+        let unranked = ArticleFilter {
+            text: crate::search::unranked(&filter.text),
+            ..filter.clone()
+        };
         let mut rows: Vec<ArticleRow> = on_pool!(&self.db, p => {
             let mut q = sqlx::QueryBuilder::new(head.clone());
             crate::search::push_rank(&mut q, backend, crate::search::RankOf::Articles, &runs);
             q.push(" r ON r.doc_id = a.id WHERE 1 = 1");
-            push_filters(&mut q, backend, filter);
+            push_filters(&mut q, backend, &unranked);
             q.push(" ORDER BY r.score, a.updated_at DESC, a.id DESC LIMIT ")
                 .push_bind(limit + 1)
                 .push(" OFFSET ")

@@ -136,6 +136,16 @@ impl Store {
     }
 }
 
+/// `LIKE` pattern matching codes that start with `prefix`, with `%`, `_`
+/// and `\` in it taken literally (`ESCAPE '\'`).
+pub(crate) fn like_prefix(prefix: &str) -> String {
+    let escaped = prefix
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("{escaped}%")
+}
+
 /// Keyset paging: a page query asks for `limit + 1` rows; when the extra
 /// one came, it is dropped and the last row kept names where the next page
 /// starts.

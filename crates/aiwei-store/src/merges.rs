@@ -289,19 +289,10 @@ impl Store {
         tx.commit().await
     }
 
-    /// The lead a matter is merged into, the matters merged into it, and
-    /// the matters linked to it, each by number.
-    pub async fn related(
-        &self,
-        id: MatterId,
-    ) -> Result<(Option<Related>, Vec<Related>, Vec<Related>), StoreError> {
+    /// The matters merged into a matter, and the matters linked to it,
+    /// each by number. (Its lead is the matter's own `merged_into`.)
+    pub async fn related(&self, id: MatterId) -> Result<(Vec<Related>, Vec<Related>), StoreError> {
         type Row = (Uuid, String);
-        let lead: Option<Row> = on_pool!(&self.db, p => sqlx::query_as(
-            "SELECT l.id, l.number FROM matters m JOIN matters l ON l.id = m.merged_into
-             WHERE m.id = $1")
-            .bind(id.0)
-            .fetch_optional(p)
-            .await)?;
         let merged: Vec<Row> = on_pool!(&self.db, p => sqlx::query_as(
             "SELECT id, number FROM matters WHERE merged_into = $1 ORDER BY received_at, id")
             .bind(id.0)
@@ -319,7 +310,6 @@ impl Store {
             number,
         };
         Ok((
-            lead.map(r),
             merged.into_iter().map(r).collect(),
             linked.into_iter().map(r).collect(),
         ))

@@ -134,6 +134,18 @@ pub fn rank_runs(conds: &[TextCond]) -> Vec<&[char]> {
         .collect()
 }
 
+/// The conditions a ranking by [`rank_runs`] does not already hold: its
+/// subquery keeps only documents holding every run, so a phrase, or the
+/// digits of a phone (which the ranking asks for in the text), need not be
+/// matched a second time; a matter number must.
+pub(crate) fn unranked(conds: &[TextCond]) -> Vec<TextCond> {
+    conds
+        .iter()
+        .filter(|c| matches!(c, TextCond::Number(_)))
+        .cloned()
+        .collect()
+}
+
 /// Appends a subquery `(document id, score)` over `table` (the documents
 /// of matters or of articles) of the documents holding every run, where a
 /// lower score is more relevant: FTS5's `bm25` with `weights` per column,

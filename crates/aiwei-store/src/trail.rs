@@ -228,16 +228,6 @@ pub(crate) fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
-/// `LIKE` pattern matching codes that start with `prefix`, with `%`, `_`
-/// and `\` in it taken literally (`ESCAPE '\'`).
-fn like_prefix(prefix: &str) -> String {
-    let escaped = prefix
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("{escaped}%")
-}
-
 impl Store {
     /// Appends one record in a transaction of its own; for events that
     /// change nothing else (a failed login) or whose change could not carry
@@ -264,7 +254,7 @@ impl Store {
                  FROM audit_trail WHERE 1=1");
             if let Some(a) = filter.action.as_deref().filter(|a| !a.is_empty()) {
                 if a.ends_with('.') {
-                    q.push(" AND action LIKE ").push_bind(like_prefix(a));
+                    q.push(" AND action LIKE ").push_bind(crate::like_prefix(a));
                     q.push(" ESCAPE '\\'");
                 } else {
                     q.push(" AND action = ").push_bind(a.to_owned());
@@ -300,8 +290,8 @@ mod tests {
 
     #[test]
     fn prefixes_are_literal() {
-        assert_eq!(like_prefix("login."), "login.%");
-        assert_eq!(like_prefix("a_b%"), "a\\_b\\%%");
+        assert_eq!(crate::like_prefix("login."), "login.%");
+        assert_eq!(crate::like_prefix("a_b%"), "a\\_b\\%%");
     }
 
     #[test]

@@ -30,11 +30,11 @@ pub async fn full_view(
     let events = state.store.events(m.id).await?;
     let deadlines = state.store.deadlines(m.id).await?;
     let attachments = state.store.attachments(m.id).await?;
-    let (merged, linked) = crate::services::merges::related(state, viewer, &m).await?;
+    let related = crate::services::merges::related(state, viewer, &m).await?;
     Ok(MatterView::shown(m, clear, Some(events), state.clock.now())
         .with_deadlines(deadlines)
         .with_attachments(attachments)
-        .with_related(merged, linked))
+        .with_related(related.merged, related.linked))
 }
 
 /// Record a call or a visit. Intake staff only.

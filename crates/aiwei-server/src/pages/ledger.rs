@@ -309,12 +309,12 @@ async fn matter_page(
         may_name: access::offers_naming(&actor, &facts),
         disclosures,
     };
-    let (merged, linked) = crate::services::merges::related(state, staff, &matter).await?;
+    let related = crate::services::merges::related(state, staff, &matter).await?;
     let merge_facts = aiwei_core::merge::MergeFacts {
         matter_type: matter.matter_type,
         status: matter.status,
         merged: matter.merged_into.is_some(),
-        has_merged: !merged.is_empty(),
+        has_merged: !related.merged.is_empty(),
     };
     let may_merge = aiwei_core::merge::offers_merge(&actor, &merge_facts);
     let duplicates = if may_merge {
@@ -331,8 +331,8 @@ async fn matter_page(
         may_unmerge: aiwei_core::merge::may_unmerge(&actor, &merge_facts).is_ok(),
         may_link: aiwei_core::merge::may_link(&actor, false).is_ok(),
         may_unlink: aiwei_core::merge::may_link(&actor, true).is_ok(),
-        merged,
-        linked,
+        merged: related.merged,
+        linked: related.linked,
     };
     Ok(MatterPage {
         layout: Layout::new(state, staff, "/ledger").await,

@@ -151,12 +151,15 @@ pub async fn save_policy(
                 }
             }
         }
-        let warn: u32 = get("warn_percent")
-            .trim()
-            .parse()
-            .ok()
-            .filter(|w| (1..=99).contains(w))
-            .ok_or_else(|| "预警比例应为1–99之间的整数".to_owned())?;
+        let number = |key: &str, range: std::ops::RangeInclusive<u32>, what: &str| {
+            get(key)
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| format!("{what}应为{}–{}之间的整数", range.start(), range.end()))
+        };
+        let warn = number("warn_percent", 1..=99, "预警比例")?;
         p.warn_fraction = f64::from(warn) / 100.0;
         p.publishers = form
             .form
@@ -167,14 +170,6 @@ pub async fn save_policy(
         if p.publishers.is_empty() {
             return Err("请至少选择一个知识库发布角色".to_owned());
         }
-        let number = |key: &str, range: std::ops::RangeInclusive<u32>, what: &str| {
-            get(key)
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| range.contains(n))
-                .ok_or_else(|| format!("{what}应为{}–{}之间的整数", range.start(), range.end()))
-        };
         use aiwei_core::deadline::{MAX_HOTSPOT_MIN, MAX_WINDOW_DAYS};
         p.duplicate_days = number("duplicate_days", 1..=MAX_WINDOW_DAYS, "重复事项比对天数")?;
         p.hotspot_days = number("hotspot_days", 1..=MAX_WINDOW_DAYS, "热点统计天数")?;

@@ -155,7 +155,7 @@ async fn find(
     let items: Vec<Duplicate> = found
         .into_iter()
         .map(|(score, same_place, m)| Duplicate {
-            mergeable: matches!(m.matter_type, MatterType::Complaint | MatterType::Other),
+            mergeable: aiwei_core::merge::merges_type(m.matter_type),
             matter: MatterView::listed(m, &actor, now),
             score,
             same_place,

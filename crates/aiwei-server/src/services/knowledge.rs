@@ -5,7 +5,7 @@
 //! Every staff member reads the knowledge base; it holds no caller data.
 
 use aiwei_core::knowledge::{self, ArticleInput, FieldDiff, Standing};
-use aiwei_core::search::{Query, snippet};
+use aiwei_core::search::Query;
 use aiwei_core::{ArticleId, ArticleKind, ArticleStatus, ErrorCode, FieldError, FieldErrors, Role};
 use aiwei_store::knowledge::{Article, ArticleCursor, ArticleFilter, Usage, Version};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -17,9 +17,6 @@ use crate::auth::Staff;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::views::{Ref, UserRef};
-
-/// How long an offer's or a hit's snippet is, in characters.
-const SNIPPET: usize = 60;
 
 /// Today's local date, what an article's dates are judged on.
 pub fn today(state: &AppState) -> NaiveDate {
@@ -615,11 +612,7 @@ pub async fn search(
     relevance: bool,
 ) -> Result<(Vec<ArticleHit>, Option<String>, i64), ApiError> {
     let (filter, parsed, cursor, limit) = q.parse(state)?;
-    let runs: Vec<Vec<char>> = parsed
-        .as_ref()
-        .map(|p| p.runs().into_iter().map(<[char]>::to_vec).collect())
-        .unwrap_or_default();
-    let runs: Vec<&[char]> = runs.iter().map(Vec::as_slice).collect();
+    let runs: Vec<&[char]> = parsed.as_ref().map(Query::runs).unwrap_or_default();
     let ranked = if relevance {
         let offset = super::search::relevance_offset(cursor.map(|c| (c.updated_at_ms, c.id)))?;
         state
@@ -649,16 +642,11 @@ pub async fn search(
                 Some(c.answer.as_str()),
                 c.full_text.as_deref(),
             ];
-            let (text, marks) = texts
-                .iter()
-                .flatten()
-                .map(|t| snippet(t, &runs, SNIPPET))
-                .find(|(_, m)| !m.is_empty())
-                .unwrap_or_else(|| snippet(&c.answer, &[], SNIPPET));
+            let (snippet, marks) = super::search::first_snippet(&texts, &runs, &c.answer);
             ArticleHit {
                 article: ArticleSummary::of(a, today, &names),
-                snippet: text,
-                marks: marks.into_iter().map(|(a, b)| [a, b]).collect(),
+                snippet,
+                marks,
             }
         })
         .collect();

@@ -100,14 +100,26 @@ pub async fn link(
     Ok(())
 }
 
-/// The numbers of the lead, the merged and the linked matters of `m` that
-/// `staff` may see: a matter they may not see is not even named.
+/// The matters merged into `m` and linked to it, as `staff` may see them.
+pub struct RelatedNumbers {
+    /// The numbers of those merged into it that `staff` may see: a matter
+    /// they may not see is not even named.
+    pub merged: Vec<String>,
+    /// The same of the linked ones.
+    pub linked: Vec<String>,
+    /// Some matter is merged into it, seen or not (merging it elsewhere
+    /// would make a chain).
+    pub has_merged: bool,
+}
+
+/// The merged and the linked matters of `m` that `staff` may see.
 pub async fn related(
     state: &AppState,
     staff: &Staff,
     m: &Matter,
-) -> Result<(Vec<String>, Vec<String>), ApiError> {
-    let (_, merged, linked) = state.store.related(m.id).await?;
+) -> Result<RelatedNumbers, ApiError> {
+    let (merged, linked) = state.store.related(m.id).await?;
+    let has_merged = !merged.is_empty();
     let visible = visible_to(state, &staff.user);
     let keep = |rs: Vec<aiwei_store::merges::Related>| async {
         let mut out = Vec::new();
@@ -119,7 +131,9 @@ pub async fn related(
         }
         out
     };
-    let merged = keep(merged).await;
-    let linked = keep(linked).await;
-    Ok((merged, linked))
+    Ok(RelatedNumbers {
+        merged: keep(merged).await,
+        linked: keep(linked).await,
+        has_merged,
+    })
 }

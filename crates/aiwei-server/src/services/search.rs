@@ -18,6 +18,22 @@ use crate::views::MatterView;
 /// How long a snippet is, in characters.
 const SNIPPET: usize = 60;
 
+/// The snippet of a hit: around the first of `texts` that holds one of
+/// `runs`, with its marks; the start of `fallback` unmarked when none does.
+pub fn first_snippet(
+    texts: &[Option<&str>],
+    runs: &[&[char]],
+    fallback: &str,
+) -> (String, Vec<[usize; 2]>) {
+    let (text, marks) = texts
+        .iter()
+        .flatten()
+        .map(|t| snippet(t, runs, SNIPPET))
+        .find(|(_, marks)| !marks.is_empty())
+        .unwrap_or_else(|| snippet(fallback, &[], SNIPPET));
+    (text, marks.into_iter().map(|(a, b)| [a, b]).collect())
+}
+
 /// What to find, besides the ledger's filters.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -260,15 +276,10 @@ pub async fn search(
                 m.location.address.as_deref(),
                 m.answer.as_deref(),
             ];
-            let found = texts
-                .iter()
-                .flatten()
-                .map(|t| snippet(t, &runs, SNIPPET))
-                .find(|(_, marks)| !marks.is_empty());
-            let (text, marks) = found.unwrap_or_else(|| snippet(&m.content, &[], SNIPPET));
+            let (snippet, marks) = first_snippet(&texts, &runs, &m.content);
             SearchHit {
-                snippet: text,
-                marks: marks.into_iter().map(|(a, b)| [a, b]).collect(),
+                snippet,
+                marks,
                 matter: MatterView::listed(m, &actor, now),
             }
         })
@@ -285,7 +296,7 @@ pub async fn search(
             .into_iter()
             .map(|h| Hit::Matter(Box::new(h)))
             .collect(),
-        next: next.map(|c| c.to_string()),
+        next,
         total: total.count,
         total_more: total.more,
     })

@@ -331,7 +331,6 @@ impl MatterView {
         }
     }
 
-    /// Adds the matter's evidence files.
     /// Adds the matters merged into it and linked to it.
     pub fn with_related(mut self, merged: Vec<String>, linked: Vec<String>) -> Self {
         self.merged = Some(merged);
@@ -339,6 +338,7 @@ impl MatterView {
         self
     }
 
+    /// Adds the matter's evidence files.
     pub fn with_attachments(mut self, a: Vec<aiwei_store::attachments::Attachment>) -> Self {
         self.attachments = Some(a.into_iter().map(Into::into).collect());
         self

@@ -166,12 +166,8 @@ fn push_filters<DB>(
         q.push(" AND (m.category = ").push_bind(c.clone());
         // Children share the parent's code as a prefix; `_` and `%`
         // in a code are literal, not wildcards.
-        let prefix = c
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
         q.push(" OR m.category LIKE ")
-            .push_bind(format!("{prefix}.%"));
+            .push_bind(crate::like_prefix(&format!("{c}.")));
         q.push(" ESCAPE '\\'");
         q.push(")");
     }
@@ -283,12 +279,15 @@ impl Store {
         let head = format!(
             "SELECT {MATTER_COLUMNS} FROM (SELECT m.*, r.score AS score FROM matters m JOIN "
         );
+        let unranked = LedgerFilter {
+            text: crate::search::unranked(&filter.text),
+            ..filter.clone()
+        };
         let mut rows: Vec<MatterRow> = on_pool!(&self.db, p => {
             let mut q = sqlx::QueryBuilder::new(head.clone());
             crate::search::push_rank(&mut q, backend, crate::search::RankOf::Matters, &runs);
             q.push(" r ON r.doc_id = m.id WHERE 1=1");
-            // Ranking reads every match anyway.
-            push_filters(&mut q, backend, filter, visible, Drive::Matches);
+            push_filters(&mut q, backend, &unranked, visible, Drive::Matches);
             q.push(" ORDER BY r.score, m.received_at DESC, m.id DESC LIMIT ")
                 .push_bind(limit + 1)
                 .push(" OFFSET ")
