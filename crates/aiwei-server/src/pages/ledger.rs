@@ -314,7 +314,7 @@ async fn matter_page(
         matter_type: matter.matter_type,
         status: matter.status,
         merged: matter.merged_into.is_some(),
-        has_merged: !related.merged.is_empty(),
+        has_merged: related.has_merged,
     };
     let may_merge = aiwei_core::merge::offers_merge(&actor, &merge_facts);
     let duplicates = if may_merge {
