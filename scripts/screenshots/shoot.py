@@ -45,9 +45,16 @@ PAGES = {
         ("knowledge", "/knowledge"),
         ("article", "{article}"),
     ],
-    "handler": [("work", "/work"), ("matter", "{matter}"), ("account", "/account"), ("article-edit", "{article}/edit")],
-    "dept_lead": [("work", "/work"), ("matter", "{matter}")],
-    "leading_group": [("work", "/work")],
+    "handler": [
+        ("work", "/work"),
+        ("matter", "{matter}"),
+        ("account", "/account"),
+        ("article-edit", "{article}/edit"),
+        ("ledger", "/ledger"),
+        ("search", "/search?q=%E9%BC%A0"),
+    ],
+    "dept_lead": [("work", "/work"), ("matter", "{matter}"), ("ledger", "/ledger?status=closed")],
+    "leading_group": [("work", "/work"), ("search", "/search?q=%E5%9E%83%E5%9C%BE")],
     "supervisor": [
         ("supervision", "/supervision"),
         ("hotspots", "/supervision#hotspots"),
@@ -56,7 +63,7 @@ PAGES = {
         ("article-diff", "{article}/diff"),
         ("search-articles", "/search?kind=article&sort=relevance&q=%E8%9A%8A%E5%AD%90"),
     ],
-    "auditor": [("audit", "/audit")],
+    "auditor": [("audit", "/audit"), ("ledger", "/ledger")],
     "admin": [("status", "/admin"), ("users", "/admin/users"), ("routing", "/admin/routing"), ("policy", "/admin/policy"), ("not-found", "/no-such-page")],
 }
 
