@@ -818,6 +818,7 @@ mod tests {
                 lead: lead.map(str::to_owned),
                 co: Vec::new(),
                 caller_to_be_told: false,
+                merged: false,
             },
             received_by: Some("AWB".into()),
             recorded_by: UserId::new(),

@@ -191,6 +191,10 @@ pub struct MatterState {
     /// An approved extension moved the agreed reply time and the caller has
     /// not yet been told.
     pub caller_to_be_told: bool,
+    /// Merged into another matter (并单): handled through its lead, so it
+    /// takes only the steps with its own caller
+    /// ([`crate::merge::own_step_while_merged`]).
+    pub merged: bool,
 }
 
 impl MatterState {
@@ -218,6 +222,10 @@ pub enum Refusal {
     /// The action's own data is wrong (422), e.g. dispatch to no department.
     #[error("invalid {field}")]
     Invalid { field: &'static str },
+    /// The matter is merged into another and the step is the lead's to
+    /// take (409 `merged_step`).
+    #[error("the matter is merged into another")]
+    Merged,
 }
 
 /// What an allowed action does.
@@ -466,8 +474,15 @@ pub const RULES: &[Rule] = {
 /// one no state would allow is forbidden (403), so a department that may
 /// never act learns nothing about the matter's state.
 pub fn permit(m: &MatterState, actor: &Actor<'_>, step: ActionKind) -> Result<(), Refusal> {
-    if may(m, actor, step) {
-        return Ok(());
+    if may_unmerged(m, actor, step) {
+        // Whether the step is the matter's own while merged is asked only
+        // of an actor who may take it otherwise, so that one who may not
+        // learns nothing of the merge.
+        return if m.merged && !crate::merge::own_step_while_merged(step) {
+            Err(Refusal::Merged)
+        } else {
+            Ok(())
+        };
     }
     // Only the reason for a refusal needs the rest.
     let fits = RULES.iter().any(|r| r.step == step && r.fits(m));
@@ -485,6 +500,11 @@ pub fn permit(m: &MatterState, actor: &Actor<'_>, step: ActionKind) -> Result<()
 /// Whether `actor` may take `step` on `m` now: [`permit`] without the
 /// reason, cheap enough to ask for every row of a list.
 pub fn may(m: &MatterState, actor: &Actor<'_>, step: ActionKind) -> bool {
+    may_unmerged(m, actor, step) && (!m.merged || crate::merge::own_step_while_merged(step))
+}
+
+/// Whether the rules allow the step, the merge aside.
+fn may_unmerged(m: &MatterState, actor: &Actor<'_>, step: ActionKind) -> bool {
     RULES
         .iter()
         .any(|r| r.step == step && r.fits(m) && r.admits(actor, m))
@@ -646,7 +666,43 @@ mod tests {
             lead: None,
             co: Vec::new(),
             caller_to_be_told: false,
+            merged: false,
         }
+    }
+
+    #[test]
+    fn a_merged_matter_takes_only_its_own_callers_steps() {
+        let handler = Who::new(&[Role::Handler], &["HJWS"]);
+        let other = Who::new(&[Role::Handler], &["BMFZ"]);
+        let mut m = new(MatterType::Complaint);
+        m.status = S::Dispatched;
+        m.lead = Some("HJWS".into());
+        m.merged = true;
+        // The lead's department signs for the lead, not for this one.
+        assert_eq!(
+            permit(&m, &handler.actor(), ActionKind::SignFor),
+            Err(Refusal::Merged)
+        );
+        assert!(!allowed(&m, &handler.actor()).contains(&ActionKind::SignFor));
+        // One who may not sign for it anyway learns nothing of the merge.
+        assert_eq!(
+            permit(&m, &other.actor(), ActionKind::SignFor),
+            Err(Refusal::Forbidden)
+        );
+        // Unmerged, the same step is allowed.
+        m.merged = false;
+        assert_eq!(permit(&m, &handler.actor(), ActionKind::SignFor), Ok(()));
+        // Its own caller's steps stay its own while merged.
+        let intake = Who::new(&[Role::Intake], &["AWB"]);
+        m.merged = true;
+        m.status = S::FedBack;
+        for k in allowed(&m, &intake.actor()) {
+            assert!(crate::merge::own_step_while_merged(k), "{k:?}");
+        }
+        m.merged = false;
+        assert!(allowed(&m, &intake.actor()).contains(&ActionKind::Revisit));
+        m.merged = true;
+        assert!(allowed(&m, &intake.actor()).contains(&ActionKind::Revisit));
     }
 
     #[test]
@@ -913,6 +969,7 @@ mod tests {
                 lead: Some("HJWS".into()),
                 co: depts(&["AWB"]),
                 caller_to_be_told: true,
+                merged: false,
             };
             for a in all_actions() {
                 assert!(decide(&m, &everyone.actor(), &a).is_err(), "{ty:?} {a:?}");
@@ -971,6 +1028,7 @@ mod tests {
                     lead: Some("HJWS".into()),
                     co: depts(&["JKZX"]),
                     caller_to_be_told: true,
+                    merged: false,
                 };
                 for roles in &role_sets {
                     let who = Who::new(roles, &["HJWS", "JKZX"]);
@@ -999,6 +1057,7 @@ mod tests {
                         lead: Some("HJWS".into()),
                         co: depts(&["JKZX"]),
                         caller_to_be_told: told,
+                        merged: false,
                     };
                     for role in Role::ALL {
                         for d in [&["HJWS"][..], &["JKZX"], &["WYGL"]] {

@@ -217,6 +217,7 @@ impl From<StoreError> for ApiError {
             StoreError::Refused(Refusal::Invalid { field }) => {
                 Self::invalid_field(FieldError::new(field, ErrorCode::InvalidValue))
             }
+            StoreError::Refused(Refusal::Merged) => Self::conflict(ErrorCode::MergedStep),
             other => Self::internal(other),
         }
     }

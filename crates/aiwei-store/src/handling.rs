@@ -3,9 +3,8 @@
 
 use aiwei_core::flow::{self, Action, MatterState, Recipients};
 use aiwei_core::handling::Step;
-use aiwei_core::merge;
 use aiwei_core::time::to_millis;
-use aiwei_core::{ErrorCode, EventKind, MatterId, MatterStatus, MatterType};
+use aiwei_core::{EventKind, MatterId, MatterStatus, MatterType};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -86,13 +85,9 @@ impl Store {
             lead: head.lead_department.clone(),
             co,
             caller_to_be_told: head.caller_to_be_told,
+            merged: head.merged_into.is_some(),
         };
         let t = flow::decide(&state, &actor.actor(), &step.action).map_err(StoreError::Refused)?;
-        // A merged matter is handled through its lead; only its own
-        // caller's steps are its own.
-        if head.merged_into.is_some() && !merge::own_step_while_merged(step.action.kind()) {
-            return Err(StoreError::Conflict(ErrorCode::MergedStep));
-        }
         // Referenced departments and categories must exist. Checked after
         // the flow allowed the step, so an actor who may not take it learns
         // nothing about which codes exist.

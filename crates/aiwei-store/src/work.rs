@@ -72,6 +72,7 @@ struct LateRow {
     matter_type: String,
     status: String,
     caller_to_be_told: bool,
+    merged: bool,
 }
 
 /// One in-app notification.
@@ -251,6 +252,7 @@ impl Store {
             "SELECT d.matter_id, m.number, d.kind, d.state, d.due_at, m.lead_department,
                     dep.name AS department_name, m.content, m.sensitive,
                     m.matter_type, m.status, m.caller_to_be_told,
+                    (m.merged_into IS NOT NULL) AS merged,
                     (SELECT u.display_name FROM matter_events e JOIN users u ON u.id = e.actor
                      WHERE e.matter_id = m.id AND e.kind = $4 ORDER BY e.seq DESC LIMIT 1) AS handler
              FROM deadlines d JOIN matters m ON m.id = d.matter_id
@@ -291,6 +293,7 @@ impl Store {
                         lead: r.lead_department.clone(),
                         co: Vec::new(),
                         caller_to_be_told: r.caller_to_be_told,
+                        merged: r.merged,
                     },
                 })
             })

@@ -309,10 +309,6 @@ pub fn available(
         .format("%Y-%m-%dT%H:%M")
         .to_string();
     let mut kinds = flow::allowed(&m.flow_state(), &user.actor());
-    // A merged matter is handled on its lead but for its own caller.
-    if m.merged_into.is_some() {
-        kinds.retain(|k| aiwei_core::merge::own_step_while_merged(*k));
-    }
     kinds.sort_by_key(|k| match k {
         ActionKind::InformCaller => 0,
         ActionKind::Reclassify => 2,

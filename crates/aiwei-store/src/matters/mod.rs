@@ -119,6 +119,7 @@ impl Matter {
             lead: self.lead_department.clone(),
             co: self.co_departments.clone(),
             caller_to_be_told: self.caller_to_be_told,
+            merged: self.merged_into.is_some(),
         }
     }
 
