@@ -761,6 +761,35 @@ pub fn may_anonymise(actor: &Actor<'_>, m: &MatterFacts) -> Result<(), Denial> {
     )
 }
 
+/// Whether `actor` may see the figures of `subject` (R-6.2, docs/KPI.md):
+/// supervisors and the leading group see every figure; a department's
+/// lead sees their department's; everyone sees their own.
+pub fn may_see_figures(actor: &Actor<'_>, subject: &crate::kpi::Subject) -> bool {
+    use crate::kpi::Subject;
+    if actor.any(&[Role::Supervisor, Role::LeadingGroup]) {
+        return true;
+    }
+    match subject {
+        Subject::Organisation => false,
+        Subject::Department(d) => actor.has(Role::DeptLead) && actor.in_dept(Some(d)),
+        Subject::Staff(u) => *u == actor.id,
+    }
+}
+
+/// The subject `actor` sees when asking for no one in particular: the
+/// organisation for supervisors and the leading group, a department
+/// lead's first department, otherwise themselves.
+pub fn default_figures(actor: &Actor<'_>) -> crate::kpi::Subject {
+    use crate::kpi::Subject;
+    if actor.any(&[Role::Supervisor, Role::LeadingGroup]) {
+        Subject::Organisation
+    } else if let (true, Some(d)) = (actor.has(Role::DeptLead), actor.departments.first()) {
+        Subject::Department(d.clone())
+    } else {
+        Subject::Staff(actor.id)
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Permissions that depend on roles alone
 // ---------------------------------------------------------------------------

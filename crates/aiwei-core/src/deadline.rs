@@ -150,6 +150,10 @@ pub struct Policy {
     pub hotspot_min: u32,
     #[serde(default = "default_hotspot_days")]
     pub hotspot_days: u32,
+    /// The thresholds and targets of the assessment indicators (R-6.2,
+    /// docs/KPI.md).
+    #[serde(default)]
+    pub kpi: crate::kpi::KpiPolicy,
 }
 
 fn default_duplicate_days() -> u32 {
@@ -192,6 +196,7 @@ impl Default for Policy {
             duplicate_days: default_duplicate_days(),
             hotspot_min: default_hotspot_min(),
             hotspot_days: default_hotspot_days(),
+            kpi: crate::kpi::KpiPolicy::default(),
         }
     }
 }
@@ -240,6 +245,7 @@ impl Policy {
         if self.publishers.is_empty() {
             errs.push("publishers", ErrorCode::Required);
         }
+        self.kpi.validate(&mut errs);
         for (field, value, range) in [
             ("duplicate_days", self.duplicate_days, 1..=MAX_WINDOW_DAYS),
             ("hotspot_days", self.hotspot_days, 1..=MAX_WINDOW_DAYS),

@@ -18,6 +18,7 @@ pub mod ids;
 pub mod intake;
 pub mod kinds;
 pub mod knowledge;
+pub mod kpi;
 pub mod mask;
 pub mod merge;
 pub mod password;

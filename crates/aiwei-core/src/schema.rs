@@ -240,9 +240,48 @@ impl PartialSchema for Policy {
                          `[\"supervisor\"]` when absent",
                     )),
             )
+            .property("kpi", kpi_policy())
             .additional_properties(Some(AdditionalProperties::FreeForm(false)))
             .into()
     }
+}
+
+/// The indicators' thresholds and targets (docs/KPI.md).
+fn kpi_policy() -> ObjectBuilder {
+    use crate::kpi::{Indicator, MAX_THRESHOLD_SECS};
+    let secs = |what: &'static str| {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(MAX_THRESHOLD_SECS))
+            .description(Some(what))
+    };
+    let mut targets =
+        ObjectBuilder::new().additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for i in Indicator::ALL {
+        targets = targets.property(
+            i.as_str(),
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .minimum(Some(0))
+                .maximum(Some(100))
+                .description(Some(i.label())),
+        );
+    }
+    ObjectBuilder::new()
+        .description(Some(
+            "Thresholds and targets of the assessment indicators; defaults when absent",
+        ))
+        .property(
+            "answer_within_secs",
+            secs("A call is answered in time within this many seconds of ringing; 15 when absent"),
+        )
+        .property(
+            "reception_within_secs",
+            secs("A visitor is received in time within this many seconds of arrival; 300 when absent"),
+        )
+        .property("targets", targets.description(Some("Target of each rate, in percent")))
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
 }
 
 impl ToSchema for Policy {}

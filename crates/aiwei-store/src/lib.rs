@@ -29,6 +29,7 @@ pub mod hotspots;
 pub mod idempotency;
 pub mod keys;
 pub mod knowledge;
+pub mod kpi;
 pub mod matters;
 pub mod merges;
 mod scope;

@@ -20,6 +20,7 @@ pub mod knowledge;
 pub mod matters;
 pub mod policy;
 pub mod reference;
+pub mod reports;
 pub mod search;
 pub mod session;
 pub mod suggestions;
@@ -102,6 +103,7 @@ fn parts() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(hotspots::list))
         .routes(routes!(hotspots::acknowledge))
         .routes(routes!(hotspots::close))
+        .routes(routes!(reports::indicators))
         .split_for_parts();
     utoipa::Modify::modify(&doc::Refusals, &mut doc);
     (router, doc)

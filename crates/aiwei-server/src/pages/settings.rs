@@ -134,6 +134,7 @@ pub async fn save_policy(
     let built: Result<Policy, String> = (|| {
         let mut p = Policy {
             by_category: current.by_category.clone(),
+            kpi: current.kpi.clone(),
             ..Policy::default()
         };
         p.by_type.clear();

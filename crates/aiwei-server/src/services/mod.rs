@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod confidential;
 pub mod duplicates;
 pub mod extensions;
+pub mod figures;
 pub mod hotspots;
 pub mod knowledge;
 pub mod ledger;

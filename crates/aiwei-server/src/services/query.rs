@@ -23,7 +23,7 @@ pub fn blank_to_none(v: &Option<String>) -> Option<&str> {
 }
 
 /// A calendar day, `YYYY-MM-DD` exactly, years 1 to 9999.
-fn day(field: &str, raw: &str, errs: &mut FieldErrors) -> Option<NaiveDate> {
+pub fn day(field: &str, raw: &str, errs: &mut FieldErrors) -> Option<NaiveDate> {
     let shaped = raw.len() == 10
         && raw.bytes().enumerate().all(|(i, b)| match i {
             4 | 7 => b == b'-',

@@ -25,6 +25,7 @@ mod flows;
 mod idempotency;
 mod intake;
 mod knowledge;
+mod kpi;
 mod ledger;
 mod lint;
 mod matrix;
