@@ -95,7 +95,7 @@ code_enum!(
         DisclosureNotApproved => ("disclosure_not_approved", "该申请未获批准或已到期"),
         AlreadyAnonymised => ("already_anonymised", "该来电人信息已匿名化"),
         NotSensitiveMatter => ("not_sensitive_matter", "只有敏感事项需要指定经办人"),
-        ExportTooLarge => ("export_too_large", "导出的事项过多（上限5万条），请缩小筛选范围"),
+        ExportTooLarge => ("export_too_large", "导出的事项超过上限（CSV 5万条，Excel 104万条），请缩小筛选范围"),
         PolicyChanged => ("policy_changed", "时限设置已被他人修改，请刷新后重试"),
         IdempotencyInProgress => ("idempotency_in_progress", "相同幂等键的请求正在处理，请稍后重试"),
         ArticleChanged => ("article_changed", "该条目已有更新的版本，请基于最新版本重新修改"),

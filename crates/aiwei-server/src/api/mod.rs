@@ -70,6 +70,7 @@ fn parts() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(policy::get_policy, policy::put_policy))
         .routes(routes!(matters::caller_history))
         .routes(routes!(exports::ledger_csv))
+        .routes(routes!(exports::ledger_xlsx))
         .routes(routes!(disclosures::reveal))
         .routes(routes!(disclosures::request))
         .routes(routes!(disclosures::list))

@@ -187,27 +187,112 @@ pub async fn page(
     })
 }
 
-/// The most rows one export holds; narrow the filters for more.
+/// The most rows one CSV export holds; narrow the filters for more.
 pub const EXPORT_MAX_ROWS: usize = 50_000;
 
-/// The ledger as CSV for spreadsheet programs: the same filters
-/// and scope as the ledger pages, formula injection neutralised, and a UTF-8
-/// byte order mark so spreadsheet programs read the Chinese. Callers are in
-/// clear only for the roles the configuration names
-/// ([`access::export_clear`], R-5.2); the export is an audit record.
-/// Returns the file and its row count.
+/// The file format of an export, as its audit record names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+}
+
+impl ExportFormat {
+    fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// One exported matter: as the exporting user may see it, and how far it
+/// has come when the format shows that.
+pub struct ExportRow {
+    pub view: MatterView,
+    pub progress: Option<aiwei_store::matters::Progress>,
+}
+
+/// Walks the ledger for an export: the same filters and scope as
+/// the ledger pages, callers in clear only for the roles the configuration
+/// names ([`access::export_clear`], R-5.2), masked otherwise. Hands `sink`
+/// one page of rows at a time, so no export holds the whole ledger; more
+/// than `max_rows` is refused (409) before anything is recorded. The
+/// export is an audit record. Returns the number of rows.
+pub async fn export_rows(
+    state: &AppState,
+    staff: &crate::auth::Staff,
+    q: &LedgerQuery,
+    format: ExportFormat,
+    max_rows: usize,
+    mut sink: impl FnMut(Vec<ExportRow>) -> Result<(), ApiError>,
+) -> Result<usize, ApiError> {
+    let user = &staff.user;
+    let now = state.clock.now();
+    let (filter, mut cursor, _) = q.parse(now)?;
+    let visible = visible_to(state, user);
+    let actor = user.actor();
+    let clear_roles = &state.config.export_clear_roles;
+    let with_progress = format == ExportFormat::Xlsx;
+    let mut in_clear = 0usize;
+    let mut rows = 0;
+    loop {
+        let (matters, next) = state.store.ledger(&filter, &visible, cursor, 500).await?;
+        rows += matters.len();
+        if rows > max_rows {
+            return Err(ApiError::conflict(ErrorCode::ExportTooLarge));
+        }
+        let mut progress = if with_progress {
+            let ids: Vec<MatterId> = matters.iter().map(|m| m.id).collect();
+            Some(state.store.progress(&ids, now).await?)
+        } else {
+            None
+        };
+        let page = matters
+            .into_iter()
+            .map(|m| {
+                let clear = access::export_clear(&actor, &m.facts(), clear_roles);
+                if clear.any() && !m.caller.anonymised {
+                    in_clear += 1;
+                }
+                let p = progress
+                    .as_mut()
+                    .map(|p| p.remove(&m.id).unwrap_or_default());
+                ExportRow {
+                    view: MatterView::shown(m, clear, None, now),
+                    progress: p,
+                }
+            })
+            .collect();
+        sink(page)?;
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let by = staff.audit_actor();
+    let detail = serde_json::json!({
+        "rows": rows,
+        "format": format.as_str(),
+        "filter": serde_json::to_value(q).unwrap_or_default(),
+        "callers_in_clear": in_clear,
+    });
+    state
+        .store
+        .audit(&by.entry(AuditAction::LedgerExport, None, detail), now)
+        .await?;
+    Ok(rows)
+}
+
+/// The ledger as CSV for spreadsheet programs ([`export_rows`]), formula
+/// injection neutralised, and a UTF-8 byte order mark so spreadsheet
+/// programs read the Chinese. Returns the file and its row count.
 pub async fn export_csv(
     state: &AppState,
     staff: &crate::auth::Staff,
     q: &LedgerQuery,
 ) -> Result<(String, usize), ApiError> {
     use aiwei_core::csv::line;
-    let user = &staff.user;
-    let (filter, mut cursor, _) = q.parse(state.clock.now())?;
-    let visible = visible_to(state, user);
-    let actor = user.actor();
-    let clear_roles = &state.config.export_clear_roles;
-    let mut in_clear = 0usize;
     let mut out = String::from("\u{feff}");
     out.push_str(&line([
         "事项编号",
@@ -231,61 +316,70 @@ pub async fn export_csv(
         "退回次数",
         "重办次数",
     ]));
-    let mut rows = 0;
-    loop {
-        let (matters, next) = state.store.ledger(&filter, &visible, cursor, 500).await?;
-        for m in matters {
-            if rows == EXPORT_MAX_ROWS {
-                return Err(ApiError::conflict(ErrorCode::ExportTooLarge));
+    let rows = export_rows(
+        state,
+        staff,
+        q,
+        ExportFormat::Csv,
+        EXPORT_MAX_ROWS,
+        |page| {
+            for ExportRow { view: v, .. } in page {
+                let yes_no = |b: bool| if b { "是" } else { "否" };
+                let (returns, redos) = (v.return_count.to_string(), v.redo_count.to_string());
+                out.push_str(&line([
+                    v.number.as_str(),
+                    &v.received_local_seconds(),
+                    v.channel_zh(),
+                    v.type_zh(),
+                    v.category_name(),
+                    v.status_zh(),
+                    v.department_name(),
+                    v.lead_name(),
+                    v.caller_kind_zh(),
+                    v.caller.name.as_deref().unwrap_or_default(),
+                    v.caller.organization.as_deref().unwrap_or_default(),
+                    &v.caller.phone,
+                    &v.content,
+                    v.location.address.as_deref().unwrap_or_default(),
+                    yes_no(v.sensitive),
+                    yes_no(v.urgent),
+                    &MatterView::opt_local(&v.agreed_reply_at),
+                    &MatterView::opt_local(&v.closed_at),
+                    &returns,
+                    &redos,
+                ]));
             }
-            let clear = access::export_clear(&actor, &m.facts(), clear_roles);
-            if clear.any() && !m.caller.anonymised {
-                in_clear += 1;
-            }
-            let v = MatterView::shown(m, clear, None, state.clock.now());
-            let yes_no = |b: bool| if b { "是" } else { "否" };
-            let (returns, redos) = (v.return_count.to_string(), v.redo_count.to_string());
-            out.push_str(&line([
-                v.number.as_str(),
-                &v.received_local_seconds(),
-                v.channel_zh(),
-                v.type_zh(),
-                v.category_name(),
-                v.status_zh(),
-                v.department_name(),
-                v.lead_name(),
-                v.caller_kind_zh(),
-                v.caller.name.as_deref().unwrap_or_default(),
-                v.caller.organization.as_deref().unwrap_or_default(),
-                &v.caller.phone,
-                &v.content,
-                v.location.address.as_deref().unwrap_or_default(),
-                yes_no(v.sensitive),
-                yes_no(v.urgent),
-                &MatterView::opt_local(&v.agreed_reply_at),
-                &MatterView::opt_local(&v.closed_at),
-                &returns,
-                &redos,
-            ]));
-            rows += 1;
-        }
-        match next {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
-    let by = staff.audit_actor();
-    let detail = serde_json::json!({
-        "rows": rows,
-        "filter": serde_json::to_value(q).unwrap_or_default(),
-        "callers_in_clear": in_clear,
-    });
-    state
-        .store
-        .audit(
-            &by.entry(AuditAction::LedgerExport, None, detail),
-            state.clock.now(),
-        )
-        .await?;
+            Ok(())
+        },
+    )
+    .await?;
     Ok((out, rows))
+}
+
+/// The ledger as an Excel workbook with the columns of an office's 台账
+/// ([`export_rows`], [`crate::services::xlsx::LedgerBook`]), at most one
+/// sheet of rows. Written on a blocking thread, a page at a time; returns
+/// the finished file, rewound, and its row count.
+pub async fn export_xlsx(
+    state: &AppState,
+    staff: &crate::auth::Staff,
+    q: &LedgerQuery,
+) -> Result<(std::fs::File, usize), ApiError> {
+    use crate::services::xlsx::{LedgerBook, MAX_SHEET_ROWS};
+    let (state, staff, q) = (state.clone(), staff.clone(), q.clone());
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let mut book = LedgerBook::new()?;
+        let rows = runtime.block_on(export_rows(
+            &state,
+            &staff,
+            &q,
+            ExportFormat::Xlsx,
+            MAX_SHEET_ROWS,
+            |page| book.push(page),
+        ))?;
+        Ok((book.finish()?, rows))
+    })
+    .await
+    .map_err(ApiError::internal)?
 }

@@ -17,3 +17,4 @@ pub mod search;
 pub mod suggest;
 pub mod trail;
 pub mod work;
+pub mod xlsx;

@@ -5,6 +5,7 @@
 
 mod intake;
 mod ledger;
+mod progress;
 pub(crate) mod rows;
 
 use std::fmt;
@@ -18,6 +19,7 @@ use chrono::{DateTime, Utc};
 pub use crate::events::Event;
 pub use intake::IntakeContext;
 pub use ledger::{CURSOR_PATTERN, Cursor, LedgerFilter, Tally};
+pub use progress::Progress;
 pub use rows::Sealed;
 pub(crate) use rows::{MATTER_SELECT, MatterRow};
 

@@ -59,11 +59,30 @@ fn to_suite_log(bytes: &[u8]) {
 /// the `role="alert"` elements.
 pub async fn answer(r: reqwest::Response) -> (u16, String) {
     let status = r.status().as_u16();
-    let html = r
+    let kind = r
         .headers()
         .get("content-type")
-        .is_some_and(|v| v.to_str().unwrap_or_default().starts_with("text/html"));
-    let text = r.text().await.unwrap_or_default();
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    let html = kind.starts_with("text/html");
+    // A workbook is read as the text of its cells, so the canary and the
+    // matrix look into it like into any other answer.
+    let text = if kind == XLSX {
+        let bytes = r.bytes().await.unwrap_or_default();
+        workbook_rows(&bytes)
+            .into_iter()
+            .flatten()
+            .map(|(_, rows)| {
+                rows.iter()
+                    .map(|r| r.join("\t"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else {
+        r.text().await.unwrap_or_default()
+    };
     if status >= 400 {
         let kept = if html {
             // Each alert and the few lines of its message list.
@@ -81,6 +100,27 @@ pub async fn answer(r: reqwest::Response) -> (u16, String) {
         to_suite_log(format!("error body {status}: {kept}\n").as_bytes());
     }
     (status, text)
+}
+
+/// The media type of an Excel workbook.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Every sheet of a workbook: its name and its rows of cell texts (dates as
+/// their Excel serial numbers), or `None` when the bytes are no workbook.
+pub fn workbook_rows(bytes: &[u8]) -> Option<Vec<(String, Vec<Vec<String>>)>> {
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).ok()?;
+    let names = book.sheet_names();
+    let mut out = Vec::new();
+    for name in names {
+        let range = book.worksheet_range(&name).ok()?;
+        let rows = range
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect();
+        out.push((name, rows));
+    }
+    Some(out)
 }
 
 async fn json_answer(r: reqwest::Response) -> (u16, Value) {

@@ -35,3 +35,4 @@ mod search;
 mod suggest;
 mod trail;
 mod work;
+mod workbooks;

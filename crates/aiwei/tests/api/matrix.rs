@@ -262,7 +262,9 @@ fn call(method: &str, path: &str, model: &Model, variant: usize) -> Option<(Stri
         ("GET", "/api/v1/matters") => ("/api/v1/matters?limit=500".into(), Body::None),
         // Every matrix matter's content holds 垃圾.
         ("GET", "/api/v1/search") => ("/api/v1/search?q=垃圾&limit=500".into(), Body::None),
-        ("GET", "/api/v1/exports/ledger.csv") => (path.into(), Body::None),
+        ("GET", "/api/v1/exports/ledger.csv" | "/api/v1/exports/ledger.xlsx") => {
+            (path.into(), Body::None)
+        }
         ("GET", "/api/v1/matters/{key}") => (format!("/api/v1/matters/{m}"), Body::None),
         ("POST", "/api/v1/matters/{key}/actions") => (
             format!("/api/v1/matters/{m}/actions"),
@@ -384,6 +386,7 @@ fn call(method: &str, path: &str, model: &Model, variant: usize) -> Option<(Stri
             | "/api/v1/hotspots"
             | "/api/v1/notifications"
             | "/api/v1/policy"
+            | "/api/v1/reports/indicators"
             | "/api/v1/supervision"
             | "/api/v1/work",
         ) => (path.into(), Body::None),
@@ -533,7 +536,15 @@ impl Model {
             "GET /api/v1/search" => {
                 self.list(actor, |m| !m.facts.sensitive, |m| Self::clear(actor, m))
             }
-            "GET /api/v1/exports/ledger.csv" => self.list(
+            // Everyone sees at least their own figures; none name a caller.
+            "GET /api/v1/reports/indicators" => {
+                assert!(access::may_see_figures(
+                    actor,
+                    &access::default_figures(actor)
+                ));
+                Masked
+            }
+            "GET /api/v1/exports/ledger.csv" | "GET /api/v1/exports/ledger.xlsx" => self.list(
                 actor,
                 |_| true,
                 |m| access::export_clear(actor, &m.facts, &[Role::Supervisor]).any(),
