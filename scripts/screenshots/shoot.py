@@ -44,6 +44,7 @@ PAGES = {
         ("intake-assist", "/intake"),
         ("knowledge", "/knowledge"),
         ("article", "{article}"),
+        ("figures", "/figures"),
     ],
     "handler": [
         ("work", "/work"),
@@ -53,8 +54,17 @@ PAGES = {
         ("ledger", "/ledger"),
         ("search", "/search?q=%E9%BC%A0"),
     ],
-    "dept_lead": [("work", "/work"), ("matter", "{matter}"), ("ledger", "/ledger?status=closed")],
-    "leading_group": [("work", "/work"), ("search", "/search?q=%E5%9E%83%E5%9C%BE")],
+    "dept_lead": [
+        ("work", "/work"),
+        ("matter", "{matter}"),
+        ("ledger", "/ledger?status=closed"),
+        ("figures", "/figures"),
+    ],
+    "leading_group": [
+        ("work", "/work"),
+        ("search", "/search?q=%E5%9E%83%E5%9C%BE"),
+        ("figures", "/figures"),
+    ],
     "supervisor": [
         ("supervision", "/supervision"),
         ("hotspots", "/supervision#hotspots"),
@@ -62,6 +72,14 @@ PAGES = {
         ("article", "{article}"),
         ("article-diff", "{article}/diff"),
         ("search-articles", "/search?kind=article&sort=relevance&q=%E8%9A%8A%E5%AD%90"),
+        ("figures", "/figures"),
+        ("figures-counts", "/figures#counts"),
+        ("figures-trend", "/figures#trend"),
+        ("figures-shares", "/figures#shares"),
+        ("figures-top", "/figures#top-problems"),
+        ("figures-overdue", "/figures#overdue"),
+        ("figures-quarter", "/figures?period=" + "{quarter}"),
+        ("report-print", "/figures/print"),
     ],
     "auditor": [("audit", "/audit"), ("ledger", "/ledger")],
     "admin": [("status", "/admin"), ("users", "/admin/users"), ("routing", "/admin/routing"), ("policy", "/admin/policy"), ("not-found", "/no-such-page")],
@@ -149,6 +167,13 @@ def type_a_complaint(d):
     )
 
 
+def this_quarter():
+    import datetime
+
+    today = datetime.date.today()
+    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--base", required=True)
@@ -163,7 +188,13 @@ def main():
     with tempfile.TemporaryDirectory() as profile:
         d = browser(a.chromium, a.chromedriver, profile)
         try:
+            # AIWEI_SHOTS=figures shoots only the pages whose file name
+            # holds that text.
+            only = os.environ.get("AIWEI_SHOTS", "")
             for role, pages in PAGES.items():
+                pages = [(n, p) for n, p in pages if only in f"{role}-{n}"]
+                if not pages:
+                    continue
                 user = ACCOUNTS[role]
                 log_in(d, a.base, user, passwords[user])
                 for name, path in pages:
@@ -172,7 +203,7 @@ def main():
                     elif path.startswith("{article}"):
                         url = first_article(d, a.base) + path[len("{article}"):]
                     else:
-                        url = a.base + path
+                        url = a.base + path.replace("{quarter}", this_quarter())
                     d.get(url)
                     WebDriverWait(d, 10).until(
                         lambda drv: drv.execute_script("return document.readyState") == "complete"

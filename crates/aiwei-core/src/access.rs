@@ -813,6 +813,10 @@ pub enum Permission {
     /// Warnings about the setup the office relies on, such as a missing
     /// year of the holiday calendar.
     SeeSetupWarnings,
+    /// The statistics pages in the menu: whoever is assessed on them or
+    /// assesses others. Which figures each may see is
+    /// [`may_see_figures`]'s.
+    ReadFigures,
 }
 
 impl Permission {
@@ -826,6 +830,12 @@ impl Permission {
             Permission::Administer => &[Role::Admin],
             Permission::ReadAudit => &[Role::Auditor, Role::Admin],
             Permission::SeeSetupWarnings => &[Role::Admin, Role::Supervisor],
+            Permission::ReadFigures => &[
+                Role::Intake,
+                Role::DeptLead,
+                Role::LeadingGroup,
+                Role::Supervisor,
+            ],
         }
     }
 

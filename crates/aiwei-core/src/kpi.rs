@@ -120,6 +120,43 @@ code_enum!(
 );
 
 impl Indicator {
+    /// How it is counted, in the words of docs/KPI.md, for the pages.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Indicator::AnswerTimely => {
+                "本期受理的电话中，铃响时长不超过规定秒数的件数 ÷ 记录了铃响时长的电话件数"
+            }
+            Indicator::ReceptionTimely => {
+                "本期受理的来访中，到达后在规定时间内开始接待的件数 ÷ 记录了到达时间的来访件数"
+            }
+            Indicator::Accuracy => {
+                "本期办结的事项中，未发生派单后改分类、被退回、回访不满意重办、答复更正的件数 ÷ 本期办结件数（并单事项不计）"
+            }
+            Indicator::Satisfaction => {
+                "本期回访中，“非常满意”与“满意”的次数 ÷ 回访次数（“基本满意”单列，不计入满意）"
+            }
+            Indicator::RevisitRate => "本期向来电人反馈的投诉中，其后已回访的次数 ÷ 反馈次数",
+            Indicator::FeedbackRate => {
+                "本期完成整改或办理结果的事项中，其后已向来电人反馈的次数 ÷ 完成次数"
+            }
+            Indicator::SignOnTime => {
+                "本期结束的签收时限中，按时签收的个数 ÷ 结束的个数（已取消的不计）"
+            }
+            Indicator::OnSiteOnTime => {
+                "本期结束的到场时限中，按时到场的个数 ÷ 结束的个数（已取消的不计）"
+            }
+            Indicator::RectifyOnTime => {
+                "本期结束的整改时限中，按期完成的个数 ÷ 结束的个数（已取消的不计）"
+            }
+            Indicator::FeedbackOnTime => {
+                "本期结束的反馈时限中，按时反馈的个数 ÷ 结束的个数（已取消的不计）"
+            }
+            Indicator::ReplyOnTime => {
+                "本期结束的约定答复时限中，按时答复的个数 ÷ 结束的个数（已取消的不计）"
+            }
+        }
+    }
+
     /// The clock whose met share the indicator is, for the on-time rates.
     pub fn clock(self) -> Option<DeadlineKind> {
         use DeadlineKind as K;

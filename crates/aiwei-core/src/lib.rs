@@ -8,6 +8,7 @@
 pub mod access;
 pub mod calendar;
 pub mod chain;
+pub mod chart;
 pub mod csv;
 pub mod deadline;
 pub mod error;

@@ -133,6 +133,14 @@ impl std::str::FromStr for NotificationCursor {
     }
 }
 
+/// Which open clocks [`Store::open_clocks_where`] reads.
+enum OpenClocks {
+    /// Marked due soon or overdue by the sweeper.
+    Marked,
+    /// Past due at this instant (milliseconds), marked or not.
+    PastDue(i64),
+}
+
 impl Store {
     /// The `limit` most urgent matters of queue `q` for `user`, and the
     /// queue's size. Which matters are in it is the core's answer
@@ -248,23 +256,59 @@ impl Store {
 
     /// Open clocks that are overdue or due soon, most overdue first.
     pub async fn late_clocks(&self, limit: i64) -> Result<Vec<LateClock>, StoreError> {
-        let rows = on_pool!(&self.db, p => sqlx::query_as::<_, LateRow>(
-            "SELECT d.matter_id, m.number, d.kind, d.state, d.due_at, m.lead_department,
+        self.open_clocks_where(OpenClocks::Marked, limit).await
+    }
+
+    /// Open clocks past their due time at `now`, whether or not the sweeper
+    /// has marked them yet, most overdue first.
+    pub async fn past_due_clocks(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<LateClock>, StoreError> {
+        self.open_clocks_where(OpenClocks::PastDue(to_millis(now)), limit)
+            .await
+    }
+
+    /// Open clocks of `which`, earliest due first.
+    async fn open_clocks_where(
+        &self,
+        which: OpenClocks,
+        limit: i64,
+    ) -> Result<Vec<LateClock>, StoreError> {
+        let rows = on_pool!(&self.db, p => {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT d.matter_id, m.number, d.kind, d.state, d.due_at, m.lead_department,
                     dep.name AS department_name, m.content, m.sensitive,
                     m.matter_type, m.status, m.caller_to_be_told,
                     (m.merged_into IS NOT NULL) AS merged,
                     (SELECT u.display_name FROM matter_events e JOIN users u ON u.id = e.actor
-                     WHERE e.matter_id = m.id AND e.kind = $4 ORDER BY e.seq DESC LIMIT 1) AS handler
-             FROM deadlines d JOIN matters m ON m.id = d.matter_id
-             LEFT JOIN departments dep ON dep.code = m.lead_department
-             WHERE d.ended_at IS NULL AND d.state IN ($1, $2)
-             ORDER BY d.due_at LIMIT $3")
-            .bind(ClockState::DueSoon.as_str())
-            .bind(ClockState::Overdue.as_str())
-            .bind(limit)
-            .bind(EventKind::SignedFor.as_str())
-            .fetch_all(p)
-            .await)?;
+                     WHERE e.matter_id = m.id AND e.kind = ",
+            );
+            q.push_bind(EventKind::SignedFor.as_str());
+            q.push(
+                " ORDER BY e.seq DESC LIMIT 1) AS handler
+                 FROM deadlines d JOIN matters m ON m.id = d.matter_id
+                 LEFT JOIN departments dep ON dep.code = m.lead_department
+                 WHERE d.ended_at IS NULL AND ",
+            );
+            match which {
+                OpenClocks::Marked => {
+                    q.push("d.state IN (");
+                    q.push_bind(ClockState::DueSoon.as_str());
+                    q.push(", ");
+                    q.push_bind(ClockState::Overdue.as_str());
+                    q.push(")");
+                }
+                OpenClocks::PastDue(ms) => {
+                    q.push("d.due_at < ");
+                    q.push_bind(ms);
+                }
+            }
+            q.push(" ORDER BY d.due_at LIMIT ");
+            q.push_bind(limit);
+            q.build_query_as::<LateRow>().fetch_all(p).await
+        })?;
         let corrupt = |what: &str| StoreError::Corrupt(format!("deadline {what}"));
         rows.into_iter()
             .map(|r| {

@@ -7,6 +7,7 @@ use axum::response::IntoResponse;
 use crate::auth::Staff;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
+use crate::services::figures::{self, FiguresQuery};
 use crate::services::ledger::{self, LedgerQuery};
 use crate::state::AppState;
 use axum::body::Body;
@@ -68,11 +69,45 @@ pub async fn ledger_xlsx(
     ApiQuery(q): ApiQuery<LedgerQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let (file, _) = ledger::export_xlsx(&state, &staff, &q).await?;
+    workbook(file, &format!("ledger-{}.xlsx", file_day(&state)))
+}
+
+/// A report of a period (the page 统计分析 as a workbook): the indicators
+/// against their targets and the period before, the counts, the trend,
+/// the types and channels, the top problems and areas, the overdue list.
+/// Whose figures and who may see them as `GET /api/v1/reports/indicators`.
+#[utoipa::path(get, path = "/api/v1/exports/report.xlsx", tag = "reports",
+    params(FiguresQuery),
+    responses(
+        (status = 200, description = "The workbook",
+         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn report_xlsx(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiQuery(q): ApiQuery<FiguresQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let r = figures::report(&state, &staff, &q).await?;
+    let name = format!("report-{}.xlsx", r.figures.period.key.replace("..", "_"));
+    let file = tokio::task::spawn_blocking(move || crate::services::xlsx::report_book(&r))
+        .await
+        .map_err(crate::error::ApiError::internal)??;
+    workbook(file, &name)
+}
+
+/// A finished workbook as a download, streamed from its file.
+fn workbook(
+    file: std::fs::File,
+    name: &str,
+) -> ApiResult<([(axum::http::HeaderName, String); 3], Body)> {
     let len = file
         .metadata()
         .map_err(crate::error::ApiError::internal)?
         .len();
-    let day = file_day(&state);
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(
         tokio::fs::File::from_std(file),
     ));
@@ -81,7 +116,7 @@ pub async fn ledger_xlsx(
             (CONTENT_TYPE, XLSX.to_owned()),
             (
                 CONTENT_DISPOSITION,
-                format!("attachment; filename=\"ledger-{day}.xlsx\""),
+                format!("attachment; filename=\"{name}\""),
             ),
             (axum::http::header::CONTENT_LENGTH, len.to_string()),
         ],

@@ -71,6 +71,7 @@ fn parts() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(matters::caller_history))
         .routes(routes!(exports::ledger_csv))
         .routes(routes!(exports::ledger_xlsx))
+        .routes(routes!(exports::report_xlsx))
         .routes(routes!(disclosures::reveal))
         .routes(routes!(disclosures::request))
         .routes(routes!(disclosures::list))

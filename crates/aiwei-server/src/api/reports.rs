@@ -28,5 +28,5 @@ pub async fn indicators(
     staff: Staff,
     ApiQuery(q): ApiQuery<FiguresQuery>,
 ) -> ApiResult<Json<Figures>> {
-    Ok(Json(figures::figures(&state, &staff, &q).await?.0))
+    Ok(Json(figures::figures(&state, &staff, &q).await?.figures))
 }

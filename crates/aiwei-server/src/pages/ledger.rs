@@ -44,6 +44,7 @@ pub struct LedgerPage {
     first_href: String,
     /// The CSV export of the same filters (all pages).
     export_href: String,
+    xlsx_href: String,
     types: Vec<(&'static str, &'static str)>,
     statuses: Vec<(&'static str, &'static str)>,
     channels: Vec<(&'static str, &'static str)>,
@@ -109,14 +110,13 @@ pub async fn ledger(
         cursor: None,
         ..q.clone()
     });
-    let export_href = href_at(
-        "/api/v1/exports/ledger.csv",
-        &LedgerQuery {
-            cursor: None,
-            limit: None,
-            ..q.clone()
-        },
-    );
+    let export_query = LedgerQuery {
+        cursor: None,
+        limit: None,
+        ..q.clone()
+    };
+    let export_href = href_at("/api/v1/exports/ledger.csv", &export_query);
+    let xlsx_href = href_at("/api/v1/exports/ledger.xlsx", &export_query);
     Ok(LedgerPage {
         layout: Layout::new(&state, &staff, "/ledger").await,
         items,
@@ -126,6 +126,7 @@ pub async fn ledger(
         next_href,
         first_href,
         export_href,
+        xlsx_href,
         types: options(MatterType::ALL, MatterType::as_str, MatterType::label),
         statuses: options(MatterStatus::ALL, MatterStatus::as_str, MatterStatus::label),
         channels: options(Channel::ALL, Channel::as_str, Channel::label),

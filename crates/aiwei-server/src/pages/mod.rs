@@ -10,6 +10,7 @@ mod account;
 mod admin;
 mod audit;
 mod disclosures;
+mod figures;
 mod handling;
 mod intake;
 mod knowledge;
@@ -61,6 +62,8 @@ pub fn router() -> Router<AppState> {
         .route("/intake/assist", post(knowledge::assist))
         .route("/work", get(work::work))
         .route("/supervision", get(work::supervision))
+        .route("/figures", get(figures::dashboard))
+        .route("/figures/print", get(figures::print))
         .route("/supervision/hotspots", post(work::mark_hotspot))
         .route(
             "/notifications",
@@ -183,6 +186,9 @@ impl Layout {
         add("/knowledge", "知识库");
         if u.may(access::Permission::Supervise) {
             add("/supervision", "督办");
+        }
+        if u.may(access::Permission::ReadFigures) {
+            add("/figures", "统计分析");
         }
         add("/notifications", "消息");
         add("/disclosures", "信息查阅申请");

@@ -220,12 +220,20 @@ pub async fn facts(state: &AppState, period: Period) -> Result<Facts, ApiError> 
     Ok(state.store.kpi_facts(start, end, state.clock.now()).await?)
 }
 
+/// Figures with the facts they were computed from.
+pub struct Computed {
+    pub figures: Figures,
+    pub facts: Facts,
+    pub before_facts: Facts,
+    pub subject: Subject,
+}
+
 /// The figures `q` asks for, with those of the period before.
 pub async fn figures(
     state: &AppState,
     staff: &crate::auth::Staff,
     q: &FiguresQuery,
-) -> Result<(Figures, Facts, Subject), ApiError> {
+) -> Result<Computed, ApiError> {
     let scope = scope(state, staff, q).await?;
     let (_, policy) = state.store.policy().await?;
     let now_facts = facts(state, scope.period).await?;
@@ -241,5 +249,342 @@ pub async fn figures(
         answer_within_secs: policy.kpi.answer_within_secs,
         reception_within_secs: policy.kpi.reception_within_secs,
     };
-    Ok((figures, now_facts, scope.subject))
+    Ok(Computed {
+        figures,
+        facts: now_facts,
+        before_facts,
+        subject: scope.subject,
+    })
+}
+
+/// One rate of a report: this period, the period before, the target.
+#[derive(Debug, Clone)]
+pub struct RateRow {
+    pub indicator: Indicator,
+    pub now: kpi::Ratio,
+    pub before: kpi::Ratio,
+    pub target: Option<f64>,
+}
+
+impl RateRow {
+    pub fn name(&self) -> &'static str {
+        self.indicator.label()
+    }
+
+    /// `83.3%（5/6）`, or `—`.
+    pub fn now_text(&self) -> String {
+        ratio_text(self.now)
+    }
+
+    pub fn before_text(&self) -> String {
+        ratio_text(self.before)
+    }
+
+    pub fn target_text(&self) -> String {
+        kpi::percent_text(self.target)
+    }
+
+    /// Whether the rate meets its target; `None` without a rate or target.
+    pub fn met(&self) -> Option<bool> {
+        Some(self.now.percent()? >= self.target?)
+    }
+
+    /// `达标`, `未达标` or empty.
+    pub fn met_text(&self) -> &'static str {
+        match self.met() {
+            Some(true) => "达标",
+            Some(false) => "未达标",
+            None => "",
+        }
+    }
+
+    /// The change from the period before in percentage points.
+    pub fn change_text(&self) -> String {
+        change_text(self.now.percent(), self.before.percent(), "个百分点")
+    }
+}
+
+fn ratio_text(r: kpi::Ratio) -> String {
+    if r.den == 0 {
+        "—".to_owned()
+    } else {
+        format!("{}（{}/{}）", r.shown(), r.num, r.den)
+    }
+}
+
+/// `↑2.5`, `↓1`, `持平` or `—`, with `unit`.
+fn change_text(now: Option<f64>, before: Option<f64>, unit: &str) -> String {
+    match (now, before) {
+        (Some(n), Some(b)) => {
+            let d = n - b;
+            if d.abs() < 0.05 {
+                "持平".to_owned()
+            } else {
+                let arrow = if d > 0.0 { "↑" } else { "↓" };
+                let v = d.abs();
+                if (v - v.round()).abs() < 1e-9 {
+                    format!("{arrow}{}{unit}", v.round() as i64)
+                } else {
+                    format!("{arrow}{v:.1}{unit}")
+                }
+            }
+        }
+        _ => "—".to_owned(),
+    }
+}
+
+/// One count of a report, with the period before.
+#[derive(Debug, Clone)]
+pub struct CountRow {
+    pub name: &'static str,
+    pub now: Option<f64>,
+    pub before: Option<f64>,
+    pub unit: &'static str,
+}
+
+impl CountRow {
+    fn new(name: &'static str, now: u64, before: u64, unit: &'static str) -> Self {
+        Self {
+            name,
+            now: Some(now as f64),
+            before: Some(before as f64),
+            unit,
+        }
+    }
+
+    fn text(v: Option<f64>) -> String {
+        match v {
+            None => "—".to_owned(),
+            Some(v) if (v - v.round()).abs() < 1e-9 => format!("{}", v.round() as i64),
+            Some(v) => format!("{v:.1}"),
+        }
+    }
+
+    pub fn now_text(&self) -> String {
+        Self::text(self.now)
+    }
+
+    pub fn before_text(&self) -> String {
+        Self::text(self.before)
+    }
+
+    pub fn change_text(&self) -> String {
+        change_text(self.now, self.before, "")
+    }
+}
+
+/// One line of a breakdown: its name, this period's count and the period
+/// before's.
+#[derive(Debug, Clone)]
+pub struct Share {
+    pub name: String,
+    pub now: u64,
+    pub before: u64,
+}
+
+/// An open clock past due, as the report lists it (no matter content: the
+/// list is read by people who may not see every matter).
+#[derive(Debug, Clone)]
+pub struct OverdueLine {
+    pub number: String,
+    pub clock: &'static str,
+    pub department: String,
+    pub due: String,
+    pub late: String,
+}
+
+/// Everything a dashboard, a report page, its print and its workbook show.
+pub struct Report {
+    pub figures: Figures,
+    pub rates: Vec<RateRow>,
+    pub counts: Vec<CountRow>,
+    /// Labels of the trend's steps and, per matter type, its counts.
+    pub trend_labels: Vec<String>,
+    pub trend: Vec<(String, Vec<u64>)>,
+    pub by_type: Vec<Share>,
+    pub by_channel: Vec<Share>,
+    /// The ten sub-categories and areas with the most matters: the top
+    /// problems and where they are.
+    pub top_categories: Vec<Share>,
+    pub top_areas: Vec<Share>,
+    pub overdue: Vec<OverdueLine>,
+    /// Whether the overdue list was cut at its length.
+    pub overdue_more: bool,
+}
+
+/// The most lines of a breakdown and of the overdue list.
+pub const TOP: usize = 10;
+pub const OVERDUE_LINES: usize = 50;
+
+/// The report of `q` for `staff` ([`figures`] and its breakdowns).
+pub async fn report(
+    state: &AppState,
+    staff: &crate::auth::Staff,
+    q: &FiguresQuery,
+) -> Result<Report, ApiError> {
+    use kpi::Dimension;
+    let Computed {
+        figures,
+        facts,
+        before_facts,
+        subject,
+    } = self::figures(state, staff, q).await?;
+    let (now, before) = (&figures.indicators, &figures.previous);
+    // A staff member carries no department's clock (docs/KPI.md).
+    let personal = |i: &&Indicator| {
+        !matches!(subject, Subject::Staff(_))
+            || i.clock()
+                .is_none_or(|k| k.owner() == aiwei_core::deadline::ClockOwner::IntakeDesk)
+    };
+    let rates = Indicator::ALL
+        .iter()
+        .filter(personal)
+        .map(|i| RateRow {
+            indicator: *i,
+            now: now.rate(*i),
+            before: before.rate(*i),
+            target: figures.targets.get(i).copied(),
+        })
+        .collect();
+    let count =
+        |name, f: fn(&Indicators) -> u64, unit| CountRow::new(name, f(now), f(before), unit);
+    let mut counts = vec![count("受理总量", |k| k.received, "件")];
+    for t in aiwei_core::MatterType::ALL {
+        counts.push(CountRow::new(
+            t.label(),
+            now.by_type.get(t).copied().unwrap_or(0),
+            before.by_type.get(t).copied().unwrap_or(0),
+            "件",
+        ));
+    }
+    counts.extend([
+        count("办结", |k| k.accuracy.den, "件"),
+        count("退回", |k| k.returns, "次"),
+        count("超时办结", |k| k.late, "项"),
+        count("期末超期未办", |k| k.overdue_open, "项"),
+        count("申请延期", |k| k.extensions_requested, "次"),
+        count("批准延期", |k| k.extensions_approved, "次"),
+        CountRow {
+            name: "平均办理时长",
+            now: now.handling_hours_mean,
+            before: before.handling_hours_mean,
+            unit: "小时",
+        },
+        CountRow {
+            name: "办理时长（90%分位）",
+            now: now.handling_hours_p90,
+            before: before.handling_hours_p90,
+            unit: "小时",
+        },
+    ]);
+    let trend_rows = kpi::trend(&facts, &subject, scope_period(&figures.period)?);
+    let trend_labels = trend_rows.iter().map(|(l, _)| l.clone()).collect();
+    let trend = aiwei_core::MatterType::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            (
+                t.label().to_owned(),
+                trend_rows.iter().map(|(_, c)| c[i]).collect(),
+            )
+        })
+        .collect();
+    let categories = state.store.list_categories().await?;
+    let category_name = |code: &str| {
+        categories
+            .iter()
+            .find(|c| c.code == code)
+            .map_or_else(|| code.to_owned(), |c| c.name.clone())
+    };
+    let breakdown = |dim: Dimension, name: &dyn Fn(Option<&str>) -> String, top: usize| {
+        let now = kpi::breakdown(&facts, &subject, dim);
+        let before = kpi::breakdown(&before_facts, &subject, dim);
+        now.iter()
+            .take(top)
+            .map(|(key, n)| Share {
+                name: name(key.as_deref()),
+                now: *n,
+                before: before.iter().find(|(k, _)| k == key).map_or(0, |(_, b)| *b),
+            })
+            .collect::<Vec<_>>()
+    };
+    let by_type = breakdown(
+        Dimension::Type,
+        &|k| {
+            k.and_then(aiwei_core::MatterType::from_code)
+                .map_or("未分类", |t| t.label())
+                .to_owned()
+        },
+        usize::MAX,
+    );
+    let by_channel = breakdown(
+        Dimension::Channel,
+        &|k| {
+            k.and_then(aiwei_core::Channel::from_code)
+                .map_or("其他", |c| c.label())
+                .to_owned()
+        },
+        usize::MAX,
+    );
+    let top_categories = breakdown(
+        Dimension::Category,
+        &|k| k.map_or_else(|| "未选子类".to_owned(), category_name),
+        TOP,
+    );
+    let top_areas = breakdown(
+        Dimension::Area,
+        &|k| k.map_or_else(|| "未填区划".to_owned(), str::to_owned),
+        TOP,
+    );
+    let (overdue, overdue_more) = overdue_lines(state, &subject).await?;
+    Ok(Report {
+        figures,
+        rates,
+        counts,
+        trend_labels,
+        trend,
+        by_type,
+        by_channel,
+        top_categories,
+        top_areas,
+        overdue,
+        overdue_more,
+    })
+}
+
+/// The period a view names (built from a period, so it is one).
+fn scope_period(v: &PeriodView) -> Result<Period, ApiError> {
+    Ok(Period {
+        kind: v.kind,
+        first: v.first,
+        last: v.last,
+    })
+}
+
+/// The clocks of `subject` open and past due now, most overdue first.
+async fn overdue_lines(
+    state: &AppState,
+    subject: &Subject,
+) -> Result<(Vec<OverdueLine>, bool), ApiError> {
+    let now = state.clock.now();
+    let all = state.store.past_due_clocks(now, 5_000).await?;
+    let mut lines: Vec<OverdueLine> = all
+        .into_iter()
+        .filter(|c| match subject {
+            Subject::Organisation => true,
+            Subject::Department(d) => c.department.as_deref() == Some(d.as_str()),
+            // A staff member's desk clocks are on their own work page.
+            Subject::Staff(_) => false,
+        })
+        .map(|c| OverdueLine {
+            number: c.number,
+            clock: c.kind.label(),
+            department: c.department_name.unwrap_or_else(|| "受理窗口".to_owned()),
+            due: aiwei_core::time::local_due(c.due_at),
+            late: aiwei_core::deadline::left_text((now - c.due_at).num_minutes()),
+        })
+        .collect();
+    let more = lines.len() > OVERDUE_LINES;
+    lines.truncate(OVERDUE_LINES);
+    Ok((lines, more))
 }

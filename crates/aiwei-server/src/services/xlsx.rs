@@ -202,3 +202,164 @@ impl LedgerBook {
         finish(&mut self.wb)
     }
 }
+
+/// A sheet of a report: its name, its columns and their widths, its rows.
+type Table<'a> = (&'a str, Vec<(&'a str, f64)>, Vec<Vec<String>>);
+
+/// A report as a workbook: a sheet per table of the report page, each with
+/// this period, the period before and the change.
+pub fn report_book(r: &crate::services::figures::Report) -> Result<File, ApiError> {
+    let mut wb = Workbook::new();
+    let f = Formats::new();
+    let title = format!(
+        "{} {}（{} 至 {}），与{}比较",
+        r.figures.subject.name,
+        r.figures.period.title,
+        r.figures.period.first,
+        r.figures.period.last,
+        r.figures.previous_period.title
+    );
+    let sheet = |wb: &mut Workbook, name: &str| -> Result<(), XlsxError> {
+        wb.add_worksheet().set_name(name).map(|_| ())
+    };
+    let mut tables: Vec<Table<'_>> = Vec::new();
+    tables.push((
+        "考核指标",
+        vec![
+            ("指标", 16.0),
+            ("本期", 18.0),
+            ("上期", 18.0),
+            ("变化", 14.0),
+            ("目标", 8.0),
+            ("达标", 8.0),
+        ],
+        r.rates
+            .iter()
+            .map(|x| {
+                vec![
+                    x.name().to_owned(),
+                    x.now_text(),
+                    x.before_text(),
+                    x.change_text(),
+                    x.target_text(),
+                    x.met_text().to_owned(),
+                ]
+            })
+            .collect(),
+    ));
+    tables.push((
+        "受理与办理",
+        vec![
+            ("项目", 20.0),
+            ("本期", 10.0),
+            ("上期", 10.0),
+            ("变化", 10.0),
+            ("单位", 6.0),
+        ],
+        r.counts
+            .iter()
+            .map(|c| {
+                vec![
+                    c.name.to_owned(),
+                    c.now_text(),
+                    c.before_text(),
+                    c.change_text(),
+                    c.unit.to_owned(),
+                ]
+            })
+            .collect(),
+    ));
+    let mut trend_cols: Vec<(&str, f64)> = vec![("时间", 10.0)];
+    trend_cols.extend(r.trend.iter().map(|(name, _)| (name.as_str(), 8.0)));
+    tables.push((
+        "受理量趋势",
+        trend_cols,
+        r.trend_labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                std::iter::once(l.clone())
+                    .chain(r.trend.iter().map(|(_, v)| v[i].to_string()))
+                    .collect()
+            })
+            .collect(),
+    ));
+    let shares = |rows: &[crate::services::figures::Share]| -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|s| vec![s.name.clone(), s.now.to_string(), s.before.to_string()])
+            .collect()
+    };
+    let mut types = shares(&r.by_type);
+    types.extend(shares(&r.by_channel));
+    tables.push((
+        "类型与渠道",
+        vec![("类型/渠道", 14.0), ("本期", 8.0), ("上期", 8.0)],
+        types,
+    ));
+    tables.push((
+        "主要问题",
+        vec![("子类别", 22.0), ("本期", 8.0), ("上期", 8.0)],
+        shares(&r.top_categories),
+    ));
+    tables.push((
+        "区域分布",
+        vec![("行政区划", 14.0), ("本期", 8.0), ("上期", 8.0)],
+        shares(&r.top_areas),
+    ));
+    tables.push((
+        "超时未办",
+        vec![
+            ("事项编号", 16.0),
+            ("时限", 10.0),
+            ("责任方", 14.0),
+            ("到期时间", 14.0),
+            ("情况", 14.0),
+        ],
+        r.overdue
+            .iter()
+            .map(|o| {
+                vec![
+                    o.number.clone(),
+                    o.clock.to_owned(),
+                    o.department.clone(),
+                    o.due.clone(),
+                    o.late.clone(),
+                ]
+            })
+            .collect(),
+    ));
+    for (i, (name, columns, rows)) in tables.iter().enumerate() {
+        sheet(&mut wb, name).map_err(ApiError::internal)?;
+        let ws = wb.worksheet_from_index(i).map_err(ApiError::internal)?;
+        write_table(ws, &f, &title, columns, rows).map_err(ApiError::internal)?;
+    }
+    finish(&mut wb)
+}
+
+/// A report table: its title in the first row, the header in the second,
+/// then the rows; numbers as numbers.
+fn write_table(
+    ws: &mut Worksheet,
+    f: &Formats,
+    title: &str,
+    columns: &[(&str, f64)],
+    rows: &[Vec<String>],
+) -> Result<(), XlsxError> {
+    ws.write_string_with_format(0, 0, title, &f.header)?;
+    for (col, (name, width)) in (0u16..).zip(columns) {
+        ws.write_string_with_format(1, col, *name, &f.header)?;
+        ws.set_column_width(col, *width)?;
+    }
+    ws.set_freeze_panes(2, 0)?;
+    for (row, cells) in (2u32..).zip(rows) {
+        let cells: Vec<Cell<'_>> = cells
+            .iter()
+            .map(|c| match c.parse::<f64>() {
+                Ok(n) if n.is_finite() => Cell::Number(n),
+                _ => Cell::Text(c),
+            })
+            .collect();
+        write_row(ws, f, row, &cells)?;
+    }
+    Ok(())
+}

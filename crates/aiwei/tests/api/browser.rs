@@ -1005,3 +1005,102 @@ async fn a_duplicate_is_offered_merged_and_unmerged_and_the_search_box_finds_it(
     browser.quit().await;
     app.stop().await;
 }
+
+/// R-6.2: a supervisor opens 统计分析 from the menu, finds each chart drawn
+/// beside its table, picks last month, and opens the monthly report for
+/// print; a department's lead sees their department's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_supervisor_dashboard_and_the_monthly_report_show_charts_and_tables() {
+    let Some(browser) = Driver::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let report = app.seed_demo(300).await;
+    let account = |name: &str| report.accounts.iter().find(|a| a.username == name).unwrap();
+    let supervisor = account("duban");
+    browser
+        .log_in(&app, &supervisor.username, &supervisor.password)
+        .await;
+    browser.click_and_wait("nav.side a[href='/figures']").await;
+    let title = browser.text("h1").await;
+    assert!(title.starts_with("统计分析：全单位"), "{title}");
+    // Every chart is drawn (it has a size on the page) and has its table.
+    const DRAWN: &str = "return Array.from(document.querySelectorAll('figure.chart-box svg')).map(s => {\
+        const r = s.getBoundingClientRect(); return [r.width > 200 && r.height > 40,\
+        s.getAttribute('aria-label')]; });";
+    let charts = browser.script(DRAWN, json!([])).await;
+    assert_eq!(charts.as_array().unwrap().len(), 6, "{charts}");
+    assert!(
+        charts.as_array().unwrap().iter().all(|c| c[0] == true),
+        "{charts}"
+    );
+    for table in [
+        "#rates-table",
+        "#counts-table",
+        "#trend-table",
+        "#categories-table",
+    ] {
+        let rows = browser
+            .script(
+                "return document.querySelectorAll(arguments[0] + ' tbody tr').length;",
+                json!([table]),
+            )
+            .await;
+        assert!(rows.as_u64().unwrap() > 0, "{table} has rows");
+    }
+    let rates = browser.text("#rates-table").await;
+    assert!(
+        rates.contains("接听及时率") && rates.contains("反馈满意度"),
+        "{rates}"
+    );
+    let total = browser.text("#counts-table").await;
+    assert!(total.contains("受理总量"), "{total}");
+    // Last month, picked in the form.
+    let last_month = browser
+        .script(
+            "const s = document.getElementById('pick-period'); s.selectedIndex = 1; return s.options[1].text;",
+            json!([]),
+        )
+        .await;
+    browser
+        .click_and_wait("#figures-picker button[type=submit]")
+        .await;
+    let title = browser.text("h1").await;
+    assert!(
+        title.ends_with(last_month.as_str().unwrap()),
+        "{title} / {last_month}"
+    );
+    // The monthly report for print: no menu, the same charts and tables.
+    let href = browser
+        .script(
+            "return document.getElementById('print-report').getAttribute('href');",
+            json!([]),
+        )
+        .await;
+    browser.goto(&app.url(href.as_str().unwrap())).await;
+    let head = browser.text(".print-head").await;
+    assert!(head.contains("月度报告"), "{head}");
+    let charts = browser.script(DRAWN, json!([])).await;
+    assert_eq!(charts.as_array().unwrap().len(), 6, "{charts}");
+    let menus = browser
+        .script(
+            "return document.querySelectorAll('nav.side').length;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(menus, json!(0));
+    assert!(browser.text("#rates-table").await.contains("接听及时率"));
+    browser.goto(&app.url("/figures")).await;
+    browser.log_out().await;
+
+    // A department's lead: their department, with no organisation choice.
+    let lead = account("keshi");
+    browser.log_in(&app, &lead.username, &lead.password).await;
+    browser.click_and_wait("nav.side a[href='/figures']").await;
+    let title = browser.text("h1").await;
+    assert!(title.contains("环境卫生科"), "{title}");
+    let choices = browser.text("#pick-subject").await;
+    assert!(!choices.contains("全单位"), "{choices}");
+    browser.quit().await;
+    app.stop().await;
+}

@@ -463,3 +463,123 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    the_dashboard_its_print_and_its_workbook_show_the_months_figures,
+    |backend| async move {
+        let (app, supervisor, a, _) = played(backend).await;
+        // The report as a workbook.
+        let r = app
+            .client
+            .get(app.url("/api/v1/exports/report.xlsx?period=2026-10"))
+            .bearer_auth(&supervisor)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(
+            r.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("report-2026-10.xlsx")
+        );
+        let bytes = r.bytes().await.unwrap();
+        let book = crate::helpers::workbook_rows(&bytes).unwrap();
+        let names: Vec<&str> = book.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "考核指标",
+                "受理与办理",
+                "受理量趋势",
+                "类型与渠道",
+                "主要问题",
+                "区域分布",
+                "超时未办"
+            ]
+        );
+        let sheet = |name: &str| &book.iter().find(|(n, _)| n == name).unwrap().1;
+        let rates = sheet("考核指标");
+        assert!(rates[0][0].contains("全单位 2026年10月"), "{:?}", rates[0]);
+        assert_eq!(rates[1], ["指标", "本期", "上期", "变化", "目标", "达标"]);
+        let answer = rates.iter().find(|r| r[0] == "接听及时率").unwrap();
+        assert_eq!(answer[1], "66.7%（4/6）");
+        assert_eq!(answer[2], "—");
+        assert_eq!(answer[5], "未达标");
+        let counts = sheet("受理与办理");
+        let total = counts.iter().find(|r| r[0] == "受理总量").unwrap();
+        assert_eq!((total[1].as_str(), total[2].as_str()), ("8", "0"));
+        let overdue = sheet("超时未办");
+        assert!(overdue.len() > 2, "the open clocks past due are listed");
+
+        // The dashboard and its print, as a supervisor sees them.
+        let (user, password) = app
+            .user("duban2", &[aiwei_core::Role::Supervisor], Some("AWB"))
+            .await;
+        app.log_in(user.username.as_str(), &password).await;
+        let page = app.html("/figures?period=2026-10").await;
+        assert!(
+            page.contains("统计分析：全单位 · 2026年10月"),
+            "{page:.600}"
+        );
+        assert_eq!(page.matches("<svg ").count(), 6, "six charts");
+        for table in [
+            "rates-table",
+            "counts-table",
+            "trend-table",
+            "types-table",
+            "channels-table",
+            "categories-table",
+            "areas-table",
+            "overdue-table",
+        ] {
+            assert!(page.contains(&format!("id=\"{table}\"")), "{table}");
+        }
+        assert!(page.contains("66.7%（4/6）") && page.contains("垃圾堆放与清运"));
+        assert!(page.contains("2026年9月"), "compared with September");
+        // The picker offers the departments and the clerks.
+        assert!(page.contains("value=\"department:HJWS\""));
+        assert!(page.contains(&format!("value=\"staff:{a}\"")));
+        // A department, picked in the form.
+        let page = app
+            .html("/figures?period=2026-10&subject=department:HJWS")
+            .await;
+        assert!(page.contains("统计分析：HJWS科 · 2026年10月"));
+        assert!(page.contains("33.3%（1/3）"), "HJWS's accuracy");
+        // A custom range wins over the month the picker also sends.
+        let page = app
+            .html("/figures?period=2026-10&from=2026-10-13&to=2026-10-13")
+            .await;
+        assert!(
+            page.contains("2026年10月13日至2026年10月13日"),
+            "{page:.800}"
+        );
+        let print = app.html("/figures/print?period=2026-10").await;
+        assert!(print.contains("<body class=\"print report\">"), "the A4 style");
+        let css = app.html("/static/app.css").await;
+        assert!(css.contains("@page { size: A4;"));
+        assert!(print.contains("全单位来电来访工作月度报告"));
+        assert_eq!(print.matches("<svg ").count(), 6);
+        assert!(!print.contains("class=\"side\""), "no menu on paper");
+
+        // A clerk sees their own figures, and not a department's.
+        let (clerk, password) = app
+            .user("jieting9", &[aiwei_core::Role::Intake], Some("AWB"))
+            .await;
+        app.log_in(clerk.username.as_str(), &password).await;
+        let page = app.html("/figures?period=2026-10").await;
+        assert!(
+            page.contains("统计分析：测试jieting9 · 2026年10月"),
+            "{page:.600}"
+        );
+        assert!(!page.contains("value=\"department:"));
+        let r = app
+            .client
+            .get(app.url("/figures?subject=department:AWB"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        app.stop().await;
+    }
+);

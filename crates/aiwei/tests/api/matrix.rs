@@ -387,6 +387,7 @@ fn call(method: &str, path: &str, model: &Model, variant: usize) -> Option<(Stri
             | "/api/v1/notifications"
             | "/api/v1/policy"
             | "/api/v1/reports/indicators"
+            | "/api/v1/exports/report.xlsx"
             | "/api/v1/supervision"
             | "/api/v1/work",
         ) => (path.into(), Body::None),
@@ -537,7 +538,7 @@ impl Model {
                 self.list(actor, |m| !m.facts.sensitive, |m| Self::clear(actor, m))
             }
             // Everyone sees at least their own figures; none name a caller.
-            "GET /api/v1/reports/indicators" => {
+            "GET /api/v1/reports/indicators" | "GET /api/v1/exports/report.xlsx" => {
                 assert!(access::may_see_figures(
                     actor,
                     &access::default_figures(actor)
