@@ -425,7 +425,8 @@ pub fn clocks_for(
             | E::MergeReceived
             | E::Unmerged
             | E::Linked
-            | E::Unlinked,
+            | E::Unlinked
+            | E::Imported,
             _,
         ) => NONE,
     }

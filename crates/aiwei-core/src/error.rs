@@ -45,6 +45,7 @@ code_enum!(
         InvalidDateTime => ("invalid_datetime", "请填写完整的日期和时间"),
         InvalidPeriod => ("invalid_period", "统计期间应写作 2026-10（月）、2026-Q4（季度）或 2026（年度）"),
         InvalidJson => ("invalid_json", "不是有效的 JSON"),
+        DuplicateRow => ("duplicate_row", "与本文件中前面的一行是同一事项"),
         InvalidCalendar => ("invalid_calendar", "节假日数据有误"),
         InvalidIdempotencyKey => ("invalid_idempotency_key", "幂等键应为1–255个可见ASCII字符"),
         UnknownDepartment => ("unknown_department", "部门不存在"),

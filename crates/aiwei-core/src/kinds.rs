@@ -258,6 +258,7 @@ code_enum!(
         Unmerged => ("unmerged", "撤销并单"),
         Linked => ("linked", "关联事项"),
         Unlinked => ("unlinked", "取消关联"),
+        Imported => ("imported", "从原台账导入"),
     }
 );
 
@@ -307,6 +308,7 @@ code_enum!(
         DisclosureExpire => ("disclosure.expire", "查阅权限到期"),
         KeysRotate => ("keys.rotate", "更换加密密钥"),
         LedgerExport => ("ledger.export", "导出台账"),
+        LedgerImport => ("ledger.import", "导入原台账"),
         PersonName => ("person.name", "指定敏感事项经办人"),
         ArticleCreate => ("article.create", "新增知识库条目"),
         ArticlePropose => ("article.propose", "提交知识库条目修改"),

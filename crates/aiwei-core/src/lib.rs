@@ -16,6 +16,7 @@ pub mod flow;
 pub mod handling;
 pub mod hotspot;
 pub mod ids;
+pub mod import;
 pub mod intake;
 pub mod kinds;
 pub mod knowledge;

@@ -203,16 +203,130 @@ pub async fn append_event(
     if let Some(actor) = actor {
         name_on_matter(tx, matter, actor).await?;
     }
+    move_head(tx, matter, seq, &hash, at_ms).await?;
+    Ok(seq)
+}
+
+/// Moves a matter's chain head to event `seq` with `hash`.
+async fn move_head(
+    tx: &mut Tx,
+    matter: MatterId,
+    seq: i64,
+    hash: &str,
+    at_ms: i64,
+) -> Result<(), StoreError> {
     on_tx!(tx, c => sqlx::query(
         "UPDATE matters SET event_count = $1, last_hash = $2, updated_at = $3 WHERE id = $4")
         .bind(seq)
-        .bind(&hash)
+        .bind(hash)
         .bind(at_ms)
         .bind(matter.0)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    Ok(seq)
+    Ok(())
+}
+
+/// One event of a history written at once ([`append_history`]).
+pub(crate) struct NewEvent<'a> {
+    pub actor: Option<UserId>,
+    pub kind: EventKind,
+    pub payload: serde_json::Map<String, serde_json::Value>,
+    pub texts: &'a [(&'static str, String)],
+    pub at: DateTime<Utc>,
+}
+
+/// Appends `events` to a matter's chain inside `tx` in one statement, with
+/// their free texts: the chain reads its head once and moves it once, so a
+/// matter brought in with its whole history costs a few statements, not a
+/// few per step. Returns whether any event carried text.
+pub(crate) async fn append_history(
+    keys: &Keys,
+    tx: &mut Tx,
+    matter: MatterId,
+    sensitive: bool,
+    events: Vec<NewEvent<'_>>,
+) -> Result<bool, StoreError> {
+    if events.is_empty() {
+        return Ok(false);
+    }
+    let (count, mut prev): (i64, String) = on_tx!(tx, c => sqlx::query_as(
+        "SELECT event_count, last_hash FROM matters WHERE id = $1")
+        .bind(matter.0)
+        .fetch_optional(c)
+        .await)?
+    .ok_or(StoreError::NotFound)?;
+    struct Row {
+        seq: i64,
+        at_ms: i64,
+        actor: Option<UserId>,
+        kind: EventKind,
+        payload: String,
+        prev: String,
+        hash: String,
+    }
+    let mut rows = Vec::with_capacity(events.len());
+    let mut texts = Vec::new();
+    for (i, mut e) in events.into_iter().enumerate() {
+        let seq = count + 1 + i as i64;
+        for (field, text) in e.texts {
+            e.payload
+                .insert(format!("{field}_sha256"), json!(digest(text)));
+            texts.push((seq, *field, text.clone()));
+        }
+        let payload = serde_json::to_string(&serde_json::Value::Object(e.payload))
+            .map_err(|_| StoreError::Corrupt("event payload".into()))?;
+        let at_ms = to_millis(e.at);
+        let hash = chain::link_hash(
+            &prev,
+            &Link {
+                matter_id: matter,
+                seq,
+                at_ms,
+                actor: e.actor,
+                kind: e.kind.as_str(),
+                payload: &payload,
+            },
+        );
+        rows.push(Row {
+            seq,
+            at_ms,
+            actor: e.actor,
+            kind: e.kind,
+            payload,
+            prev: std::mem::replace(&mut prev, hash.clone()),
+            hash,
+        });
+    }
+    on_tx!(tx, c => {
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO matter_events (matter_id, seq, at, actor, kind, payload, prev_hash, hash) ",
+        );
+        q.push_values(&rows, |mut b, r| {
+            b.push_bind(matter.0)
+                .push_bind(r.seq)
+                .push_bind(r.at_ms)
+                .push_bind(r.actor.map(|a| a.0))
+                .push_bind(r.kind.as_str())
+                .push_bind(r.payload.as_str())
+                .push_bind(r.prev.as_str())
+                .push_bind(r.hash.as_str());
+        });
+        q.build().execute(c).await.map(|r| r.rows_affected())
+    })?;
+    let last = rows.last().map(|r| (r.seq, r.hash.as_str(), r.at_ms));
+    if let Some((seq, hash, at_ms)) = last {
+        move_head(tx, matter, seq, hash, at_ms).await?;
+    }
+    let mut actors: Vec<UserId> = rows.iter().filter_map(|r| r.actor).collect();
+    actors.dedup();
+    for a in actors {
+        name_on_matter(tx, matter, a).await?;
+    }
+    for (seq, field, text) in &texts {
+        put_text(keys, tx, matter, sensitive, *seq, field, text).await?;
+    }
+    Ok(!texts.is_empty())
 }
 
 impl Store {

@@ -27,6 +27,7 @@ mod files;
 pub mod handling;
 pub mod hotspots;
 pub mod idempotency;
+pub mod import;
 pub mod keys;
 pub mod knowledge;
 pub mod kpi;

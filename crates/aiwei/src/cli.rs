@@ -1,5 +1,5 @@
 //! The command line: `aiwei serve | migrate | user | department | token |
-//! demo | audit verify | config show`.
+//! demo | import ledger | audit verify | config show`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -78,6 +78,11 @@ enum Command {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// Bring in an office's old ledger (台账).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Verify the ledger and the audit trail.
     Audit {
         #[command(subcommand)]
@@ -108,6 +113,30 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// An Excel workbook (.xlsx): the first row names the columns (as the
+    /// desk exports them, or as `--mapping` says), then one matter per row.
+    /// Rows already brought in are left alone. Exits with 1 when any row is
+    /// refused (the rows that pass are still written, unless `--dry-run`),
+    /// with 2 when the whole file is refused.
+    Ledger {
+        file: PathBuf,
+        /// Check every row and list the refusals; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// A TOML file mapping columns (their header or code) to this file's
+        /// headers, e.g. `[columns]` then `"受理时间" = "来电日期"` or
+        /// `received_at = "来电日期"`.
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// The account the matters are recorded under (default: the first
+        /// active administrator).
+        #[arg(long = "as", value_name = "USERNAME")]
+        user: Option<String>,
     },
 }
 
@@ -323,6 +352,15 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Suggest { command } => suggest(settings, command).await,
+        Command::Import {
+            command:
+                ImportCommand::Ledger {
+                    file,
+                    dry_run,
+                    mapping,
+                    user,
+                },
+        } => import_ledger(settings, &file, dry_run, mapping.as_deref(), user).await,
         Command::User { command } => user(settings, command).await,
         Command::Department { command } => department(settings, command).await,
         Command::Token { command } => token(settings, command).await,
@@ -794,4 +832,94 @@ async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<Exit
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The columns section of an import mapping file.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MappingFile {
+    columns: std::collections::BTreeMap<String, String>,
+}
+
+async fn import_ledger(
+    settings: Settings,
+    file: &std::path::Path,
+    dry_run: bool,
+    mapping: Option<&std::path::Path>,
+    user: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    use aiwei_server::services::import::{self, ImportFailure};
+    let mapping = match mapping {
+        None => aiwei_core::import::Mapping::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the mapping file {}", path.display()))?;
+            let m: MappingFile = toml::from_str(&text)
+                .with_context(|| format!("the mapping file {} is not valid", path.display()))?;
+            match aiwei_core::import::Mapping::with_overrides(&m.columns) {
+                Ok(m) => m,
+                Err(c) => bail!("{}", ImportFailure::Mapping(c).message()),
+            }
+        }
+    };
+    let meta = std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?;
+    if meta.len() > import::MAX_BYTES as u64 {
+        eprintln!("{}", ImportFailure::TooLarge(meta.len() as usize).message());
+        return Ok(ExitCode::from(2));
+    }
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let store = open_store(&settings).await?;
+    let by = match user {
+        Some(u) => store.user_by_name(&Username::parse(&u)?).await?,
+        None => store
+            .list_users()
+            .await?
+            .into_iter()
+            .find(|u| u.active && u.roles.contains(&Role::Admin))
+            .context("no active administrator to record the matters under: pass --as USERNAME")?,
+    };
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let outcome = match import::import(
+        &store,
+        &bytes,
+        &mapping,
+        dry_run,
+        &by,
+        &AuditActor::cli(),
+        &settings.number_prefix,
+        &name,
+        store.clock().now(),
+    )
+    .await
+    {
+        Ok(o) => o,
+        Err(ImportFailure::Store(e)) => return Err(e.into()),
+        Err(e) => {
+            eprintln!("{}", e.message());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    for e in &outcome.refused {
+        println!("第 {} 行\t{}\t{}", e.row, e.column.label(), e.code.label());
+    }
+    let refused = outcome.refused_rows();
+    if dry_run {
+        println!(
+            "检查完毕（未写入）：共 {} 行，可导入 {} 行（其中 {} 行此前已导入），不能导入 {} 行",
+            outcome.rows, outcome.valid, outcome.existing, refused
+        );
+    } else {
+        println!(
+            "导入完毕：共 {} 行，新写入 {} 件事项，此前已导入 {} 行，不能导入 {} 行",
+            outcome.rows, outcome.report.written, outcome.report.existing, refused
+        );
+    }
+    Ok(if refused > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -12,6 +12,7 @@ mod audit;
 mod disclosures;
 mod figures;
 mod handling;
+mod import;
 mod intake;
 mod knowledge;
 mod ledger;
@@ -106,6 +107,14 @@ pub fn router() -> Router<AppState> {
         .route("/matters/{number}/print", get(ledger::print))
         .route("/admin", get(settings::status))
         .route("/admin/users", get(admin::users).post(admin::add_user))
+        .route(
+            "/admin/import",
+            get(import::form)
+                .post(import::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::services::import::MAX_BYTES + 64 * 1024,
+                )),
+        )
         .route(
             "/admin/users/{id}",
             get(admin::user).post(admin::update_user),
@@ -203,6 +212,7 @@ impl Layout {
             add("/admin/policy", "时限设置");
             add("/admin/routing", "派单设置");
             add("/admin/calendar", "工作日历");
+            add("/admin/import", "导入原台账");
         }
         // A count that cannot be read is shown as none rather than failing
         // the page.

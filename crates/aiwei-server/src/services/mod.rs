@@ -8,6 +8,7 @@ pub mod duplicates;
 pub mod extensions;
 pub mod figures;
 pub mod hotspots;
+pub mod import;
 pub mod knowledge;
 pub mod ledger;
 pub mod merges;

@@ -91,7 +91,7 @@ impl Store {
         let mut ids = Vec::with_capacity(matters.len());
         for (m, department) in checked {
             ids.push(
-                self.insert_matter(&mut tx, m, department, ctx, &clocks)
+                self.insert_matter(&mut tx, m, department, ctx, Some(&clocks))
                     .await?,
             );
         }
@@ -102,13 +102,16 @@ impl Store {
         Ok(ids)
     }
 
-    async fn insert_matter(
+    /// Writes one matter, its number, its `received` event (at `ctx.now`)
+    /// and, unless `clocks` is `None` (a matter brought in with its
+    /// history), its reply clock.
+    pub(crate) async fn insert_matter(
         &self,
         tx: &mut Tx,
         m: &NewMatter,
         department: Option<String>,
         ctx: &IntakeContext<'_>,
-        clocks: &crate::deadlines::Clocks,
+        clocks: Option<&crate::deadlines::Clocks>,
     ) -> Result<MatterId, StoreError> {
         let year = m
             .received_at
@@ -241,7 +244,7 @@ impl Store {
             ctx.now,
         )
         .await?;
-        if let Resolution::ReplyBy(t) = &m.resolution {
+        if let (Resolution::ReplyBy(t), Some(clocks)) = (&m.resolution, clocks) {
             // The agreed reply time is the clock's due time as agreed, not a
             // policy limit.
             crate::deadlines::insert(

@@ -6,6 +6,12 @@ use crate::both_backends;
 use crate::helpers::{Backend, TestDb};
 
 pub(crate) fn aiwei(db: &TestDb, args: &[&str]) -> (bool, String, String) {
+    let (code, out, err) = aiwei_code(db, args);
+    (code == 0, out.trim().to_owned(), err)
+}
+
+/// The command's exit code, standard output and standard error.
+pub(crate) fn aiwei_code(db: &TestDb, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_aiwei"))
         .args([
             "--data-dir",
@@ -18,8 +24,8 @@ pub(crate) fn aiwei(db: &TestDb, args: &[&str]) -> (bool, String, String) {
         .output()
         .unwrap();
     (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }

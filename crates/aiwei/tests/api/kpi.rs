@@ -555,7 +555,10 @@ both_backends!(
             "{page:.800}"
         );
         let print = app.html("/figures/print?period=2026-10").await;
-        assert!(print.contains("<body class=\"print report\">"), "the A4 style");
+        assert!(
+            print.contains("<body class=\"print report\">"),
+            "the A4 style"
+        );
         let css = app.html("/static/app.css").await;
         assert!(css.contains("@page { size: A4;"));
         assert!(print.contains("全单位来电来访工作月度报告"));

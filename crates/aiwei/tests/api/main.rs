@@ -23,6 +23,7 @@ mod edge;
 mod extensions;
 mod flows;
 mod idempotency;
+mod imports;
 mod intake;
 mod knowledge;
 mod kpi;
