@@ -306,6 +306,46 @@ async fn bulk_load(store: &Store, n: u64) {
     store.reseal_all(20_000, true, |_| {}).await.unwrap();
 }
 
+/// Median and p99 of `reps` GETs of `path` read to the end, and the size
+/// of the last answer.
+async fn download(base: &str, token: &str, path: &str, reps: usize) -> (f64, f64, usize) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let mut lat = Vec::new();
+    let mut size = 0;
+    for _ in 0..reps {
+        let t = Instant::now();
+        let r = client
+            .get(format!("{base}{path}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        size = r.bytes().await.unwrap().len();
+        lat.push(t.elapsed());
+    }
+    lat.sort();
+    (pct(&lat, 0.5), pct(&lat, 0.99), size)
+}
+
+/// A figure of /proc/self/status in KiB (`VmRSS`, `VmHWM`).
+fn rss_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Starts the peak-RSS count afresh (Linux `clear_refs` 5).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 /// Median and p99 of `reps` GETs of `path`.
 async fn page(base: &str, token: &str, path: &str, reps: usize) -> (f64, f64, usize) {
     let client = reqwest::Client::new();
@@ -720,6 +760,47 @@ async fn main() {
                 label, "-"
             );
         }
+        // The figures of this month (about 83,000 matters received) and
+        // its report as a workbook: what the dashboard and the monthly
+        // report compute (figures::report).
+        let month = aiwei_core::kpi::Period::containing(
+            aiwei_core::kpi::PeriodKind::Month,
+            chrono::Utc::now()
+                .with_timezone(&aiwei_core::time::china())
+                .date_naive(),
+        )
+        .key();
+        for (label, path) in [
+            (
+                "indicators, this month",
+                format!("/api/v1/reports/indicators?period={month}"),
+            ),
+            (
+                "monthly report (dashboard), xlsx",
+                format!("/api/v1/exports/report.xlsx?period={month}"),
+            ),
+        ] {
+            let (p50, p99, bytes) = download(&base, &token, &path, 5).await;
+            println!(
+                "{backend:<10} {label:<32} {:>10} {p50:>9.2} {p99:>9.2}   ({bytes} bytes)",
+                "-"
+            );
+        }
+        // The whole ledger as a workbook, once, with the peak memory of the
+        // process while it is written (the server runs in this process).
+        reset_peak_rss();
+        let base_rss = rss_kib("VmRSS");
+        let (ms, _, bytes) = download(&base, &token, "/api/v1/exports/ledger.xlsx", 1).await;
+        let peak = rss_kib("VmHWM");
+        println!(
+            "{backend:<10} {:<32} {:>10} {ms:>9.0} {:>9}   ({:.1} MiB file, peak RSS {:.0} MiB, {:.0} MiB above the start)",
+            "ledger export, all rows, xlsx",
+            "-",
+            "-",
+            bytes as f64 / 1048576.0,
+            peak as f64 / 1024.0,
+            peak.saturating_sub(base_rss) as f64 / 1024.0,
+        );
         // The last seven days: about 19,000 matters, 4,800 of them with 鼠.
         let week = (chrono::Utc::now().with_timezone(&aiwei_core::time::china())
             - chrono::Duration::days(7))
