@@ -309,6 +309,8 @@ code_enum!(
         KeysRotate => ("keys.rotate", "更换加密密钥"),
         LedgerExport => ("ledger.export", "导出台账"),
         LedgerImport => ("ledger.import", "导入原台账"),
+        StaffAssess => ("staff.assess", "考核评定"),
+        TrainingRecord => ("training.record", "登记培训"),
         PersonName => ("person.name", "指定敏感事项经办人"),
         ArticleCreate => ("article.create", "新增知识库条目"),
         ArticlePropose => ("article.propose", "提交知识库条目修改"),

@@ -38,6 +38,26 @@ pub struct KpiPolicy {
     /// dashboards.
     #[serde(default = "default_targets")]
     pub targets: BTreeMap<Indicator, f64>,
+    /// Staff are due for training again this many days after the last
+    /// session they attended.
+    #[serde(default = "default_training_days")]
+    pub training_interval_days: u32,
+    /// An assessment's score (docs/KPI.md "Assessment") at or above
+    /// `excellent` rates 优秀, at or above `pass` 合格, below it 不合格.
+    #[serde(default = "default_excellent")]
+    pub excellent: f64,
+    #[serde(default = "default_pass")]
+    pub pass: f64,
+}
+
+fn default_training_days() -> u32 {
+    180
+}
+fn default_excellent() -> f64 {
+    95.0
+}
+fn default_pass() -> f64 {
+    80.0
 }
 
 fn default_answer_secs() -> u32 {
@@ -71,6 +91,9 @@ impl Default for KpiPolicy {
             answer_within_secs: default_answer_secs(),
             reception_within_secs: default_reception_secs(),
             targets: default_targets(),
+            training_interval_days: default_training_days(),
+            excellent: default_excellent(),
+            pass: default_pass(),
         }
     }
 }
@@ -88,6 +111,15 @@ impl KpiPolicy {
             if !(1..=MAX_THRESHOLD_SECS).contains(&v) {
                 errs.push(field, ErrorCode::OutOfRange);
             }
+        }
+        if !(1..=3650).contains(&self.training_interval_days) {
+            errs.push("kpi.training_interval_days", ErrorCode::OutOfRange);
+        }
+        if !(0.0..=100.0).contains(&self.pass) {
+            errs.push("kpi.pass", ErrorCode::OutOfRange);
+        }
+        if !(0.0..=100.0).contains(&self.excellent) || self.excellent < self.pass {
+            errs.push("kpi.excellent", ErrorCode::OutOfRange);
         }
         for (i, t) in &self.targets {
             if !(0.0..=100.0).contains(t) {

@@ -6,6 +6,7 @@
 //! tested with plain unit tests, and the other crates only ever hand it values.
 
 pub mod access;
+pub mod assessment;
 pub mod calendar;
 pub mod chain;
 pub mod chart;
@@ -31,6 +32,7 @@ pub mod schema;
 pub mod search;
 pub mod suggest;
 pub mod time;
+pub mod training;
 pub mod wire;
 
 #[cfg(test)]

@@ -281,6 +281,30 @@ fn kpi_policy() -> ObjectBuilder {
             secs("A visitor is received in time within this many seconds of arrival; 300 when absent"),
         )
         .property("targets", targets.description(Some("Target of each rate, in percent")))
+        .property(
+            "training_interval_days",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(3650))
+                .description(Some("Staff are due for training this many days after the last session they attended; 180 when absent")),
+        )
+        .property(
+            "excellent",
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .minimum(Some(0))
+                .maximum(Some(100))
+                .description(Some("An assessment score at or above this rates 优秀; 95 when absent; not below `pass`")),
+        )
+        .property(
+            "pass",
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .minimum(Some(0))
+                .maximum(Some(100))
+                .description(Some("An assessment score at or above this rates 合格, below it 不合格; 80 when absent")),
+        )
         .additional_properties(Some(AdditionalProperties::FreeForm(false)))
 }
 

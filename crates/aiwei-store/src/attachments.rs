@@ -92,9 +92,48 @@ pub fn file_path(dir: &Path, id: Uuid) -> PathBuf {
     dir.join(&s[s.len() - 2..]).join(s)
 }
 
+/// Checks a file (not empty, at most [`MAX_ATTACHMENT`], a JPEG, PNG or
+/// PDF) and writes it under `dir`, synced, as a new id; returns the id, its
+/// SHA-256 and its type. The row that names it is the caller's to write.
+pub(crate) async fn write_checked(
+    dir: &Path,
+    bytes: &[u8],
+) -> Result<(Uuid, String, &'static str), StoreError> {
+    if bytes.is_empty() {
+        return Err(StoreError::Invalid(FieldError::new(
+            "file",
+            ErrorCode::Required,
+        )));
+    }
+    if bytes.len() > MAX_ATTACHMENT {
+        return Err(StoreError::Invalid(FieldError::new(
+            "file",
+            ErrorCode::TooLarge,
+        )));
+    }
+    let content_type = sniff(bytes).ok_or_else(|| {
+        StoreError::Invalid(FieldError::new("file", ErrorCode::UnsupportedFileType))
+    })?;
+    let id = Uuid::now_v7();
+    let sha = hex::encode(Sha256::digest(bytes));
+    let path = file_path(dir, id);
+    let data = bytes.to_vec();
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        if let Some(parent) = path.parent() {
+            crate::files::private_dir_all(parent)?;
+        }
+        let mut f = crate::files::create_private(&path)?;
+        std::io::Write::write_all(&mut f, &data)?;
+        f.sync_all()
+    })
+    .await
+    .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))??;
+    Ok((id, sha, content_type))
+}
+
 /// Keeps a file name to a plain, bounded label: no path, no control
 /// characters.
-fn clean_name(raw: &str) -> String {
+pub(crate) fn clean_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base.chars().filter(|c| !c.is_control()).take(100).collect();
     if cleaned.trim().is_empty() {
@@ -120,36 +159,7 @@ impl Store {
         bytes: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Attachment, StoreError> {
-        if bytes.is_empty() {
-            return Err(StoreError::Invalid(FieldError::new(
-                "file",
-                ErrorCode::Required,
-            )));
-        }
-        if bytes.len() > MAX_ATTACHMENT {
-            return Err(StoreError::Invalid(FieldError::new(
-                "file",
-                ErrorCode::TooLarge,
-            )));
-        }
-        let content_type = sniff(bytes).ok_or_else(|| {
-            StoreError::Invalid(FieldError::new("file", ErrorCode::UnsupportedFileType))
-        })?;
-        let id = Uuid::now_v7();
-        let sha = hex::encode(Sha256::digest(bytes));
-        let path = file_path(dir, id);
-        let data = bytes.to_vec();
-        let write_path = path.clone();
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            if let Some(parent) = write_path.parent() {
-                crate::files::private_dir_all(parent)?;
-            }
-            let mut f = crate::files::create_private(&write_path)?;
-            std::io::Write::write_all(&mut f, &data)?;
-            f.sync_all()
-        })
-        .await
-        .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))??;
+        let (id, sha, content_type) = write_checked(dir, bytes).await?;
         let name = clean_name(file_name);
         let mut tx = self.db.begin().await?;
         on_tx!(&mut tx, c => sqlx::query(

@@ -12,6 +12,7 @@
 
 #[macro_use]
 mod db;
+pub mod assessments;
 pub mod attachments;
 pub mod audit;
 pub mod calendar;
@@ -40,6 +41,7 @@ pub mod status;
 pub mod suggest;
 pub mod throttle;
 pub mod trail;
+pub mod training;
 pub mod users;
 pub mod work;
 

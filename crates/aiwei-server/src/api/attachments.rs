@@ -78,10 +78,23 @@ pub async fn download(
     let a = state.store.attachment(id).await?;
     // The matter decides who may see its evidence.
     ledger::find_visible(&state, &staff.user, &a.matter.to_string()).await?;
-    let path = file_path(&state.config.attachments_dir, a.id);
-    let bytes = tokio::fs::read(&path).await.map_err(ApiError::internal)?;
-    let encoded: String = a
-        .file_name
+    file_response(
+        &file_path(&state.config.attachments_dir, a.id),
+        &a.file_name,
+        &a.content_type,
+    )
+    .await
+}
+
+/// A stored file as a download named `name` (RFC 5987, so Chinese names
+/// arrive whole).
+pub async fn file_response(
+    path: &std::path::Path,
+    name: &str,
+    content_type: &str,
+) -> Result<Response, ApiError> {
+    let bytes = tokio::fs::read(path).await.map_err(ApiError::internal)?;
+    let encoded: String = name
         .bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
@@ -95,7 +108,7 @@ pub async fn download(
     let h = resp.headers_mut();
     h.insert(
         CONTENT_TYPE,
-        HeaderValue::from_str(&a.content_type)
+        HeaderValue::from_str(content_type)
             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{encoded}")) {

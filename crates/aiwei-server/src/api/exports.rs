@@ -100,7 +100,7 @@ pub async fn report_xlsx(
 }
 
 /// A finished workbook as a download, streamed from its file.
-fn workbook(
+pub fn workbook(
     file: std::fs::File,
     name: &str,
 ) -> ApiResult<([(axum::http::HeaderName, String); 3], Body)> {

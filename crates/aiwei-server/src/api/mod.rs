@@ -23,6 +23,7 @@ pub mod reference;
 pub mod reports;
 pub mod search;
 pub mod session;
+pub mod staff;
 pub mod suggestions;
 pub mod work;
 
@@ -34,7 +35,7 @@ pub mod work;
                        Authenticate with `POST /api/v1/session` (cookie) or `Authorization: Bearer <token>` \
                        (`aiwei token create USER`). Errors: `{\"error\":{\"code\",\"message\",\"field\"?}}`."
     ),
-    paths(attachments::upload),
+    paths(attachments::upload, staff::add_material),
     components(schemas(crate::error::ErrorBody, crate::views::AttachmentView)),
     modifiers(&BearerAuth)
 )]
@@ -106,6 +107,13 @@ fn parts() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(hotspots::acknowledge))
         .routes(routes!(hotspots::close))
         .routes(routes!(reports::indicators))
+        .routes(routes!(staff::sessions, staff::add_session))
+        .routes(routes!(staff::session))
+        .routes(routes!(staff::material))
+        .routes(routes!(staff::record))
+        .routes(routes!(staff::due))
+        .routes(routes!(staff::assessments, staff::assess))
+        .routes(routes!(staff::export))
         .split_for_parts();
     utoipa::Modify::modify(&doc::Refusals, &mut doc);
     (router, doc)
@@ -119,8 +127,12 @@ pub fn router() -> axum::Router<AppState> {
     let upload = axum::routing::post(attachments::upload).layer(
         axum::extract::DefaultBodyLimit::max(aiwei_store::attachments::MAX_ATTACHMENT + 64 * 1024),
     );
+    let material = axum::routing::post(staff::add_material).layer(
+        axum::extract::DefaultBodyLimit::max(aiwei_store::attachments::MAX_ATTACHMENT + 64 * 1024),
+    );
     router
         .route("/api/v1/matters/{key}/attachments", upload)
+        .route("/api/v1/training/sessions/{id}/materials", material)
         .route(
             "/api/v1/openapi.json",
             get(move || {

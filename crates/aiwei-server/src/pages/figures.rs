@@ -137,7 +137,7 @@ fn href(base: &str, q: &FiguresQuery) -> String {
 
 /// The periods offered: this and the eleven months before, this and the
 /// three quarters before, this and the two years before.
-fn periods(today: chrono::NaiveDate, chosen: &str) -> Vec<Choice> {
+pub(super) fn periods(today: chrono::NaiveDate, chosen: &str) -> Vec<Choice> {
     let mut out = Vec::new();
     for kind in [PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year] {
         let n = match kind {

@@ -18,6 +18,7 @@ mod knowledge;
 mod ledger;
 mod search;
 mod settings;
+mod staff;
 mod work;
 
 use aiwei_core::access;
@@ -65,6 +66,15 @@ pub fn router() -> Router<AppState> {
         .route("/supervision", get(work::supervision))
         .route("/figures", get(figures::dashboard))
         .route("/figures/print", get(figures::print))
+        .route("/training", get(staff::training).post(staff::add_session))
+        .route("/training/{id}", get(staff::session))
+        .route(
+            "/training/{id}/materials",
+            post(staff::upload_material).layer(axum::extract::DefaultBodyLimit::max(
+                aiwei_store::attachments::MAX_ATTACHMENT + 64 * 1024,
+            )),
+        )
+        .route("/assessments", get(staff::assessments).post(staff::assess))
         .route("/supervision/hotspots", post(work::mark_hotspot))
         .route(
             "/notifications",
@@ -199,6 +209,8 @@ impl Layout {
         if u.may(access::Permission::ReadFigures) {
             add("/figures", "统计分析");
         }
+        add("/training", "培训");
+        add("/assessments", "考核");
         add("/notifications", "消息");
         add("/disclosures", "信息查阅申请");
         if u.may(access::Permission::ReadAudit) {

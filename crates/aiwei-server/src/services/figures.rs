@@ -42,7 +42,7 @@ pub struct FiguresQuery {
     pub staff: Option<String>,
 }
 
-fn period_schema() -> utoipa::openapi::schema::Object {
+pub fn period_schema() -> utoipa::openapi::schema::Object {
     query::schema::or_empty(r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")
 }
 

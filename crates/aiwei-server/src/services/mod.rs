@@ -15,6 +15,7 @@ pub mod merges;
 pub mod once;
 pub mod query;
 pub mod search;
+pub mod staff;
 pub mod suggest;
 pub mod trail;
 pub mod work;

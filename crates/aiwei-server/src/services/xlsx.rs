@@ -363,3 +363,54 @@ fn write_table(
     }
     Ok(())
 }
+
+/// The assessments of a period as a workbook: one row per staff member.
+pub fn assessment_book(
+    views: &[crate::services::staff::AssessmentView],
+    title: &str,
+) -> Result<File, ApiError> {
+    let mut wb = Workbook::new();
+    let f = Formats::new();
+    let columns = [
+        ("姓名", 12.0),
+        ("接听/接待及时率", 16.0),
+        ("问题处理准确率", 16.0),
+        ("反馈满意度", 14.0),
+        ("评定项目", 30.0),
+        ("得分", 8.0),
+        ("等次", 8.0),
+        ("评语", 40.0),
+        ("奖惩", 40.0),
+        ("评定人", 10.0),
+    ];
+    let rows: Vec<Vec<String>> = views
+        .iter()
+        .map(|v| {
+            vec![
+                v.name.clone(),
+                v.timeliness_text(),
+                v.indicators.accuracy.shown(),
+                v.indicators.satisfaction.shown(),
+                v.items
+                    .iter()
+                    .map(|i| format!("{}（{:+}）", i.name, i.points))
+                    .collect::<Vec<_>>()
+                    .join("；"),
+                v.score_text(),
+                v.rating_zh().to_owned(),
+                v.comment.clone().unwrap_or_default(),
+                v.consequences
+                    .iter()
+                    .map(|c| format!("{}：{}", c.kind.label(), c.reason))
+                    .collect::<Vec<_>>()
+                    .join("；"),
+                v.assessed_by.clone(),
+            ]
+        })
+        .collect();
+    let ws = wb.add_worksheet();
+    ws.set_name("考核结果").map_err(ApiError::internal)?;
+    write_table(ws, &f, &format!("{title}工作人员考核结果"), &columns, &rows)
+        .map_err(ApiError::internal)?;
+    finish(&mut wb)
+}

@@ -586,3 +586,104 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    a_supervisor_assesses_a_clerk_on_the_months_figures,
+    |backend| async move {
+        let (app, supervisor, a, b) = played(backend).await;
+        let body = json!({
+            "staff": a,
+            "period": "2026-10",
+            "items": [{"name": "服务态度", "points": 6}],
+            "comment": "接听及时，准确率有待提高",
+            "consequences": [{"kind": "criticism", "reason": "派单错误导致退回"}],
+        });
+        let (s, v) = app
+            .post_json(&supervisor, "/api/v1/assessments", &body)
+            .await;
+        assert_eq!(s, 200, "{v}");
+        // A: calls 2/3 and visits 1/1 in time (3/4 = 75 %), accuracy 1/2
+        // (50 %), satisfaction 2/2 (100 %): a mean of 75, plus 6 = 81,
+        // which rates 合格 (80 to 95).
+        assert_eq!(v["indicators"]["accuracy"], json!({"num": 1, "den": 2}));
+        assert!((v["score"].as_f64().unwrap() - 81.0).abs() < 1e-9, "{v}");
+        assert_eq!(v["rating"], "pass");
+        assert_eq!(v["consequences"][0]["kind"], "criticism");
+        // Assessing again replaces the assessment, keeps the consequence.
+        let mut again = body.clone();
+        again["items"] =
+            json!([{"name": "服务态度", "points": 20}, {"name": "工作纪律", "points": 5}]);
+        again["consequences"] = json!([]);
+        let (_, v) = app
+            .post_json(&supervisor, "/api/v1/assessments", &again)
+            .await;
+        // 75 + 25 is kept within 100: 优秀.
+        assert_eq!(
+            (v["score"].as_f64(), v["rating"].as_str()),
+            (Some(100.0), Some("excellent"))
+        );
+        let (_, list) = app
+            .get_json(&supervisor, "/api/v1/assessments?period=2026-10")
+            .await;
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        assert_eq!(list[0]["consequences"].as_array().unwrap().len(), 1);
+        // Staff see their own and nobody else's.
+        let (ua, ta) = (
+            a.clone(),
+            app.token_for(
+                &app.store
+                    .user(aiwei_core::UserId(a.parse().unwrap()))
+                    .await
+                    .unwrap(),
+            )
+            .await,
+        );
+        let (_, own) = app
+            .get_json(&ta, "/api/v1/assessments?period=2026-10")
+            .await;
+        assert_eq!(own.as_array().unwrap().len(), 1);
+        assert_eq!(own[0]["staff"], ua.as_str());
+        let tb = app
+            .token_for(
+                &app.store
+                    .user(aiwei_core::UserId(b.parse().unwrap()))
+                    .await
+                    .unwrap(),
+            )
+            .await;
+        let (_, theirs) = app
+            .get_json(&tb, "/api/v1/assessments?period=2026-10")
+            .await;
+        assert_eq!(theirs, json!([]));
+        let (s, _) = app.post_json(&tb, "/api/v1/assessments", &body).await;
+        assert_eq!(s, 403);
+        // Bad requests name the field.
+        let mut bad = body.clone();
+        bad["items"] = json!([{"name": "加分", "points": 50}]);
+        let (s, e) = app
+            .post_json(&supervisor, "/api/v1/assessments", &bad)
+            .await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (422, Some("items.0.points"))
+        );
+        // The results as a workbook.
+        let r = app
+            .client
+            .get(app.url("/api/v1/exports/assessments.xlsx?period=2026-10"))
+            .bearer_auth(&supervisor)
+            .send()
+            .await
+            .unwrap();
+        let book = crate::helpers::workbook_rows(&r.bytes().await.unwrap()).unwrap();
+        let rows = &book[0].1;
+        assert!(rows[0][0].contains("2026年10月工作人员考核结果"));
+        assert_eq!(rows[2][0], "测试jieting");
+        assert_eq!(rows[2][1], "75.0%");
+        assert_eq!(rows[2][6], "优秀");
+        assert!(rows[2][8].contains("批评教育：派单错误导致退回"));
+        let audit = crate::confidentiality::audit_of(&app, "staff.assess").await;
+        assert_eq!(audit.len(), 2);
+        app.stop().await;
+    }
+);

@@ -35,5 +35,6 @@ mod pages;
 mod search;
 mod suggest;
 mod trail;
+mod training;
 mod work;
 mod workbooks;

@@ -304,6 +304,26 @@ fn call(method: &str, path: &str, model: &Model, variant: usize) -> Option<(Stri
                 json!({"place": "矩阵路1号", "category": "env.garbage", "note": "矩阵测试"}),
             ),
         ),
+        // Refused as a field for a supervisor: nothing recorded.
+        ("POST", "/api/v1/training/sessions") => (
+            path.into(),
+            Body::Json(
+                json!({"held_on": "2026-11-01", "topic": "law", "title": " ", "trainer": "矩阵"}),
+            ),
+        ),
+        ("POST", "/api/v1/assessments") => (
+            path.into(),
+            Body::Json(json!({"staff": uuid::Uuid::now_v7(), "period": "矩阵"})),
+        ),
+        // No such session or material: 404 once past the role.
+        ("GET", "/api/v1/training/sessions/{id}" | "/api/v1/training/materials/{id}") => (
+            path.replace("{id}", &uuid::Uuid::now_v7().to_string()),
+            Body::None,
+        ),
+        ("POST", "/api/v1/training/sessions/{id}/materials") => (
+            path.replace("{id}", &uuid::Uuid::now_v7().to_string()),
+            Body::Upload,
+        ),
         // Words no fixture matter holds: an empty list.
         ("POST", "/api/v1/duplicates") => (path.into(), Body::Json(json!({"content": "矩阵测试"}))),
         // Not merged: 409 `not_merged` for a supervisor.
@@ -388,6 +408,11 @@ fn call(method: &str, path: &str, model: &Model, variant: usize) -> Option<(Stri
             | "/api/v1/policy"
             | "/api/v1/reports/indicators"
             | "/api/v1/exports/report.xlsx"
+            | "/api/v1/training/sessions"
+            | "/api/v1/training/record"
+            | "/api/v1/training/due"
+            | "/api/v1/assessments"
+            | "/api/v1/exports/assessments.xlsx"
             | "/api/v1/supervision"
             | "/api/v1/work",
         ) => (path.into(), Body::None),
@@ -544,6 +569,22 @@ impl Model {
                     &access::default_figures(actor)
                 ));
                 Masked
+            }
+            // Training and assessment hold no caller data; sessions and
+            // assessing are for supervisors, records and results are each
+            // one's own (assessment::may_see).
+            "GET /api/v1/training/record"
+            | "GET /api/v1/assessments"
+            | "GET /api/v1/exports/assessments.xlsx" => Masked,
+            "GET /api/v1/training/materials/{id}" => NotFound,
+            "GET /api/v1/training/sessions"
+            | "POST /api/v1/training/sessions"
+            | "GET /api/v1/training/due"
+            | "POST /api/v1/assessments" => needs(Permission::Supervise).unwrap_or(Masked),
+            // No such session: 404 once past the role.
+            "GET /api/v1/training/sessions/{id}"
+            | "POST /api/v1/training/sessions/{id}/materials" => {
+                needs(Permission::Supervise).unwrap_or(NotFound)
             }
             "GET /api/v1/exports/ledger.csv" | "GET /api/v1/exports/ledger.xlsx" => self.list(
                 actor,
