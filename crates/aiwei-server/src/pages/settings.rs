@@ -46,6 +46,9 @@ pub struct PolicyPage {
     duplicate_days: u32,
     hotspot_min: u32,
     hotspot_days: u32,
+    kpi: aiwei_core::kpi::KpiPolicy,
+    /// Each rate with a target: (code, name, target as typed).
+    targets: Vec<(&'static str, &'static str, String)>,
     error: Option<String>,
     notice: Option<String>,
 }
@@ -88,6 +91,17 @@ async fn policy_page(
         duplicate_days: p.duplicate_days,
         hotspot_min: p.hotspot_min,
         hotspot_days: p.hotspot_days,
+        targets: aiwei_core::kpi::Indicator::ALL
+            .iter()
+            .map(|i| {
+                (
+                    i.as_str(),
+                    i.label(),
+                    p.kpi.target(*i).map(|t| format!("{t}")).unwrap_or_default(),
+                )
+            })
+            .collect(),
+        kpi: p.kpi,
         error,
         notice,
     })
@@ -175,6 +189,61 @@ pub async fn save_policy(
         p.duplicate_days = number("duplicate_days", 1..=MAX_WINDOW_DAYS, "重复事项比对天数")?;
         p.hotspot_days = number("hotspot_days", 1..=MAX_WINDOW_DAYS, "热点统计天数")?;
         p.hotspot_min = number("hotspot_min", 2..=MAX_HOTSPOT_MIN, "热点最少投诉件数")?;
+        // The assessment settings (docs/KPI.md).
+        // Left blank (or not on the form), a setting keeps its value.
+        use aiwei_core::kpi::MAX_THRESHOLD_SECS;
+        let kept = |key: &str, range, what: &str, current: u32| {
+            if get(key).trim().is_empty() {
+                Ok(current)
+            } else {
+                number(key, range, what)
+            }
+        };
+        let k = current.kpi.clone();
+        p.kpi.answer_within_secs = kept(
+            "kpi.answer_within_secs",
+            1..=MAX_THRESHOLD_SECS,
+            "接听及时的铃响秒数",
+            k.answer_within_secs,
+        )?;
+        p.kpi.reception_within_secs = kept(
+            "kpi.reception_within_secs",
+            1..=MAX_THRESHOLD_SECS,
+            "接待及时的等候秒数",
+            k.reception_within_secs,
+        )?;
+        p.kpi.training_interval_days = kept(
+            "kpi.training_interval_days",
+            1..=3650,
+            "培训间隔天数",
+            k.training_interval_days,
+        )?;
+        let percent = |key: &str, what: &str| -> Result<Option<f64>, String> {
+            match get(key).trim() {
+                "" => Ok(None),
+                v => v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| (0.0..=100.0).contains(x))
+                    .map(Some)
+                    .ok_or_else(|| format!("{what}应为0–100之间的数")),
+            }
+        };
+        p.kpi.excellent = percent("kpi.excellent", "优秀线")?.unwrap_or(p.kpi.excellent);
+        p.kpi.pass = percent("kpi.pass", "合格线")?.unwrap_or(p.kpi.pass);
+        if p.kpi.excellent < p.kpi.pass {
+            return Err("优秀线不能低于合格线".to_owned());
+        }
+        // The targets are on the form whenever the form is the page's own.
+        let on_form = form.form.iter().any(|(k, _)| k.starts_with("target."));
+        if on_form {
+            p.kpi.targets.clear();
+        }
+        for i in aiwei_core::kpi::Indicator::ALL.iter().filter(|_| on_form) {
+            if let Some(t) = percent(&format!("target.{}", i.as_str()), i.label())? {
+                p.kpi.targets.insert(*i, t);
+            }
+        }
         Ok(p)
     })();
     match built {

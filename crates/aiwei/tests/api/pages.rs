@@ -263,6 +263,15 @@ both_backends!(
         form.push(("hotspot_days".into(), "30".into()));
         form.push(("hotspot_min".into(), "4".into()));
         form.push(("publishers".into(), "dept_lead".into()));
+        // The assessment settings (docs/KPI.md).
+        assert!(html.contains("id=\"answer-secs\" value=\"15\""));
+        form.push(("kpi.answer_within_secs".into(), "12".into()));
+        form.push(("kpi.reception_within_secs".into(), "600".into()));
+        form.push(("kpi.training_interval_days".into(), "90".into()));
+        form.push(("kpi.excellent".into(), "92".into()));
+        form.push(("kpi.pass".into(), "75".into()));
+        form.push(("target.accuracy".into(), "85".into()));
+        form.push(("target.satisfaction".into(), "".into()));
         let mut none = form.clone();
         none.retain(|(k, _)| k != "publishers");
         let r = app.post_form("/admin/policy", &none).await;
@@ -292,6 +301,19 @@ both_backends!(
         assert_eq!(
             (p.duplicate_days, p.hotspot_min, p.hotspot_days),
             (10, 4, 30)
+        );
+        assert_eq!(
+            (
+                p.kpi.answer_within_secs,
+                p.kpi.reception_within_secs,
+                p.kpi.training_interval_days
+            ),
+            (12, 600, 90)
+        );
+        assert_eq!((p.kpi.excellent, p.kpi.pass), (92.0, 75.0));
+        assert_eq!(
+            p.kpi.targets.into_iter().collect::<Vec<_>>(),
+            [(aiwei_core::kpi::Indicator::Accuracy, 85.0)]
         );
         // A bad value is refused and saves nothing.
         let mut bad = form.clone();
