@@ -45,6 +45,8 @@ PAGES = {
         ("knowledge", "/knowledge"),
         ("article", "{article}"),
         ("figures", "/figures"),
+        ("staff-training", "/training"),
+        ("staff-assessments", "/assessments"),
     ],
     "handler": [
         ("work", "/work"),
@@ -80,9 +82,11 @@ PAGES = {
         ("figures-overdue", "/figures#overdue"),
         ("figures-quarter", "/figures?period=" + "{quarter}"),
         ("report-print", "/figures/print"),
+        ("staff-training", "/training"),
+        ("staff-assessments", "/assessments"),
     ],
     "auditor": [("audit", "/audit"), ("ledger", "/ledger")],
-    "admin": [("status", "/admin"), ("users", "/admin/users"), ("routing", "/admin/routing"), ("policy", "/admin/policy"), ("not-found", "/no-such-page")],
+    "admin": [("status", "/admin"), ("users", "/admin/users"), ("routing", "/admin/routing"), ("policy", "/admin/policy"), ("policy-kpi", "/admin/policy#assessment-settings"), ("staff-import", "/admin/import"), ("not-found", "/no-such-page")],
 }
 
 

@@ -209,8 +209,21 @@ impl Layout {
         if u.may(access::Permission::ReadFigures) {
             add("/figures", "统计分析");
         }
-        add("/training", "培训");
-        add("/assessments", "考核");
+        // Training and assessment concern the staff who handle calls,
+        // visits and matters, not administrators or auditors alone.
+        if u.roles.iter().any(|r| {
+            matches!(
+                r,
+                Role::Intake
+                    | Role::Handler
+                    | Role::DeptLead
+                    | Role::LeadingGroup
+                    | Role::Supervisor
+            )
+        }) {
+            add("/training", "培训");
+            add("/assessments", "考核");
+        }
         add("/notifications", "消息");
         add("/disclosures", "信息查阅申请");
         if u.may(access::Permission::ReadAudit) {

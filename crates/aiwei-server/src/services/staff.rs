@@ -126,6 +126,8 @@ pub struct RecordLine {
     pub session: SessionView,
     pub attended: bool,
     pub score: Option<f64>,
+    /// Not held yet: planned.
+    pub planned: bool,
 }
 
 /// Who is due for training, most overdue first.
@@ -201,6 +203,7 @@ pub async fn record(
         .await?
         .into_iter()
         .map(|(s, attended, score)| RecordLine {
+            planned: s.held_on > today,
             session: s.into(),
             attended,
             score,

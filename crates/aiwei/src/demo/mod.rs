@@ -201,6 +201,7 @@ pub async fn seed(
         }
     }
     disclosure_examples(store, &crew, now).await?;
+    training_examples(store, &crew, now).await?;
     tracing::info!(matters = recorded, "demo data complete");
 
     Ok(DemoReport {
@@ -337,6 +338,90 @@ impl Crew {
             supervisor: get("duban").await?,
         })
     }
+}
+
+/// A year of training: sessions on the regulation's topics, most
+/// staff present with their scores, one clerk who missed the recent ones
+/// (so the page shows someone due), and one session planned ahead.
+async fn training_examples(store: &Store, crew: &Crew, now: DateTime<Utc>) -> anyhow::Result<()> {
+    use aiwei_core::training::{Attendance, SessionRequest, TrainingTopic};
+    let today = now.with_timezone(&aiwei_core::time::china()).date_naive();
+    let staff: Vec<User> = store
+        .list_users()
+        .await?
+        .into_iter()
+        .filter(|u| u.active && !u.roles.contains(&aiwei_core::Role::Admin))
+        .filter(|u| !u.roles.contains(&aiwei_core::Role::Auditor))
+        .collect();
+    let sessions = [
+        (
+            250,
+            TrainingTopic::Law,
+            "《爱国卫生工作条例》与本单位来电来访制度",
+            "市爱卫办 周主任",
+            3.0,
+        ),
+        (
+            150,
+            TrainingTopic::Policy,
+            "国家卫生城市标准与病媒生物控制水平评价",
+            "疾控中心 何老师",
+            2.0,
+        ),
+        (
+            60,
+            TrainingTopic::Communication,
+            "来电接听礼仪与投诉沟通技巧",
+            "12345热线 培训组",
+            2.0,
+        ),
+        (
+            20,
+            TrainingTopic::Emergency,
+            "登革热等媒介传染病疫情的应急处置流程",
+            "疾控中心 何老师",
+            1.5,
+        ),
+        (
+            -10,
+            TrainingTopic::Business,
+            "新版知识库答复口径与并单规则",
+            "孙丽",
+            1.0,
+        ),
+    ];
+    for (k, (days_ago, topic, title, trainer, hours)) in sessions.into_iter().enumerate() {
+        let held_on = today - chrono::Duration::days(days_ago);
+        let held = days_ago > 0;
+        let attendees = staff
+            .iter()
+            .enumerate()
+            .map(|(i, u)| {
+                // The second clerk missed the last two sessions held.
+                let missed = u.username.as_str() == "jieting2" && k >= 2;
+                let attended = held && !missed;
+                Attendance {
+                    user: u.id,
+                    attended,
+                    score: attended.then(|| 78.0 + ((i * 7 + k * 5) % 21) as f64),
+                }
+            })
+            .collect();
+        let req = SessionRequest {
+            held_on,
+            topic,
+            title: title.into(),
+            trainer: trainer.into(),
+            hours: Some(hours),
+            notes: None,
+            attendees,
+        };
+        let s = req
+            .validate(today)
+            .map_err(|e| anyhow::anyhow!("a demo training session failed its rules: {e:?}"))?;
+        store.add_session(&s, crew.supervisor.id, now).await?;
+    }
+    Ok(())
 }
 
 /// Two disclosures of caller data on open matters of 环境卫生科, so
