@@ -426,7 +426,8 @@ pub fn clocks_for(
             | E::Unmerged
             | E::Linked
             | E::Unlinked
-            | E::Imported,
+            | E::Imported
+            | E::AnswerCorrected,
             _,
         ) => NONE,
     }

@@ -54,6 +54,7 @@ code_enum!(
         Tell => ("tell", "告知建议人"),
         InformCaller => ("inform_caller", "告知来电人（回复时间已延期）"),
         Urge => ("urge", "督办催办"),
+        CorrectAnswer => ("correct_answer", "更正答复"),
     }
 );
 
@@ -68,6 +69,7 @@ impl ActionKind {
                 | ActionKind::Revisit
                 | ActionKind::Tell
                 | ActionKind::InformCaller
+                | ActionKind::CorrectAnswer
         )
     }
 }
@@ -118,6 +120,9 @@ pub enum Action {
     InformCaller,
     /// A supervisor urges the lead department on (催办).
     Urge,
+    /// An answer already given was wrong and the caller is told the right
+    /// one (counted against accuracy, docs/KPI.md).
+    CorrectAnswer,
 }
 
 impl Action {
@@ -145,6 +150,7 @@ impl Action {
             Action::Tell => ActionKind::Tell,
             Action::InformCaller => ActionKind::InformCaller,
             Action::Urge => ActionKind::Urge,
+            Action::CorrectAnswer => ActionKind::CorrectAnswer,
         }
     }
 
@@ -175,6 +181,7 @@ impl Action {
             Action::Tell => E::ProposerTold,
             Action::InformCaller => E::CallerInformed,
             Action::Urge => E::Urged,
+            Action::CorrectAnswer => E::AnswerCorrected,
         }
     }
 }
@@ -447,6 +454,9 @@ pub const RULES: &[Rule] = {
             Any,
         ),
         Rule::new(A::Tell, SUGGESTION, &[S::Decided], DESK, Any),
+        // An answer found wrong after the consultation closed is corrected
+        // with the caller (docs/KPI.md: it counts against accuracy).
+        Rule::new(A::CorrectAnswer, CONSULTATION, &[S::Closed], DESK, Any),
         Rule {
             caller_to_be_told: true,
             ..Rule::new(A::InformCaller, ALL_TYPES, OPEN, DESK, Any)
@@ -589,7 +599,7 @@ fn effect(m: &MatterState, action: &Action) -> Result<Transition, Refusal> {
                 ..Transition::to(event, S::Coordinating)
             })
         }
-        Action::ProvideInput | Action::InformCaller => to(m.status),
+        Action::ProvideInput | Action::InformCaller | Action::CorrectAnswer => to(m.status),
         Action::Urge => Ok(Transition {
             notify: Some((
                 NotificationKind::Urged,

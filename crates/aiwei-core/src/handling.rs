@@ -159,6 +159,15 @@ pub enum ActionRequest {
         #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
         content: String,
     },
+    /// Correct the answer of a closed consultation: the right answer, how
+    /// the caller was told, and why the first was wrong.
+    CorrectAnswer {
+        channel: ReplyChannel,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
+        answer: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::required_text))]
+        reason: String,
+    },
     /// The caller was told of a change, such as a reply time moved by an
     /// approved extension.
     InformCaller {
@@ -261,6 +270,16 @@ impl ActionRequest {
                 text(&mut errs, &mut texts, "answer", Some(answer), true);
                 payload.insert("channel".into(), json!(channel));
                 Some(Action::Reply)
+            }
+            ActionRequest::CorrectAnswer {
+                channel,
+                answer,
+                reason,
+            } => {
+                text(&mut errs, &mut texts, "answer", Some(answer), true);
+                text(&mut errs, &mut texts, "reason", Some(reason), true);
+                payload.insert("channel".into(), json!(channel));
+                Some(Action::CorrectAnswer)
             }
             ActionRequest::SignFor { note } => {
                 text(&mut errs, &mut texts, "note", note.as_deref(), false);

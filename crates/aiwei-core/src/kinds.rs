@@ -259,6 +259,7 @@ code_enum!(
         Linked => ("linked", "关联事项"),
         Unlinked => ("unlinked", "取消关联"),
         Imported => ("imported", "从原台账导入"),
+        AnswerCorrected => ("answer_corrected", "更正答复"),
     }
 );
 

@@ -53,6 +53,7 @@ struct HandledRow {
     returned: bool,
     redone: bool,
     reclassified: bool,
+    corrected: bool,
 }
 
 /// A step of the period joined to its matter, with whether a later step
@@ -121,13 +122,16 @@ impl Store {
                             WHERE r.matter_id = m.id AND r.kind = $3
                               AND EXISTS (SELECT 1 FROM matter_events d
                                           WHERE d.matter_id = m.id AND d.kind = $4
-                                            AND d.seq < r.seq)) AS reclassified
+                                            AND d.seq < r.seq)) AS reclassified,
+                    EXISTS (SELECT 1 FROM matter_events c
+                            WHERE c.matter_id = m.id AND c.kind = $5) AS corrected
              FROM matters m
              WHERE m.closed_at >= $1 AND m.closed_at < $2 AND m.merged_into IS NULL")
             .bind(s)
             .bind(e)
             .bind(EventKind::Reclassified.as_str())
             .bind(EventKind::Dispatched.as_str())
+            .bind(EventKind::AnswerCorrected.as_str())
             .fetch_all(p)
             .await)?
         .into_iter()
@@ -139,7 +143,7 @@ impl Store {
                 reclassified_after_dispatch: r.reclassified,
                 returned: r.returned,
                 redone: r.redone,
-                answer_corrected: false,
+                answer_corrected: r.corrected,
             },
         })
         .collect();

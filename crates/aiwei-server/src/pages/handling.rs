@@ -182,6 +182,11 @@ fn form(
             f("channel", "答复方式", Kind::Select(channels()), true),
             f("answer", "答复内容", Kind::Textarea, true),
         ],
+        A::CorrectAnswer => vec![
+            f("channel", "告知方式", Kind::Select(channels()), true),
+            f("answer", "更正后的答复", Kind::Textarea, true),
+            f("reason", "更正原因（原答复哪里有误）", Kind::Textarea, true),
+        ],
         A::SignFor => vec![f("note", "备注", Kind::Text, false)],
         A::Urge => vec![f("note", "催办说明", Kind::Textarea, false)],
         A::AskReturn => vec![f(

@@ -185,6 +185,15 @@ fn month(c: &Cast) -> Vec<(DateTime<Utc>, usize, String, Act)> {
                 json!({"ring_seconds": 15, "answer": "已当场答复"}),
             ),
         ),
+        // The next day B finds the answer was wrong and corrects it.
+        (
+            local(13, 10, 0),
+            4,
+            b,
+            Act::Step(
+                json!({"action": "correct_answer", "channel": "phone", "answer": "正确的答复", "reason": "引用的标准已废止"}),
+            ),
+        ),
         // M5: A, a visitor received 2 minutes after arriving; left open.
         (
             local(12, 12, 0),
@@ -317,12 +326,12 @@ both_backends!(
         // Visits: M3 after 600 s (late), M5 after 120 s.
         assert_eq!(ratio(&k["reception_timely"]), (1, 2));
         // Closed in October: M1, M2, M3, M4. Wrong: M2 (returned and
-        // reclassified after dispatch), M3 (redone).
-        assert_eq!(ratio(&k["accuracy"]), (2, 4));
+        // reclassified after dispatch), M3 (redone), M4 (answer corrected).
+        assert_eq!(ratio(&k["accuracy"]), (1, 4));
         assert_eq!(k["wrong_returned"], 1);
         assert_eq!(k["wrong_reclassified"], 1);
         assert_eq!(k["wrong_redone"], 1);
-        assert_eq!(k["wrong_corrected"], 0);
+        assert_eq!(k["wrong_corrected"], 1);
         // Revisits: M1 very satisfied, M2 satisfied, M3 dissatisfied, then
         // M3 fairly satisfied.
         assert_eq!(ratio(&k["satisfaction"]), (2, 4));
@@ -347,8 +356,9 @@ both_backends!(
         assert_eq!(k["received"], 8);
         assert_eq!(k["by_channel"]["visit"], 2);
         assert_eq!(k["by_type"]["consultation"], 2);
-        // Hours from receipt to closing: M1 30, M2 30⅓, M3 54, M4 1/12.
-        let mean = (30.0 + 30.0 + 1.0 / 3.0 + 54.0 + 1.0 / 12.0) / 4.0;
+        // Hours from receipt to closing: M1 30, M2 30⅓, M3 54, M4 23 (its
+        // answer corrected the next day at 10:00 closes it again).
+        let mean = (30.0 + 30.0 + 1.0 / 3.0 + 54.0 + 23.0) / 4.0;
         let got = k["handling_hours_mean"].as_f64().unwrap();
         assert!((got - mean).abs() < 0.01, "{got} vs {mean}");
         let p90 = k["handling_hours_p90"].as_f64().unwrap();
@@ -372,10 +382,10 @@ both_backends!(
         let d = figures(&app, &supervisor, "period=2026-10&department=BMFZ").await;
         assert_eq!(d["indicators"]["returns"], 1);
         // The receiving office: the intake figures and the handled matter
-        // without a department (M4).
+        // without a department (M4, corrected).
         let d = figures(&app, &supervisor, "period=2026-10&department=AWB").await;
         assert_eq!(ratio(&d["indicators"]["answer_timely"]), (4, 6));
-        assert_eq!(ratio(&d["indicators"]["accuracy"]), (1, 1));
+        assert_eq!(ratio(&d["indicators"]["accuracy"]), (0, 1));
 
         // Staff A recorded M1, M2, M5, M6; B recorded M3, M4, M7, M8.
         let sa = figures(&app, &supervisor, &format!("period=2026-10&staff={a}")).await;
@@ -390,7 +400,7 @@ both_backends!(
         let k = &sb["indicators"];
         assert_eq!(ratio(&k["answer_timely"]), (2, 3));
         assert_eq!(ratio(&k["reception_timely"]), (0, 1));
-        assert_eq!(ratio(&k["accuracy"]), (1, 2));
+        assert_eq!(ratio(&k["accuracy"]), (0, 2));
         assert_eq!(k["overdue_open"], 3);
 
         // The quarter holds the month; custom days hold part of it.
