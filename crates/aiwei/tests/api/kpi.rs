@@ -289,6 +289,29 @@ async fn played(backend: Backend) -> (TestApp, String, String, String) {
             }
         }
     }
+    // On the 14th HJWS's head asks to extend M6's rectification by a
+    // week, and the supervisor approves.
+    let (_, hjws_lead) = app
+        .token_user("keshi", &[Role::DeptLead], Some("HJWS"))
+        .await;
+    app.set_now(local(14, 9, 0));
+    let (s, x) = app
+        .post_json(
+            &hjws_lead,
+            &format!("/api/v1/matters/{}/extensions", numbers[6].clone().unwrap()),
+            &json!({"deadline": "rectify_due", "new_due_at": local(26, 17, 0).to_rfc3339(), "reason": "需协调环卫车辆"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{x}");
+    app.set_now(local(14, 10, 0));
+    let (s, x) = app
+        .post_json(
+            &supervisor,
+            &format!("/api/v1/extensions/{}/decision", x["id"].as_str().unwrap()),
+            &json!({"approve": true, "note": "同意"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{x}");
     // The report is read after the month has ended.
     app.set_now(
         aiwei_core::time::china()
@@ -353,6 +376,14 @@ both_backends!(
         // and reply.
         assert_eq!(k["overdue_open"], 8);
         assert_eq!(k["returns"], 1);
+        // One extension asked for (M6's rectification) and approved.
+        assert_eq!(
+            (
+                k["extensions_requested"].as_u64(),
+                k["extensions_approved"].as_u64()
+            ),
+            (Some(1), Some(1))
+        );
         assert_eq!(k["received"], 8);
         assert_eq!(k["by_channel"]["visit"], 2);
         assert_eq!(k["by_type"]["consultation"], 2);
@@ -378,9 +409,11 @@ both_backends!(
         // Its own clocks only: M6's sign-for, arrival, rectification.
         assert_eq!(k["overdue_open"], 3);
         assert_eq!(k["returns"], 0);
-        // BMFZ returned one.
+        assert_eq!(k["extensions_requested"], 1);
+        // BMFZ returned one, and asked for no extension.
         let d = figures(&app, &supervisor, "period=2026-10&department=BMFZ").await;
         assert_eq!(d["indicators"]["returns"], 1);
+        assert_eq!(d["indicators"]["extensions_requested"], 0);
         // The receiving office: the intake figures and the handled matter
         // without a department (M4, corrected).
         let d = figures(&app, &supervisor, "period=2026-10&department=AWB").await;
