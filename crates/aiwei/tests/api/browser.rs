@@ -831,12 +831,24 @@ async fn every_step_form_keeps_its_text_when_a_required_field_is_missing() {
     )
     .await;
 
+    // A consultation answered, then found to need a correction.
+    let answered = walk(
+        &app,
+        record("consultation", "13877771012").await,
+        vec![(
+            desk,
+            json!({"action": "reply", "channel": "phone", "answer": "已电话答复"}),
+        )],
+    )
+    .await;
+
     let plan_for: Vec<(&str, Vec<(&String, &str)>)> = vec![
         (
             "jieting",
             vec![
                 (&consult, "coordinate"),
                 (&consult, "reply"),
+                (&answered, "correct_answer"),
                 (&other, "record_result"),
                 (&completed, "feedback"),
                 (&decided, "tell"),
@@ -909,7 +921,7 @@ async fn every_step_form_keeps_its_text_when_a_required_field_is_missing() {
         }
         browser.log_out().await;
     }
-    assert_eq!(forms, 14);
+    assert_eq!(forms, 15);
     browser.quit().await;
     app.stop().await;
 }
