@@ -445,6 +445,11 @@ pub async fn report(
             before: before.rate(*i),
             target: figures.targets.get(i).copied(),
         })
+        // A department's or a person's rate that counted nothing in either
+        // period is not theirs to report (a lead department takes no calls).
+        .filter(|r: &RateRow| {
+            matches!(subject, Subject::Organisation) || r.now.den > 0 || r.before.den > 0
+        })
         .collect();
     let count =
         |name, f: fn(&Indicators) -> u64, unit| CountRow::new(name, f(now), f(before), unit);
