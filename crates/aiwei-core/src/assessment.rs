@@ -60,6 +60,10 @@ pub struct AssessmentRequest {
     #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub staff: crate::ids::UserId,
     /// `2026-10`, `2026-Q4` or `2026`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^2[0-9]{3}(-(0[1-9]|1[0-2])|-Q[1-4])?$")
+    )]
     pub period: String,
     #[serde(default)]
     pub items: Vec<ManualItem>,

@@ -222,8 +222,10 @@ pub struct Period {
     pub last: NaiveDate,
 }
 
-/// The longest custom period, in days: two years and a leap day.
-pub const MAX_CUSTOM_DAYS: i64 = 731;
+/// The first day a period may start on: the earliest records (2000).
+pub fn earliest_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
+}
 
 fn bad_period() -> FieldError {
     FieldError::new("period", ErrorCode::InvalidPeriod)
@@ -287,19 +289,13 @@ impl Period {
         })
     }
 
-    /// Any run of whole days, at most [`MAX_CUSTOM_DAYS`] long.
-    pub fn custom(first: NaiveDate, last: NaiveDate) -> Result<Self, FieldError> {
-        if last < first {
-            return Err(FieldError::new("to", ErrorCode::OutOfRange));
-        }
-        if (last - first).num_days() >= MAX_CUSTOM_DAYS {
-            return Err(FieldError::new("to", ErrorCode::OutOfRange));
-        }
-        Ok(Self {
+    /// Any run of whole days, its ends in either order.
+    pub fn custom(a: NaiveDate, b: NaiveDate) -> Self {
+        Self {
             kind: PeriodKind::Custom,
-            first,
-            last,
-        })
+            first: a.min(b),
+            last: a.max(b),
+        }
     }
 
     /// The month, quarter or year that holds `day`.
@@ -908,10 +904,10 @@ mod tests {
             assert!(Period::parse(bad).is_err(), "{bad}");
         }
         let d = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
-        let c = Period::custom(d(3, 10), d(3, 19)).unwrap();
+        let c = Period::custom(d(3, 10), d(3, 19));
         assert_eq!(c.previous().first, d(2, 28));
         assert_eq!(c.previous().last, d(3, 9));
-        assert!(Period::custom(d(3, 10), d(3, 9)).is_err());
+        assert_eq!(Period::custom(d(3, 19), d(3, 10)), c, "either order");
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub struct Attendance {
     pub attended: bool,
     /// 0–100.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
     pub score: Option<f64>,
 }
 
@@ -49,6 +50,7 @@ pub struct SessionRequest {
     pub trainer: String,
     /// Hours of teaching, 0.5–24.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.5, maximum = 24))]
     pub hours: Option<f64>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 2000))]

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use aiwei_core::kpi::{self, Facts, Indicator, Indicators, Period, PeriodKind, Subject};
-use aiwei_core::{ErrorCode, FieldError, FieldErrors, UserId};
+use aiwei_core::{FieldErrors, UserId};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -24,26 +24,29 @@ pub struct FiguresQuery {
     #[serde(default, skip_serializing_if = "opt_blank")]
     #[param(schema_with = period_schema)]
     pub period: Option<String>,
-    /// First day of a custom period, `YYYY-MM-DD` (with `to`).
+    /// First day of a custom period, `YYYY-MM-DD`; from the first records
+    /// when only `to` is given. A custom period wins over `period`.
     #[serde(default, skip_serializing_if = "opt_blank")]
     #[param(schema_with = query::schema::day)]
     pub from: Option<String>,
-    /// Last day of a custom period, `YYYY-MM-DD` (with `from`), at most
-    /// 731 days after it.
+    /// Last day of a custom period, `YYYY-MM-DD`; today when only `from`
+    /// is given. The two ends may come in either order.
     #[serde(default, skip_serializing_if = "opt_blank")]
     #[param(schema_with = query::schema::day)]
     pub to: Option<String>,
-    /// A department code: that department's figures.
+    /// A department code: that department's figures (404 when there is no
+    /// such department).
     #[serde(default, skip_serializing_if = "opt_blank")]
     pub department: Option<String>,
-    /// A staff member's id: their own figures.
+    /// A staff member's id: their own figures (404 when there is no such
+    /// account); wins over `department`.
     #[serde(default, skip_serializing_if = "opt_blank")]
     #[param(schema_with = query::schema::uuid)]
     pub staff: Option<String>,
 }
 
 pub fn period_schema() -> utoipa::openapi::schema::Object {
-    query::schema::or_empty(r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")
+    query::schema::or_empty(r"^2[0-9]{3}(-(0[1-9]|1[0-2])|-Q[1-4])?$")
 }
 
 /// A period as the API shows it.
@@ -109,35 +112,20 @@ impl FiguresQuery {
         let mut errs = FieldErrors::default();
         let from = blank_to_none(&self.from).and_then(|d| query::day("from", d, &mut errs));
         let to = blank_to_none(&self.to).and_then(|d| query::day("to", d, &mut errs));
-        let period = match (blank_to_none(&self.period), from, to) {
-            (Some(p), None, None) if errs.is_empty() => errs.take(Period::parse(p)),
-            (None, Some(f), Some(t)) => errs.take(Period::custom(f, t)),
-            (None, None, None) if errs.is_empty() => {
-                Some(Period::containing(PeriodKind::Month, today))
-            }
-            (Some(_), _, _) => {
-                errs.push("period", ErrorCode::InvalidValue);
-                None
-            }
-            (None, f, t) => {
-                if f.is_none() && !errs.has("from") {
-                    errs.push("from", ErrorCode::Required);
-                }
-                if t.is_none() && !errs.has("to") {
-                    errs.push("to", ErrorCode::Required);
-                }
-                None
+        // A custom range wins over a named period; an open end runs from the
+        // first records (2000) or to today.
+        let period = match (from, to, blank_to_none(&self.period)) {
+            (None, None, Some(p)) => errs.take(Period::parse(p)),
+            (None, None, None) => Some(Period::containing(PeriodKind::Month, today)),
+            (f, t, _) => {
+                let first = f.unwrap_or_else(kpi::earliest_day);
+                Some(Period::custom(first, t.unwrap_or(today)))
             }
         };
-        let subject = match (blank_to_none(&self.department), blank_to_none(&self.staff)) {
-            (Some(_), Some(_)) => {
-                errs.push("staff", ErrorCode::InvalidValue);
-                None
-            }
-            (Some(d), None) => Some(Subject::Department(d.to_ascii_uppercase())),
-            (None, Some(u)) => {
-                query::uuid("staff", u, &mut errs).map(|u| Subject::Staff(UserId(u)))
-            }
+        // One's own figures win over a department's when both are named.
+        let subject = match (blank_to_none(&self.staff), blank_to_none(&self.department)) {
+            (Some(u), _) => query::uuid("staff", u, &mut errs).map(|u| Subject::Staff(UserId(u))),
+            (None, Some(d)) => Some(Subject::Department(d.to_ascii_uppercase())),
             (None, None) => None,
         };
         match (errs.is_empty(), period) {
@@ -184,12 +172,7 @@ pub async fn scope(
                 .into_iter()
                 .find(|d| &d.code == code)
                 .map(|d| d.name)
-                .ok_or_else(|| {
-                    ApiError::invalid_field(FieldError::new(
-                        "department",
-                        ErrorCode::UnknownDepartment,
-                    ))
-                })?;
+                .ok_or_else(ApiError::not_found)?;
             SubjectView {
                 kind: "department",
                 id: Some(code.clone()),
@@ -197,9 +180,11 @@ pub async fn scope(
             }
         }
         Subject::Staff(id) => {
-            let user = state.store.user(*id).await.map_err(|_| {
-                ApiError::invalid_field(FieldError::new("staff", ErrorCode::UnknownUser))
-            })?;
+            let user = state
+                .store
+                .user(*id)
+                .await
+                .map_err(|_| ApiError::not_found())?;
             SubjectView {
                 kind: "staff",
                 id: Some(id.0.to_string()),

@@ -489,19 +489,46 @@ both_backends!(
         for (q, field) in [
             ("period=2026-13", "period"),
             ("period=2026-Q5", "period"),
-            ("from=2026-10-01", "to"),
-            ("from=2026-10-05&to=2026-10-01", "to"),
-            ("from=2020-01-01&to=2026-01-01", "to"),
-            ("period=2026-10&from=2026-10-01&to=2026-10-02", "period"),
-            ("department=NOPE", "department"),
+            ("period=1999", "period"),
+            ("from=2026-10-32", "from"),
             ("staff=not-a-uuid", "staff"),
-            ("staff=0190aaaa-0000-7000-8000-000000000000", "staff"),
         ] {
             let (s, e) = app
                 .get_json(&group, &format!("/api/v1/reports/indicators?{q}"))
                 .await;
             assert_eq!(s, 422, "{q}: {e}");
             assert_eq!(e["error"]["field"], field, "{q}: {e}");
+        }
+        // Whom nobody is: 404.
+        for q in [
+            "department=NOPE",
+            "staff=0190aaaa-0000-7000-8000-000000000000",
+        ] {
+            let (s, _) = app
+                .get_json(&group, &format!("/api/v1/reports/indicators?{q}"))
+                .await;
+            assert_eq!(s, 404, "{q}");
+        }
+        // Open or reversed ends of a custom range, and a range given with a
+        // period: the range, from the first records or to today.
+        for (q, first, last) in [
+            ("from=2026-10-05&to=2026-10-01", "2026-10-01", "2026-10-05"),
+            ("to=2026-01-31", "2000-01-01", "2026-01-31"),
+            (
+                "period=2026-10&from=2026-10-01&to=2026-10-02",
+                "2026-10-01",
+                "2026-10-02",
+            ),
+        ] {
+            let (s, f) = app
+                .get_json(&group, &format!("/api/v1/reports/indicators?{q}"))
+                .await;
+            assert_eq!(s, 200, "{q}: {f}");
+            assert_eq!(
+                (f["period"]["first"].as_str(), f["period"]["last"].as_str()),
+                (Some(first), Some(last)),
+                "{q}"
+            );
         }
         app.stop().await;
     }
