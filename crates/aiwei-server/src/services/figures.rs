@@ -395,6 +395,11 @@ pub struct Report {
     pub overdue: Vec<OverdueLine>,
     /// Whether the overdue list was cut at its length.
     pub overdue_more: bool,
+    /// The organisation's current hotspots: place, sub-category,
+    /// complaints; empty in a department's or a person's report.
+    pub hotspots: Vec<(String, String, usize)>,
+    /// The hotspot window, in days.
+    pub hotspot_days: u32,
 }
 
 /// The most lines of a breakdown and of the overdue list.
@@ -527,7 +532,19 @@ pub async fn report(
         TOP,
     );
     let (overdue, overdue_more) = overdue_lines(state, &subject).await?;
+    let spots = crate::services::hotspots::list(state).await?;
+    let hotspots = if matches!(subject, Subject::Organisation) {
+        spots
+            .items
+            .into_iter()
+            .map(|h| (h.place, h.category.name, h.count))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(Report {
+        hotspots,
+        hotspot_days: spots.days,
         figures,
         rates,
         counts,

@@ -307,6 +307,14 @@ pub fn report_book(r: &crate::services::figures::Report) -> Result<File, ApiErro
         shares(&r.top_areas),
     ));
     tables.push((
+        "热点问题",
+        vec![("地点", 24.0), ("子类别", 18.0), ("投诉件数", 10.0)],
+        r.hotspots
+            .iter()
+            .map(|(place, category, n)| vec![place.clone(), category.clone(), n.to_string()])
+            .collect(),
+    ));
+    tables.push((
         "超时未办",
         vec![
             ("事项编号", 16.0),

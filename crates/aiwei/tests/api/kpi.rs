@@ -565,6 +565,7 @@ both_backends!(
                 "类型与渠道",
                 "主要问题",
                 "区域分布",
+                "热点问题",
                 "超时未办"
             ]
         );
@@ -632,6 +633,7 @@ both_backends!(
         let css = app.html("/static/app.css").await;
         assert!(css.contains("@page { size: A4;"));
         assert!(print.contains("全单位来电来访工作月度报告"));
+        assert!(print.contains("id=\"hotspots\""), "hotspots on paper");
         assert_eq!(print.matches("<svg ").count(), 6);
         assert!(!print.contains("class=\"side\""), "no menu on paper");
 
