@@ -82,6 +82,7 @@ PAGES = {
         ("figures-overdue", "/figures#overdue"),
         ("figures-quarter", "/figures?period=" + "{quarter}"),
         ("report-print", "/figures/print"),
+        ("report-print-hotspots", "/figures/print#hotspots"),
         ("staff-training", "/training"),
         ("staff-assessments", "/assessments"),
     ],
