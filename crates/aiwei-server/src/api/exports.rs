@@ -83,6 +83,7 @@ pub async fn ledger_xlsx(
          content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
+        (status = 404, description = "No such department or staff member", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ),
     security(("bearer" = [])))]

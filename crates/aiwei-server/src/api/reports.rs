@@ -20,7 +20,8 @@ use crate::state::AppState;
         (status = 200, body = Figures),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
-        (status = 422, description = "`invalid_period`, `invalid_date`, `unknown_department`, `unknown_user`", body = ErrorBody),
+        (status = 404, description = "No such department or staff member", body = ErrorBody),
+        (status = 422, description = "`invalid_period`, `invalid_date`, `unknown_value` (staff)", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn indicators(

@@ -155,7 +155,12 @@ impl StaffQuery {
 /// anyone's.
 #[utoipa::path(get, path = "/api/v1/training/record", operation_id = "training_record", tag = "staff",
     params(StaffQuery),
-    responses((status = 200, body = TrainingRecord), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses(
+        (status = 200, body = TrainingRecord),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "No such staff member", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
     security(("bearer" = [])))]
 pub async fn record(
     State(state): State<AppState>,
