@@ -190,10 +190,12 @@ pub async fn record(
     if !assessment::may_see(&asker.user.actor(), staff) {
         return Err(ApiError::forbidden());
     }
-    let user =
-        state.store.user(staff).await.map_err(|_| {
-            ApiError::invalid_field(FieldError::new("staff", ErrorCode::UnknownUser))
-        })?;
+    // Nobody by that id: not found, like any record that is not there.
+    let user = state
+        .store
+        .user(staff)
+        .await
+        .map_err(|_| ApiError::not_found())?;
     let (_, policy) = state.store.policy().await?;
     let interval = policy.kpi.training_interval_days;
     let today = figures::today(state);
