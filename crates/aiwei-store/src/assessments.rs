@@ -79,49 +79,31 @@ impl Store {
         let indicators_json = json(serde_json::to_string(indicators))?;
         let items_json = json(serde_json::to_string(&a.items))?;
         let mut tx = self.db.begin().await?;
-        let existing: Option<Uuid> = on_tx!(&mut tx, c => sqlx::query_scalar(
-            "SELECT id FROM assessments WHERE staff_id = $1 AND period_key = $2")
+        // Assessing again replaces the assessment in place, keeping its id
+        // (its consequences hang on it).
+        let id: Uuid = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO assessments (id, staff_id, period_key, first_day, last_day, indicators,
+                items, comment, score, rating, assessed_by, assessed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (staff_id, period_key) DO UPDATE SET
+                indicators = excluded.indicators, items = excluded.items,
+                comment = excluded.comment, score = excluded.score, rating = excluded.rating,
+                assessed_by = excluded.assessed_by, assessed_at = excluded.assessed_at
+             RETURNING id")
+            .bind(Uuid::now_v7())
             .bind(staff.0)
             .bind(&key)
-            .fetch_optional(c)
+            .bind(a.period.first.to_string())
+            .bind(a.period.last.to_string())
+            .bind(&indicators_json)
+            .bind(&items_json)
+            .bind(&a.comment)
+            .bind(score)
+            .bind(rating.map(Rating::as_str))
+            .bind(by.0)
+            .bind(to_millis(now))
+            .fetch_one(c)
             .await)?;
-        let id = existing.unwrap_or_else(Uuid::now_v7);
-        if existing.is_some() {
-            on_tx!(&mut tx, c => sqlx::query(
-                "UPDATE assessments SET indicators = $1, items = $2, comment = $3, score = $4,
-                    rating = $5, assessed_by = $6, assessed_at = $7 WHERE id = $8")
-                .bind(&indicators_json)
-                .bind(&items_json)
-                .bind(&a.comment)
-                .bind(score)
-                .bind(rating.map(Rating::as_str))
-                .bind(by.0)
-                .bind(to_millis(now))
-                .bind(id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-        } else {
-            on_tx!(&mut tx, c => sqlx::query(
-                "INSERT INTO assessments (id, staff_id, period_key, first_day, last_day, indicators,
-                    items, comment, score, rating, assessed_by, assessed_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
-                .bind(id)
-                .bind(staff.0)
-                .bind(&key)
-                .bind(a.period.first.to_string())
-                .bind(a.period.last.to_string())
-                .bind(&indicators_json)
-                .bind(&items_json)
-                .bind(&a.comment)
-                .bind(score)
-                .bind(rating.map(Rating::as_str))
-                .bind(by.0)
-                .bind(to_millis(now))
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-        }
         for c in &a.consequences {
             on_tx!(&mut tx, conn => sqlx::query(
                 "INSERT INTO assessment_consequences (id, assessment_id, kind, reason, recorded_by,
