@@ -150,17 +150,14 @@ pub async fn import(
     let keys: Vec<String> = valid.iter().map(|r| r.key.clone()).collect();
     let existing = store.imported_keys(&keys).await?.len();
     let mut outcome = ImportOutcome {
-        rows: valid.len() + {
-            let mut rows: Vec<usize> = refused.iter().map(|e| e.row).collect();
-            rows.dedup();
-            rows.len()
-        },
+        rows: 0,
         valid: valid.len(),
         refused,
         report: ImportReport::default(),
         existing,
         dry_run,
     };
+    outcome.rows = outcome.valid + outcome.refused_rows();
     if !dry_run {
         let detail = serde_json::json!({
             "file": file_name,
