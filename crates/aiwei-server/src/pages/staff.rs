@@ -265,11 +265,18 @@ async fn assessments_page(
     let done = staff::assessments(state, staff, period).await?;
     let mut lines = Vec::new();
     if supervisor {
+        // The period's facts are read once and counted for each clerk.
+        let facts = crate::services::figures::facts(state, period).await?;
+        let (_, policy) = state.store.policy().await?;
         for u in state.store.list_users().await? {
             if !u.active || !u.roles.contains(&Role::Intake) {
                 continue;
             }
-            let k = staff::indicators_of(state, u.id, period).await?;
+            let k = aiwei_core::kpi::compute(
+                &facts,
+                &aiwei_core::kpi::Subject::Staff(u.id),
+                &policy.kpi,
+            );
             lines.push(AssessLine {
                 id: u.id.0.to_string(),
                 name: u.display_name.clone(),
