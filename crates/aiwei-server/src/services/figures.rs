@@ -532,19 +532,21 @@ pub async fn report(
         TOP,
     );
     let (overdue, overdue_more) = overdue_lines(state, &subject).await?;
-    let spots = crate::services::hotspots::list(state).await?;
-    let hotspots = if matches!(subject, Subject::Organisation) {
-        spots
+    // Hotspots are the organisation's; a department's report reads none.
+    let (hotspots, hotspot_days) = if matches!(subject, Subject::Organisation) {
+        let spots = crate::services::hotspots::list(state).await?;
+        let lines = spots
             .items
             .into_iter()
             .map(|h| (h.place, h.category.name, h.count))
-            .collect()
+            .collect();
+        (lines, spots.days)
     } else {
-        Vec::new()
+        (Vec::new(), 0)
     };
     Ok(Report {
         hotspots,
-        hotspot_days: spots.days,
+        hotspot_days,
         figures,
         rates,
         counts,
