@@ -227,6 +227,10 @@ pub fn earliest_day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
 }
 
+/// A trend over a range spanning this many calendar years or more is drawn
+/// by year rather than by month.
+const YEARLY_TREND_AFTER_YEARS: i32 = 3;
+
 fn bad_period() -> FieldError {
     FieldError::new("period", ErrorCode::InvalidPeriod)
 }
@@ -321,10 +325,18 @@ impl Period {
         match self.kind {
             PeriodKind::Custom => {
                 let len = self.last - self.first;
-                let last = self.first.pred_opt().unwrap_or(self.first);
+                // Dates are written with four-digit years from year 1, so a
+                // very long range's predecessor stops at the first day of
+                // year 1 rather than running into year 0 or negative years.
+                let floor = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN);
+                let last = self.first.pred_opt().unwrap_or(self.first).max(floor);
+                let first = last
+                    .checked_sub_signed(len)
+                    .map_or(floor, |f| f.max(floor))
+                    .min(last);
                 Self {
                     kind: PeriodKind::Custom,
-                    first: last - len,
+                    first,
                     last,
                 }
             }
@@ -396,6 +408,21 @@ impl Period {
                     Some(n) => d = n,
                     None => break,
                 }
+            }
+        } else if self.last.year() - self.first.year() >= YEARLY_TREND_AFTER_YEARS {
+            // Months over many years would be hundreds of unreadable bars.
+            for y in self.first.year()..=self.last.year() {
+                let first = NaiveDate::from_ymd_opt(y, 1, 1)
+                    .unwrap_or(self.first)
+                    .max(self.first);
+                let last = NaiveDate::from_ymd_opt(y, 12, 31)
+                    .unwrap_or(self.last)
+                    .min(self.last);
+                out.push(Bucket {
+                    first,
+                    last,
+                    label: format!("{y}年"),
+                });
             }
         } else {
             let mut d = self.first;
@@ -908,6 +935,13 @@ mod tests {
         assert_eq!(c.previous().first, d(2, 28));
         assert_eq!(c.previous().last, d(3, 9));
         assert_eq!(Period::custom(d(3, 19), d(3, 10)), c, "either order");
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let long = Period::custom(day(91, 12, 23), day(2026, 10, 1)).previous();
+        assert_eq!(long.first, day(1, 1, 1), "stops at year 1");
+        assert_eq!(long.last, day(91, 12, 22));
+        assert!(long.title().starts_with("0001年"));
+        let first = Period::custom(day(1, 1, 1), day(1, 3, 1)).previous();
+        assert_eq!((first.first, first.last), (day(1, 1, 1), day(1, 1, 1)));
     }
 
     #[test]
@@ -920,6 +954,21 @@ mod tests {
         assert_eq!(
             q.iter().map(|b| b.label.as_str()).collect::<Vec<_>>(),
             ["10月", "11月", "12月"]
+        );
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let years = Period::custom(day(2021, 6, 1), day(2024, 2, 10)).buckets();
+        assert_eq!(
+            years.iter().map(|b| b.label.as_str()).collect::<Vec<_>>(),
+            ["2021年", "2022年", "2023年", "2024年"]
+        );
+        assert_eq!(years[0].first, day(2021, 6, 1));
+        assert_eq!(years[3].last, day(2024, 2, 10));
+        assert_eq!(
+            Period::custom(day(2025, 6, 1), day(2026, 2, 10))
+                .buckets()
+                .len(),
+            9,
+            "months within a short range"
         );
     }
 
