@@ -15,6 +15,8 @@
 #     (AIWEI_REQUIRE_BROWSER=1 turns its "skip" into a failure).
 #   * Schemathesis (PyPI, pinned) for the API fuzzing of scripts/api-fuzz.sh,
 #     installed into a virtualenv under target/.
+#   * aiosmtpd (PyPI, pinned), the SMTP server the e-mail tests start,
+#     likewise in a virtualenv under target/.
 #
 # It is also what CI runs (.ci/run), so it must work unattended: no prompts,
 # no stdin, possibly as root on a fresh machine.
@@ -205,6 +207,17 @@ ensure_browser() {
     export AIWEI_REQUIRE_BROWSER=1
 }
 
+# A real SMTP server for the e-mail tests: aiosmtpd (PyPI, pinned) in a
+# virtualenv under target/, started by the tests themselves on loopback.
+ensure_mail_sink() {
+    step "aiosmtpd (SMTP server for the e-mail tests)"
+    python_venv target/mail-venv scripts/mail-sink/requirements.txt
+    AIWEI_TEST_MAIL_PYTHON=$(pwd)/target/mail-venv/bin/python
+    export AIWEI_TEST_MAIL_PYTHON
+    # Make the mail tests fail instead of silently skipping.
+    export AIWEI_REQUIRE_MAIL=1
+}
+
 # ---------------------------------------------------------------------------
 # Personal data in logs and error bodies
 # ---------------------------------------------------------------------------
@@ -256,6 +269,7 @@ main() {
     # same environment the tests get.
     ensure_postgres
     ensure_browser
+    ensure_mail_sink
 
     if ((quick)); then
         step "--quick: skipping cargo fmt and cargo clippy"

@@ -113,6 +113,13 @@ code_enum!(
         NotLinked => ("not_linked", "两个事项未关联"),
         NotAHotspot => ("not_a_hotspot", "该地点和子类别当前不是热点问题"),
         TokenRevoked => ("token_revoked", "该令牌已吊销"),
+        UnknownPlaceholder => ("unknown_placeholder", "模板中有无法识别的占位符，请使用列出的名称"),
+        DestinationNotAllowed => ("destination_not_allowed", "该地址不在系统配置允许的推送地址范围内"),
+        InvalidUrl => ("invalid_url", "地址格式不正确，应以 http:// 或 https:// 开头"),
+        InvalidEmail => ("invalid_email", "电子邮箱格式不正确"),
+        NameTaken => ("name_taken", "名称已被使用"),
+        UnknownDestination => ("unknown_destination", "推送地址不存在或已停用"),
+        AlreadySent => ("already_sent", "该通知已发送成功，无需重发"),
         // Our fault (500, 503).
         Internal => ("internal", "系统内部错误，请稍后重试"),
         Unavailable => ("unavailable", "服务暂不可用"),

@@ -276,6 +276,7 @@ code_enum!(
         CoordinationRequested => ("coordination_requested", "请提供协办意见"),
         DeadlineDueSoon => ("deadline_due_soon", "时限即将到期"),
         DeadlineOverdue => ("deadline_overdue", "时限已超期"),
+        DisclosureDecided => ("disclosure_decided", "查阅来电人信息的申请已审批"),
     }
 );
 
@@ -319,6 +320,10 @@ code_enum!(
         ArticleRetire => ("article.retire", "停用知识库条目"),
         HotspotAcknowledge => ("hotspot.acknowledge", "确认热点问题"),
         HotspotClose => ("hotspot.close", "关闭热点问题"),
+        DestinationSave => ("outbound.destination", "设置推送地址"),
+        RuleSave => ("outbound.rule", "设置通知规则"),
+        TemplateSave => ("outbound.template", "修改消息模板"),
+        OutboxRetry => ("outbox.retry", "重新发送通知"),
     }
 );
 

@@ -24,6 +24,7 @@ pub mod knowledge;
 pub mod kpi;
 pub mod mask;
 pub mod merge;
+pub mod notify;
 pub mod password;
 pub mod phone;
 pub mod place;

@@ -39,8 +39,10 @@ pub const MAX_BODY: usize = 2 * 1024 * 1024;
 
 /// Builds the state shared by all handlers. The store asks the same clock.
 pub fn app_state(store: Store, config: AppConfig, clock: Clock) -> anyhow::Result<AppState> {
+    let outbound = Arc::new(services::outbound::Outbound::new(config.outbound.clone())?);
     Ok(AppState {
         store: store.with_clock(clock.clone()),
+        outbound,
         config: Arc::new(config),
         clock,
         dummy_hash: Arc::new(auth::hash_password("aiwei-dummy-password")?),
@@ -135,50 +137,72 @@ pub async fn finish_search_index(store: aiwei_store::Store) {
     tracing::info!(matters = done, "search index complete");
 }
 
-/// Runs the deadline sweeper every `every` until `stop` resolves. Safe with
-/// several app instances on one database: each clock is marked once.
-pub async fn run_sweeper(
-    state: AppState,
+/// Runs `work` every `every` until `stop` resolves; one run finishes
+/// before the next starts, and a late tick does not bunch up.
+pub async fn every<Fut>(
     every: Duration,
     stop: impl std::future::Future<Output = ()> + Send,
-) {
+    mut work: impl FnMut() -> Fut,
+) where
+    Fut: std::future::Future<Output = ()>,
+{
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(stop);
     loop {
         tokio::select! {
             _ = &mut stop => break,
-            _ = tick.tick() => {
-                // Pick up a key another process added (`aiwei keys rotate`),
-                // so new callers are sealed under it.
-                if let Err(e) = state.store.keys().reload() {
-                    tracing::error!(error = %e, "reloading the key file failed");
-                }
-                // Put the end of lapsed disclosures on the record (access
-                // already ends at expiry).
-                match state.store.expire_disclosures(state.clock.now()).await {
-                    Ok(n) if n > 0 => tracing::info!(expired = n, "disclosures expired"),
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "expiring disclosures failed"),
-                }
-                let now = state.clock.now();
-                if let Err(e) = state.store.purge_login_throttle(state.config.throttle(), now).await {
-                    tracing::error!(error = %e, "purging the login throttle failed");
-                }
-                if let Err(e) = state.store.purge_idempotency_keys(now).await {
-                    tracing::error!(error = %e, "purging old idempotency keys failed");
-                }
-                match state.store.sweep(now, 1000).await {
-                    Ok(r) if r.due_soon + r.overdue > 0 => {
-                        tracing::info!(due_soon = r.due_soon, overdue = r.overdue, "deadlines swept");
-                    }
-                    Ok(_) => {}
-                    // A failed sweep is retried on the next tick; nothing is
-                    // lost because the state lives in the database.
-                    Err(e) => tracing::error!(error = %e, "deadline sweep failed"),
-                }
-            }
+            _ = tick.tick() => work().await,
         }
+    }
+}
+
+/// Runs the deadline sweeper every `every` until `stop` resolves. Safe with
+/// several app instances on one database: each clock is marked once.
+pub async fn run_sweeper(
+    state: AppState,
+    period: Duration,
+    stop: impl std::future::Future<Output = ()> + Send,
+) {
+    every(period, stop, || sweep_once(&state)).await
+}
+
+async fn sweep_once(state: &AppState) {
+    // Pick up a key another process added (`aiwei keys rotate`), so new
+    // callers are sealed under it.
+    if let Err(e) = state.store.keys().reload() {
+        tracing::error!(error = %e, "reloading the key file failed");
+    }
+    // Put the end of lapsed disclosures on the record (access already ends
+    // at expiry).
+    match state.store.expire_disclosures(state.clock.now()).await {
+        Ok(n) if n > 0 => tracing::info!(expired = n, "disclosures expired"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "expiring disclosures failed"),
+    }
+    let now = state.clock.now();
+    if let Err(e) = state
+        .store
+        .purge_login_throttle(state.config.throttle(), now)
+        .await
+    {
+        tracing::error!(error = %e, "purging the login throttle failed");
+    }
+    if let Err(e) = state.store.purge_idempotency_keys(now).await {
+        tracing::error!(error = %e, "purging old idempotency keys failed");
+    }
+    match state.store.sweep(now, 1000).await {
+        Ok(r) if r.due_soon + r.overdue > 0 => {
+            tracing::info!(
+                due_soon = r.due_soon,
+                overdue = r.overdue,
+                "deadlines swept"
+            );
+        }
+        Ok(_) => {}
+        // A failed sweep is retried on the next tick; nothing is lost
+        // because the state lives in the database.
+        Err(e) => tracing::error!(error = %e, "deadline sweep failed"),
     }
 }
 

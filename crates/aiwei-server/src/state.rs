@@ -44,6 +44,8 @@ pub struct AppConfig {
     /// then say "more than": an exact count of a common word costs time
     /// in proportion to its matches, the page itself does not.
     pub count_limit: i64,
+    /// Where notifications may leave the building, and the mail server.
+    pub outbound: crate::services::outbound::OutboundConfig,
 }
 
 impl AppConfig {
@@ -84,6 +86,7 @@ impl Default for AppConfig {
             export_clear_roles: vec![Role::Supervisor],
             token_days: 365,
             count_limit: 10_000,
+            outbound: Default::default(),
         }
     }
 }
@@ -105,4 +108,6 @@ pub struct AppState {
     pub dummy_hash: Arc<String>,
     /// The suggestion models in memory (see `services::suggest`).
     pub suggest: crate::services::suggest::SuggestCache,
+    /// The sender of outgoing notifications (HTTP client, SMTP pool).
+    pub outbound: Arc<crate::services::outbound::Outbound>,
 }

@@ -529,7 +529,13 @@ impl Store {
 /// `('a', 'b')` for states of the vocabulary: literal SQL for the few
 /// queries that must match a partial index's predicate.
 pub(crate) fn sql_states(states: &[ClockState]) -> String {
-    let quoted: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+    let codes: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+    sql_codes(&codes)
+}
+
+/// `'a'` or `('a', 'b')`: vocabulary codes (never input) as literal SQL.
+pub(crate) fn sql_codes(codes: &[&str]) -> String {
+    let quoted: Vec<String> = codes.iter().map(|c| format!("'{c}'")).collect();
     if quoted.len() == 1 {
         quoted.concat()
     } else {

@@ -9,7 +9,7 @@ use aiwei_core::access::{self, Actor, DisclosureFacts, DisclosureStep};
 use aiwei_core::time::{from_millis, to_millis};
 use aiwei_core::{
     AuditAction, DisclosedField, DisclosureStatus, ErrorCode, EventKind, FieldError, MatterId,
-    UserId,
+    NotificationKind, UserId,
 };
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -324,6 +324,21 @@ impl Store {
         let target = id.to_string();
         let detail = json!({ "matter": d.matter, "expires_at": expires });
         append_audit(&mut tx, &by.entry(action, Some(&target), detail), now).await?;
+        // The recipient signs next (or learns it was refused); the filer
+        // learns too when it was someone else.
+        let mut told = vec![d.recipient.0];
+        if d.filed_by != d.recipient {
+            told.push(d.filed_by.0);
+        }
+        crate::work::notify_users(
+            &mut tx,
+            d.matter,
+            &told,
+            NotificationKind::DisclosureDecided,
+            None,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.disclosure(id).await
     }

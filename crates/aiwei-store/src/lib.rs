@@ -34,6 +34,7 @@ pub mod knowledge;
 pub mod kpi;
 pub mod matters;
 pub mod merges;
+pub mod outbox;
 mod scope;
 pub mod search;
 pub mod sessions;

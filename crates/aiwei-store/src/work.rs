@@ -514,7 +514,7 @@ impl Store {
                 .bind(leads_only)
                 .fetch_all(c)
                 .await)?;
-            notify_users(tx, matter, &users, kind, None, now).await?;
+            notify_in(tx, matter, &users, kind, None, Some(d), now).await?;
         }
         Ok(())
     }
@@ -543,6 +543,20 @@ pub(crate) async fn notify_users(
     clock: Option<(DeadlineKind, DateTime<Utc>)>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    notify_in(tx, matter, users, kind, clock, None, now).await
+}
+
+/// [`notify_users`], with the outgoing messages of `department`'s rules when
+/// it is named, else of the recipients' departments.
+pub(crate) async fn notify_in(
+    tx: &mut Tx,
+    matter: MatterId,
+    users: &[Uuid],
+    kind: NotificationKind,
+    clock: Option<(DeadlineKind, DateTime<Utc>)>,
+    department: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     for u in users {
         on_tx!(&mut *tx, c => sqlx::query(
             "INSERT INTO notifications (id, user_id, matter_id, kind, deadline, due_at, created_at)
@@ -558,6 +572,13 @@ pub(crate) async fn notify_users(
             .await
             .map(|r| r.rows_affected()))?;
     }
+    // R-3.3: the same transaction queues what leaves the building.
+    let notice = crate::outbox::Notice {
+        matter,
+        kind,
+        clock,
+    };
+    crate::outbox::enqueue(tx, &notice, users, department, now).await?;
     Ok(())
 }
 

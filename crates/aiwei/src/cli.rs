@@ -570,11 +570,20 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
     }
     let state = app_state(store.clone(), settings.app_config()?, Clock::system())?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (stop_out_tx, stop_out_rx) = tokio::sync::oneshot::channel::<()>();
     let sweeper = tokio::spawn(aiwei_server::run_sweeper(
         state.clone(),
         std::time::Duration::from_secs(30),
         async move {
             let _ = stop_rx.await;
+        },
+    ));
+    // 第一时间: the outbox is looked at every two seconds.
+    let outbox = tokio::spawn(aiwei_server::services::outbound::run(
+        state.clone(),
+        std::time::Duration::from_secs(2),
+        async move {
+            let _ = stop_out_rx.await;
         },
     ));
     let indexer = tokio::spawn(aiwei_server::finish_search_index(store.clone()));
@@ -589,7 +598,9 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
     println!("Aiwei Desk 已启动：http://{addr}");
     app.run_until(shutdown_signal()).await?;
     let _ = stop_tx.send(());
+    let _ = stop_out_tx.send(());
     let _ = sweeper.await;
+    let _ = outbox.await;
     // An unfinished rebuild resumes at the next start.
     indexer.abort();
     trainer.abort();

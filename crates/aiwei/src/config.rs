@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use aiwei_core::Role;
 use aiwei_server::AppConfig;
+use aiwei_server::services::outbound::{AllowList, OutboundConfig, SmtpConfig, SmtpSecurity};
 use aiwei_store::DatabaseUrl;
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
@@ -53,6 +54,22 @@ pub struct Settings {
     /// "more than" (an exact count of a common word is slow on a large
     /// ledger).
     pub count_limit: i64,
+    /// Addresses group robots and webhooks may be posted to, each
+    /// `scheme://host[:port][/path]`; nothing else is accepted.
+    pub outbound_allow: Vec<String>,
+    /// The desk's address as staff reach it (`https://aiwei.example.gov.cn`),
+    /// for links in notification messages; empty: no links.
+    pub public_url: String,
+    /// The mail server for e-mail notifications; empty: no e-mail.
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `starttls` (587), `tls` (465) or `none` (a relay on a trusted segment).
+    pub smtp_security: SmtpSecurity,
+    pub smtp_username: String,
+    /// Better given as `AIWEI_SMTP_PASSWORD_FILE`.
+    pub smtp_password: String,
+    /// The sender, e.g. `爱卫办 <aiwei@example.gov.cn>`.
+    pub smtp_from: String,
 }
 
 impl Default for Settings {
@@ -74,6 +91,14 @@ impl Default for Settings {
             export_clear_roles: app.export_clear_roles,
             token_days: app.token_days,
             count_limit: app.count_limit,
+            outbound_allow: Vec::new(),
+            public_url: String::new(),
+            smtp_host: String::new(),
+            smtp_port: 587,
+            smtp_security: SmtpSecurity::Starttls,
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+            smtp_from: String::new(),
         }
     }
 }
@@ -171,6 +196,40 @@ impl Settings {
                 .parse()
                 .context("AIWEI_COUNT_LIMIT must be a whole number")?;
         }
+        if let Some(v) = get("OUTBOUND_ALLOW")? {
+            s.outbound_allow = v
+                .split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(v) = get("PUBLIC_URL")? {
+            s.public_url = v;
+        }
+        if let Some(v) = get("SMTP_HOST")? {
+            s.smtp_host = v;
+        }
+        if let Some(v) = get("SMTP_PORT")? {
+            s.smtp_port = v.parse().context("AIWEI_SMTP_PORT must be a port number")?;
+        }
+        if let Some(v) = get("SMTP_SECURITY")? {
+            s.smtp_security = match v.trim().to_ascii_lowercase().as_str() {
+                "none" => SmtpSecurity::None,
+                "starttls" => SmtpSecurity::Starttls,
+                "tls" => SmtpSecurity::Tls,
+                _ => bail!("AIWEI_SMTP_SECURITY must be starttls, tls or none, not {v:?}"),
+            };
+        }
+        if let Some(v) = get("SMTP_USERNAME")? {
+            s.smtp_username = v;
+        }
+        if let Some(v) = get("SMTP_PASSWORD")? {
+            s.smtp_password = v;
+        }
+        if let Some(v) = get("SMTP_FROM")? {
+            s.smtp_from = v;
+        }
         if let Some(v) = &overrides.data_dir {
             s.data_dir = v.clone();
         }
@@ -215,6 +274,7 @@ impl Settings {
             );
         }
         self.agreement()?;
+        self.outbound()?;
         self.bind_addr()?;
         self.database()?;
         Ok(())
@@ -255,6 +315,38 @@ impl Settings {
         Ok(text.trim().to_owned())
     }
 
+    /// Where notifications may go: the allow-list and the mail server.
+    pub fn outbound(&self) -> anyhow::Result<OutboundConfig> {
+        let allow = AllowList::parse(&self.outbound_allow).map_err(anyhow::Error::msg)?;
+        let public_url = self.public_url.trim();
+        let web = ["http://", "https://"];
+        if !public_url.is_empty() && !web.iter().any(|p| public_url.starts_with(p)) {
+            bail!("public_url must start with http:// or https://");
+        }
+        let smtp = if self.smtp_host.trim().is_empty() {
+            None
+        } else {
+            if self.smtp_from.parse::<lettre::message::Mailbox>().is_err() {
+                bail!("smtp_from must be a mailbox such as 爱卫办 <aiwei@example.gov.cn>");
+            }
+            let given = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+            Some(SmtpConfig {
+                host: self.smtp_host.trim().to_owned(),
+                port: self.smtp_port,
+                security: self.smtp_security,
+                username: given(&self.smtp_username),
+                password: given(&self.smtp_password),
+                from: self.smtp_from.trim().to_owned(),
+            })
+        };
+        Ok(OutboundConfig {
+            allow,
+            smtp,
+            public_url: (!public_url.is_empty()).then(|| public_url.to_owned()),
+            timeout: std::time::Duration::from_secs(10),
+        })
+    }
+
     pub fn app_config(&self) -> anyhow::Result<AppConfig> {
         Ok(AppConfig {
             org_name: self.org_name.clone(),
@@ -268,6 +360,7 @@ impl Settings {
             export_clear_roles: self.export_clear_roles.clone(),
             token_days: self.token_days,
             count_limit: self.count_limit,
+            outbound: self.outbound()?,
             ..AppConfig::default()
         })
     }
@@ -277,6 +370,9 @@ impl Settings {
         let mut shown = self.clone();
         shown.database_url = self.database()?.redacted();
         shown.key_file = self.key_path().display().to_string();
+        if !shown.smtp_password.is_empty() {
+            shown.smtp_password = "***".into();
+        }
         Ok(toml::to_string_pretty(&shown)?)
     }
 }
@@ -395,6 +491,45 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn outbound_settings_are_checked_and_the_smtp_password_hidden() {
+        let s = Settings::load(
+            &Overrides::default(),
+            env(&[
+                (
+                    "AIWEI_OUTBOUND_ALLOW",
+                    "https://qyapi.weixin.qq.com, http://10.0.0.8:8080/oa",
+                ),
+                ("AIWEI_SMTP_HOST", "mail.example.gov.cn"),
+                ("AIWEI_SMTP_FROM", "爱卫办 <aiwei@example.gov.cn>"),
+                ("AIWEI_SMTP_PASSWORD", "hunter2"),
+                ("AIWEI_SMTP_USERNAME", "aiwei"),
+            ]),
+        )
+        .unwrap();
+        let out = s.outbound().unwrap();
+        assert_eq!(out.allow.entries().len(), 2);
+        assert_eq!(out.smtp.as_ref().unwrap().security, SmtpSecurity::Starttls);
+        assert!(!s.show().unwrap().contains("hunter2"));
+        for (k, v) in [
+            ("AIWEI_OUTBOUND_ALLOW", "ftp://x"),
+            ("AIWEI_SMTP_SECURITY", "ssl3"),
+            ("AIWEI_PUBLIC_URL", "aiwei.example.gov.cn"),
+        ] {
+            assert!(
+                Settings::load(&Overrides::default(), env(&[(k, v)])).is_err(),
+                "{k}"
+            );
+        }
+        assert!(
+            Settings::load(
+                &Overrides::default(),
+                env(&[("AIWEI_SMTP_HOST", "mail"), ("AIWEI_SMTP_FROM", "nobody")])
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod extensions;
 pub mod hotspots;
 pub mod knowledge;
 pub mod matters;
+pub mod outbound;
 pub mod policy;
 pub mod reference;
 pub mod reports;
@@ -114,6 +115,15 @@ fn parts() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(staff::due))
         .routes(routes!(staff::assessments, staff::assess))
         .routes(routes!(staff::export))
+        .routes(routes!(outbound::destinations, outbound::add_destination))
+        .routes(routes!(outbound::set_active))
+        .routes(routes!(outbound::rules, outbound::add_rule))
+        .routes(routes!(outbound::delete_rule))
+        .routes(routes!(outbound::templates))
+        .routes(routes!(outbound::save_template))
+        .routes(routes!(outbound::preview))
+        .routes(routes!(outbound::outbox))
+        .routes(routes!(outbound::retry))
         .split_for_parts();
     utoipa::Modify::modify(&doc::Refusals, &mut doc);
     (router, doc)

@@ -37,20 +37,7 @@ pub struct UsersPage {
     error: Option<String>,
     notice: Option<String>,
     /// What was typed into the refused new-user form (never the password).
-    typed: Vec<(String, String)>,
-}
-
-impl UsersPage {
-    fn typed(&self, name: &str) -> &str {
-        self.typed
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    }
-
-    fn typed_has(&self, name: &str, value: &str) -> bool {
-        self.typed.iter().any(|(k, v)| k == name && v == value)
-    }
+    typed: super::Typed,
 }
 
 async fn users_page(
@@ -93,7 +80,7 @@ async fn users_page(
         departments,
         error,
         notice,
-        typed: Vec::new(),
+        typed: Default::default(),
     })
 }
 
@@ -173,12 +160,7 @@ pub async fn add_user(
         }
         Err(e) if e.status.is_client_error() => {
             let mut page = users_page(&state, &form.staff, Some(e.message()), None).await?;
-            page.typed = form
-                .form
-                .iter()
-                .filter(|(k, _)| k != "password" && k != "csrf")
-                .cloned()
-                .collect();
+            page.typed = super::Typed::of(&form.form, &["password"]);
             let mut page = page.into_response();
             *page.status_mut() = e.status;
             Ok(page)

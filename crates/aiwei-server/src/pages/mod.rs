@@ -16,6 +16,7 @@ mod import;
 mod intake;
 mod knowledge;
 mod ledger;
+mod outbound;
 mod search;
 mod settings;
 mod staff;
@@ -152,6 +153,27 @@ pub fn router() -> Router<AppState> {
             "/admin/calendar",
             get(settings::calendar).post(settings::load_calendar),
         )
+        .route("/admin/notify", get(outbound::notify))
+        .route(
+            "/admin/notify/destinations",
+            post(outbound::add_destination),
+        )
+        .route(
+            "/admin/notify/destinations/{id}/active",
+            post(outbound::set_destination_active),
+        )
+        .route("/admin/notify/rules", post(outbound::add_rule))
+        .route(
+            "/admin/notify/rules/{id}/delete",
+            post(outbound::delete_rule),
+        )
+        .route("/admin/notify/templates", get(outbound::templates))
+        .route(
+            "/admin/notify/templates/{kind}",
+            post(outbound::save_template),
+        )
+        .route("/admin/outbox", get(outbound::outbox))
+        .route("/admin/outbox/{id}/retry", post(outbound::retry))
         .route("/audit", get(audit::trail))
         .route("/account", get(account::page))
         .route("/account/password", post(account::change_password))
@@ -160,6 +182,38 @@ pub fn router() -> Router<AppState> {
         // Page forms carry the session's CSRF token in a field, which
         // their extractors check.
         .layer(Extension(FormRoutes))
+}
+
+/// What was typed into a refused form, shown again so nothing is lost
+/// (never a password or secret: the handler leaves those out).
+#[derive(Debug, Clone, Default)]
+pub struct Typed(pub Vec<(String, String)>);
+
+impl Typed {
+    /// A posted form's fields, less its CSRF token and the fields named in
+    /// `secret`.
+    pub fn of(form: &[(String, String)], secret: &[&str]) -> Self {
+        Typed(
+            form.iter()
+                .filter(|(k, _)| k != "csrf" && !secret.contains(&k.as_str()))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// The value typed for `name`, or empty.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Whether `value` was chosen for `name` (a box ticked, an option
+    /// selected).
+    pub fn has(&self, name: &str, value: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == name && v == value)
+    }
 }
 
 /// A link in the sidebar.
@@ -238,6 +292,9 @@ impl Layout {
             add("/admin/routing", "派单设置");
             add("/admin/calendar", "工作日历");
             add("/admin/import", "导入原台账");
+            add("/admin/notify", "消息推送");
+            add("/admin/notify/templates", "消息模板");
+            add("/admin/outbox", "发送记录");
         }
         // A count that cannot be read is shown as none rather than failing
         // the page.

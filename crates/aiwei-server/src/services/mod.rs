@@ -3,6 +3,7 @@
 //! and returns views. Handlers above only read requests and render.
 
 pub mod attachments;
+pub mod channels;
 pub mod confidential;
 pub mod duplicates;
 pub mod extensions;
@@ -13,6 +14,7 @@ pub mod knowledge;
 pub mod ledger;
 pub mod merges;
 pub mod once;
+pub mod outbound;
 pub mod query;
 pub mod search;
 pub mod staff;

@@ -256,6 +256,9 @@ pub struct TestApp {
     pub keys: Keys,
     /// Added to the system time to give the app's "now".
     offset: Arc<Mutex<chrono::Duration>>,
+    /// The running app's state, for the background work a test drives by
+    /// hand (the outbox).
+    pub state: aiwei_server::AppState,
 }
 
 impl TestApp {
@@ -273,6 +276,15 @@ impl TestApp {
     /// one PostgreSQL).
     pub async fn spawn_on(db: Arc<TestDb>, keys: Keys) -> Self {
         Self::spawn_configured(db, keys, |_| {}).await
+    }
+
+    /// [`TestApp::spawn_on`] with the configuration adjusted.
+    pub async fn spawn_on_with(
+        db: Arc<TestDb>,
+        keys: Keys,
+        tune: impl FnOnce(&mut AppConfig),
+    ) -> Self {
+        Self::spawn_configured(db, keys, tune).await
     }
 
     async fn spawn_configured(
@@ -295,7 +307,7 @@ impl TestApp {
         tune(&mut config);
         let store = store.with_clock(clock.clone());
         let state = app_state(store.clone(), config, clock).unwrap();
-        let app = Application::build(state, "127.0.0.1:0".parse().unwrap())
+        let app = Application::build(state.clone(), "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
         let addr = app.local_addr().unwrap();
@@ -317,6 +329,7 @@ impl TestApp {
             db,
             keys,
             offset,
+            state,
         }
     }
 

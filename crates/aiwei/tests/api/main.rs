@@ -31,6 +31,7 @@ mod ledger;
 mod lint;
 mod matrix;
 mod merges;
+mod outbound;
 mod pages;
 mod search;
 mod suggest;

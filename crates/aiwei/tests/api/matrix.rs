@@ -324,6 +324,34 @@ fn call(method: &str, path: &str, model: &Model, variant: usize) -> Option<(Stri
             path.replace("{id}", &uuid::Uuid::now_v7().to_string()),
             Body::Upload,
         ),
+        // Notifications setup: refused as fields (no allow-list in the
+        // test configuration, no kinds, an empty template) or of ids that
+        // do not exist, so nothing is written; the preview writes nothing.
+        ("POST", "/api/v1/outbound/destinations") => (
+            path.into(),
+            Body::Json(json!({"name": "矩阵", "channel": "webhook",
+                              "url": "http://127.0.0.1:9/hook", "secret": "s"})),
+        ),
+        ("POST", "/api/v1/outbound/destinations/{id}/active") => (
+            path.replace("{id}", &uuid::Uuid::now_v7().to_string()),
+            Body::Json(json!({"active": false})),
+        ),
+        ("POST", "/api/v1/outbound/rules") => (
+            path.into(),
+            Body::Json(json!({"department": "HJWS", "kinds": [], "email": "a@example.gov.cn"})),
+        ),
+        ("DELETE", "/api/v1/outbound/rules/{id}") | ("POST", "/api/v1/outbox/{id}/retry") => (
+            path.replace("{id}", &uuid::Uuid::now_v7().to_string()),
+            Body::None,
+        ),
+        ("PUT", "/api/v1/outbound/templates/{kind}") => (
+            path.replace("{kind}", "dispatched"),
+            Body::Json(json!({"subject": "", "body": ""})),
+        ),
+        ("POST", "/api/v1/outbound/preview") => (
+            path.into(),
+            Body::Json(json!({"kind": "dispatched", "subject": "{编号}", "body": "{事由}"})),
+        ),
         // Words no fixture matter holds: an empty list.
         ("POST", "/api/v1/duplicates") => (path.into(), Body::Json(json!({"content": "矩阵测试"}))),
         // Not merged: 409 `not_merged` for a supervisor.
@@ -414,6 +442,10 @@ fn call(method: &str, path: &str, model: &Model, variant: usize) -> Option<(Stri
             | "/api/v1/assessments"
             | "/api/v1/exports/assessments.xlsx"
             | "/api/v1/supervision"
+            | "/api/v1/outbound/destinations"
+            | "/api/v1/outbound/rules"
+            | "/api/v1/outbound/templates"
+            | "/api/v1/outbox"
             | "/api/v1/work",
         ) => (path.into(), Body::None),
         _ => return None,
@@ -546,9 +578,19 @@ impl Model {
             "POST /api/v1/articles/offers"
             | "POST /api/v1/suggestions"
             | "POST /api/v1/duplicates" => needs(Permission::RecordIntake).unwrap_or(Masked),
-            "GET /api/v1/policy" | "PUT /api/v1/policy" => {
-                needs(Permission::Administer).unwrap_or(Masked)
-            }
+            "GET /api/v1/policy"
+            | "PUT /api/v1/policy"
+            | "GET /api/v1/outbound/destinations"
+            | "POST /api/v1/outbound/destinations"
+            | "GET /api/v1/outbound/rules"
+            | "POST /api/v1/outbound/rules"
+            | "GET /api/v1/outbound/templates"
+            | "PUT /api/v1/outbound/templates/{kind}"
+            | "POST /api/v1/outbound/preview"
+            | "GET /api/v1/outbox" => needs(Permission::Administer).unwrap_or(Masked),
+            "POST /api/v1/outbound/destinations/{id}/active"
+            | "DELETE /api/v1/outbound/rules/{id}"
+            | "POST /api/v1/outbox/{id}/retry" => needs(Permission::Administer).unwrap_or(NotFound),
             "GET /api/v1/supervision"
             | "GET /api/v1/extensions"
             | "GET /api/v1/hotspots"
