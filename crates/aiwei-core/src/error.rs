@@ -120,6 +120,13 @@ code_enum!(
         NameTaken => ("name_taken", "名称已被使用"),
         UnknownDestination => ("unknown_destination", "推送地址不存在或已停用"),
         AlreadySent => ("already_sent", "该通知已发送成功，无需重发"),
+        InvalidExtension => ("invalid_extension", "分机号应为1至16位数字"),
+        UnknownExtension => ("unknown_extension", "该分机号未分配给任何登记人员"),
+        ExtensionTaken => ("extension_taken", "该分机号已分配给其他人员"),
+        UnknownCall => ("unknown_call", "交换机未报告过该通话的振铃"),
+        CallFinished => ("call_finished", "该通话已结束，不能再变更"),
+        CallTaken => ("call_taken", "该通话已登记为其他事项"),
+        AlreadyCalledBack => ("already_called_back", "该漏接来电已处理"),
         // Our fault (500, 503).
         Internal => ("internal", "系统内部错误，请稍后重试"),
         Unavailable => ("unavailable", "服务暂不可用"),

@@ -101,6 +101,13 @@ pub struct IntakeRequest {
     /// Visits only: when the visitor arrived at the window.
     #[serde(default)]
     pub arrived_at: Option<DateTime<Utc>>,
+    /// Calls only: the telephone exchange's id of the call
+    /// (`POST /api/v1/telephony/events`). Its measured ring-to-answer
+    /// seconds are recorded instead of `ring_seconds`, and the call is
+    /// taken off the clerk's screen.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[!-~]{1,128}$"))]
+    pub call_id: Option<String>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub caller: CallerInput,
@@ -277,6 +284,9 @@ impl IntakeRequest {
             Some(Channel::Visit) => {
                 if self.ring_seconds.is_some() {
                     errs.push("ring_seconds", ErrorCode::NotForChannel);
+                }
+                if self.call_id.is_some() {
+                    errs.push("call_id", ErrorCode::NotForChannel);
                 }
                 if let Some(a) = self.arrived_at.map(truncate) {
                     if a > received_at {

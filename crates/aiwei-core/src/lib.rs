@@ -32,6 +32,7 @@ pub mod place;
 pub mod schema;
 pub mod search;
 pub mod suggest;
+pub mod telephony;
 pub mod time;
 pub mod training;
 pub mod wire;

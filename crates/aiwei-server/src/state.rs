@@ -46,6 +46,9 @@ pub struct AppConfig {
     pub count_limit: i64,
     /// Where notifications may leave the building, and the mail server.
     pub outbound: crate::services::outbound::OutboundConfig,
+    /// The key the telephone exchange sends (`Authorization: Bearer`);
+    /// `None`: the telephony endpoint is closed.
+    pub telephony_key: Option<String>,
 }
 
 impl AppConfig {
@@ -87,6 +90,7 @@ impl Default for AppConfig {
             token_days: 365,
             count_limit: 10_000,
             outbound: Default::default(),
+            telephony_key: None,
         }
     }
 }

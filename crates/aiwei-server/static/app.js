@@ -87,6 +87,39 @@
     });
     phone.addEventListener("blur", lookup);
   }
+
+  // The telephone exchange: a call ringing at this clerk's extension opens
+  // here with the caller's history; the ring seconds are the exchange's.
+  var calls = form.getAttribute("data-calls");
+  if (calls && window.EventSource) {
+    var banner = document.getElementById("call-banner");
+    var callId = document.getElementById("call_id");
+    var ring = document.getElementById("ring_seconds");
+    var measured = document.getElementById("ring-measured");
+    var received = document.getElementById("received_at");
+    var source = new EventSource(calls);
+    source.addEventListener("call", function (e) {
+      var c;
+      try { c = JSON.parse(e.data); } catch (err) { return; }
+      // A clerk typing another call's matter is not interrupted.
+      var mine = callId.value === c.call_id;
+      if (!mine && callId.value !== "" ) { return; }
+      if (!mine && phone.value.trim() !== "") { return; }
+      callId.value = c.call_id;
+      phone.value = c.caller;
+      received.value = c.received_at_local;
+      if (c.ring_seconds !== null && c.ring_seconds !== undefined) {
+        ring.value = c.ring_seconds;
+        ring.readOnly = true;
+        measured.hidden = false;
+      }
+      banner.hidden = false;
+      banner.textContent = "来电 " + c.caller + (c.extension ? "（分机 " + c.extension + "）" : "") +
+        "：" + c.state_label +
+        (c.ring_seconds !== null && c.ring_seconds !== undefined ? "，响铃 " + c.ring_seconds + " 秒" : "");
+      lookup();
+    });
+  }
 })();
 
 // While a matter is typed: the sub-category and department the office's

@@ -17,6 +17,7 @@ pub mod attachments;
 pub mod audit;
 pub mod calendar;
 pub mod callers;
+pub mod calls;
 pub mod categories;
 pub mod deadlines;
 pub mod departments;

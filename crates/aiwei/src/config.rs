@@ -70,6 +70,10 @@ pub struct Settings {
     pub smtp_password: String,
     /// The sender, e.g. `爱卫办 <aiwei@example.gov.cn>`.
     pub smtp_from: String,
+    /// The key the telephone exchange sends with its call events (at least
+    /// 16 characters; better given as `AIWEI_TELEPHONY_KEY_FILE`); empty:
+    /// the telephony endpoint is closed. See docs/CTI.md.
+    pub telephony_key: String,
 }
 
 impl Default for Settings {
@@ -99,6 +103,7 @@ impl Default for Settings {
             smtp_username: String::new(),
             smtp_password: String::new(),
             smtp_from: String::new(),
+            telephony_key: String::new(),
         }
     }
 }
@@ -230,6 +235,9 @@ impl Settings {
         if let Some(v) = get("SMTP_FROM")? {
             s.smtp_from = v;
         }
+        if let Some(v) = get("TELEPHONY_KEY")? {
+            s.telephony_key = v;
+        }
         if let Some(v) = &overrides.data_dir {
             s.data_dir = v.clone();
         }
@@ -275,6 +283,10 @@ impl Settings {
         }
         self.agreement()?;
         self.outbound()?;
+        let key = self.telephony_key.trim();
+        if !key.is_empty() && (key.len() < 16 || !key.bytes().all(|b| b.is_ascii_graphic())) {
+            bail!("telephony_key must be at least 16 visible ASCII characters");
+        }
         self.bind_addr()?;
         self.database()?;
         Ok(())
@@ -361,6 +373,7 @@ impl Settings {
             token_days: self.token_days,
             count_limit: self.count_limit,
             outbound: self.outbound()?,
+            telephony_key: Some(self.telephony_key.trim().to_owned()).filter(|k| !k.is_empty()),
             ..AppConfig::default()
         })
     }
@@ -370,8 +383,10 @@ impl Settings {
         let mut shown = self.clone();
         shown.database_url = self.database()?.redacted();
         shown.key_file = self.key_path().display().to_string();
-        if !shown.smtp_password.is_empty() {
-            shown.smtp_password = "***".into();
+        for secret in [&mut shown.smtp_password, &mut shown.telephony_key] {
+            if !secret.is_empty() {
+                *secret = "***".into();
+            }
         }
         Ok(toml::to_string_pretty(&shown)?)
     }

@@ -26,6 +26,7 @@ pub mod search;
 pub mod session;
 pub mod staff;
 pub mod suggestions;
+pub mod telephony;
 pub mod work;
 
 #[derive(OpenApi)]
@@ -124,6 +125,9 @@ fn parts() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(outbound::preview))
         .routes(routes!(outbound::outbox))
         .routes(routes!(outbound::retry))
+        .routes(routes!(telephony::event))
+        .routes(routes!(telephony::callbacks))
+        .routes(routes!(telephony::work))
         .split_for_parts();
     utoipa::Modify::modify(&doc::Refusals, &mut doc);
     (router, doc)

@@ -466,6 +466,8 @@ pub struct UserPage {
     /// The administrator's own account: its password is changed on the
     /// account page, not reset here (a reset would end their own session).
     own: bool,
+    /// The telephone extension the user sits at, or empty.
+    extension: String,
 }
 
 async fn user_page(state: &AppState, staff: &Staff, id: UserId) -> Result<UserPage, ApiError> {
@@ -494,7 +496,72 @@ async fn user_page(state: &AppState, staff: &Staff, id: UserId) -> Result<UserPa
         notice: None,
         temporary: None,
         own: id == staff.user.id,
+        extension: state
+            .store
+            .phone_extensions()
+            .await?
+            .into_iter()
+            .find(|(_, u)| *u == id)
+            .map(|(e, _)| e)
+            .unwrap_or_default(),
     })
+}
+
+#[derive(serde::Deserialize)]
+pub struct ExtensionForm {
+    #[serde(default)]
+    extension: String,
+}
+
+/// Seats a user at a telephone extension (blank: at none): the exchange's
+/// calls to it open on their intake page.
+pub async fn set_extension(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    form: CsrfForm<ExtensionForm, Administer>,
+) -> Result<Response, ApiError> {
+    let id = user_id(&id)?;
+    state.store.user(id).await?;
+    let raw = form.form.extension.trim();
+    let outcome = match raw {
+        "" => Ok(None),
+        e => aiwei_core::telephony::extension("extension", e).map(Some),
+    };
+    let outcome = match outcome {
+        Ok(ext) => state
+            .store
+            .set_extension_audited(
+                id,
+                ext.as_deref(),
+                &form.staff.audit_actor(),
+                state.clock.now(),
+            )
+            .await
+            .map(|()| ext)
+            .map_err(ApiError::from),
+        Err(e) => Err(ApiError::invalid_field(e)),
+    };
+    let mut page = user_page(&state, &form.staff, id).await?;
+    match outcome {
+        Ok(Some(e)) => {
+            page.notice = Some(format!(
+                "已设置分机号 {e}：该分机的来电将在此人的登记页面弹出。"
+            ));
+            Ok(page.into_response())
+        }
+        Ok(None) => {
+            page.notice = Some("已取消分机号。".to_owned());
+            Ok(page.into_response())
+        }
+        Err(e) if e.status.is_client_error() => {
+            page.error = Some(e.message());
+            page.extension = raw.to_owned();
+            let mut resp = page.into_response();
+            *resp.status_mut() = e.status;
+            Ok(resp)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn user_id(raw: &str) -> Result<UserId, ApiError> {

@@ -35,6 +35,9 @@ pub struct IntakeForm {
     pub received_at: String,
     #[serde(default)]
     pub ring_seconds: String,
+    /// The exchange's id of the call the page opened as it rang.
+    #[serde(default)]
+    pub call_id: String,
     #[serde(default)]
     pub arrived_at: String,
     #[serde(default)]
@@ -155,6 +158,7 @@ impl IntakeForm {
             // The form shows both inputs; keep only the one of the channel.
             ring_seconds: if visit { None } else { ring_seconds },
             arrived_at: if visit { arrived_at } else { None },
+            call_id: if visit { None } else { opt(&self.call_id) },
             caller: CallerInput {
                 kind: opt(&self.caller_kind),
                 name: opt(&self.caller_name),

@@ -20,6 +20,7 @@ mod outbound;
 mod search;
 mod settings;
 mod staff;
+mod telephony;
 mod work;
 
 use aiwei_core::access;
@@ -132,6 +133,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route("/admin/users/{id}/password", post(admin::reset_password))
+        .route("/admin/users/{id}/extension", post(admin::set_extension))
+        .route("/intake/calls", get(telephony::calls))
+        .route("/callbacks", get(telephony::callbacks))
+        .route("/callbacks/{id}", post(telephony::work))
         .route(
             "/admin/tokens",
             get(admin::tokens).post(admin::create_token),
@@ -254,6 +259,9 @@ impl Layout {
         add("/work", "我的工作");
         if u.may(access::Permission::RecordIntake) {
             add("/intake", "登记来电来访");
+        }
+        if u.may(access::Permission::LookUpCallers) {
+            add("/callbacks", "漏接回拨");
         }
         add("/ledger", "来电来访台账");
         add("/knowledge", "知识库");

@@ -19,6 +19,7 @@ pub mod query;
 pub mod search;
 pub mod staff;
 pub mod suggest;
+pub mod telephony;
 pub mod trail;
 pub mod work;
 pub mod xlsx;

@@ -75,6 +75,27 @@ pub async fn record(
     key: Option<String>,
 ) -> Result<(Matter, bool), ApiError> {
     let now = state.clock.now();
+    // A call the exchange reported: its measured seconds, not typed ones
+    // and the time it was answered unless another was given.
+    let call = crate::services::telephony::call_for_intake(state, req.call_id.as_deref()).await?;
+    let measured;
+    let req = match call {
+        Some((_, seconds, answered))
+            if req
+                .channel
+                .as_deref()
+                .and_then(aiwei_core::Channel::from_code)
+                == Some(aiwei_core::Channel::Phone) =>
+        {
+            measured = IntakeRequest {
+                ring_seconds: Some(i64::from(seconds)),
+                received_at: req.received_at.or(Some(answered)),
+                ..req.clone()
+            };
+            &measured
+        }
+        _ => req,
+    };
     let new = req.validate(now).map_err(ApiError::invalid)?;
     let idem = attempt(user, key, "new_matter".to_owned(), req)?;
     once(state, idem, |idem| async move {
@@ -88,6 +109,13 @@ pub async fn record(
             .record_intake_once(&new, &ctx, idem.as_ref())
             .await?;
         tracing::info!(matter = %m.id, number = %m.number, "matter recorded");
+        if let Some((call, ..)) = call
+            && let Err(e) = state.store.attach_call(call, m.id.0).await
+        {
+            // Another matter took the call at the same moment: this one
+            // keeps its measured seconds.
+            tracing::warn!(error = %e, matter = %m.id, "call already taken");
+        }
         Ok(m)
     })
     .await

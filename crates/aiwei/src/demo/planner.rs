@@ -628,6 +628,7 @@ fn plan_one<R: Rng>(
         received_at: Some(received),
         ring_seconds,
         arrived_at,
+        call_id: None,
         caller: CallerInput {
             kind: Some(kind.to_owned()),
             name: Some(caller.name),

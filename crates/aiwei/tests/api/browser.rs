@@ -225,6 +225,27 @@ impl Driver {
         panic!("no new page after clicking {css}");
     }
 
+    /// Waits up to 10 s for the intake page's call banner to hold `text`.
+    async fn banner_with(&self, text: &str) -> String {
+        let mut banner = String::new();
+        for _ in 0..100 {
+            banner = self
+                .script(
+                    "return document.getElementById('call-banner').textContent;",
+                    json!([]),
+                )
+                .await
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if banner.contains(text) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        banner
+    }
+
     async fn log_out(&self) {
         self.click_and_wait("form[action='/logout'] button").await;
         self.find("#login-submit").await;
@@ -1113,6 +1134,90 @@ async fn the_supervisor_dashboard_and_the_monthly_report_show_charts_and_tables(
     assert!(title.contains("环境卫生科"), "{title}");
     let choices = browser.text("#pick-subject").await;
     assert!(!choices.contains("全单位"), "{choices}");
+    browser.quit().await;
+    app.stop().await;
+}
+
+/// The telephone exchange rings the clerk's extension: the call opens on
+/// their intake page with the number, the caller's earlier matters and the
+/// measured ring seconds; the matter recorded carries those seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ringing_extension_opens_the_call_on_the_clerks_page() {
+    let Some(browser) = Driver::start().await else {
+        return;
+    };
+    let app = crate::telephony::exchange_app(Backend::Sqlite).await;
+    let (clerk, pw) = app.user("jieting", &[Role::Intake], Some("AWB")).await;
+    crate::telephony::seat(&app, &clerk).await;
+    let token = app.token_for(&clerk).await;
+    let (s, m) = app
+        .post_json(
+            &token,
+            "/api/v1/matters",
+            &crate::helpers::phone_complaint("13855556666", "老来电"),
+        )
+        .await;
+    assert_eq!(s, 201, "{m}");
+    browser.log_in(&app, "jieting", &pw).await;
+    browser.goto(&app.url("/intake")).await;
+    browser.find("#intake-form").await;
+    let rang = app.now() - chrono::Duration::seconds(9);
+    crate::telephony::event(
+        &app,
+        &json!({"event": "ringing", "call_id": "web-1", "caller": "13855556666",
+                "extension": "8001", "at": rang}),
+    )
+    .await;
+    // The banner, the number and the history arrive without a reload.
+    let banner = browser.banner_with("13855556666").await;
+    assert!(banner.contains("振铃中"), "{banner}");
+    let phone = browser
+        .script(
+            "return document.getElementById('caller_phone').value;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(phone, json!("13855556666"));
+    let history = browser.text("#history").await;
+    assert!(history.contains(m["number"].as_str().unwrap()), "{history}");
+    crate::telephony::event(&app, &json!({"event": "answered", "call_id": "web-1"})).await;
+    let banner = browser.banner_with("通话中").await;
+    assert!(
+        banner.contains("响铃 9 秒") || banner.contains("响铃 10 秒"),
+        "{banner}"
+    );
+    let ring = browser
+        .script(
+            "const r = document.getElementById('ring_seconds'); return [r.value, r.readOnly];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(ring[1], json!(true), "{ring}");
+    browser.type_into("#caller_name", "老来电").await;
+    browser.type_into("#content", "楼道垃圾无人清运").await;
+    browser
+        .script(
+            "document.getElementById('agreed_reply_at').value = arguments[0];",
+            json!([app.local_input(3)]),
+        )
+        .await;
+    browser.click("#intake-submit").await;
+    let notice = browser.text("#created-notice").await;
+    let number = notice
+        .split_whitespace()
+        .find(|w| w.starts_with("AW"))
+        .map(|w| w.trim_end_matches('。').to_owned())
+        .unwrap();
+    let stored = app
+        .store
+        .matter_by_number(&number.parse().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        matches!(stored.ring_seconds, Some(9 | 10)),
+        "{:?}",
+        stored.ring_seconds
+    );
     browser.quit().await;
     app.stop().await;
 }

@@ -35,6 +35,7 @@ mod outbound;
 mod pages;
 mod search;
 mod suggest;
+mod telephony;
 mod trail;
 mod training;
 mod work;

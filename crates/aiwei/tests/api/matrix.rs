@@ -352,6 +352,17 @@ fn call(method: &str, path: &str, model: &Model, variant: usize) -> Option<(Stri
             path.into(),
             Body::Json(json!({"kind": "dispatched", "subject": "{编号}", "body": "{事由}"})),
         ),
+        // The exchange's key is no staff token: refused before the body
+        // is read.
+        ("POST", "/api/v1/telephony/events") => (
+            path.into(),
+            Body::Json(json!({"event": "ringing", "call_id": "m-1",
+                              "caller": PHONES[0], "extension": "8001"})),
+        ),
+        ("POST", "/api/v1/callbacks/{id}") => (
+            path.replace("{id}", &uuid::Uuid::now_v7().to_string()),
+            Body::Json(json!({"outcome": "reached"})),
+        ),
         // Words no fixture matter holds: an empty list.
         ("POST", "/api/v1/duplicates") => (path.into(), Body::Json(json!({"content": "矩阵测试"}))),
         // Not merged: 409 `not_merged` for a supervisor.
@@ -446,6 +457,7 @@ fn call(method: &str, path: &str, model: &Model, variant: usize) -> Option<(Stri
             | "/api/v1/outbound/rules"
             | "/api/v1/outbound/templates"
             | "/api/v1/outbox"
+            | "/api/v1/callbacks"
             | "/api/v1/work",
         ) => (path.into(), Body::None),
         _ => return None,
@@ -536,7 +548,10 @@ impl Model {
         // about the matter.
         let needs = |p: Permission| -> Option<Cell> { (!granted(p, actor)).then_some(Forbidden) };
         match key.as_str() {
-            "POST /api/v1/session" => Unauthenticated,
+            "POST /api/v1/session" | "POST /api/v1/telephony/events" => Unauthenticated,
+            // No missed calls in the fixture: an empty list for the desk.
+            "GET /api/v1/callbacks" => needs(Permission::LookUpCallers).unwrap_or(Masked),
+            "POST /api/v1/callbacks/{id}" => needs(Permission::LookUpCallers).unwrap_or(NotFound),
             "POST /api/v1/me/password" => Forbidden,
             "POST /api/v1/notifications/{id}/read" => NotFound,
             "DELETE /api/v1/session"
