@@ -47,6 +47,7 @@ PAGES = {
         ("figures", "/figures"),
         ("staff-training", "/training"),
         ("staff-assessments", "/assessments"),
+        ("callbacks", "/callbacks"),
     ],
     "handler": [
         ("work", "/work"),
@@ -87,7 +88,7 @@ PAGES = {
         ("staff-assessments", "/assessments"),
     ],
     "auditor": [("audit", "/audit"), ("ledger", "/ledger")],
-    "admin": [("status", "/admin"), ("users", "/admin/users"), ("routing", "/admin/routing"), ("policy", "/admin/policy"), ("policy-kpi", "/admin/policy#assessment-settings"), ("staff-import", "/admin/import"), ("not-found", "/no-such-page")],
+    "admin": [("status", "/admin"), ("users", "/admin/users"), ("routing", "/admin/routing"), ("policy", "/admin/policy"), ("policy-kpi", "/admin/policy#assessment-settings"), ("staff-import", "/admin/import"), ("notify", "/admin/notify"), ("notify-templates", "/admin/notify/templates?kind=deadline_overdue"), ("outbox", "/admin/outbox"), ("not-found", "/no-such-page")],
 }
 
 

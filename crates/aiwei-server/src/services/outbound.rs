@@ -664,7 +664,7 @@ pub fn preview(template: &Template, kind: NotificationKind) -> (String, String) 
     template.render(&|p| {
         match p {
             Placeholder::Notice => kind.label(),
-            Placeholder::Number => "AW2026000123",
+            Placeholder::Number => "AW2026-000123",
             Placeholder::Type => "投诉",
             Placeholder::Category => "垃圾清运",
             Placeholder::Summary => "小区门口垃圾多日未清运，气味很大，请尽快处理。",
@@ -674,7 +674,7 @@ pub fn preview(template: &Template, kind: NotificationKind) -> (String, String) 
             Placeholder::DueAt => "2026-11-30 17:30",
             Placeholder::Caller => "张*",
             Placeholder::Phone => "138****5678",
-            Placeholder::Link => "https://aiwei.example.gov.cn/matters/AW2026000123",
+            Placeholder::Link => "https://aiwei.example.gov.cn/matters/AW2026-000123",
         }
         .to_owned()
     })

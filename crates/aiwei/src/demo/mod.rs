@@ -202,6 +202,7 @@ pub async fn seed(
     }
     disclosure_examples(store, &crew, now).await?;
     training_examples(store, &crew, now).await?;
+    telephone_examples(store, now).await?;
     tracing::info!(matters = recorded, "demo data complete");
 
     Ok(DemoReport {
@@ -338,6 +339,65 @@ impl Crew {
             supervisor: get("duban").await?,
         })
     }
+}
+
+/// The clerks seated at extensions 8001 and 8002, and this morning's
+/// calls the exchange reported: answered ones, and missed ones on the
+/// call-back list, one of them already called back.
+async fn telephone_examples(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
+    use aiwei_core::telephony::{CallEventKind as E, CallEventRequest, CallbackOutcome};
+    let by = aiwei_store::trail::AuditActor::cli();
+    let mut seated = Vec::new();
+    for (name, ext) in [("jieting", "8001"), ("jieting2", "8002")] {
+        let u = store.user_by_name(&Username::parse(name)?).await?;
+        store
+            .set_extension_audited(u.id, Some(ext), &by, now)
+            .await?;
+        seated.push(u.id);
+    }
+    // (call id, caller, extension, minutes ago, seconds ringing, answered)
+    let calls = [
+        ("demo-0001", "13912345601", "8001", 95, 6, true),
+        ("demo-0002", "13812345602", "8002", 80, 14, true),
+        ("demo-0003", "02587654321", "8001", 62, 30, false),
+        ("demo-0004", "13612345604", "8002", 41, 25, false),
+        ("demo-0005", "13512345605", "8001", 18, 30, false),
+    ];
+    for (id, caller, ext, ago, ring, answered) in calls {
+        let rang = now - chrono::Duration::minutes(ago);
+        let event = |kind: E, at: DateTime<Utc>, with_caller: bool| CallEventRequest {
+            event: kind.as_str().into(),
+            call_id: id.into(),
+            caller: with_caller.then(|| caller.into()),
+            extension: with_caller.then(|| ext.into()),
+            at: Some(at),
+        };
+        let mut events = vec![event(E::Ringing, rang, true)];
+        let end = rang + chrono::Duration::seconds(ring);
+        if answered {
+            events.push(event(E::Answered, end, false));
+            events.push(event(E::Ended, end + chrono::Duration::minutes(4), false));
+        } else {
+            events.push(event(E::Ended, end, false));
+        }
+        for e in events {
+            let ev = e
+                .parse(now)
+                .map_err(|e| anyhow::anyhow!("a demo call event failed its rules: {e:?}"))?;
+            store.record_call_event(&ev, now).await?;
+        }
+    }
+    let worked = store.call_by_exchange_id("demo-0003").await?;
+    store
+        .work_callback(
+            worked.id,
+            CallbackOutcome::Reached,
+            Some("已回拨，来电人询问灭鼠药发放时间，已答复"),
+            seated[0],
+            now - chrono::Duration::minutes(50),
+        )
+        .await?;
+    Ok(())
 }
 
 /// A year of training: sessions on the regulation's topics, most

@@ -541,7 +541,7 @@ both_backends!(
             )
             .await;
         assert_eq!(s, 200, "{b}");
-        assert_eq!(b["subject"], "【有新派单，请及时签收】AW2026000123");
+        assert_eq!(b["subject"], "【有新派单，请及时签收】AW2026-000123");
         assert_eq!(b["body"], "张* 138****5678");
     }
 );
@@ -848,7 +848,7 @@ both_backends!(
             .await;
         assert_eq!(r.status(), 200);
         let page = r.text().await.unwrap();
-        assert!(page.contains("新派单 AW2026000123") && page.contains("未保存文字的预览"));
+        assert!(page.contains("新派单 AW2026-000123") && page.contains("未保存文字的预览"));
         let r = app
             .post_form(
                 "/admin/notify/templates/dispatched",
