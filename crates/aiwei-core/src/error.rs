@@ -127,6 +127,11 @@ code_enum!(
         CallFinished => ("call_finished", "该通话已结束，不能再变更"),
         CallTaken => ("call_taken", "该通话已登记为其他事项"),
         AlreadyCalledBack => ("already_called_back", "该漏接来电已处理"),
+        RateLimited => ("rate_limited", "提交过于频繁，请稍后再试"),
+        NoSuchFiling => ("no_such_filing", "未找到该事项，或查询码不正确，请核对后重试"),
+        FormExpired => ("form_expired", "页面已过期或提交过快，请重新填写后提交"),
+        NotAnImage => ("not_an_image", "照片只能是 JPG 或 PNG 图片，每张不超过5MB"),
+        TooManyPhotos => ("too_many_photos", "最多上传3张照片"),
         // Our fault (500, 503).
         Internal => ("internal", "系统内部错误，请稍后重试"),
         Unavailable => ("unavailable", "服务暂不可用"),

@@ -10,7 +10,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ErrorCode, FieldErrors, bounded_text};
+use crate::error::{ErrorCode, FieldError, FieldErrors, bounded_text};
 use crate::kinds::{CallerKind, Channel, MatterType};
 use crate::knowledge::AnsweredFrom;
 use crate::phone::PhoneNumber;
@@ -247,6 +247,31 @@ fn earliest() -> DateTime<Utc> {
 }
 
 impl IntakeRequest {
+    /// [`IntakeRequest::validate`] for staff recording at the desk: calls
+    /// and visits only; residents file `web` and `open311` matters
+    /// themselves ([`crate::public`]).
+    pub fn validate_desk(&self, now: DateTime<Utc>) -> Result<NewMatter, FieldErrors> {
+        let public = self
+            .channel
+            .as_deref()
+            .and_then(Channel::from_code)
+            .is_some_and(|c| matches!(c, Channel::Web | Channel::Open311));
+        match self.validate(now) {
+            Err(mut errs) if public && !errs.has("channel") => {
+                errs.0
+                    .insert(0, FieldError::new("channel", ErrorCode::InvalidValue));
+                Err(errs)
+            }
+            Err(errs) => Err(errs),
+            Ok(_) if public => {
+                let mut errs = FieldErrors::default();
+                errs.push("channel", ErrorCode::InvalidValue);
+                Err(errs)
+            }
+            Ok(m) => Ok(m),
+        }
+    }
+
     /// Applies every intake rule. `now` is the server's clock.
     pub fn validate(&self, now: DateTime<Utc>) -> Result<NewMatter, FieldErrors> {
         let mut errs = FieldErrors::default();
@@ -279,6 +304,17 @@ impl IntakeRequest {
                     }
                     Some(s) => ring_seconds = i32::try_from(s).ok(),
                     None => {}
+                }
+            }
+            Some(Channel::Web | Channel::Open311) => {
+                for (field, given) in [
+                    ("ring_seconds", self.ring_seconds.is_some()),
+                    ("arrived_at", self.arrived_at.is_some()),
+                    ("call_id", self.call_id.is_some()),
+                ] {
+                    if given {
+                        errs.push(field, ErrorCode::NotForChannel);
+                    }
                 }
             }
             Some(Channel::Visit) => {

@@ -122,6 +122,8 @@ code_enum!(
     Channel, "channel" {
         Phone => ("phone", "电话"),
         Visit => ("visit", "来访"),
+        Web => ("web", "网上反映"),
+        Open311 => ("open311", "Open311接口"),
     }
 );
 

@@ -736,6 +736,9 @@ pub fn compute(facts: &Facts, subject: &Subject, policy: &KpiPolicy) -> Indicato
                     k.reception_timely.count(r.received_at - a <= reception);
                 }
             }
+            // Filed by residents themselves: nobody answered or received
+            // them, so they count for neither rate.
+            Channel::Web | Channel::Open311 => {}
         }
     }
     let mut hours = Vec::new();

@@ -28,6 +28,7 @@ pub mod notify;
 pub mod password;
 pub mod phone;
 pub mod place;
+pub mod public;
 #[cfg(feature = "openapi")]
 pub mod schema;
 pub mod search;

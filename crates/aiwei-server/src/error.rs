@@ -132,6 +132,16 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, ErrorCode::CsrfFailed)
     }
 
+    /// 429: one address filed or looked up too often.
+    pub fn rate_limited() -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited)
+    }
+
+    /// 404: the same answer for a wrong number and a wrong query code.
+    pub fn no_such_filing() -> Self {
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NoSuchFiling)
+    }
+
     pub fn too_many_attempts() -> Self {
         Self::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyAttempts)
     }

@@ -191,6 +191,14 @@ async fn sweep_once(state: &AppState) {
     if let Err(e) = state.store.purge_idempotency_keys(now).await {
         tracing::error!(error = %e, "purging old idempotency keys failed");
     }
+    // Rate-limit windows last at most an hour.
+    if let Err(e) = state
+        .store
+        .purge_rate_limits(now - chrono::Duration::days(1))
+        .await
+    {
+        tracing::error!(error = %e, "purging old rate-limit counters failed");
+    }
     match state.store.sweep(now, 1000).await {
         Ok(r) if r.due_soon + r.overdue > 0 => {
             tracing::info!(

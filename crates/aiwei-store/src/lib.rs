@@ -36,6 +36,7 @@ pub mod kpi;
 pub mod matters;
 pub mod merges;
 pub mod outbox;
+pub mod public;
 mod scope;
 pub mod search;
 pub mod sessions;

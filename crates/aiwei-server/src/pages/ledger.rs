@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::handling::{StepForm, available, to_request};
 use super::intake::{CategoryOption, category_options};
 use super::{Layout, options};
-use crate::auth::{Administer, Staff};
+use crate::auth::{Administer, RecordIntake, Staff};
 use crate::error::ApiError;
 use crate::extract::{ApiMultipart, ApiPath, ApiQuery, CsrfForm, IdempotencyKey};
 use crate::services::attachments::{read_upload, store_upload};
@@ -170,6 +170,10 @@ pub struct MatterPage {
     refused: Option<Refused>,
     /// The caller's data was just revealed on request (shown in clear once).
     revealed: bool,
+    /// A query code just issued for the caller (shown once).
+    query_code: Option<String>,
+    /// The viewer records intake and may issue a query code.
+    may_issue_code: bool,
     /// The idempotency key of the step forms of this rendering.
     attempt: String,
     conf: ConfidentialBox,
@@ -349,6 +353,8 @@ async fn matter_page(
         attachments,
         may_upload,
         revealed: false,
+        query_code: None,
+        may_issue_code: staff.user.may(aiwei_core::access::Permission::RecordIntake),
         any_refused: false,
         refused: None,
         attempt: crate::auth::new_secret(),
@@ -441,6 +447,25 @@ pub struct ReasonForm {
 
 /// Reveal the caller on the matter page: the page once more, with the
 /// caller in clear.
+/// Issues a new query code for the caller (办理进度查询), replacing any
+/// earlier one; shown once on the page, only its hash kept.
+pub async fn issue_code(
+    State(state): State<AppState>,
+    ApiPath(number): ApiPath<String>,
+    form: CsrfForm<super::admin::Empty, RecordIntake>,
+) -> Result<Response, ApiError> {
+    let staff = form.staff;
+    let m = find_visible(&state, &staff.user, &number).await?;
+    let (code, hash) = crate::services::public::new_code().await?;
+    state
+        .store
+        .set_query_code(m.id, &hash, state.clock.now())
+        .await?;
+    let mut page = matter_page(&state, &staff, &number, false, None, None).await?;
+    page.query_code = Some(code);
+    Ok(page.into_response())
+}
+
 pub async fn reveal(
     State(state): State<AppState>,
     ApiPath(number): ApiPath<String>,

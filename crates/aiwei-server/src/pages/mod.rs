@@ -17,6 +17,7 @@ mod intake;
 mod knowledge;
 mod ledger;
 mod outbound;
+mod public;
 mod search;
 mod settings;
 mod staff;
@@ -96,6 +97,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/extensions/{id}/decision", post(work::decide_extension))
         .route("/matters/{number}/reveal", post(ledger::reveal))
+        .route("/matters/{number}/query-code", post(ledger::issue_code))
         .route(
             "/matters/{number}/disclosures",
             post(ledger::request_disclosure),
@@ -135,6 +137,16 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/password", post(admin::reset_password))
         .route("/admin/users/{id}/extension", post(admin::set_extension))
         .route("/intake/calls", get(telephony::calls))
+        .route(
+            "/report",
+            get(public::report)
+                .post(public::file)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::services::public::MAX_PHOTO * crate::services::public::MAX_PHOTOS
+                        + 64 * 1024,
+                )),
+        )
+        .route("/progress", get(public::progress).post(public::look_up))
         .route("/callbacks", get(telephony::callbacks))
         .route("/callbacks/{id}", post(telephony::work))
         .route(

@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod merges;
 pub mod once;
 pub mod outbound;
+pub mod public;
 pub mod query;
 pub mod search;
 pub mod staff;

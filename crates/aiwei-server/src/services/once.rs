@@ -96,7 +96,7 @@ pub async fn record(
         }
         _ => req,
     };
-    let new = req.validate(now).map_err(ApiError::invalid)?;
+    let new = req.validate_desk(now).map_err(ApiError::invalid)?;
     let idem = attempt(user, key, "new_matter".to_owned(), req)?;
     once(state, idem, |idem| async move {
         let ctx = IntakeContext {

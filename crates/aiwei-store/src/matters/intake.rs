@@ -47,7 +47,9 @@ impl Store {
         ctx: &IntakeContext<'_>,
         idem: Option<&Idempotency>,
     ) -> Result<Matter, StoreError> {
-        let id = self.record(std::slice::from_ref(m), ctx, idem).await?;
+        let id = self
+            .record(std::slice::from_ref(m), ctx, idem, None)
+            .await?;
         match id.first() {
             Some(id) => self.matter(*id).await,
             None => Err(StoreError::Corrupt("intake wrote nothing".into())),
@@ -61,16 +63,34 @@ impl Store {
         matters: &[NewMatter],
         ctx: &IntakeContext<'_>,
     ) -> Result<Vec<MatterId>, StoreError> {
-        self.record(matters, ctx, None).await
+        self.record(matters, ctx, None, None).await
+    }
+
+    /// Records a resident's own filing (`web`, `open311`) with the hash of
+    /// its query code, in one transaction.
+    pub async fn record_filing(
+        &self,
+        m: &NewMatter,
+        ctx: &IntakeContext<'_>,
+        code_hash: &str,
+    ) -> Result<Matter, StoreError> {
+        let id = self
+            .record(std::slice::from_ref(m), ctx, None, Some(code_hash))
+            .await?;
+        match id.first() {
+            Some(id) => self.matter(*id).await,
+            None => Err(StoreError::Corrupt("filing wrote nothing".into())),
+        }
     }
 
     /// Records `matters` in one transaction; `idem`, for a single intake,
-    /// commits with it.
+    /// and the query code of a single filing commit with it.
     async fn record(
         &self,
         matters: &[NewMatter],
         ctx: &IntakeContext<'_>,
         idem: Option<&Idempotency>,
+        code_hash: Option<&str>,
     ) -> Result<Vec<MatterId>, StoreError> {
         if !aiwei_core::ids::valid_prefix(ctx.prefix) {
             return Err(StoreError::Config("invalid matter number prefix".into()));
@@ -97,6 +117,9 @@ impl Store {
         }
         if let (Some(idem), Some(first)) = (idem, ids.first()) {
             crate::idempotency::claim(&mut tx, idem, *first, ctx.now).await?;
+        }
+        if let (Some(hash), Some(first)) = (code_hash, ids.first()) {
+            crate::public::put_code(&mut tx, *first, hash, ctx.now).await?;
         }
         tx.commit().await?;
         Ok(ids)

@@ -215,6 +215,7 @@ impl<'a> Scene<'a> {
             who: match channel {
                 Channel::Phone => "来电人",
                 Channel::Visit => "来访人",
+                Channel::Web | Channel::Open311 => "反映人",
             },
             district,
             street,
@@ -593,6 +594,9 @@ fn plan_one<R: Rng>(
             let arrived = received - Duration::seconds(rng.gen_range(120..=1800));
             (None, Some(arrived), rng.gen_range(300..=1500))
         }
+        // The demo plans calls and visits only; online filings come in
+        // through the public form.
+        Channel::Web | Channel::Open311 => (None, None, rng.gen_range(600..=3600)),
     };
     let at = received + Duration::seconds(handling);
 

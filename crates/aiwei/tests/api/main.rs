@@ -33,6 +33,7 @@ mod matrix;
 mod merges;
 mod outbound;
 mod pages;
+mod public;
 mod search;
 mod suggest;
 mod telephony;
