@@ -108,13 +108,33 @@ pub fn field_label(field: &str) -> &str {
         "other" => "事项编号",
         "q" => "检索词",
         "sort" => "排序",
+        "address" => "地点",
+        "photos" => "照片",
+        "url" => "地址",
+        "secret" => "签名密钥",
+        "email" => "电子邮箱",
+        "extension" => "分机号",
+        "call_id" => "通话",
+        "kinds" => "通知事项",
+        "subject" => "标题",
+        "destination" => "推送地址",
+        "user" => "人员",
+        "outcome" => "回拨结果",
+        "event" => "通话事件",
+        "caller" => "来电号码",
+        "at" => "时间",
         _ => field,
     }
 }
 
 /// `label：text` for a refused field, e.g. `联系电话：此项必填`.
 pub fn field_message(field: &str, code: ErrorCode) -> String {
-    format!("{}：{}", field_label(field), code.label())
+    match field {
+        // The form as a whole (a stale or robotic submission): no field
+        // to name.
+        "form" => code.label().to_owned(),
+        _ => format!("{}：{}", field_label(field), code.label()),
+    }
 }
 
 #[cfg(test)]

@@ -104,8 +104,13 @@ pub async fn file(
             _ => {}
         }
     }
-    let outcome = match public::check_form(&state, &token, &trap) {
-        Ok(()) => public::file(&state, Channel::Web, ip.0.as_deref(), &req, &photos).await,
+    // The fields first, so a person learns what to correct; then whether
+    // a person sent it at all.
+    let outcome = match public::check_fields(&state, Channel::Web, &req, &photos).await {
+        Ok(()) => match public::check_form(&state, &token, &trap) {
+            Ok(()) => public::file(&state, Channel::Web, ip.0.as_deref(), &req, &photos).await,
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     let mut page = report_page(&state)?;

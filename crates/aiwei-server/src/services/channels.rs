@@ -23,6 +23,7 @@ pub const MAX_SECRET: usize = 200;
 
 /// A new group robot or webhook.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DestinationRequest {
     /// A name for the pages, e.g. `环境卫生科工作群`.
     pub name: String,
@@ -66,6 +67,7 @@ impl From<aiwei_store::outbox::Destination> for DestinationView {
 
 /// Turn a destination off or on again.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ActiveRequest {
     pub active: bool,
 }
@@ -74,6 +76,7 @@ pub struct ActiveRequest {
 /// of which kinds, to which mailbox or destination (exactly one of each
 /// pair).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RuleRequest {
     #[serde(default)]
     pub user: Option<Uuid>,
@@ -143,6 +146,7 @@ impl RuleView {
 
 /// A template's text.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TemplateRequest {
     pub subject: String,
     pub body: String,
@@ -150,6 +154,7 @@ pub struct TemplateRequest {
 
 /// A template to try out on a made-up matter.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PreviewRequest {
     pub kind: NotificationKind,
     pub subject: String,

@@ -137,6 +137,29 @@ pub async fn new_code() -> Result<(String, String), ApiError> {
     Ok((code, hash))
 }
 
+/// The department filings are received at, or an internal error when the
+/// office has no intake desk yet.
+async fn receiving_department(state: &AppState) -> Result<String, ApiError> {
+    state
+        .store
+        .public_department()
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no intake desk to receive filings")))
+}
+
+/// Checks a filing's fields and photos without writing anything.
+pub async fn check_fields(
+    state: &AppState,
+    channel: Channel,
+    req: &FilingRequest,
+    photos: &[Photo],
+) -> Result<(), ApiError> {
+    let department = receiving_department(state).await?;
+    req.into_matter(channel, &department, state.clock.now())
+        .map_err(ApiError::invalid)?;
+    check_photos(photos)
+}
+
 /// Records a resident's filing by `channel` from `ip`, with its photos.
 pub async fn file(
     state: &AppState,

@@ -1221,3 +1221,73 @@ async fn a_ringing_extension_opens_the_call_on_the_clerks_page() {
     browser.quit().await;
     app.stop().await;
 }
+
+/// A resident on a phone files a complaint on the public form without
+/// logging in, then follows it with the number and query code shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_files_on_a_phone_and_follows_the_progress() {
+    let Some(browser) = Driver::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.desk().await;
+    browser
+        .cmd(
+            reqwest::Method::POST,
+            "/window/rect",
+            json!({"width": 390, "height": 844}),
+        )
+        .await;
+    browser.goto(&app.url("/report")).await;
+    browser.find("#report-form").await;
+    let fits = browser
+        .script(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(fits, json!(true), "no sideways scrolling on a phone");
+    browser.type_into("#name", "孙居民").await;
+    browser.type_into("#phone", "13799990000").await;
+    browser
+        .type_into("#content", "小区河道漂浮垃圾多，蚊虫滋生")
+        .await;
+    browser.type_into("#address", "滨河路3号").await;
+    // A person takes longer than three seconds to fill the form.
+    app.advance(chrono::Duration::seconds(30));
+    browser.click_and_wait("#report-submit").await;
+    let number = browser.text("#filed-number").await;
+    let code = browser.text("#filed-code").await;
+    assert!(
+        number.starts_with("AW") && code.len() == 8,
+        "{number} {code}"
+    );
+    browser.click_and_wait("a[href='/progress']").await;
+    browser.type_into("#number", &number).await;
+    browser.type_into("#code", &code).await;
+    browser.click_and_wait("#progress-submit").await;
+    assert_eq!(browser.text("#stage").await, "已受理，等待审核转办");
+    let page = browser
+        .script(
+            "return document.querySelector('main').innerText;",
+            json!([]),
+        )
+        .await;
+    let page = page.as_str().unwrap_or_default();
+    assert!(
+        page.contains(&number) && !page.contains("13799990000"),
+        "{page}"
+    );
+    // A wrong code: the same refusal as for a number that does not exist.
+    browser.goto(&app.url("/progress")).await;
+    browser.type_into("#number", &number).await;
+    browser.type_into("#code", "ABCDEFGH").await;
+    browser.click_and_wait("#progress-submit").await;
+    let refused = browser.text("#progress-error").await;
+    assert!(
+        refused.contains("未找到该事项，或查询码不正确"),
+        "{refused}"
+    );
+    browser.quit().await;
+    app.stop().await;
+}
