@@ -25,6 +25,7 @@ pub mod kpi;
 pub mod mask;
 pub mod merge;
 pub mod notify;
+pub mod open311;
 pub mod password;
 pub mod phone;
 pub mod place;

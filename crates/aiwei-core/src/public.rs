@@ -32,6 +32,14 @@ pub struct FilingRequest {
     pub content: String,
     #[serde(default)]
     pub address: String,
+    /// A sub-category code (Open311's `service_code`); the desk picks one
+    /// at review otherwise.
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub latitude: Option<f64>,
+    #[serde(default)]
+    pub longitude: Option<f64>,
 }
 
 /// The types the public may file (an "other" matter is the desk's call).
@@ -67,8 +75,11 @@ impl FilingRequest {
             },
             matter_type: Some(ty.to_owned()),
             content: opt(&self.content),
+            category: self.category.clone(),
             location: Some(LocationInput {
                 address: opt(&self.address),
+                latitude: self.latitude,
+                longitude: self.longitude,
                 ..Default::default()
             }),
             agreed_reply_at: Some(now + Duration::days(REPLY_DAYS)),
@@ -85,6 +96,7 @@ impl FilingRequest {
                         "caller.name" => "name".to_owned(),
                         "caller.phone" => "phone".to_owned(),
                         "location.address" => "address".to_owned(),
+                        "location.latitude" | "location.longitude" => "location".to_owned(),
                         f => f.to_owned(),
                     };
                     if !errs.has(&field) {
@@ -170,6 +182,7 @@ mod tests {
             phone: "138 0013 8000".into(),
             content: "小区垃圾三天没人清运".into(),
             address: "幸福路8号".into(),
+            ..Default::default()
         };
         let m = f.into_matter(Channel::Web, "AWB", now).unwrap();
         assert_eq!(m.channel, Channel::Web);

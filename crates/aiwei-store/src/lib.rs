@@ -35,6 +35,7 @@ pub mod knowledge;
 pub mod kpi;
 pub mod matters;
 pub mod merges;
+pub mod open311;
 pub mod outbox;
 pub mod public;
 mod scope;

@@ -18,6 +18,7 @@ pub mod extensions;
 pub mod hotspots;
 pub mod knowledge;
 pub mod matters;
+pub mod open311;
 pub mod outbound;
 pub mod policy;
 pub mod reference;
@@ -147,6 +148,14 @@ pub fn router() -> axum::Router<AppState> {
     router
         .route("/api/v1/matters/{key}/attachments", upload)
         .route("/api/v1/training/sessions/{id}/materials", material)
+        // Open311 GeoReport v2: its own specification, outside /api/v1
+        // and its document.
+        .route(
+            "/open311/v2/{file}",
+            axum::routing::get(open311::get_root).post(open311::post_request),
+        )
+        .route("/open311/v2/services/{file}", get(open311::get_service))
+        .route("/open311/v2/requests/{file}", get(open311::get_request))
         .route(
             "/api/v1/openapi.json",
             get(move || {

@@ -189,6 +189,14 @@ pub fn router() -> Router<AppState> {
             "/admin/notify/templates/{kind}",
             post(outbound::save_template),
         )
+        .route(
+            "/admin/open311",
+            get(outbound::open311).post(outbound::issue_open311_key),
+        )
+        .route(
+            "/admin/open311/{id}/revoke",
+            post(outbound::revoke_open311_key),
+        )
         .route("/admin/outbox", get(outbound::outbox))
         .route("/admin/outbox/{id}/retry", post(outbound::retry))
         .route("/audit", get(audit::trail))
@@ -315,6 +323,7 @@ impl Layout {
             add("/admin/notify", "消息推送");
             add("/admin/notify/templates", "消息模板");
             add("/admin/outbox", "发送记录");
+            add("/admin/open311", "Open311接口");
         }
         // A count that cannot be read is shown as none rather than failing
         // the page.

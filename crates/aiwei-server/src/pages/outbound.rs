@@ -538,3 +538,107 @@ pub async fn retry(
         }
     }
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_open311.html")]
+pub struct Open311Page {
+    layout: Layout,
+    /// (id, client, issued, revoked or empty)
+    keys: Vec<(String, String, String, String)>,
+    created: Option<String>,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn open311_page(
+    state: &AppState,
+    staff: &Staff,
+    created: Option<String>,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Open311Page, ApiError> {
+    let keys = state
+        .store
+        .open311_keys()
+        .await?
+        .into_iter()
+        .map(|k| {
+            (
+                k.id.to_string(),
+                k.name,
+                local_minute(k.created_at),
+                k.revoked_at.map(local_minute).unwrap_or_default(),
+            )
+        })
+        .collect();
+    Ok(Open311Page {
+        layout: Layout::new(state, staff, "/admin/open311").await,
+        keys,
+        created,
+        error,
+        notice,
+    })
+}
+
+/// Open311接口: the keys other systems file requests with.
+pub async fn open311(
+    State(state): State<AppState>,
+    can: Can<Administer>,
+) -> Result<Open311Page, ApiError> {
+    open311_page(&state, &can.staff, None, None, None).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct KeyForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// Issues a key, shown once; only its SHA-256 is kept.
+pub async fn issue_open311_key(
+    State(state): State<AppState>,
+    form: CsrfForm<KeyForm, Administer>,
+) -> Result<Response, ApiError> {
+    let key = format!("o311_{}", crate::auth::new_secret());
+    match state
+        .store
+        .add_open311_key_audited(
+            &form.form.name,
+            &crate::auth::secret_hash(&key),
+            &form.staff.audit_actor(),
+            state.clock.now(),
+        )
+        .await
+    {
+        Ok(_) => Ok(open311_page(&state, &form.staff, Some(key), None, None)
+            .await?
+            .into_response()),
+        Err(e) => {
+            let (error, status) = refused(ApiError::from(e))?;
+            let page = open311_page(&state, &form.staff, None, error, None).await?;
+            Ok(with_status(page, status))
+        }
+    }
+}
+
+/// Revokes a key at once.
+pub async fn revoke_open311_key(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    form: CsrfForm<super::admin::Empty, Administer>,
+) -> Result<Response, ApiError> {
+    let id: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found())?;
+    state
+        .store
+        .revoke_open311_key_audited(id, &form.staff.audit_actor(), state.clock.now())
+        .await?;
+    Ok(open311_page(
+        &state,
+        &form.staff,
+        None,
+        None,
+        Some("密钥已吊销，对方系统此后的提交将被拒绝。".into()),
+    )
+    .await?
+    .into_response())
+}

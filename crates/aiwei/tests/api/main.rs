@@ -31,6 +31,7 @@ mod ledger;
 mod lint;
 mod matrix;
 mod merges;
+mod open311;
 mod outbound;
 mod pages;
 mod public;
