@@ -50,14 +50,24 @@ pub struct CallbackQuery {
 /// were reached, or could not be reached. Intake staff and supervisors.
 #[utoipa::path(get, path = "/api/v1/callbacks", operation_id = "list_callbacks", tag = "telephony",
     params(CallbackQuery),
-    responses((status = 200, body = CallbackList), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = CallbackList), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn callbacks(
     State(state): State<AppState>,
     _can: Can<LookUpCallers>,
     ApiQuery(q): ApiQuery<CallbackQuery>,
 ) -> ApiResult<Json<CallbackList>> {
-    let all = q.all.as_deref() == Some("true");
+    let all = match q.all.as_deref() {
+        None | Some("") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(ApiError::invalid_field(aiwei_core::FieldError::new(
+                "all",
+                aiwei_core::ErrorCode::InvalidValue,
+            )));
+        }
+    };
     Ok(Json(telephony::callbacks(&state, all).await?))
 }
 

@@ -313,3 +313,14 @@ async fn the_clerks_stream_carries_the_ringing_call() {
     assert!(got.contains("\"caller\":\"13844445555\""), "{got}");
     assert!(got.contains("\"state\":\"ringing\""), "{got}");
 }
+
+both_backends!(
+    the_call_back_list_refuses_a_filter_it_does_not_know,
+    |backend: Backend| async move {
+        let app = exchange_app(backend).await;
+        let (_, clerk) = seated_clerk(&app, "jieting").await;
+        let (s, b) = app.get_json(&clerk, "/api/v1/callbacks?all=AAA").await;
+        assert_eq!((s, b["error"]["field"].as_str()), (422, Some("all")));
+        assert_eq!(app.get_json(&clerk, "/api/v1/callbacks?all=").await.0, 200);
+    }
+);
