@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::error::StoreError;
-use crate::trail::{AuditActor, append_audit};
+use crate::trail::{AuditActor, commit_audited};
 
 /// A call as the pages and the intake see it; the number in clear (only
 /// staff who may see it are shown it).
@@ -164,19 +164,16 @@ impl Store {
                 .map(|r| r.rows_affected()))
             .map_err(|e| StoreError::on_unique(e, ErrorCode::ExtensionTaken))?;
         }
-        let target = user.0.to_string();
-        append_audit(
-            &mut tx,
-            &by.entry(
-                AuditAction::UserUpdate,
-                Some(&target),
-                serde_json::json!({ "extension": extension }),
-            ),
+        let detail = serde_json::json!({ "extension": extension });
+        commit_audited(
+            tx,
+            by,
+            AuditAction::UserUpdate,
+            &user.0.to_string(),
+            detail,
             now,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     /// Records one event of the exchange. An unknown extension, or an
@@ -339,20 +336,21 @@ impl Store {
 
     /// Missed calls, newest first: those waiting (`pending`), or all.
     pub async fn callbacks(&self, only_pending: bool, limit: i64) -> Result<Vec<Call>, StoreError> {
+        // Every missed call has an outcome; waiting ones have `pending`.
         let filter = if only_pending {
-            "c.callback = $1"
+            "c.callback = $2"
         } else {
-            "c.callback IS NOT NULL AND c.callback <> ''"
+            "c.callback IS NOT NULL"
         };
-        let sql = format!("{CALL_SELECT} WHERE {filter} ORDER BY c.ringing_at DESC LIMIT $2");
+        let sql = format!("{CALL_SELECT} WHERE {filter} ORDER BY c.ringing_at DESC LIMIT $1");
         let rows: Vec<CallRow> = on_pool!(&self.db, p => {
-            let q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit);
             let q = if only_pending {
                 q.bind(CallbackOutcome::Pending.as_str())
             } else {
-                q.bind("")
+                q
             };
-            q.bind(limit).fetch_all(p).await
+            q.fetch_all(p).await
         })?;
         rows.into_iter().map(|r| self.call_of(r)).collect()
     }

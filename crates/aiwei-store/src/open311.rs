@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::error::StoreError;
-use crate::trail::{AuditActor, append_audit};
+use crate::trail::{AuditActor, commit_audited};
 
 /// A key as listed (never the key itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,18 +44,16 @@ impl Store {
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
-        let target = id.to_string();
-        append_audit(
-            &mut tx,
-            &by.entry(
-                AuditAction::TokenCreate,
-                Some(&target),
-                serde_json::json!({ "open311": true, "label": name }),
-            ),
+        let detail = serde_json::json!({ "open311": true, "label": name });
+        commit_audited(
+            tx,
+            by,
+            AuditAction::TokenCreate,
+            &id.to_string(),
+            detail,
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -94,19 +92,16 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        let target = id.to_string();
-        append_audit(
-            &mut tx,
-            &by.entry(
-                AuditAction::TokenRevoke,
-                Some(&target),
-                serde_json::json!({ "open311": true }),
-            ),
+        let detail = serde_json::json!({ "open311": true });
+        commit_audited(
+            tx,
+            by,
+            AuditAction::TokenRevoke,
+            &id.to_string(),
+            detail,
             now,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     /// Whether `hash` is of a key in force.

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::Store;
 use crate::db::{Backend, Tx};
 use crate::error::StoreError;
-use crate::trail::{AuditActor, append_audit};
+use crate::trail::{AuditActor, commit_audited};
 
 /// A group robot or webhook, as listed (its address masked).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -309,20 +309,6 @@ pub(crate) async fn enqueue(
     Ok(written)
 }
 
-/// Records `action` on `target` by `by` in `tx`, and commits.
-async fn commit_audited(
-    mut tx: Tx,
-    by: &AuditActor<'_>,
-    action: AuditAction,
-    target: &str,
-    detail: serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    append_audit(&mut tx, &by.entry(action, Some(target), detail), now).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 fn kinds_text(kinds: &[NotificationKind]) -> String {
     let mut s = String::from(",");
     for k in NotificationKind::ALL.iter().filter(|k| kinds.contains(k)) {
@@ -375,14 +361,15 @@ impl Store {
             .map(|r| r.rows_affected()))
         .map_err(|e| StoreError::on_unique(e, ErrorCode::NameTaken))?;
         let detail = serde_json::json!({ "name": name, "channel": d.channel, "added": true });
-        let target = id.to_string();
-        append_audit(
-            &mut tx,
-            &by.entry(AuditAction::DestinationSave, Some(&target), detail),
+        commit_audited(
+            tx,
+            by,
+            AuditAction::DestinationSave,
+            &id.to_string(),
+            detail,
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -517,7 +504,6 @@ impl Store {
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
-        let target = id.to_string();
         let detail = serde_json::json!({
             "user": user,
             "department": department,
@@ -526,13 +512,7 @@ impl Store {
             "email": email.is_some(),
             "added": true,
         });
-        append_audit(
-            &mut tx,
-            &by.entry(AuditAction::RuleSave, Some(&target), detail),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        commit_audited(tx, by, AuditAction::RuleSave, &id.to_string(), detail, now).await?;
         Ok(id)
     }
 

@@ -157,6 +157,21 @@ impl TryFrom<Row> for AuditRecord {
     }
 }
 
+/// Records `action` on `target` by `by` in `tx` (the last write, as
+/// [`append_audit`] wants), and commits.
+pub(crate) async fn commit_audited(
+    mut tx: Tx,
+    by: &AuditActor<'_>,
+    action: AuditAction,
+    target: &str,
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    append_audit(&mut tx, &by.entry(action, Some(target), detail), now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Appends one record inside `tx`, so a change and its audit record commit
 /// together; returns its sequence number.
 ///
