@@ -6,7 +6,6 @@
 //! requests filed through Open311 are listed, and never a caller's data.
 
 use aiwei_core::deadline::RunningClock;
-use aiwei_core::public::told_to_caller;
 use aiwei_core::{Channel, open311};
 use aiwei_store::StoreError;
 use aiwei_store::categories::Category;
@@ -330,21 +329,15 @@ fn w3c(t: DateTime<Utc>) -> String {
 }
 
 async fn to_request(state: &AppState, m: &Matter) -> Result<Request, ApiError> {
-    let mut notes = None;
-    for e in state.store.events(m.id).await? {
-        for (field, text) in &e.texts {
-            if told_to_caller(e.kind, field) {
-                notes = Some(text.clone());
-            }
-        }
-    }
+    // The latest thing the caller was told.
+    let notes = filing::replies(state, m).await?.pop().map(|r| r.text);
     let expected = RunningClock::most_urgent(m.open_clocks.iter().cloned(), state.clock.now())
         .map(|c| c.due_at)
         .or(m.agreed_reply_at.filter(|_| m.closed_at.is_none()));
     Ok(Request {
         service_request_id: m.number.clone(),
         status: open311::status(m.status),
-        status_notes: notes.or_else(|| m.answer.clone()),
+        status_notes: notes,
         service_name: m.category_name.clone(),
         service_code: m.category.clone(),
         description: if m.sensitive {
@@ -493,7 +486,7 @@ pub async fn post_request(
         );
     }
     req.matter_type = ty.as_str().to_owned();
-    match filing::file(&state, Channel::Open311, ip.0.as_deref(), &req, &[]).await {
+    match filing::file(&state, Channel::Open311, ip.0.as_deref(), &req, &[], None).await {
         Ok(f) => list(
             format,
             StatusCode::CREATED,

@@ -104,15 +104,19 @@ pub async fn file(
             _ => {}
         }
     }
-    // The fields first, so a person learns what to correct; then whether
-    // a person sent it at all.
-    let outcome = match public::check_fields(&state, Channel::Web, &req, &photos).await {
-        Ok(()) => match public::check_form(&state, &token, &trap) {
-            Ok(()) => public::file(&state, Channel::Web, ip.0.as_deref(), &req, &photos).await,
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
+    let proof = public::FormProof {
+        token: &token,
+        trap: &trap,
     };
+    let outcome = public::file(
+        &state,
+        Channel::Web,
+        ip.0.as_deref(),
+        &req,
+        &photos,
+        Some(proof),
+    )
+    .await;
     let mut page = report_page(&state)?;
     match outcome {
         Ok(f) => {
@@ -128,9 +132,7 @@ pub async fn file(
                 .collect();
             page.error = Some(e.message());
             page.typed = req;
-            let mut r = page.into_response();
-            *r.status_mut() = status;
-            Ok(r)
+            Ok(super::with_status(page, status))
         }
         Err(e) => Err(e),
     }
@@ -181,11 +183,8 @@ pub async fn look_up(
             Ok(page.into_response())
         }
         Err(e) if e.status.is_client_error() => {
-            let status = e.status;
             page.error = Some(e.message());
-            let mut r = page.into_response();
-            *r.status_mut() = status;
-            Ok(r)
+            Ok(super::with_status(page, e.status))
         }
         Err(e) => Err(e),
     }

@@ -137,38 +137,27 @@ pub async fn new_code() -> Result<(String, String), ApiError> {
     Ok((code, hash))
 }
 
-/// The department filings are received at, or an internal error when the
-/// office has no intake desk yet.
-async fn receiving_department(state: &AppState) -> Result<String, ApiError> {
-    state
-        .store
-        .public_department()
-        .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no intake desk to receive filings")))
+/// What shows a web form was sent by a person: its sealed token and the
+/// field people never see ([`check_form`]).
+pub struct FormProof<'a> {
+    pub token: &'a str,
+    pub trap: &'a str,
 }
 
-/// Checks a filing's fields and photos without writing anything.
-pub async fn check_fields(
-    state: &AppState,
-    channel: Channel,
-    req: &FilingRequest,
-    photos: &[Photo],
-) -> Result<(), ApiError> {
-    let department = receiving_department(state).await?;
-    req.into_matter(channel, &department, state.clock.now())
-        .map_err(ApiError::invalid)?;
-    check_photos(photos)
-}
-
-/// Records a resident's filing by `channel` from `ip`, with its photos.
+/// Records a resident's filing by `channel` from `ip`, with its photos;
+/// a web form's `proof` is checked once its fields have passed, so a
+/// person first learns what to correct.
 pub async fn file(
     state: &AppState,
     channel: Channel,
     ip: Option<&str>,
     req: &FilingRequest,
     photos: &[Photo],
+    proof: Option<FormProof<'_>>,
 ) -> Result<Filed, ApiError> {
     let now = state.clock.now();
+    // Received at the desk that reviews filings; none yet is the
+    // operator's to fix, not the resident's.
     let department =
         state.store.public_department().await?.ok_or_else(|| {
             ApiError::internal(anyhow::anyhow!("no intake desk to receive filings"))
@@ -179,6 +168,9 @@ pub async fn file(
         .into_matter(channel, &department, now)
         .map_err(ApiError::invalid)?;
     check_photos(photos)?;
+    if let Some(p) = proof {
+        check_form(state, p.token, p.trap)?;
+    }
     limit(state, "file", ip, FILINGS_PER_HOUR, 3600).await?;
     let (username, display) = match channel {
         Channel::Open311 => ("system-open311", "Open311接口"),
@@ -277,7 +269,10 @@ pub async fn lookup(
     }
 }
 
-async fn progress(state: &AppState, m: Matter) -> Result<Progress, ApiError> {
+/// What the caller was told about `m`, oldest first: the on-the-spot
+/// answer, and the texts of steps that spoke to them
+/// ([`public::told_to_caller`]); nothing internal.
+pub async fn replies(state: &AppState, m: &Matter) -> Result<Vec<PublicReply>, ApiError> {
     let mut replies = Vec::new();
     if let Some(a) = &m.answer {
         replies.push(PublicReply {
@@ -297,14 +292,18 @@ async fn progress(state: &AppState, m: Matter) -> Result<Progress, ApiError> {
             }
         }
     }
+    Ok(replies)
+}
+
+async fn progress(state: &AppState, m: Matter) -> Result<Progress, ApiError> {
     Ok(Progress {
+        replies: replies(state, &m).await?,
         number: m.number.clone(),
         type_label: m.matter_type.label(),
         channel_label: m.channel.label(),
         stage: public::stage(m.status),
         received: local_minute(m.received_at),
         department: m.lead_department_name.clone(),
-        replies,
     })
 }
 
