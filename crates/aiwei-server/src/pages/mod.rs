@@ -241,6 +241,14 @@ impl Typed {
     }
 }
 
+/// A page answered with the status of what was refused (a form shown
+/// again with its error).
+pub(super) fn with_status(page: impl IntoResponse, status: StatusCode) -> Response {
+    let mut r = page.into_response();
+    *r.status_mut() = status;
+    r
+}
+
 /// A link in the sidebar.
 pub struct NavItem {
     pub href: &'static str,

@@ -11,7 +11,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
-use super::Layout;
+use super::{Layout, with_status};
 use crate::auth::{Administer, Can, Staff};
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, CsrfForm};
@@ -29,12 +29,6 @@ fn refused(e: ApiError) -> Result<(Option<String>, axum::http::StatusCode), ApiE
     } else {
         Err(e)
     }
-}
-
-fn with_status(page: impl IntoResponse, status: axum::http::StatusCode) -> Response {
-    let mut r = page.into_response();
-    *r.status_mut() = status;
-    r
 }
 
 #[derive(Template, WebTemplate)]

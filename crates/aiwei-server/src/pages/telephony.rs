@@ -178,12 +178,8 @@ pub async fn work(
             )
         }
         Err(e) if e.status.is_client_error() => {
-            let status = e.status;
-            let mut page = callbacks_page(&state, &form.staff, false, Some(e.message()), None)
-                .await?
-                .into_response();
-            *page.status_mut() = status;
-            Ok(page)
+            let page = callbacks_page(&state, &form.staff, false, Some(e.message()), None).await?;
+            Ok(super::with_status(page, e.status))
         }
         Err(e) => Err(e),
     }
