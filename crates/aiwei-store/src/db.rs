@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
-use sqlx::{Postgres, Sqlite, Transaction};
-use tokio::sync::OwnedMutexGuard;
+use sqlx::{ConnectOptions, Postgres, Transaction};
+use tokio::sync::{OwnedMutexGuard, oneshot};
 
 use crate::error::StoreError;
 
@@ -31,8 +32,8 @@ macro_rules! on_pool {
 macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
         match $tx {
-            $crate::db::Tx::Sqlite(t, _) => {
-                let $conn = &mut **t;
+            $crate::db::Tx::Sqlite(t) => {
+                let $conn = t.conn();
                 $body
             }
             $crate::db::Tx::Postgres(t) => {
@@ -149,30 +150,278 @@ fn redact(url: &str) -> String {
 /// A pool of either backend.
 ///
 /// SQLite allows one writer at a time. Write transactions of this process
-/// queue on [`WriteLock`] (first come, first served, no polling) instead of
-/// on SQLite's busy handler, which sleeps in growing steps and turns
-/// contention into long tail latencies; `busy_timeout` still covers other
-/// processes sharing the file.
+/// go through one [`Writer`] (first come, first served, no polling) instead
+/// of queueing on SQLite's busy handler, which sleeps in growing steps and
+/// turns contention into long tail latencies; `busy_timeout` still covers
+/// other processes sharing the file.
 #[derive(Clone)]
 pub enum Db {
-    Sqlite(SqlitePool, WriteLock),
+    Sqlite(SqlitePool, Writer),
     Postgres(PgPool),
 }
 
-/// The in-process queue of SQLite writers.
-pub type WriteLock = Arc<tokio::sync::Mutex<()>>;
+/// The savepoint each SQLite writer works in. Writers take turns, so one
+/// name serves: the previous writer's is released or rolled back before
+/// the next begins.
+const SAVEPOINT: &str = "SAVEPOINT aiwei_w";
+const RELEASE: &str = "RELEASE aiwei_w";
+const ROLLBACK_TO: &str = "ROLLBACK TO aiwei_w";
 
-/// An open transaction of either backend; a SQLite one holds the write lock
-/// until it ends.
+/// SQLite's one writer, with group commit.
+///
+/// A durable commit (`synchronous=FULL`) costs an fsync, and one writer at
+/// a time may hold SQLite's write lock. So writers that queue while others
+/// work share one transaction: each runs in a savepoint of its own, which
+/// its errors roll back without touching the others' work, and is
+/// acknowledged only once the shared transaction has committed. Whoever
+/// finds its own work still uncommitted when its turn comes again commits
+/// the lot, so a batch is as large as the queue that formed while it was
+/// open, and a lone writer commits at once.
+#[derive(Clone)]
+pub struct Writer {
+    batch: Arc<tokio::sync::Mutex<Batch>>,
+}
+
+/// How the writer has done so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Turns whose work went into a commit that succeeded.
+    pub writes: u64,
+    /// Durable commits made; fewer than `writes` when turns were grouped.
+    pub commits: u64,
+}
+
+/// What the writer's turn gives access to.
+struct Batch {
+    conn: SqliteConnection,
+    /// A `BEGIN IMMEDIATE` is open.
+    open: bool,
+    /// The last writer went away without finishing: its savepoint must be
+    /// rolled back before anyone goes on.
+    abandoned: bool,
+    /// Writers whose work is in the open transaction, waiting for it to be
+    /// durable.
+    waiting: Vec<oneshot::Sender<Result<(), Arc<sqlx::Error>>>>,
+    stats: WriterStats,
+}
+
+impl Batch {
+    async fn run(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
+        sqlx::raw_sql(sql).execute(&mut self.conn).await.map(|_| ())
+    }
+
+    /// Ends the open transaction with `ROLLBACK` and tells everyone whose
+    /// work was in it that it failed.
+    async fn fail(&mut self, e: sqlx::Error) {
+        if self.open {
+            // The transaction may already be gone (SQLite rolls back by
+            // itself on some errors); either way it is over.
+            let _ = self.run("ROLLBACK").await;
+        }
+        self.open = false;
+        self.abandoned = false;
+        let e = Arc::new(e);
+        for w in self.waiting.drain(..) {
+            let _ = w.send(Err(e.clone()));
+        }
+    }
+
+    /// Undoes an abandoned writer's work, which also tells whether the
+    /// transaction survived it.
+    async fn recover(&mut self) {
+        if !self.abandoned {
+            return;
+        }
+        self.abandoned = false;
+        let undone = match self.run(ROLLBACK_TO).await {
+            Ok(()) => self.run(RELEASE).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = undone {
+            tracing::error!(error = %e, "a shared SQLite transaction was lost; its writers are told");
+            self.fail(e).await;
+        }
+    }
+
+    /// Commits the open transaction, if any, and tells its writers.
+    async fn settle(&mut self) {
+        self.recover().await;
+        if !self.open {
+            return;
+        }
+        match self.run("COMMIT").await {
+            Ok(()) => {
+                self.open = false;
+                self.stats.commits += 1;
+                self.stats.writes += self.waiting.len() as u64;
+                for w in self.waiting.drain(..) {
+                    let _ = w.send(Ok(()));
+                }
+            }
+            Err(e) => self.fail(e).await,
+        }
+    }
+}
+
+impl Writer {
+    async fn open(opts: SqliteConnectOptions) -> Result<Self, StoreError> {
+        Ok(Self {
+            batch: Arc::new(tokio::sync::Mutex::new(Batch {
+                conn: opts.connect().await?,
+                open: false,
+                abandoned: false,
+                waiting: Vec::new(),
+                stats: WriterStats::default(),
+            })),
+        })
+    }
+
+    async fn begin(&self) -> Result<SqliteTx, StoreError> {
+        let batch = self.batch.clone().lock_owned().await;
+        // The steps that change the batch's state run to their end even if
+        // the caller stops waiting: a transaction half begun would leave
+        // `open` saying otherwise.
+        tokio::spawn(Self::prepare(batch, self.clone()))
+            .await
+            .map_err(|_| StoreError::Corrupt("a SQLite writer's task failed".into()))?
+    }
+
+    /// Undoes what an abandoned writer left, opens the transaction if none
+    /// is, and takes this writer's savepoint.
+    async fn prepare(
+        mut batch: OwnedMutexGuard<Batch>,
+        writer: Writer,
+    ) -> Result<SqliteTx, StoreError> {
+        batch.recover().await;
+        if !batch.open {
+            // IMMEDIATE: the write lock is taken now, so another process
+            // holding it is waited for here (`busy_timeout`) instead of
+            // failing the first write.
+            batch.run("BEGIN IMMEDIATE").await?;
+            batch.open = true;
+        }
+        if let Err(e) = batch.run(SAVEPOINT).await {
+            tracing::error!(error = %e, "no savepoint in the shared SQLite transaction");
+            batch.fail(e).await;
+            return Err(StoreError::Corrupt(
+                "the shared SQLite transaction could not take a savepoint".into(),
+            ));
+        }
+        Ok(SqliteTx {
+            batch,
+            writer,
+            finished: false,
+        })
+    }
+
+    /// Writes and commits so far (for the benchmark and metrics).
+    pub async fn stats(&self) -> WriterStats {
+        self.batch.lock().await.stats
+    }
+
+    /// Commits whatever is open, in the background: for a writer that went
+    /// away, so that no transaction is left holding SQLite's write lock.
+    fn settle_later(&self) {
+        let batch = self.batch.clone();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move { batch.lock().await.settle().await });
+        }
+    }
+}
+
+/// One writer's turn on SQLite: its savepoint in the shared transaction.
+/// Dropped without [`Tx::commit`], its work is rolled back.
+pub struct SqliteTx {
+    batch: OwnedMutexGuard<Batch>,
+    writer: Writer,
+    finished: bool,
+}
+
+impl SqliteTx {
+    pub fn conn(&mut self) -> &mut SqliteConnection {
+        &mut self.batch.conn
+    }
+
+    /// Releases the savepoint, lets the queued writers add theirs, and
+    /// returns once the transaction holding this work has committed.
+    async fn commit(self) -> Result<(), StoreError> {
+        let writer = self.writer.clone();
+        let lost = || StoreError::Corrupt("a SQLite writer's task failed".into());
+        // Run to the end even if the caller stops waiting, so that the
+        // batch never holds a released savepoint nobody counts.
+        let mut outcome = tokio::spawn(self.release()).await.map_err(|_| lost())??;
+        // Were this wait abandoned, the transaction would still be
+        // committed: `Flush` makes sure someone does.
+        let mut flush = Flush(Some(writer.clone()));
+        let batch = writer.batch.clone().lock_owned().await;
+        flush.0 = None;
+        if let Ok(r) = outcome.try_recv() {
+            return r.map_err(StoreError::Commit);
+        }
+        // Nobody committed this work yet: commit the whole batch.
+        tokio::spawn(async move {
+            let mut batch = batch;
+            batch.settle().await;
+        })
+        .await
+        .map_err(|_| lost())?;
+        match outcome.try_recv() {
+            Ok(r) => r.map_err(StoreError::Commit),
+            Err(_) => Err(StoreError::Corrupt("the shared commit was dropped".into())),
+        }
+    }
+
+    /// Ends this writer's turn: releases its savepoint into the shared
+    /// transaction and returns where to hear whether that committed.
+    async fn release(
+        mut self,
+    ) -> Result<oneshot::Receiver<Result<(), Arc<sqlx::Error>>>, StoreError> {
+        self.finished = true;
+        if let Err(e) = self.batch.run(RELEASE).await {
+            tracing::error!(error = %e, "a shared SQLite transaction was lost");
+            self.batch.fail(e).await;
+            return Err(StoreError::Corrupt(
+                "the shared SQLite transaction was lost".into(),
+            ));
+        }
+        let (done, outcome) = oneshot::channel();
+        self.batch.waiting.push(done);
+        Ok(outcome)
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.batch.abandoned = true;
+            self.writer.settle_later();
+        }
+    }
+}
+
+/// Commits in the background if a writer stops waiting for its commit.
+struct Flush(Option<Writer>);
+
+impl Drop for Flush {
+    fn drop(&mut self) {
+        if let Some(w) = self.0.take() {
+            w.settle_later();
+        }
+    }
+}
+
+/// An open transaction of either backend; a SQLite one is a turn of the
+/// [`Writer`] and holds it until it ends.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
+    /// Commits; returns once the work is durable.
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t, _guard) => t.commit().await?,
+            Tx::Sqlite(t) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
@@ -237,9 +486,9 @@ impl Db {
                     .pragma("secure_delete", "ON");
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
-                    .connect_with(opts)
+                    .connect_with(opts.clone())
                     .await?;
-                Ok(Db::Sqlite(pool, Arc::new(tokio::sync::Mutex::new(()))))
+                Ok(Db::Sqlite(pool, Writer::open(opts).await?))
             }
             DatabaseUrl::Postgres(u) => {
                 let opts = PgConnectOptions::from_str(u)?;
@@ -268,15 +517,12 @@ impl Db {
         Ok(())
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so two writers queue on `busy_timeout` instead of
-    /// failing when a read lock would have to be upgraded.
+    /// Starts a write transaction: on SQLite a turn of the [`Writer`] (a
+    /// savepoint in the shared transaction), on PostgreSQL a transaction of
+    /// its own.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(p, lock) => {
-                let guard = lock.clone().lock_owned().await;
-                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, guard)
-            }
+            Db::Sqlite(_, writer) => Tx::Sqlite(writer.begin().await?),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -325,6 +571,201 @@ mod tests {
         let u = DatabaseUrl::parse("postgres://aiwei:hunter2@db:5432/aiwei").unwrap();
         assert_eq!(u.redacted(), "postgres://aiwei:***@db:5432/aiwei");
         assert!(!format!("{u:?}").contains("hunter2"));
+    }
+
+    /// A fresh SQLite database in a temporary directory with one table.
+    async fn scratch() -> (Db, Scratch) {
+        let dir = Scratch(std::env::temp_dir().join(format!("aiwei-w-{}", uuid::Uuid::now_v7())));
+        let db = Db::connect(&DatabaseUrl::Sqlite {
+            path: dir.0.join("w.db"),
+            create: true,
+        })
+        .await
+        .unwrap();
+        let mut tx = db.begin().await.unwrap();
+        on_tx!(&mut tx, c => sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)")
+            .execute(c)
+            .await
+            .map(|_| ()))
+        .unwrap();
+        tx.commit().await.unwrap();
+        (db, dir)
+    }
+
+    /// A directory removed at the end of the test.
+    struct Scratch(PathBuf);
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    async fn insert(tx: &mut Tx, id: i64, bytes: usize) -> Result<(), sqlx::Error> {
+        on_tx!(tx, c => sqlx::query("INSERT INTO t (id, v) VALUES ($1, zeroblob($2))")
+            .bind(id)
+            .bind(bytes as i64)
+            .execute(c)
+            .await
+            .map(|_| ()))
+    }
+
+    async fn ids(db: &Db) -> Vec<i64> {
+        on_pool!(db, p => sqlx::query_scalar("SELECT id FROM t ORDER BY id").fetch_all(p).await)
+            .unwrap()
+    }
+
+    fn writer(db: &Db) -> &Writer {
+        match db {
+            Db::Sqlite(_, w) => w,
+            Db::Postgres(_) => unreachable!(),
+        }
+    }
+
+    /// Another connection can take the write lock at once: no transaction
+    /// was left open.
+    async fn lock_is_free(db: &Db) {
+        let Db::Sqlite(pool, _) = db else {
+            unreachable!()
+        };
+        let mut c = pool.acquire().await.unwrap();
+        sqlx::query("PRAGMA busy_timeout = 0")
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        sqlx::raw_sql("BEGIN IMMEDIATE; ROLLBACK")
+            .execute(&mut *c)
+            .await
+            .expect("the write lock is free");
+        sqlx::query("PRAGMA busy_timeout = 10000")
+            .execute(&mut *c)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writers_that_queue_share_one_commit_and_a_refused_one_fails_alone() {
+        let (db, _dir) = scratch().await;
+        let before = writer(&db).stats().await;
+        // The first writer holds its turn while the others queue behind it.
+        let mut first = db.begin().await.unwrap();
+        insert(&mut first, 1, 1).await.unwrap();
+        let mut queued = Vec::new();
+        for id in 2..=20_i64 {
+            let db = db.clone();
+            queued.push(tokio::spawn(async move {
+                let mut tx = db.begin().await?;
+                // Every fifth one repeats the first id and is refused.
+                let id = if id % 5 == 0 { 1 } else { id };
+                insert(&mut tx, id, 1).await?;
+                tx.commit().await
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        first.commit().await.unwrap();
+        let mut refused = 0;
+        for q in queued {
+            if q.await.unwrap().is_err() {
+                refused += 1;
+            }
+        }
+        assert_eq!(refused, 4);
+        let want: Vec<i64> = (1..=20).filter(|i| i % 5 != 0).collect();
+        assert_eq!(ids(&db).await, want);
+        let after = writer(&db).stats().await;
+        assert_eq!(after.writes - before.writes, 16);
+        assert!(
+            after.commits - before.commits < 16,
+            "queued writers were committed together: {before:?} → {after:?}"
+        );
+        lock_is_free(&db).await;
+    }
+
+    /// A full disk is the one kind of error that may take SQLite's whole
+    /// transaction with it (the documented automatic rollback): the batch's
+    /// writers are then told their work failed, none is acknowledged
+    /// without its row, and the next writer starts afresh.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_disk_fails_only_unacknowledged_writes_and_the_next_goes_on() {
+        let (db, _dir) = scratch().await;
+        let mut tx = db.begin().await.unwrap();
+        let pages: i64 = on_tx!(&mut tx, c => sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(c)
+            .await)
+        .unwrap();
+        // The writer's connection may grow the file by a few pages only.
+        on_tx!(&mut tx, c => sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "PRAGMA max_page_count = {}", pages + 8)))
+            .execute(c)
+            .await
+            .map(|_| ()))
+        .unwrap();
+        tx.commit().await.unwrap();
+        let mut first = db.begin().await.unwrap();
+        insert(&mut first, 1, 100).await.unwrap();
+        let mut queued = Vec::new();
+        for (id, bytes) in [(2_i64, 100_usize), (3, 1 << 20), (4, 100)] {
+            let db = db.clone();
+            queued.push(tokio::spawn(async move {
+                let mut tx = db.begin().await?;
+                insert(&mut tx, id, bytes).await?;
+                tx.commit().await
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut outcomes = vec![(1, first.commit().await.is_ok())];
+        for (id, t) in (2..).zip(queued) {
+            outcomes.push((id, t.await.unwrap().is_ok()));
+        }
+        let stored = ids(&db).await;
+        for (id, ok) in &outcomes {
+            assert_eq!(*ok, stored.contains(id), "{outcomes:?} {stored:?}");
+        }
+        assert_eq!(outcomes[2], (3, false), "the megabyte does not fit");
+        let mut next = db.begin().await.unwrap();
+        insert(&mut next, 5, 100).await.unwrap();
+        next.commit().await.expect("the next writer starts afresh");
+        assert!(ids(&db).await.contains(&5));
+        lock_is_free(&db).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_that_goes_away_is_undone_and_leaves_nothing_open() {
+        let (db, _dir) = scratch().await;
+        let mut tx = db.begin().await.unwrap();
+        insert(&mut tx, 1, 1).await.unwrap();
+        tx.commit().await.unwrap();
+        // Dropped without a commit: its row is rolled back, and the
+        // transaction it was in does not stay open.
+        let mut gone = db.begin().await.unwrap();
+        insert(&mut gone, 2, 1).await.unwrap();
+        drop(gone);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        lock_is_free(&db).await;
+        // Writers stopped at any point of their turn or of their wait for
+        // the commit: whatever each managed, the next writers go on and
+        // the database is left unlocked.
+        for i in 0..40_u64 {
+            let db2 = db.clone();
+            let t = tokio::spawn(async move {
+                let mut tx = db2.begin().await?;
+                insert(&mut tx, 100 + i as i64, 1).await?;
+                tx.commit().await
+            });
+            tokio::time::sleep(Duration::from_micros(i * 37)).await;
+            t.abort();
+            let _ = t.await;
+        }
+        let mut tx = db.begin().await.unwrap();
+        insert(&mut tx, 3, 1).await.unwrap();
+        tx.commit().await.unwrap();
+        let got = ids(&db).await;
+        assert!(
+            got.contains(&1) && got.contains(&3) && !got.contains(&2),
+            "{got:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        lock_is_free(&db).await;
     }
 
     #[tokio::test]

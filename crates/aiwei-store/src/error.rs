@@ -30,6 +30,10 @@ pub enum StoreError {
     Config(String),
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    /// The shared SQLite transaction holding this work failed to commit
+    /// (see [`crate::db::Writer`]); every writer in it gets this.
+    #[error("the shared commit failed")]
+    Commit(#[source] std::sync::Arc<sqlx::Error>),
     #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]

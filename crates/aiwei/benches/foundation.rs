@@ -15,8 +15,8 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use common::pct;
+
 use std::time::{Duration, Instant};
 
 use aiwei_core::access::EVERYTHING;
@@ -26,7 +26,6 @@ use aiwei_server::{AppConfig, Application, Clock, app_state};
 use aiwei_store::matters::LedgerFilter;
 use aiwei_store::users::NewUser;
 use aiwei_store::{DatabaseUrl, Db, Keys, Store, Tx};
-use serde_json::json;
 
 struct Args {
     matters: u64,
@@ -57,11 +56,6 @@ fn args() -> Args {
         }
     }
     a
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
 }
 
 async fn start(url: &DatabaseUrl) -> (Store, String, String) {
@@ -100,51 +94,9 @@ async fn start(url: &DatabaseUrl) -> (Store, String, String) {
 
 /// Runs `total` intakes with `conc` workers; returns (per second, p50, p99).
 async fn intake(base: &str, token: &str, conc: usize, total: usize) -> (f64, f64, f64) {
-    let client = reqwest::Client::new();
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..conc {
-        let (client, next, base, token) = (
-            client.clone(),
-            next.clone(),
-            base.to_owned(),
-            token.to_owned(),
-        );
-        workers.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
-                    break lat;
-                }
-                let body = json!({
-                    "channel": "phone", "ring_seconds": 5,
-                    "caller": {"name": "压测", "phone": format!("139{:08}", i)},
-                    "type": "complaint", "category": "env.garbage",
-                    "content": "小区垃圾清运不及时，压测事项。",
-                    "agreed_reply_at": (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339()
-                });
-                let t = Instant::now();
-                let r = client
-                    .post(format!("{base}/api/v1/matters"))
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 201);
-                lat.push(t.elapsed());
-            }
-        }));
-    }
-    let mut all = Vec::new();
-    for w in workers {
-        all.extend(w.await.unwrap());
-    }
-    let secs = started.elapsed().as_secs_f64();
-    all.sort();
-    (total as f64 / secs, pct(&all, 0.5), pct(&all, 0.99))
+    let l = common::intake(base, token, conc, total).await;
+    assert_eq!(l.errors, 0, "intakes failed");
+    (l.rate, l.p50.unwrap(), l.p99.unwrap())
 }
 
 /// Complaint texts for the fixture, a few dozen as a hotline hears them:
@@ -515,8 +467,8 @@ async fn search_parts(
 macro_rules! on_tx {
     ($tx:expr, $c:ident => $body:expr) => {
         match $tx {
-            Tx::Sqlite(t, _) => {
-                let $c = &mut **t;
+            Tx::Sqlite(t) => {
+                let $c = t.conn();
                 $body
             }
             Tx::Postgres(t) => {

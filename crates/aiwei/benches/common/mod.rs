@@ -2,8 +2,20 @@
 //! (kept, and its location printed, when `AIWEI_BENCH_KEEP` is set, so that
 //! a slow query can be looked at with EXPLAIN on the very data measured).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
 use aiwei_store::DatabaseUrl;
+use serde_json::json;
 use sqlx::Connection;
+
+#[allow(dead_code)]
+/// The value at fraction `p` (0.5, 0.99) of sorted durations, in ms.
+pub fn pct(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
 
 pub const BACKENDS: [&str; 2] = ["sqlite", "postgres"];
 
@@ -14,7 +26,11 @@ fn pg_admin() -> String {
 
 /// A database created for one benchmark run.
 pub struct BenchDb {
+    #[allow(dead_code)]
     pub url: DatabaseUrl,
+    /// The URL as given to `aiwei --database-url`.
+    #[allow(dead_code)]
+    pub raw: String,
     dir: tempfile::TempDir,
     pg_name: Option<String>,
 }
@@ -31,6 +47,7 @@ impl BenchDb {
             );
             return Self {
                 url: DatabaseUrl::parse(&url).unwrap(),
+                raw: url,
                 dir,
                 pg_name: None,
             };
@@ -48,8 +65,10 @@ impl BenchDb {
             .rsplit_once('/')
             .map(|(b, _)| b.to_owned())
             .unwrap_or(admin);
+        let raw = format!("{base}/{name}");
         Self {
-            url: DatabaseUrl::parse(&format!("{base}/{name}")).unwrap(),
+            url: DatabaseUrl::parse(&raw).unwrap(),
+            raw,
             dir,
             pg_name: Some(name),
         }
@@ -74,5 +93,97 @@ impl BenchDb {
             .await
             .unwrap();
         }
+    }
+}
+
+/// What a load of intakes gave.
+#[allow(dead_code)]
+pub struct Load {
+    /// Successful intakes a second.
+    pub rate: f64,
+    pub p50: Option<f64>,
+    pub p99: Option<f64>,
+    pub errors: usize,
+}
+
+/// `total` complete phone complaints (`POST /api/v1/matters`) by `conc`
+/// workers over loopback; throughput, p50 and p99 of the successful ones,
+/// and how many failed (the first failure is printed).
+#[allow(dead_code)]
+pub async fn intake(base: &str, token: &str, conc: usize, total: usize) -> Load {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(conc)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let next = Arc::new(AtomicUsize::new(0));
+    let errors = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..conc {
+        let (client, next, errors, base, token) = (
+            client.clone(),
+            next.clone(),
+            errors.clone(),
+            base.to_owned(),
+            token.to_owned(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break lat;
+                }
+                let body = json!({
+                    "channel": "phone", "ring_seconds": 5,
+                    "caller": {"name": "压测", "phone": format!("139{:08}", i)},
+                    "type": "complaint", "category": "env.garbage",
+                    "content": "小区垃圾清运不及时，压测事项。",
+                    "location": {"address": "幸福路12号"},
+                    "agreed_reply_at": (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339()
+                });
+                let t = Instant::now();
+                let ok = match client
+                    .post(format!("{base}/api/v1/matters"))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status() == 201 => r.bytes().await.is_ok(),
+                    Ok(r) => {
+                        // The first refusal says why; the rest are counted.
+                        if errors.load(Ordering::Relaxed) == 0 {
+                            eprintln!("({} {})", r.status(), r.text().await.unwrap_or_default());
+                        }
+                        false
+                    }
+                    Err(e) => {
+                        if errors.load(Ordering::Relaxed) == 0 {
+                            eprintln!("({e})");
+                        }
+                        false
+                    }
+                };
+                if ok {
+                    lat.push(t.elapsed());
+                } else {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    let secs = started.elapsed().as_secs_f64();
+    all.sort();
+    Load {
+        rate: all.len() as f64 / secs,
+        p50: (!all.is_empty()).then(|| pct(&all, 0.5)),
+        p99: (!all.is_empty()).then(|| pct(&all, 0.99)),
+        errors: errors.load(Ordering::Relaxed),
     }
 }
