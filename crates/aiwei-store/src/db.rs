@@ -203,6 +203,10 @@ struct Batch {
     /// durable.
     waiting: Vec<oneshot::Sender<Result<(), Arc<sqlx::Error>>>>,
     stats: WriterStats,
+    /// [`Db::close`] was called: no more turns.
+    closed: bool,
+    /// Opened read-only (`aiwei audit verify`): nothing to checkpoint.
+    read_only: bool,
 }
 
 impl Batch {
@@ -264,7 +268,7 @@ impl Batch {
 }
 
 impl Writer {
-    async fn open(opts: SqliteConnectOptions) -> Result<Self, StoreError> {
+    async fn open(opts: SqliteConnectOptions, read_only: bool) -> Result<Self, StoreError> {
         Ok(Self {
             batch: Arc::new(tokio::sync::Mutex::new(Batch {
                 conn: opts.connect().await?,
@@ -272,6 +276,8 @@ impl Writer {
                 abandoned: false,
                 waiting: Vec::new(),
                 stats: WriterStats::default(),
+                closed: false,
+                read_only,
             })),
         })
     }
@@ -293,6 +299,9 @@ impl Writer {
         writer: Writer,
     ) -> Result<SqliteTx, StoreError> {
         batch.recover().await;
+        if batch.closed {
+            return Err(StoreError::Config("the database is closed".into()));
+        }
         if !batch.open {
             // IMMEDIATE: the write lock is taken now, so another process
             // holding it is waited for here (`busy_timeout`) instead of
@@ -312,6 +321,21 @@ impl Writer {
             writer,
             finished: false,
         })
+    }
+
+    /// Commits what is open and moves everything written into the main
+    /// file, so that the database is complete on disk when the pool closes
+    /// (the writer's own connection goes when the last handle does).
+    async fn close(&self) {
+        let mut batch = self.batch.lock().await;
+        batch.settle().await;
+        batch.closed = true;
+        if batch.read_only {
+            return;
+        }
+        if let Err(e) = batch.run("PRAGMA wal_checkpoint(TRUNCATE)").await {
+            tracing::warn!(error = %e, "the final checkpoint failed");
+        }
     }
 
     /// Writes and commits so far (for the benchmark and metrics).
@@ -488,7 +512,7 @@ impl Db {
                     .max_connections(8)
                     .connect_with(opts.clone())
                     .await?;
-                Ok(Db::Sqlite(pool, Writer::open(opts).await?))
+                Ok(Db::Sqlite(pool, Writer::open(opts, read_only).await?))
             }
             DatabaseUrl::Postgres(u) => {
                 let opts = PgConnectOptions::from_str(u)?;
@@ -506,6 +530,31 @@ impl Db {
         match self {
             Db::Sqlite(..) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Returns once every write acknowledged or under way so far is
+    /// committed: on SQLite it commits the writer's open transaction, so
+    /// that a reader who found a conflict with a write of that transaction
+    /// can then read it. PostgreSQL has nothing to wait for: a conflicting
+    /// write there waits for the other transaction itself.
+    pub async fn settle(&self) {
+        if let Db::Sqlite(_, w) = self {
+            // Run to the end even if the caller stops waiting (see
+            // `SqliteTx::commit`).
+            let batch = w.batch.clone();
+            let _ = tokio::spawn(async move { batch.lock().await.settle().await }).await;
+        }
+    }
+
+    /// Ends every write and closes the pool.
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p, w) => {
+                w.close().await;
+                p.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
         }
     }
 

@@ -171,40 +171,86 @@ pub async fn append_event(
         .fetch_optional(c)
         .await)?
         .ok_or(StoreError::NotFound)?;
-    let seq = count + 1;
-    let payload =
-        serde_json::to_string(payload).map_err(|_| StoreError::Corrupt("event payload".into()))?;
-    let at_ms = to_millis(now);
-    let hash = chain::link_hash(
-        &prev,
-        &Link {
-            matter_id: matter,
+    let link = Linked::new(matter, count + 1, prev, actor, kind, payload, now)?;
+    insert_linked(tx, matter, &link).await?;
+    move_head(tx, matter, link.seq, &link.hash, link.at_ms).await?;
+    Ok(link.seq)
+}
+
+/// An event as its chain links it: everything its row holds but the
+/// matter.
+pub(crate) struct Linked {
+    pub seq: i64,
+    pub at_ms: i64,
+    actor: Option<UserId>,
+    kind: EventKind,
+    payload: String,
+    prev: String,
+    pub hash: String,
+}
+
+impl Linked {
+    /// Event `seq` of `matter` after the one whose hash is `prev`.
+    pub(crate) fn new(
+        matter: MatterId,
+        seq: i64,
+        prev: String,
+        actor: Option<UserId>,
+        kind: EventKind,
+        payload: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<Self, StoreError> {
+        let payload = serde_json::to_string(payload)
+            .map_err(|_| StoreError::Corrupt("event payload".into()))?;
+        let at_ms = to_millis(now);
+        let hash = chain::link_hash(
+            &prev,
+            &Link {
+                matter_id: matter,
+                seq,
+                at_ms,
+                actor,
+                kind: kind.as_str(),
+                payload: &payload,
+            },
+        );
+        Ok(Self {
             seq,
             at_ms,
             actor,
-            kind: kind.as_str(),
-            payload: &payload,
-        },
-    );
+            kind,
+            payload,
+            prev,
+            hash,
+        })
+    }
+}
+
+/// Writes the row of a linked event and names its actor on the matter; the
+/// caller moves the matter's head to it (a new matter is written with it).
+pub(crate) async fn insert_linked(
+    tx: &mut Tx,
+    matter: MatterId,
+    link: &Linked,
+) -> Result<(), StoreError> {
     on_tx!(tx, c => sqlx::query(
         "INSERT INTO matter_events (matter_id, seq, at, actor, kind, payload, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
         .bind(matter.0)
-        .bind(seq)
-        .bind(at_ms)
-        .bind(actor.map(|a| a.0))
-        .bind(kind.as_str())
-        .bind(&payload)
-        .bind(&prev)
-        .bind(&hash)
+        .bind(link.seq)
+        .bind(link.at_ms)
+        .bind(link.actor.map(|a| a.0))
+        .bind(link.kind.as_str())
+        .bind(&link.payload)
+        .bind(&link.prev)
+        .bind(&link.hash)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    if let Some(actor) = actor {
+    if let Some(actor) = link.actor {
         name_on_matter(tx, matter, actor).await?;
     }
-    move_head(tx, matter, seq, &hash, at_ms).await?;
-    Ok(seq)
+    Ok(())
 }
 
 /// Moves a matter's chain head to event `seq` with `hash`.

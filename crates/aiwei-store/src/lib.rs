@@ -140,7 +140,12 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        on_pool!(&self.db, p => p.close().await)
+        self.db.close().await
+    }
+
+    /// Waits until writes under way are committed (see [`Db::settle`]).
+    pub async fn settle_writes(&self) {
+        self.db.settle().await
     }
 }
 

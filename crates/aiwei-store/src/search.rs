@@ -448,14 +448,36 @@ pub(crate) async fn reindex(tx: &mut Tx, id: MatterId) -> Result<(), StoreError>
         all.extend(answer.as_deref());
         all.extend(texts.iter().map(String::as_str));
     }
+    write_doc(tx, id, &all, Prior::Maybe).await
+}
+
+/// Whether a matter may have a document already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Prior {
+    /// Written in this transaction: it has none.
+    New,
+    Maybe,
+}
+
+/// Writes matter `id`'s document from `all` its texts (none for a sensitive
+/// matter), replacing the one it has unless it is [`Prior::New`].
+pub(crate) async fn write_doc(
+    tx: &mut Tx,
+    id: MatterId,
+    all: &[&str],
+    prior: Prior,
+) -> Result<(), StoreError> {
     let empty = all.iter().all(|t| pieces(t).is_empty());
     match tx.backend() {
         Backend::Sqlite => {
-            let rowid: Option<i64> = on_tx!(&mut *tx, c => sqlx::query_scalar(
-                "SELECT rowid FROM search_docs WHERE matter_id = $1")
-                .bind(id.0)
-                .fetch_optional(c)
-                .await)?;
+            let rowid: Option<i64> = match prior {
+                Prior::New => None,
+                Prior::Maybe => on_tx!(&mut *tx, c => sqlx::query_scalar(
+                    "SELECT rowid FROM search_docs WHERE matter_id = $1")
+                    .bind(id.0)
+                    .fetch_optional(c)
+                    .await)?,
+            };
             if let Some(r) = rowid {
                 on_tx!(&mut *tx, c => sqlx::query("DELETE FROM matter_search WHERE rowid = $1")
                     .bind(r)
@@ -476,25 +498,27 @@ pub(crate) async fn reindex(tx: &mut Tx, id: MatterId) -> Result<(), StoreError>
             };
             on_tx!(&mut *tx, c => sqlx::query("INSERT INTO matter_search (rowid, doc) VALUES ($1, $2)")
                 .bind(rowid)
-                .bind(fts_doc(&all))
+                .bind(fts_doc(all))
                 .execute(c)
                 .await
                 .map(|r| r.rows_affected()))?;
         }
         Backend::Postgres => {
             if empty {
-                on_tx!(&mut *tx, c => sqlx::query("DELETE FROM matter_search WHERE matter_id = $1")
-                    .bind(id.0)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
+                if prior == Prior::Maybe {
+                    on_tx!(&mut *tx, c => sqlx::query("DELETE FROM matter_search WHERE matter_id = $1")
+                        .bind(id.0)
+                        .execute(c)
+                        .await
+                        .map(|r| r.rows_affected()))?;
+                }
                 return Ok(());
             }
             on_tx!(&mut *tx, c => sqlx::query(
                 "INSERT INTO matter_search (matter_id, doc) VALUES ($1, $2::tsvector)
                  ON CONFLICT (matter_id) DO UPDATE SET doc = EXCLUDED.doc")
                 .bind(id.0)
-                .bind(pg_doc(&all))
+                .bind(pg_doc(all))
                 .execute(c)
                 .await
                 .map(|r| r.rows_affected()))?;

@@ -123,6 +123,15 @@ struct UserRow {
     must_change_password: bool,
 }
 
+/// A live API token with its owner, read in one query.
+#[derive(sqlx::FromRow)]
+struct TokenUserRow {
+    token: Uuid,
+    last_used_at: Option<i64>,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
 impl Store {
     pub async fn add_user(&self, new: &NewUser) -> Result<User, StoreError> {
         self.insert_user(new, None, self.clock.now()).await
@@ -429,23 +438,29 @@ impl Store {
     }
 
     async fn complete_user(&self, row: UserRow) -> Result<User, StoreError> {
-        let roles: Vec<String> = on_pool!(&self.db, p => sqlx::query_scalar(
-            "SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
+        // Roles and departments in one round trip: every request loads
+        // its user.
+        let rows: Vec<(bool, String)> = on_pool!(&self.db, p => sqlx::query_as(
+            "SELECT TRUE, role FROM user_roles WHERE user_id = $1
+             UNION ALL
+             SELECT FALSE, department_code FROM user_departments WHERE user_id = $1")
             .bind(row.id)
             .fetch_all(p)
             .await)?;
-        let departments: Vec<String> = on_pool!(&self.db, p => sqlx::query_scalar(
-            "SELECT department_code FROM user_departments WHERE user_id = $1 ORDER BY department_code")
-            .bind(row.id)
-            .fetch_all(p)
-            .await)?;
-        let mut parsed = Vec::with_capacity(roles.len());
-        for r in roles {
-            parsed.push(
-                Role::parse(&r).map_err(|_| StoreError::Corrupt(format!("unknown role {r}")))?,
-            );
+        let mut parsed = Vec::new();
+        let mut departments = Vec::new();
+        for (is_role, v) in rows {
+            if is_role {
+                parsed.push(
+                    Role::parse(&v)
+                        .map_err(|_| StoreError::Corrupt(format!("unknown role {v}")))?,
+                );
+            } else {
+                departments.push(v);
+            }
         }
         parsed.sort();
+        departments.sort();
         Ok(User {
             id: UserId(row.id),
             username: row.username,
@@ -584,14 +599,21 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<(User, Uuid)>, StoreError> {
         let now_ms = to_millis(now);
-        let found: Option<(Uuid, Uuid, Option<i64>)> = on_pool!(&self.db, p => sqlx::query_as(
-            "SELECT t.id, t.user_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+        let found: Option<TokenUserRow> = on_pool!(&self.db, p => sqlx::query_as(
+            "SELECT t.id AS token, t.last_used_at, u.id, u.username, u.display_name, u.active,
+                u.must_change_password
+             FROM api_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.active")
             .bind(token_hash)
             .bind(now_ms)
             .fetch_optional(p)
             .await)?;
-        let Some((token, user, last_used)) = found else {
+        let Some(TokenUserRow {
+            token,
+            last_used_at: last_used,
+            user,
+        }) = found
+        else {
             return Ok(None);
         };
         if last_used.is_none_or(|t| t < now_ms - 3_600_000) {
@@ -602,7 +624,7 @@ impl Store {
                 .await
                 .map(|r| r.rows_affected()))?;
         }
-        Ok(Some((self.user(UserId(user)).await?, token)))
+        Ok(Some((self.complete_user(user).await?, token)))
     }
 }
 

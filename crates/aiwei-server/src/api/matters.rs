@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::auth::{Can, LookUpCallers, RecordIntake, Staff};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyKey};
+use crate::services::confidential::Showing;
 use crate::services::duplicates::{self as dups, DraftMatter, DuplicateList};
 use crate::services::ledger::{self, LedgerQuery};
 use crate::services::merges::{self, OtherMatter, UnmergeRequest};
@@ -26,7 +27,16 @@ pub async fn full_view(
     m: aiwei_store::matters::Matter,
     viewer: &Staff,
 ) -> Result<MatterView, ApiError> {
-    let clear = crate::services::confidential::clear_for(state, viewer, &m).await?;
+    view_of(state, m, viewer, Showing::Read).await
+}
+
+async fn view_of(
+    state: &AppState,
+    m: aiwei_store::matters::Matter,
+    viewer: &Staff,
+    showing: Showing,
+) -> Result<MatterView, ApiError> {
+    let clear = crate::services::confidential::clear_for(state, viewer, &m, showing).await?;
     let events = state.store.events(m.id).await?;
     let deadlines = state.store.deadlines(m.id).await?;
     let attachments = state.store.attachments(m.id).await?;
@@ -63,7 +73,7 @@ pub async fn create(
     let (m, _) = once::record(&state, user, &req, key).await?;
     Ok((
         StatusCode::CREATED,
-        Json(full_view(&state, m, &can.staff).await?),
+        Json(view_of(&state, m, &can.staff, Showing::Recorded).await?),
     ))
 }
 

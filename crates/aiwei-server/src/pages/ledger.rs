@@ -22,6 +22,7 @@ use crate::auth::{Administer, RecordIntake, Staff};
 use crate::error::ApiError;
 use crate::extract::{ApiMultipart, ApiPath, ApiQuery, CsrfForm, IdempotencyKey};
 use crate::services::attachments::{read_upload, store_upload};
+use crate::services::confidential::Showing;
 use crate::services::confidential::{self, DisclosureRequest};
 use crate::services::extensions::{ExtensionRequest, submit};
 use crate::services::ledger::{LedgerQuery, find_visible, page};
@@ -242,7 +243,7 @@ async fn load(
     staff: &Staff,
     m: aiwei_store::matters::Matter,
 ) -> Result<(MatterView, Vec<EventView>), ApiError> {
-    let clear = crate::services::confidential::clear_for(state, staff, &m).await?;
+    let clear = crate::services::confidential::clear_for(state, staff, &m, Showing::Read).await?;
     let events = state.store.events(m.id).await?;
     let mut view = MatterView::shown(m, clear, Some(events), state.clock.now());
     let events = view.events.take().unwrap_or_default();

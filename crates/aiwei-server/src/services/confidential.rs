@@ -19,11 +19,28 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::views::{CallerView, MatterView};
 
+/// Why a matter is being shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Showing {
+    /// Looked up or listed: a view of the caller's data.
+    Read,
+    /// The answer to the request that recorded it, to whoever recorded it:
+    /// they typed the caller's data themselves, and the `received` event
+    /// names them, so no view is recorded: the record of views
+    /// is of who saw data they were not the source of.
+    Recorded,
+}
+
 /// The caller fields `staff` sees in clear on `m` ([`access::caller_clear`]):
 /// by their part in the matter, or those a signed, unexpired disclosure
 /// grants them. Seeing any field in clear is recorded (`caller.view`, with
-/// why).
-pub async fn clear_for(state: &AppState, staff: &Staff, m: &Matter) -> Result<Clear, ApiError> {
+/// why), unless it is the recorder's own answer ([`Showing::Recorded`]).
+pub async fn clear_for(
+    state: &AppState,
+    staff: &Staff,
+    m: &Matter,
+    showing: Showing,
+) -> Result<Clear, ApiError> {
     let actor = staff.user.actor();
     let facts = m.facts();
     let because = access::sees_caller(&actor, &facts);
@@ -36,7 +53,8 @@ pub async fn clear_for(state: &AppState, staff: &Staff, m: &Matter) -> Result<Cl
             .await?
     };
     let clear = access::caller_clear(&actor, &facts, &disclosed);
-    if clear.any() && !m.caller.anonymised {
+    let own = showing == Showing::Recorded && facts.recorded_by == actor.id;
+    if clear.any() && !m.caller.anonymised && !own {
         let via = because.map_or("disclosure", |b| b.as_str());
         record_view(state, staff, Some(&m.number), json!({ "via": via })).await?;
     }

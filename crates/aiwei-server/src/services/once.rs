@@ -57,6 +57,8 @@ where
     }
     match write(Some(idem.clone())).await {
         Err(e) if e.code == ErrorCode::IdempotencyInProgress => {
+            // The racing attempt may share a commit still to come.
+            state.store.settle_writes().await;
             match state.store.idempotent_replay(&idem).await? {
                 Some(r) => Ok((state.store.matter(r.matter).await?, true)),
                 None => Err(e),

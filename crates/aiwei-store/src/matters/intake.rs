@@ -13,7 +13,7 @@ use super::{Matter, Sealed};
 use crate::Store;
 use crate::db::Tx;
 use crate::error::StoreError;
-use crate::events::{append_event, digest};
+use crate::events::{Linked, append_event, digest, insert_linked};
 use crate::idempotency::Idempotency;
 use crate::users::User;
 
@@ -186,6 +186,41 @@ impl Store {
                 .date_naive();
             crate::knowledge::check_answered_from(tx, a.article, a.version, today).await?;
         }
+        let received = json!({
+            "number": number,
+            "channel": m.channel,
+            "received_at": to_millis(m.received_at),
+            "ring_seconds": m.ring_seconds,
+            "arrived_at": m.arrived_at.map(to_millis),
+            "type": m.matter_type,
+            "category": m.category,
+            "department": department,
+            "sensitive": m.sensitive,
+            "urgent": m.urgent,
+            "caller_kind": m.caller.kind,
+            "caller_sha256": digest(&format!(
+                "{}\n{}\n{}",
+                m.caller.name.as_deref().unwrap_or(""),
+                m.caller.organization.as_deref().unwrap_or(""),
+                m.caller.phone.as_str()
+            )),
+            "content_sha256": digest(&m.content),
+            "location_sha256": m.location.address.as_deref().map(digest),
+            "agreed_reply_at": reply_at,
+            "suggested_category": m.suggested_category,
+            "suggested_department": m.suggested_department,
+        });
+        // The matter is written with its chain's head at its first event,
+        // which saves reading and moving the head of a row just written.
+        let first = Linked::new(
+            id,
+            1,
+            GENESIS.to_owned(),
+            Some(ctx.actor.id),
+            EventKind::Received,
+            &received,
+            ctx.now,
+        )?;
         let coords = m.location.coordinates;
         on_tx!(&mut *tx, c => sqlx::query(
             "INSERT INTO matters (id, number, channel, received_at, ring_seconds, arrived_at,
@@ -195,7 +230,7 @@ impl Store {
                 updated_at, event_count, last_hash, urgent, answered_article, answered_version,
                 suggested_category, suggested_department)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                $18, $19, $20, $21, $22, $23, $24, $25, $26, $26, 0, $27, $28, $29, $30, $31, $32)")
+                $18, $19, $20, $21, $22, $23, $24, $25, $26, $26, 1, $27, $28, $29, $30, $31, $32)")
             .bind(id.0)
             .bind(&number)
             .bind(m.channel.as_str())
@@ -223,7 +258,7 @@ impl Store {
             .bind(reply_at)
             .bind(closed_at)
             .bind(now_ms)
-            .bind(GENESIS)
+            .bind(&first.hash)
             .bind(m.urgent)
             .bind(m.answered_from.map(|a| a.article.0))
             .bind(m.answered_from.map(|a| a.version))
@@ -234,39 +269,7 @@ impl Store {
             .map(|r| r.rows_affected()))
         .map_err(|e| StoreError::on_unique(e, ErrorCode::NumberTaken))?;
 
-        let received = json!({
-            "number": number,
-            "channel": m.channel,
-            "received_at": to_millis(m.received_at),
-            "ring_seconds": m.ring_seconds,
-            "arrived_at": m.arrived_at.map(to_millis),
-            "type": m.matter_type,
-            "category": m.category,
-            "department": department,
-            "sensitive": m.sensitive,
-            "urgent": m.urgent,
-            "caller_kind": m.caller.kind,
-            "caller_sha256": digest(&format!(
-                "{}\n{}\n{}",
-                m.caller.name.as_deref().unwrap_or(""),
-                m.caller.organization.as_deref().unwrap_or(""),
-                m.caller.phone.as_str()
-            )),
-            "content_sha256": digest(&m.content),
-            "location_sha256": m.location.address.as_deref().map(digest),
-            "agreed_reply_at": reply_at,
-            "suggested_category": m.suggested_category,
-            "suggested_department": m.suggested_department,
-        });
-        append_event(
-            tx,
-            id,
-            Some(ctx.actor.id),
-            EventKind::Received,
-            &received,
-            ctx.now,
-        )
-        .await?;
+        insert_linked(tx, id, &first).await?;
         if let (Resolution::ReplyBy(t), Some(clocks)) = (&m.resolution, clocks) {
             // The agreed reply time is the clock's due time as agreed, not a
             // policy limit.
@@ -297,7 +300,19 @@ impl Store {
             )
             .await?;
         }
-        crate::search::reindex(tx, id).await?;
+        let texts: Vec<&str> = if m.sensitive {
+            Vec::new()
+        } else {
+            [
+                Some(content_column),
+                m.location.address.as_deref(),
+                answer_column,
+            ]
+            .into_iter()
+            .flatten()
+            .collect()
+        };
+        crate::search::write_doc(tx, id, &texts, crate::search::Prior::New).await?;
         Ok(id)
     }
 }

@@ -572,7 +572,7 @@ impl TestApp {
             &self.store,
             &opts,
             &aiwei_server::auth::hash_password,
-            chrono::Utc::now(),
+            self.now(),
         )
         .await
         .unwrap()

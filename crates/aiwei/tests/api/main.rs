@@ -24,6 +24,7 @@ mod extensions;
 mod flows;
 mod idempotency;
 mod imports;
+mod instances;
 mod intake;
 mod knowledge;
 mod kpi;
