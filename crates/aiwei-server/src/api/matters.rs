@@ -39,12 +39,23 @@ async fn view_of(
     let clear = crate::services::confidential::clear_for(state, viewer, &m, showing).await?;
     let events = state.store.events(m.id).await?;
     let deadlines = state.store.deadlines(m.id).await?;
-    let attachments = state.store.attachments(m.id).await?;
-    let related = crate::services::merges::related(state, viewer, &m).await?;
+    let (attachments, merged, linked) = match showing {
+        // Made by this very request: nothing is attached, merged or linked
+        // yet, so there is nothing to read.
+        Showing::Recorded => Default::default(),
+        Showing::Read => {
+            let related = crate::services::merges::related(state, viewer, &m).await?;
+            (
+                state.store.attachments(m.id).await?,
+                related.merged,
+                related.linked,
+            )
+        }
+    };
     Ok(MatterView::shown(m, clear, Some(events), state.clock.now())
         .with_deadlines(deadlines)
         .with_attachments(attachments)
-        .with_related(related.merged, related.linked))
+        .with_related(merged, linked))
 }
 
 /// Record a call or a visit. Intake staff only.
@@ -70,10 +81,16 @@ pub async fn create(
     ApiJson(req): ApiJson<IntakeRequest>,
 ) -> ApiResult<(StatusCode, Json<MatterView>)> {
     let user = &can.staff.user;
-    let (m, _) = once::record(&state, user, &req, key).await?;
+    let (m, replayed) = once::record(&state, user, &req, key).await?;
+    // A replay shows the matter as it is now, which others may have moved.
+    let showing = if replayed {
+        Showing::Read
+    } else {
+        Showing::Recorded
+    };
     Ok((
         StatusCode::CREATED,
-        Json(view_of(&state, m, &can.staff, Showing::Recorded).await?),
+        Json(view_of(&state, m, &can.staff, showing).await?),
     ))
 }
 
