@@ -1425,3 +1425,56 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    the_answer_to_an_intake_is_no_view_and_every_later_look_is,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (_, clerk) = app
+            .token_user("jieting", &[Role::Intake], Some("AWB"))
+            .await;
+        let (s, m) = app
+            .post_json(
+                &clerk,
+                "/api/v1/matters",
+                &phone_complaint("13955550071", "录入人"),
+            )
+            .await;
+        assert_eq!(s, 201, "{m}");
+        let n = m["number"].as_str().unwrap().to_owned();
+        // The clerk sees what they typed, and that is not a view of it.
+        assert_eq!(m["caller"]["phone"], "13955550071");
+        assert_eq!(m["attachments"], serde_json::json!([]));
+        assert!(audit_of(&app, "caller.view").await.is_empty());
+        // A retry of the same request with its key replays the matter as
+        // it is now: a read, recorded.
+        let body = phone_complaint("13955550072", "重试人");
+        let retry = |key: &'static str| {
+            app.client
+                .post(app.url("/api/v1/matters"))
+                .bearer_auth(&clerk)
+                .header("idempotency-key", key)
+                .json(&body)
+                .send()
+        };
+        let (s, first) = json_answer(retry("k-71").await.unwrap()).await;
+        assert_eq!(s, 201, "{first}");
+        assert!(audit_of(&app, "caller.view").await.is_empty());
+        let (s, again) = json_answer(retry("k-71").await.unwrap()).await;
+        assert_eq!(s, 201, "{again}");
+        assert_eq!(again["number"], first["number"]);
+        assert_eq!(audit_of(&app, "caller.view").await.len(), 1, "the replay");
+        // Looking the matter up later is a view like any other.
+        let (s, _) = app.get_json(&clerk, &format!("/api/v1/matters/{n}")).await;
+        assert_eq!(s, 200);
+        let views = audit_of(&app, "caller.view").await;
+        assert_eq!(views.len(), 2);
+        assert!(
+            views
+                .iter()
+                .any(|r| r.target.as_deref() == Some(n.as_str()) && r.detail["via"] == "recorded"),
+            "{views:?}"
+        );
+        app.stop().await;
+    }
+);

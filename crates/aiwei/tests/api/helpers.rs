@@ -123,7 +123,7 @@ pub fn workbook_rows(bytes: &[u8]) -> Option<Vec<(String, Vec<Vec<String>>)>> {
     Some(out)
 }
 
-async fn json_answer(r: reqwest::Response) -> (u16, Value) {
+pub async fn json_answer(r: reqwest::Response) -> (u16, Value) {
     let (status, text) = answer(r).await;
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
