@@ -441,14 +441,34 @@ pub(crate) async fn reindex(tx: &mut Tx, id: MatterId) -> Result<(), StoreError>
             .fetch_all(c)
             .await)?
     };
-    let mut all: Vec<&str> = Vec::new();
-    if !sensitive {
-        all.push(&content);
-        all.extend(address.as_deref());
-        all.extend(answer.as_deref());
-        all.extend(texts.iter().map(String::as_str));
-    }
+    let all = doc_texts(
+        sensitive,
+        &content,
+        address.as_deref(),
+        answer.as_deref(),
+        &texts,
+    );
     write_doc(tx, id, &all, Prior::Maybe).await
+}
+
+/// What a matter's document is made of: its content, place, on-the-spot
+/// answer and its steps' free texts; nothing for a sensitive matter, whose
+/// texts are sealed.
+pub(crate) fn doc_texts<'a>(
+    sensitive: bool,
+    content: &'a str,
+    address: Option<&'a str>,
+    answer: Option<&'a str>,
+    steps: &'a [String],
+) -> Vec<&'a str> {
+    if sensitive {
+        return Vec::new();
+    }
+    [Some(content), address, answer]
+        .into_iter()
+        .flatten()
+        .chain(steps.iter().map(String::as_str))
+        .collect()
 }
 
 /// Whether a matter may have a document already.

@@ -300,18 +300,13 @@ impl Store {
             )
             .await?;
         }
-        let texts: Vec<&str> = if m.sensitive {
-            Vec::new()
-        } else {
-            [
-                Some(content_column),
-                m.location.address.as_deref(),
-                answer_column,
-            ]
-            .into_iter()
-            .flatten()
-            .collect()
-        };
+        let texts = crate::search::doc_texts(
+            m.sensitive,
+            content_column,
+            m.location.address.as_deref(),
+            answer_column,
+            &[],
+        );
         crate::search::write_doc(tx, id, &texts, crate::search::Prior::New).await?;
         Ok(id)
     }
