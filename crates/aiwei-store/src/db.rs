@@ -147,6 +147,23 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// How every connection to a SQLite file is opened: the settings that make
+/// a write durable and a deletion leave nothing behind. The benchmark
+/// measures the disk's own limit with them.
+pub fn sqlite_options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL: an acknowledged write survives power loss, not only a crash
+        // of the process.
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
+        // Freed space is zeroed, so a re-sealed or anonymised caller leaves
+        // no plaintext behind in the file.
+        .pragma("secure_delete", "ON")
+}
+
 /// A pool of either backend.
 ///
 /// SQLite allows one writer at a time. Write transactions of this process
@@ -289,7 +306,7 @@ impl Writer {
         // `open` saying otherwise.
         tokio::spawn(Self::prepare(batch, self.clone()))
             .await
-            .map_err(|_| StoreError::Corrupt("a SQLite writer's task failed".into()))?
+            .map_err(task_failed)?
     }
 
     /// Undoes what an abandoned writer left, opens the transaction if none
@@ -338,19 +355,33 @@ impl Writer {
         }
     }
 
-    /// Writes and commits so far (for the benchmark and metrics).
+    /// Writes and commits so far: the tests check with it that queued
+    /// writers share commits.
     pub async fn stats(&self) -> WriterStats {
         self.batch.lock().await.stats
     }
 
-    /// Commits whatever is open, in the background: for a writer that went
-    /// away, so that no transaction is left holding SQLite's write lock.
-    fn settle_later(&self) {
+    /// Commits whatever is open, on a task of its own, so that it runs to
+    /// its end whoever stops waiting for it.
+    fn settle_task(&self) -> tokio::task::JoinHandle<()> {
         let batch = self.batch.clone();
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move { batch.lock().await.settle().await });
+        tokio::spawn(async move { batch.lock().await.settle().await })
+    }
+
+    /// [`Writer::settle_task`] without waiting: for a writer that went away,
+    /// so that no transaction is left holding SQLite's write lock. Outside
+    /// a runtime (a store dropped at exit) there is nothing left to settle.
+    fn settle_later(&self) {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            drop(self.settle_task());
         }
     }
+}
+
+/// A task running a step of the writer panicked or was cancelled at
+/// shutdown.
+fn task_failed(_: tokio::task::JoinError) -> StoreError {
+    StoreError::Corrupt("a SQLite writer's task failed".into())
 }
 
 /// One writer's turn on SQLite: its savepoint in the shared transaction.
@@ -370,10 +401,9 @@ impl SqliteTx {
     /// returns once the transaction holding this work has committed.
     async fn commit(self) -> Result<(), StoreError> {
         let writer = self.writer.clone();
-        let lost = || StoreError::Corrupt("a SQLite writer's task failed".into());
         // Run to the end even if the caller stops waiting, so that the
         // batch never holds a released savepoint nobody counts.
-        let mut outcome = tokio::spawn(self.release()).await.map_err(|_| lost())??;
+        let mut outcome = tokio::spawn(self.release()).await.map_err(task_failed)??;
         // Were this wait abandoned, the transaction would still be
         // committed: `Flush` makes sure someone does.
         let mut flush = Flush(Some(writer.clone()));
@@ -388,7 +418,7 @@ impl SqliteTx {
             batch.settle().await;
         })
         .await
-        .map_err(|_| lost())?;
+        .map_err(task_failed)?;
         match outcome.try_recv() {
             Ok(r) => r.map_err(StoreError::Commit),
             Err(_) => Err(StoreError::Corrupt("the shared commit was dropped".into())),
@@ -495,19 +525,9 @@ impl Db {
                         parent.display()
                     )));
                 }
-                let opts = SqliteConnectOptions::new()
-                    .filename(path)
+                let opts = sqlite_options(path)
                     .read_only(read_only)
-                    .create_if_missing(*create)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    // FULL: an acknowledged write survives power loss, not
-                    // only a crash of the process.
-                    .synchronous(SqliteSynchronous::Full)
-                    .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true)
-                    // Freed space is zeroed, so a re-sealed or anonymised
-                    // caller leaves no plaintext behind in the file.
-                    .pragma("secure_delete", "ON");
+                    .create_if_missing(*create);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
                     .connect_with(opts.clone())
@@ -540,10 +560,7 @@ impl Db {
     /// write there waits for the other transaction itself.
     pub async fn settle(&self) {
         if let Db::Sqlite(_, w) = self {
-            // Run to the end even if the caller stops waiting (see
-            // `SqliteTx::commit`).
-            let batch = w.batch.clone();
-            let _ = tokio::spawn(async move { batch.lock().await.settle().await }).await;
+            let _ = w.settle_task().await;
         }
     }
 

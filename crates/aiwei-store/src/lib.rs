@@ -49,7 +49,7 @@ pub mod training;
 pub mod users;
 pub mod work;
 
-pub use db::{Backend, DatabaseUrl, Db, Tx};
+pub use db::{Backend, DatabaseUrl, Db, Tx, sqlite_options};
 pub use error::StoreError;
 pub use keys::Keys;
 

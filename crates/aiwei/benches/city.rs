@@ -24,7 +24,7 @@
 mod common;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -219,52 +219,45 @@ impl Drop for Server {
 /// Single-row durable commits per second, one after another, `n` of them,
 /// with the server's settings.
 async fn storage_limit(backend: &str, dir: &Path, url: &str, n: usize) -> f64 {
-    let t;
-    if backend == "sqlite" {
-        let path: PathBuf = dir.join("limit.db");
-        let mut c = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&path)
+    /// Creates the table (`$create`), then times `n` inserts, each its own
+    /// transaction.
+    macro_rules! commits {
+        ($c:expr, $create:literal) => {{
+            sqlx::query($create).execute(&mut $c).await.unwrap();
+            let t = Instant::now();
+            for i in 0..n {
+                sqlx::query("INSERT INTO bench_limit (v) VALUES ($1)")
+                    .bind(format!("row {i}"))
+                    .execute(&mut $c)
+                    .await
+                    .unwrap();
+            }
+            let took = t.elapsed();
+            sqlx::query("DROP TABLE bench_limit")
+                .execute(&mut $c)
+                .await
+                .unwrap();
+            took
+        }};
+    }
+    let took = if backend == "sqlite" {
+        let mut c = aiwei_store::sqlite_options(&dir.join("limit.db"))
             .create_if_missing(true)
-            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-            .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
-            .pragma("secure_delete", "ON")
             .connect()
             .await
             .unwrap();
-        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
-            .execute(&mut c)
-            .await
-            .unwrap();
-        t = Instant::now();
-        for i in 0..n {
-            sqlx::query("INSERT INTO t (v) VALUES ($1)")
-                .bind(format!("row {i}"))
-                .execute(&mut c)
-                .await
-                .unwrap();
-        }
+        commits!(
+            c,
+            "CREATE TABLE bench_limit (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"
+        )
     } else {
         let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-        sqlx::query("CREATE TABLE bench_limit (id BIGSERIAL PRIMARY KEY, v TEXT NOT NULL)")
-            .execute(&mut c)
-            .await
-            .unwrap();
-        t = Instant::now();
-        for i in 0..n {
-            sqlx::query("INSERT INTO bench_limit (v) VALUES ($1)")
-                .bind(format!("row {i}"))
-                .execute(&mut c)
-                .await
-                .unwrap();
-        }
-        let elapsed = t.elapsed();
-        sqlx::query("DROP TABLE bench_limit")
-            .execute(&mut c)
-            .await
-            .unwrap();
-        return n as f64 / elapsed.as_secs_f64();
-    }
-    n as f64 / t.elapsed().as_secs_f64()
+        commits!(
+            c,
+            "CREATE TABLE bench_limit (id BIGSERIAL PRIMARY KEY, v TEXT NOT NULL)"
+        )
+    };
+    n as f64 / took.as_secs_f64()
 }
 
 /// A row of intake figures.
