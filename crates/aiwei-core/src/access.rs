@@ -185,6 +185,36 @@ impl Cond {
         }
     }
 
+    /// The statuses a matter must have for the condition to hold, when it
+    /// limits them (`None`: any status may do). Implied by the condition,
+    /// so adding `StatusIn` of them changes nothing but what a query can
+    /// read: a queue of open matters reads the status index, not years of
+    /// closed ones.
+    pub fn statuses(&self) -> Option<Vec<MatterStatus>> {
+        match self {
+            Cond::False => Some(Vec::new()),
+            Cond::StatusIn(ss) => Some(ss.clone()),
+            // Any limit among the parts limits the whole; several, each other.
+            Cond::All(cs) => cs
+                .iter()
+                .filter_map(Cond::statuses)
+                .reduce(|a, b| a.into_iter().filter(|s| b.contains(s)).collect()),
+            // Only when every alternative is limited: their union.
+            Cond::Any(cs) => cs
+                .iter()
+                .map(Cond::statuses)
+                .try_fold(Vec::new(), |mut acc, s| {
+                    for x in s? {
+                        if !acc.contains(&x) {
+                            acc.push(x);
+                        }
+                    }
+                    Some(acc)
+                }),
+            _ => None,
+        }
+    }
+
     /// Whether the condition holds for `m`.
     pub fn holds(&self, m: &MatterFacts, ties: &Ties) -> bool {
         match self {
@@ -863,6 +893,53 @@ mod tests {
             recorded_by: UserId::new(),
             sensitive,
             anonymised: false,
+        }
+    }
+
+    #[test]
+    fn the_statuses_a_condition_implies_are_those_every_matter_meeting_it_has() {
+        use MatterStatus as S;
+        let lane = |ss: &[S]| {
+            Cond::all(vec![
+                Cond::TypeIn(vec![MatterType::Complaint]),
+                Cond::StatusIn(ss.to_vec()),
+            ])
+        };
+        let queues = Cond::any(vec![lane(&[S::Dispatched]), lane(&[S::Signed, S::OnSite])]);
+        assert_eq!(
+            queues.statuses(),
+            Some(vec![S::Dispatched, S::Signed, S::OnSite])
+        );
+        // An alternative without a limit lifts it.
+        let open = Cond::any(vec![lane(&[S::Dispatched]), Cond::CallerToBeTold]);
+        assert_eq!(open.statuses(), None);
+        // Conjuncts narrow each other; a negation says nothing.
+        let both = Cond::all(vec![
+            queues.clone(),
+            Cond::StatusIn(vec![S::OnSite, S::Closed]),
+        ]);
+        assert_eq!(both.statuses(), Some(vec![S::OnSite]));
+        assert_eq!(
+            Cond::Not(Box::new(Cond::StatusIn(vec![S::Closed]))).statuses(),
+            None
+        );
+        assert_eq!(Cond::True.statuses(), None);
+        // Whatever the tree, adding the bound keeps exactly the same matters.
+        for status in [S::Received, S::Dispatched, S::Signed, S::OnSite, S::Closed] {
+            for c in [&queues, &open, &both] {
+                let mut m = matter(status, None, false);
+                m.flow.caller_to_be_told = status == S::Received;
+                let bounded = match c.statuses() {
+                    Some(ss) => Cond::all(vec![Cond::StatusIn(ss), c.clone()]),
+                    None => c.clone(),
+                };
+                let ties = Ties::default();
+                assert_eq!(
+                    bounded.holds(&m, &ties),
+                    c.holds(&m, &ties),
+                    "{status:?} {c:?}"
+                );
+            }
         }
     }
 

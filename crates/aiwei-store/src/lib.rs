@@ -15,6 +15,7 @@ mod db;
 pub mod assessments;
 pub mod attachments;
 pub mod audit;
+pub mod bulk;
 pub mod calendar;
 pub mod callers;
 pub mod calls;
@@ -99,6 +100,7 @@ impl Store {
         self.db.migrate().await?;
         // Rows from before callers were sealed are sealed now, once.
         self.reseal_all(500, true, |_| {}).await?;
+        self.drop_rebuild_of_empty_ledger().await?;
         self.seed_default_policy().await?;
         self.seed_default_categories().await
     }

@@ -548,6 +548,23 @@ pub(crate) async fn write_doc(
 }
 
 impl Store {
+    /// Drops the rebuild migration 0020 owes when the ledger is empty: a
+    /// new database has nothing to rebuild, and every matter recorded from
+    /// now on gets its document as it is written. Without this, matters
+    /// loaded before the first start (a demo, an import) would all be
+    /// indexed a second time by the server's first start.
+    pub(crate) async fn drop_rebuild_of_empty_ledger(&self) -> Result<(), StoreError> {
+        let mut tx = self.db.begin().await?;
+        on_tx!(&mut tx, c => sqlx::query(
+            "DELETE FROM search_progress WHERE name = 'matters' AND last_id IS NULL
+             AND NOT EXISTS (SELECT 1 FROM matters)")
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Whether a rebuild is under way or owed (matters recorded before the
     /// index existed): the server then finishes it in the background.
     pub async fn search_reindex_pending(&self) -> Result<bool, StoreError> {

@@ -207,14 +207,25 @@ impl Store {
             return Ok(Vec::new());
         }
         let actor = user.actor();
-        let cond = Cond::all(vec![
-            Cond::any(queues.iter().map(|q| q.condition(&actor)).collect()),
-            access::visibility(&actor, to_millis(now)),
-        ]);
+        let queued = Cond::any(queues.iter().map(|q| q.condition(&actor)).collect());
+        let cond = Cond::all(vec![queued, access::visibility(&actor, to_millis(now))]);
+        // Queues hold open matters. Their statuses, said outright and read
+        // first, keep the query to the open matters (the status index)
+        // instead of every matter ever closed: left to itself, a planner
+        // serves each queue's lane from the index that lane names best,
+        // which for a lane of every type is the whole ledger.
+        let bound = cond.statuses();
         let rows: Vec<EntryRow> = on_pool!(&self.db, p => {
-            let mut q = sqlx::QueryBuilder::new(
-                "SELECT m.id, m.updated_at, d.kind, d.due_at, d.warn_at FROM matters m
-                 LEFT JOIN deadlines d ON d.matter_id = m.id AND d.ended_at IS NULL
+            let mut q = sqlx::QueryBuilder::new("");
+            if let Some(statuses) = &bound {
+                q.push("WITH queued AS MATERIALIZED (SELECT * FROM matters m WHERE 1=1");
+                crate::scope::push_and(&mut q, &Cond::StatusIn(statuses.clone()));
+                q.push(") ");
+            }
+            q.push("SELECT m.id, m.updated_at, d.kind, d.due_at, d.warn_at FROM ");
+            q.push(if bound.is_some() { "queued m" } else { "matters m" });
+            q.push(
+                " LEFT JOIN deadlines d ON d.matter_id = m.id AND d.ended_at IS NULL
                  WHERE 1=1",
             );
             crate::scope::push_and(&mut q, &cond);

@@ -269,12 +269,7 @@ async fn download(base: &str, token: &str, path: &str, reps: usize) -> (f64, f64
     let mut size = 0;
     for _ in 0..reps {
         let t = Instant::now();
-        let r = client
-            .get(format!("{base}{path}"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let r = common::get(&client, base, token, path).await;
         assert_eq!(r.status(), 200, "{path}");
         size = r.bytes().await.unwrap().len();
         lat.push(t.elapsed());

@@ -71,12 +71,20 @@ enum Command {
     },
     /// Fill an empty database with a demo organisation and matters.
     Demo {
+        /// How many matters in all. Up to `--flows` of them go through the
+        /// real flows over the last `--days`; the rest are copies of the
+        /// closed ones spread over the `--years` before (the city-scale data
+        /// set, docs/BENCHMARKS.md).
         #[arg(long, default_value_t = 3000)]
-        matters: u32,
+        matters: u64,
         #[arg(long, default_value_t = 120)]
         days: u32,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+        #[arg(long, default_value_t = 3000)]
+        flows: u32,
+        #[arg(long, default_value_t = 3)]
+        years: u32,
     },
     /// Bring in an office's old ledger (台账).
     Import {
@@ -368,9 +376,20 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             matters,
             days,
             seed,
+            flows,
+            years,
         } => {
             let store = open_store(&settings).await?;
-            load_demo(&store, &settings, matters, days, seed).await?;
+            let flows = u32::try_from(matters).unwrap_or(u32::MAX).min(flows);
+            let opts = DemoOptions {
+                matters: flows,
+                days,
+                seed,
+                history: matters - u64::from(flows),
+                years,
+                prefix: settings.number_prefix.clone(),
+            };
+            load_demo(&store, &opts).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {
@@ -463,24 +482,22 @@ async fn keys(settings: Settings, command: KeysCommand) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-async fn load_demo(
-    store: &Store,
-    settings: &Settings,
-    matters: u32,
-    days: u32,
-    seed: u64,
-) -> anyhow::Result<()> {
-    let opts = DemoOptions {
-        matters,
-        days,
-        seed,
-        prefix: settings.number_prefix.clone(),
-    };
-    eprintln!("正在生成演示数据（{matters} 条事项）…");
-    let report = demo::seed(store, &opts, &hash_password, store.clock().now()).await?;
+async fn load_demo(store: &Store, opts: &DemoOptions) -> anyhow::Result<()> {
+    eprintln!(
+        "正在生成演示数据（{} 条事项，另有历史事项 {} 条）…",
+        opts.matters, opts.history
+    );
+    let report = demo::seed(store, opts, &hash_password, store.clock().now()).await?;
+    if let Some(h) = report.history {
+        eprintln!(
+            "历史事项已生成：{} 条（由 {} 条已办结事项复制），用时 {:.0} 秒",
+            h.copies, h.templates, h.seconds
+        );
+    }
     println!(
         "演示数据已生成：{} 个部门，{} 条事项。以下账号密码只显示这一次：",
-        report.departments, report.matters
+        report.departments,
+        u64::from(report.matters) + report.history.map_or(0, |h| h.copies)
     );
     println!("{:<12} {:<8} {:<16} 角色", "用户名", "姓名", "密码");
     for a in &report.accounts {
@@ -563,7 +580,11 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
             )
             .await?;
         if existing.is_empty() && store.list_users().await?.is_empty() {
-            load_demo(&store, &settings, 3000, 120, 2026).await?;
+            let opts = DemoOptions {
+                prefix: settings.number_prefix.clone(),
+                ..DemoOptions::default()
+            };
+            load_demo(&store, &opts).await?;
         } else {
             eprintln!("数据库已有数据，跳过演示数据 (database not empty; --demo ignored)");
         }

@@ -91,25 +91,26 @@ impl Store {
         }
         let now_ms = aiwei_core::time::to_millis(now);
         for chunk in ids.chunks(1000) {
-            let kinds = STEPS
-                .iter()
-                .map(|k| format!("'{}'", k.as_str()))
-                .collect::<Vec<_>>()
-                .join(", ");
+            // Every event of the page's matters, by the primary key; the
+            // steps progress shows are picked here. Naming their kinds in
+            // the query would let a planner read the kind index instead, and
+            // with it those steps of every matter ever recorded.
             // Oldest first, so the latest of each kind is written last.
             let steps: Vec<StepRow> = on_pool!(&self.db, p => {
-                let mut q = sqlx::QueryBuilder::new(format!(
-                    "SELECT matter_id, at, kind, payload FROM matter_events
-                     WHERE kind IN ({kinds}) AND "
-                ));
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT matter_id, at, kind, payload FROM matter_events WHERE ",
+                );
                 push_ids(&mut q, chunk);
                 q.push(" ORDER BY matter_id, seq");
                 q.build_query_as::<StepRow>().fetch_all(p).await
             })?;
             for s in steps {
+                let kind = EventKind::from_code(&s.kind).ok_or_else(|| corrupt("kind"))?;
+                if !STEPS.contains(&kind) {
+                    continue;
+                }
                 let p = out.entry(MatterId(s.matter_id)).or_default();
                 let at = Some(from_millis(s.at));
-                let kind = EventKind::from_code(&s.kind).ok_or_else(|| corrupt("kind"))?;
                 let payload = || -> Result<serde_json::Value, StoreError> {
                     serde_json::from_str(&s.payload).map_err(|_| corrupt("payload"))
                 };

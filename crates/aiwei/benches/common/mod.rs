@@ -24,6 +24,22 @@ fn pg_admin() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// `GET base+path` with the bearer token; panics if it cannot be sent.
+#[allow(dead_code)]
+pub async fn get(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+) -> reqwest::Response {
+    client
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A database created for one benchmark run.
 pub struct BenchDb {
     #[allow(dead_code)]

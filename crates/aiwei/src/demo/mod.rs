@@ -14,6 +14,7 @@
 //! `planner` decided and moves the matters along their flows. The sample
 //! texts live in `texts.toml`, read by `texts`.
 
+mod history;
 mod planner;
 mod texts;
 
@@ -37,10 +38,15 @@ use texts::Texts;
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
-    /// How many matters.
+    /// How many matters go through the real flows.
     pub matters: u32,
     /// Matters are spread over the last this many days.
     pub days: u32,
+    /// How many closed matters to copy into the years before them
+    /// ([`history`]): the city-scale data set.
+    pub history: u64,
+    /// The copies are spread over this many years.
+    pub years: u32,
     /// Seed of everything about the matters (not the passwords).
     pub seed: u64,
     /// Matter number prefix, e.g. `AW`.
@@ -52,6 +58,8 @@ impl Default for DemoOptions {
         Self {
             matters: 3_000,
             days: 120,
+            history: 0,
+            years: 3,
             seed: 2026,
             prefix: "AW".to_owned(),
         }
@@ -85,6 +93,8 @@ pub struct DemoReport {
     pub accounts: Vec<DemoAccount>,
     pub departments: usize,
     pub matters: u32,
+    /// The copies written, when history was asked for.
+    pub history: Option<history::HistoryReport>,
 }
 
 /// Creates the demo organisation and its matters. Refuses a database that
@@ -203,12 +213,28 @@ pub async fn seed(
     disclosure_examples(store, &crew, now).await?;
     training_examples(store, &crew, now).await?;
     telephone_examples(store, now).await?;
-    tracing::info!(matters = recorded, "demo data complete");
+    tracing::info!(matters = recorded, "demo matters complete");
+    let history = if opts.history > 0 {
+        let report = history::write(
+            store,
+            &texts,
+            opts.history,
+            opts.years,
+            opts.seed,
+            &opts.prefix,
+        )
+        .await?;
+        tracing::info!(copies = report.copies, "demo history complete");
+        Some(report)
+    } else {
+        None
+    };
 
     Ok(DemoReport {
         accounts,
         departments: texts.departments.len(),
         matters: recorded,
+        history,
     })
 }
 

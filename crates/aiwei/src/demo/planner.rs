@@ -136,10 +136,10 @@ fn landline<R: Rng>(rng: &mut R) -> String {
 
 /// A caller. No `Debug`: it is personal data, even invented.
 #[derive(Clone)]
-struct DemoCaller {
-    name: String,
-    organization: Option<String>,
-    phone: String,
+pub(super) struct DemoCaller {
+    pub(super) name: String,
+    pub(super) organization: Option<String>,
+    pub(super) phone: String,
 }
 
 /// A new caller, or (about one call in ten) someone who called before, so
@@ -150,31 +150,26 @@ fn next_caller<R: Rng>(rng: &mut R, texts: &Texts, seen: &mut Vec<DemoCaller>) -
     {
         return c.clone();
     }
-    let caller = if rng.gen_bool(0.85) {
-        let phone = if rng.gen_bool(0.92) {
-            mobile(rng, texts)
-        } else {
-            landline(rng)
-        };
-        DemoCaller {
-            name: person_name(rng, texts),
-            organization: None,
-            phone,
-        }
-    } else {
-        let phone = if rng.gen_bool(0.55) {
-            landline(rng)
-        } else {
-            mobile(rng, texts)
-        };
-        DemoCaller {
-            name: person_name(rng, texts),
-            organization: Some(organization_name(rng, texts)),
-            phone,
-        }
-    };
+    let organization = !rng.gen_bool(0.85);
+    let caller = new_caller(rng, texts, organization);
     seen.push(caller.clone());
     caller
+}
+
+/// A caller never seen before: a person, or someone calling for an
+/// organisation (who more often calls from a landline).
+pub(super) fn new_caller<R: Rng>(rng: &mut R, texts: &Texts, organization: bool) -> DemoCaller {
+    let landline_share = if organization { 0.55 } else { 0.08 };
+    let phone = if rng.gen_bool(landline_share) {
+        landline(rng)
+    } else {
+        mobile(rng, texts)
+    };
+    DemoCaller {
+        name: person_name(rng, texts),
+        organization: organization.then(|| organization_name(rng, texts)),
+        phone,
+    }
 }
 
 /// The concrete places and details one matter's texts are filled from.

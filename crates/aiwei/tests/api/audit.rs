@@ -1,6 +1,7 @@
 //! `aiwei audit verify`: the ledger's hash chains prove that no event was
 //! edited behind the program's back.
 
+use chrono::Datelike;
 use std::process::Command;
 
 use aiwei_core::Role;
@@ -83,6 +84,135 @@ both_backends!(
         assert!(!ok);
         assert!(out.contains(&numbers[2]), "{out}");
         app.stop().await;
+    }
+);
+
+both_backends!(
+    history_copies_verify_number_in_time_and_are_found,
+    |backend: Backend| async move {
+        use std::collections::BTreeMap;
+        let app = TestApp::spawn(backend).await;
+        // Clocks running before the copies are written: copies add none.
+        let opts = aiwei::demo::DemoOptions {
+            matters: 80,
+            history: 700,
+            years: 2,
+            ..Default::default()
+        };
+        let before_copies = {
+            let flows_only = TestApp::spawn(backend).await;
+            let o = aiwei::demo::DemoOptions {
+                history: 0,
+                ..opts.clone()
+            };
+            aiwei::demo::seed(
+                &flows_only.store,
+                &o,
+                &aiwei_server::auth::hash_password,
+                app.now(),
+            )
+            .await
+            .unwrap();
+            // A no-op update counts the open clocks on either backend.
+            flows_only
+                .raw_execute("UPDATE deadlines SET state = state WHERE ended_at IS NULL")
+                .await
+        };
+        let report = aiwei::demo::seed(
+            &app.store,
+            &opts,
+            &aiwei_server::auth::hash_password,
+            app.now(),
+        )
+        .await
+        .unwrap();
+        let history = report.history.expect("history was asked for");
+        assert_eq!(history.copies, 700);
+        assert!(history.templates > 40, "{} templates", history.templates);
+
+        // Every copy's chain holds: its events were re-hashed, not copied.
+        let v = app.store.verify_chains().await.unwrap();
+        assert_eq!(v.matters, 780);
+        assert!(v.broken.is_empty(), "{:?}", v.broken);
+        assert_eq!(
+            app.raw_execute("UPDATE deadlines SET state = state WHERE ended_at IS NULL")
+                .await,
+            before_copies,
+            "copies are settled: no clock of theirs runs"
+        );
+
+        // The whole ledger, newest first.
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let (page, next) = app
+                .store
+                .ledger(
+                    &Default::default(),
+                    &aiwei_core::access::EVERYTHING,
+                    cursor,
+                    500,
+                )
+                .await
+                .unwrap();
+            all.extend(page);
+            match next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(all.len(), 780);
+        // Copies lie in the two years before the flows' matters, closed,
+        // each with a caller of its own that opens under its own id.
+        let flows_oldest = all[79].received_at;
+        let copies = &all[80..];
+        assert!(copies.iter().all(|m| m.received_at < flows_oldest));
+        assert!(
+            copies
+                .iter()
+                .all(|m| m.status == aiwei_core::MatterStatus::Closed)
+        );
+        assert!(
+            copies[699].received_at > flows_oldest - chrono::Duration::days(2 * 365 + 140),
+            "{}",
+            copies[699].received_at
+        );
+        assert!(copies.iter().all(|m| !m.caller.phone.is_empty()));
+        // Numbers: gap-free within each year and rising with time.
+        let mut by_year: BTreeMap<String, Vec<(chrono::DateTime<chrono::Utc>, u64)>> =
+            BTreeMap::new();
+        for m in &all {
+            let (year, seq) = m.number.split_once('-').unwrap();
+            by_year
+                .entry(year.to_owned())
+                .or_default()
+                .push((m.received_at, seq.parse().unwrap()));
+        }
+        for (year, mut list) in by_year {
+            let mut seqs: Vec<u64> = list.iter().map(|(_, s)| *s).collect();
+            seqs.sort();
+            assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "{year}");
+            // Among the copies of a year, later means a higher number.
+            list.retain(|(at, _)| *at < flows_oldest);
+            list.sort();
+            assert!(list.windows(2).all(|w| w[0].1 < w[1].1), "{year}");
+        }
+        // The copies are searched like any matter, and the next intake
+        // takes the next number of its year.
+        let (_, desk) = app
+            .token_user("jieting9", &[Role::Intake], Some("AWB"))
+            .await;
+        let (_, v) = app
+            .get_json(&desk, "/api/v1/search?q=%E5%9E%83%E5%9C%BE&limit=5")
+            .await;
+        assert!(v["total"].as_i64().unwrap() > 0, "{v}");
+        let year_now = app.now().with_timezone(&aiwei_core::time::china()).year();
+        let taken = all
+            .iter()
+            .filter(|m| m.number.starts_with(&format!("AW{year_now}-")))
+            .count();
+        let n = app.complaint(&desk, "13811112299", "历史").await;
+        assert_eq!(n, format!("AW{year_now}-{:06}", taken + 1));
     }
 );
 
