@@ -43,7 +43,7 @@ impl Store {
     pub async fn load_calendar_year(&self, text: &str, by: &str) -> Result<YearData, StoreError> {
         let data = parse_year(text)?;
         let now = self.clock.now().timestamp_millis();
-        on_pool!(&self.db, p => sqlx::query(
+        write_once!(&self.db, p => sqlx::query(
             "INSERT INTO calendar_years (year, data, loaded_at, loaded_by) VALUES ($1, $2, $3, $4)
              ON CONFLICT (year) DO UPDATE SET data = excluded.data, loaded_at = excluded.loaded_at,
                 loaded_by = excluded.loaded_by")

@@ -321,7 +321,7 @@ impl Store {
     /// Records that a matter was taken from call `id` (answered, not yet
     /// taken); `CallTaken` when another matter has it.
     pub async fn attach_call(&self, id: Uuid, matter: Uuid) -> Result<(), StoreError> {
-        let n = on_pool!(&self.db, p => sqlx::query(
+        let n = write_once!(&self.db, p => sqlx::query(
             "UPDATE calls SET matter_id = $1 WHERE id = $2 AND matter_id IS NULL")
             .bind(matter)
             .bind(id)
@@ -397,7 +397,7 @@ impl Store {
             Some(CallbackOutcome::Pending) => {}
             Some(_) => return Err(StoreError::Conflict(ErrorCode::AlreadyCalledBack)),
         }
-        let n = on_pool!(&self.db, p => sqlx::query(
+        let n = write_once!(&self.db, p => sqlx::query(
             "UPDATE calls SET callback = $1, callback_by = $2, callback_at = $3,
                 callback_note = $4, updated_at = $3
              WHERE id = $5 AND callback = $6")

@@ -44,6 +44,24 @@ macro_rules! on_tx {
     };
 }
 
+/// Like [`on_pool!`], for a write of one statement: `$body` runs on the
+/// connection of a transaction of its own, committed before this returns
+/// (a `Result<_, StoreError>`). On SQLite that transaction is the
+/// [`Writer`]'s, so a lone write queues with the others in the process
+/// rather than waiting for SQLite's lock behind a whole batch, where under
+/// load it could run out of its busy timeout.
+macro_rules! write_once {
+    ($db:expr, $conn:ident => $body:expr) => {
+        async {
+            let mut tx = $db.begin().await?;
+            let out = on_tx!(&mut tx, $conn => $body)?;
+            tx.commit().await?;
+            Ok::<_, $crate::error::StoreError>(out)
+        }
+        .await
+    };
+}
+
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

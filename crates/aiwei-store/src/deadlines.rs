@@ -17,7 +17,6 @@ use uuid::Uuid;
 use crate::Store;
 use crate::db::{Backend, Tx};
 use crate::error::StoreError;
-use crate::events::append_event;
 use crate::trail::{AuditActor, append_audit, sha256_hex};
 
 /// One clock of a matter.
@@ -71,6 +70,9 @@ pub(crate) fn running_clock(
         warn_at: from_millis(warn_at),
     })
 }
+
+/// Clocks marked in one transaction by a sweep.
+const SWEEP_BATCH: usize = 500;
 
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -228,7 +230,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let body = serde_json::to_string(p).map_err(|_| StoreError::Corrupt("policy".into()))?;
-        on_pool!(&self.db, c => sqlx::query(
+        write_once!(&self.db, c => sqlx::query(
             "INSERT INTO policy_versions (version, body, created_at, created_by) VALUES ($1, $2, $3, $4)
              ON CONFLICT (version) DO NOTHING")
             .bind(version)
@@ -419,13 +421,8 @@ impl Store {
             .bind(limit)
             .fetch_all(p)
             .await)?;
-        for (id, matter) in overdue {
-            if self
-                .mark(id, MatterId(matter), ClockState::Overdue, now)
-                .await?
-            {
-                report.overdue += 1;
-            }
+        for batch in overdue.chunks(SWEEP_BATCH) {
+            report.overdue += self.mark(batch, ClockState::Overdue, now).await?;
         }
         let soon_sql = format!(
             "SELECT id, matter_id FROM deadlines WHERE state = {} AND warn_at <= $1 AND due_at > $1
@@ -438,36 +435,42 @@ impl Store {
             .bind(limit)
             .fetch_all(p)
             .await)?;
-        for (id, matter) in soon {
-            if self
-                .mark(id, MatterId(matter), ClockState::DueSoon, now)
-                .await?
-            {
-                report.due_soon += 1;
-            }
+        for batch in soon.chunks(SWEEP_BATCH) {
+            report.due_soon += self.mark(batch, ClockState::DueSoon, now).await?;
         }
         Ok(report)
     }
 
-    /// Marks one clock `to` (`due_soon` or `overdue`), unless another
-    /// sweeper or a step got there first. Locks the matter before the
-    /// clock, in the same order as a step does, so a sweep and a step never
-    /// wait on each other in a cycle.
+    /// Marks the clocks of `batch` (clock, matter) `to` (`due_soon` or
+    /// `overdue`) in one transaction, each unless another sweeper or a step
+    /// got there first; returns how many it marked. Each marked clock gets
+    /// its event on the matter and its notices, as one would alone, but the
+    /// batch is written with a few statements in all rather than a dozen
+    /// per clock: the state change, the events (heads read and moved once),
+    /// who must hear of each, the notifications. Locks the matters before
+    /// the clocks, in id order, as steps and other sweepers do, so none
+    /// waits on another in a cycle.
     async fn mark(
         &self,
-        id: Uuid,
-        matter: MatterId,
+        batch: &[(Uuid, Uuid)],
         to: ClockState,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<u64, StoreError> {
         let overdue = to == ClockState::Overdue;
         let mut tx = self.db.begin().await?;
+        let mut matters: Vec<Uuid> = batch.iter().map(|(_, m)| *m).collect();
+        matters.sort();
+        matters.dedup();
         if tx.backend() == Backend::Postgres {
-            on_tx!(&mut tx, c => sqlx::query("SELECT id FROM matters WHERE id = $1 FOR UPDATE")
-                .bind(matter.0)
-                .fetch_optional(c)
-                .await
-                .map(|r| r.is_some()))?;
+            on_tx!(&mut tx, c => {
+                let mut q = sqlx::QueryBuilder::new("SELECT id FROM matters WHERE id IN (");
+                let mut sep = q.separated(", ");
+                for m in &matters {
+                    sep.push_bind(*m);
+                }
+                q.push(") ORDER BY id FOR UPDATE");
+                q.build().fetch_all(c).await.map(|r| r.len())
+            })?;
         }
         // A clock turns due soon only while running; overdue also from due
         // soon.
@@ -476,21 +479,46 @@ impl Store {
         } else {
             ClockState::Running
         };
-        let marked: Option<(String, i64)> = on_tx!(&mut tx, c => sqlx::query_as(
-            "UPDATE deadlines SET state = $1
-             WHERE id = $2 AND ended_at IS NULL AND (state = $3 OR state = $4)
-             RETURNING kind, due_at")
-            .bind(to.as_str())
-            .bind(id)
-            .bind(ClockState::Running.as_str())
-            .bind(from.as_str())
-            .fetch_optional(c)
-            .await)?;
-        let Some((kind, due_at)) = marked else {
-            return Ok(false);
-        };
-        let kind = DeadlineKind::from_code(&kind)
-            .ok_or_else(|| StoreError::Corrupt("deadline kind".into()))?;
+        let marked: Vec<(Uuid, Uuid, String, i64)> = on_tx!(&mut tx, c => {
+            let mut q = sqlx::QueryBuilder::new("UPDATE deadlines SET state = ");
+            q.push_bind(to.as_str());
+            q.push(" WHERE id IN (");
+            let mut sep = q.separated(", ");
+            for (id, _) in batch {
+                sep.push_bind(*id);
+            }
+            q.push(") AND ended_at IS NULL AND (state = ");
+            q.push_bind(ClockState::Running.as_str());
+            q.push(" OR state = ");
+            q.push_bind(from.as_str());
+            q.push(") RETURNING id, matter_id, kind, due_at");
+            q.build_query_as().fetch_all(c).await
+        })?;
+        // In the batch's order (most overdue first), whatever order the
+        // database returned them in.
+        let order: std::collections::HashMap<Uuid, usize> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (*id, i))
+            .collect();
+        let mut marked: Vec<(usize, MatterId, DeadlineKind, i64)> = marked
+            .into_iter()
+            .map(|(id, matter, kind, due_at)| {
+                let kind = DeadlineKind::from_code(&kind)
+                    .ok_or_else(|| StoreError::Corrupt("deadline kind".into()))?;
+                Ok((
+                    order.get(&id).copied().unwrap_or(usize::MAX),
+                    MatterId(matter),
+                    kind,
+                    due_at,
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        marked.sort_by_key(|(i, ..)| *i);
+        if marked.is_empty() {
+            tx.commit().await?;
+            return Ok(0);
+        }
         let (event, notice) = if overdue {
             (
                 EventKind::DeadlineOverdue,
@@ -502,27 +530,31 @@ impl Store {
                 NotificationKind::DeadlineDueSoon,
             )
         };
-        append_event(
-            &mut tx,
-            matter,
-            None,
-            event,
-            &json!({ "deadline": kind, "due_at": due_at }),
-            now,
-        )
-        .await?;
-        let users = responsible(&mut tx, matter, kind, overdue).await?;
-        crate::work::notify_users(
-            &mut tx,
-            matter,
-            &users,
-            notice,
-            Some((kind, from_millis(due_at))),
-            now,
-        )
-        .await?;
+        let events: Vec<(MatterId, EventKind, serde_json::Value)> = marked
+            .iter()
+            .map(|(_, m, kind, due_at)| (*m, event, json!({ "deadline": kind, "due_at": due_at })))
+            .collect();
+        crate::events::append_system_events(&mut tx, &events, now).await?;
+        let clocks: Vec<(MatterId, DeadlineKind)> =
+            marked.iter().map(|(_, m, k, _)| (*m, *k)).collect();
+        let users = responsible(&mut tx, &clocks, overdue).await?;
+        let notices: Vec<(crate::outbox::Notice, Vec<Uuid>)> = marked
+            .iter()
+            .zip(users)
+            .map(|((_, matter, kind, due_at), users)| {
+                (
+                    crate::outbox::Notice {
+                        matter: *matter,
+                        kind: notice,
+                        clock: Some((*kind, from_millis(*due_at))),
+                    },
+                    users,
+                )
+            })
+            .collect();
+        crate::work::notify_each(&mut tx, &notices, now).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(marked.len() as u64)
     }
 }
 
@@ -543,41 +575,96 @@ pub(crate) fn sql_codes(codes: &[&str]) -> String {
     }
 }
 
-/// Who must hear about a clock: the lead department's staff for the
-/// department's clocks (only its leads and the people named on a sensitive
-/// matter, R-5.1.2), the intake staff member for the desk's clocks, the
-/// leading group for evaluations; supervisors too once it is overdue.
+/// Who must hear about each of `clocks` (matter, kind): the lead
+/// department's staff for the department's clocks (only its leads and the
+/// people named on a sensitive matter, R-5.1.2), the intake staff member for
+/// the desk's clocks, the leading group for evaluations; supervisors too
+/// once it is overdue. One query per kind of owner, whatever the number of
+/// clocks; the answer in the clocks' order.
 async fn responsible(
     tx: &mut Tx,
-    matter: MatterId,
-    kind: DeadlineKind,
+    clocks: &[(MatterId, DeadlineKind)],
     overdue: bool,
-) -> Result<Vec<Uuid>, StoreError> {
-    let mut users: Vec<Uuid> = match kind.owner() {
-        ClockOwner::LeadDepartment => on_tx!(tx, c => sqlx::query_scalar(
-                "SELECT ud.user_id FROM user_departments ud
-                 JOIN matters m ON m.lead_department = ud.department_code
-                 JOIN users u ON u.id = ud.user_id
-                 WHERE m.id = $1 AND u.active
-                   AND (m.sensitive = FALSE
-                        OR EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $2)
-                        OR EXISTS (SELECT 1 FROM matter_people mp WHERE mp.matter_id = m.id AND mp.user_id = u.id))")
-                .bind(matter.0)
-                .bind(Role::DeptLead.as_str())
-                .fetch_all(c)
-                .await)?,
-        ClockOwner::LeadingGroup => crate::work::holders_of(tx, Role::LeadingGroup).await?,
-        ClockOwner::IntakeDesk => {
-            on_tx!(tx, c => sqlx::query_scalar("SELECT intake_user FROM matters WHERE id = $1")
-                .bind(matter.0)
-                .fetch_all(c)
-                .await)?
-        }
+) -> Result<Vec<Vec<Uuid>>, StoreError> {
+    use std::collections::HashMap;
+    let of = |owner: ClockOwner| -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = clocks
+            .iter()
+            .filter(|(_, k)| k.owner() == owner)
+            .map(|(m, _)| m.0)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
     };
-    if overdue {
-        users.extend(crate::work::holders_of(tx, Role::Supervisor).await?);
+    let mut department: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    let led = of(ClockOwner::LeadDepartment);
+    if !led.is_empty() {
+        // The clocks' matters first, read by id: left to itself, a planner
+        // may walk every matter of each department instead.
+        let rows: Vec<(Uuid, Uuid)> = on_tx!(&mut *tx, c => {
+            let mut q = sqlx::QueryBuilder::new(
+                "WITH clocked AS MATERIALIZED (SELECT id, lead_department, sensitive FROM matters
+                    WHERE id IN (",
+            );
+            let mut sep = q.separated(", ");
+            for m in &led {
+                sep.push_bind(*m);
+            }
+            q.push(
+                ")) SELECT m.id, ud.user_id FROM clocked m
+                 JOIN user_departments ud ON ud.department_code = m.lead_department
+                 JOIN users u ON u.id = ud.user_id
+                 WHERE u.active
+                   AND (m.sensitive = FALSE
+                        OR EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = ",
+            );
+            q.push_bind(Role::DeptLead.as_str());
+            q.push(
+                ") OR EXISTS (SELECT 1 FROM matter_people mp WHERE mp.matter_id = m.id AND mp.user_id = u.id))",
+            );
+            q.build_query_as().fetch_all(c).await
+        })?;
+        for (m, u) in rows {
+            department.entry(m).or_default().push(u);
+        }
     }
-    users.sort();
-    users.dedup();
-    Ok(users)
+    let mut desk: HashMap<Uuid, Uuid> = HashMap::new();
+    let desk_clocks = of(ClockOwner::IntakeDesk);
+    if !desk_clocks.is_empty() {
+        let rows: Vec<(Uuid, Uuid)> = on_tx!(&mut *tx, c => {
+            let mut q = sqlx::QueryBuilder::new("SELECT id, intake_user FROM matters WHERE id IN (");
+            let mut sep = q.separated(", ");
+            for m in &desk_clocks {
+                sep.push_bind(*m);
+            }
+            q.push(")");
+            q.build_query_as().fetch_all(c).await
+        })?;
+        desk.extend(rows);
+    }
+    let leading_group = if of(ClockOwner::LeadingGroup).is_empty() {
+        Vec::new()
+    } else {
+        crate::work::holders_of(tx, Role::LeadingGroup).await?
+    };
+    let supervisors = if overdue {
+        crate::work::holders_of(tx, Role::Supervisor).await?
+    } else {
+        Vec::new()
+    };
+    Ok(clocks
+        .iter()
+        .map(|(m, kind)| {
+            let mut users: Vec<Uuid> = match kind.owner() {
+                ClockOwner::LeadDepartment => department.get(&m.0).cloned().unwrap_or_default(),
+                ClockOwner::LeadingGroup => leading_group.clone(),
+                ClockOwner::IntakeDesk => desk.get(&m.0).copied().into_iter().collect(),
+            };
+            users.extend(&supervisors);
+            users.sort();
+            users.dedup();
+            users
+        })
+        .collect())
 }

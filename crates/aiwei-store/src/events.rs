@@ -273,6 +273,106 @@ async fn move_head(
     Ok(())
 }
 
+/// Rows of `matter_events` a statement writes at most: eight values each,
+/// within SQLite's 32,766 bound values.
+const LINKS_PER_INSERT: usize = 4_000;
+
+/// Writes linked events, a few thousand to a statement.
+async fn insert_links(tx: &mut Tx, links: &[(MatterId, Linked)]) -> Result<(), StoreError> {
+    for chunk in links.chunks(LINKS_PER_INSERT) {
+        on_tx!(&mut *tx, c => {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO matter_events (matter_id, seq, at, actor, kind, payload, prev_hash, hash) ",
+            );
+            q.push_values(chunk, |mut b, (matter, r)| {
+                b.push_bind(matter.0)
+                    .push_bind(r.seq)
+                    .push_bind(r.at_ms)
+                    .push_bind(r.actor.map(|a| a.0))
+                    .push_bind(r.kind.as_str())
+                    .push_bind(r.payload.as_str())
+                    .push_bind(r.prev.as_str())
+                    .push_bind(r.hash.as_str());
+            });
+            q.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// Appends one event without an actor to each of several matters, in the
+/// order given (a matter may come more than once): the sweeper's marks. The
+/// heads are read once, in one statement (on PostgreSQL locked, in id
+/// order), and moved once, so the cost is a few statements whatever the
+/// number of matters, not a few per event.
+pub(crate) async fn append_system_events(
+    tx: &mut Tx,
+    events: &[(MatterId, EventKind, serde_json::Value)],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    use std::collections::BTreeMap;
+    let mut heads: BTreeMap<Uuid, (i64, String)> = BTreeMap::new();
+    let ids: std::collections::BTreeSet<Uuid> = events.iter().map(|(m, ..)| m.0).collect();
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    // Dialect: PostgreSQL needs explicit row locks; SQLite already holds
+    // the database's write lock.
+    let lock = match tx.backend() {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
+    for chunk in ids.chunks(LINKS_PER_INSERT) {
+        let rows: Vec<(Uuid, i64, String)> = on_tx!(&mut *tx, c => {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT id, event_count, last_hash FROM matters WHERE id IN (",
+            );
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            q.push(") ORDER BY id");
+            q.push(lock);
+            q.build_query_as().fetch_all(c).await
+        })?;
+        heads.extend(rows.into_iter().map(|(id, n, h)| (id, (n, h))));
+    }
+    let mut links = Vec::with_capacity(events.len());
+    for (matter, kind, payload) in events {
+        let head = heads.get_mut(&matter.0).ok_or(StoreError::NotFound)?;
+        let link = Linked::new(
+            *matter,
+            head.0 + 1,
+            head.1.clone(),
+            None,
+            *kind,
+            payload,
+            now,
+        )?;
+        *head = (link.seq, link.hash.clone());
+        links.push((*matter, link));
+    }
+    insert_links(tx, &links).await?;
+    let at_ms = to_millis(now);
+    let moved: Vec<(Uuid, i64, String)> = heads
+        .into_iter()
+        .map(|(id, (seq, hash))| (id, seq, hash))
+        .collect();
+    for chunk in moved.chunks(LINKS_PER_INSERT) {
+        on_tx!(&mut *tx, c => {
+            let mut q = sqlx::QueryBuilder::new(
+                "UPDATE matters SET event_count = v.column2, last_hash = v.column3, updated_at = ",
+            );
+            q.push_bind(at_ms);
+            q.push(" FROM (");
+            q.push_values(chunk, |mut b, (id, seq, hash)| {
+                b.push_bind(*id).push_bind(*seq).push_bind(hash.as_str());
+            });
+            q.push(") AS v WHERE matters.id = v.column1");
+            q.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
 /// One event of a history written at once ([`append_history`]).
 pub(crate) struct NewEvent<'a> {
     pub actor: Option<UserId>,
@@ -302,15 +402,6 @@ pub(crate) async fn append_history(
         .fetch_optional(c)
         .await)?
     .ok_or(StoreError::NotFound)?;
-    struct Row {
-        seq: i64,
-        at_ms: i64,
-        actor: Option<UserId>,
-        kind: EventKind,
-        payload: String,
-        prev: String,
-        hash: String,
-    }
     let mut rows = Vec::with_capacity(events.len());
     let mut texts = Vec::new();
     for (i, mut e) in events.into_iter().enumerate() {
@@ -320,51 +411,24 @@ pub(crate) async fn append_history(
                 .insert(format!("{field}_sha256"), json!(digest(text)));
             texts.push((seq, *field, text.clone()));
         }
-        let payload = serde_json::to_string(&serde_json::Value::Object(e.payload))
-            .map_err(|_| StoreError::Corrupt("event payload".into()))?;
-        let at_ms = to_millis(e.at);
-        let hash = chain::link_hash(
-            &prev,
-            &Link {
-                matter_id: matter,
-                seq,
-                at_ms,
-                actor: e.actor,
-                kind: e.kind.as_str(),
-                payload: &payload,
-            },
-        );
-        rows.push(Row {
+        let link = Linked::new(
+            matter,
             seq,
-            at_ms,
-            actor: e.actor,
-            kind: e.kind,
-            payload,
-            prev: std::mem::replace(&mut prev, hash.clone()),
-            hash,
-        });
+            prev.clone(),
+            e.actor,
+            e.kind,
+            &serde_json::Value::Object(e.payload),
+            e.at,
+        )?;
+        prev = link.hash.clone();
+        rows.push((matter, link));
     }
-    on_tx!(tx, c => {
-        let mut q = sqlx::QueryBuilder::new(
-            "INSERT INTO matter_events (matter_id, seq, at, actor, kind, payload, prev_hash, hash) ",
-        );
-        q.push_values(&rows, |mut b, r| {
-            b.push_bind(matter.0)
-                .push_bind(r.seq)
-                .push_bind(r.at_ms)
-                .push_bind(r.actor.map(|a| a.0))
-                .push_bind(r.kind.as_str())
-                .push_bind(r.payload.as_str())
-                .push_bind(r.prev.as_str())
-                .push_bind(r.hash.as_str());
-        });
-        q.build().execute(c).await.map(|r| r.rows_affected())
-    })?;
-    let last = rows.last().map(|r| (r.seq, r.hash.as_str(), r.at_ms));
+    insert_links(tx, &rows).await?;
+    let last = rows.last().map(|(_, r)| (r.seq, r.hash.as_str(), r.at_ms));
     if let Some((seq, hash, at_ms)) = last {
         move_head(tx, matter, seq, hash, at_ms).await?;
     }
-    let mut actors: Vec<UserId> = rows.iter().filter_map(|r| r.actor).collect();
+    let mut actors: Vec<UserId> = rows.iter().filter_map(|(_, r)| r.actor).collect();
     actors.dedup();
     for a in actors {
         name_on_matter(tx, matter, a).await?;

@@ -70,7 +70,7 @@ impl Store {
     /// Drops keys older than [`KEEP`]; returns how many.
     pub async fn purge_idempotency_keys(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         Ok(
-            on_pool!(&self.db, p => sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            write_once!(&self.db, p => sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
             .bind(to_millis(now - KEEP))
             .execute(p)
             .await

@@ -309,6 +309,16 @@ pub(crate) async fn enqueue(
     Ok(written)
 }
 
+/// Whether any rule sends notifications of `kind` (whoever to).
+pub(crate) async fn any_rule_for(tx: &mut Tx, kind: NotificationKind) -> Result<bool, StoreError> {
+    let n: i64 = on_tx!(&mut *tx, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM notification_rules WHERE kinds LIKE $1")
+        .bind(format!("%,{},%", kind.as_str()))
+        .fetch_one(c)
+        .await)?;
+    Ok(n > 0)
+}
+
 fn kinds_text(kinds: &[NotificationKind]) -> String {
     let mut s = String::from(",");
     for k in NotificationKind::ALL.iter().filter(|k| kinds.contains(k)) {
@@ -755,7 +765,7 @@ impl Store {
         owner: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let n = on_pool!(&self.db, p => sqlx::query(
+        let n = write_once!(&self.db, p => sqlx::query(
             "UPDATE outbox SET state = $1, sent_at = $2, attempts = attempts + 1,
                 lease_owner = NULL, lease_until = NULL, last_error = NULL
              WHERE id = $3 AND lease_owner = $4 AND state = $5")
@@ -786,7 +796,7 @@ impl Store {
             DeliveryState::Failed
         };
         let error: String = error.chars().take(500).collect();
-        let n = on_pool!(&self.db, p => sqlx::query(
+        let n = write_once!(&self.db, p => sqlx::query(
             "UPDATE outbox SET state = $1, attempts = attempts + 1, next_attempt_at = $2,
                 lease_owner = NULL, lease_until = NULL, last_error = $3
              WHERE id = $4 AND lease_owner = $5 AND state = $6")

@@ -114,7 +114,7 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let span = window_secs.max(1) * 1000;
         let start = to_millis(now).div_euclid(span) * span;
-        let hits: i32 = on_pool!(&self.db, p => sqlx::query_scalar(
+        let hits: i32 = write_once!(&self.db, p => sqlx::query_scalar(
             "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1)
              ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1
              RETURNING hits")
@@ -128,7 +128,7 @@ impl Store {
     /// Forgets counters older than `before`.
     pub async fn purge_rate_limits(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         Ok(
-            on_pool!(&self.db, p => sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
+            write_once!(&self.db, p => sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
             .bind(to_millis(before))
             .execute(p)
             .await

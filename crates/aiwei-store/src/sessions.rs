@@ -87,7 +87,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
-        on_pool!(&self.db, p => sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        write_once!(&self.db, p => sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
             .execute(p)
             .await
@@ -116,7 +116,7 @@ impl Store {
 
     /// Drops expired sessions; returns how many.
     pub async fn purge_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        let r = on_pool!(&self.db, p => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        let r = write_once!(&self.db, p => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now.timestamp_millis())
             .execute(p)
             .await

@@ -85,7 +85,7 @@ impl Store {
         examples: i64,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        on_pool!(&self.db, p => sqlx::query(
+        write_once!(&self.db, p => sqlx::query(
             "INSERT INTO suggest_models (name, model, examples, trained_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (name) DO UPDATE SET model = EXCLUDED.model,
                examples = EXCLUDED.examples, trained_at = EXCLUDED.trained_at")

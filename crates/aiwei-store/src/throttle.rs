@@ -106,7 +106,7 @@ impl Store {
     /// A success forgets this account's failures from this address (not the
     /// address's count: a spray that guessed one password stays throttled).
     pub async fn login_succeeded(&self, name: &str, ip: Option<&str>) -> Result<(), StoreError> {
-        on_pool!(&self.db, p => sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+        write_once!(&self.db, p => sqlx::query("DELETE FROM login_throttle WHERE key = $1")
             .bind(account_key(name, ip))
             .execute(p)
             .await
@@ -121,7 +121,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         Ok(
-            on_pool!(&self.db, p => sqlx::query("DELETE FROM login_throttle WHERE last_at <= $1")
+            write_once!(&self.db, p => sqlx::query("DELETE FROM login_throttle WHERE last_at <= $1")
             .bind(to_millis(now - rule.lockout))
             .execute(p)
             .await

@@ -245,7 +245,7 @@ impl Store {
     ) -> Result<Material, StoreError> {
         self.training_session(session).await?;
         let (id, sha, content_type) = crate::attachments::write_checked(dir, bytes).await?;
-        on_pool!(&self.db, p => sqlx::query(
+        write_once!(&self.db, p => sqlx::query(
             "INSERT INTO training_materials (id, session_id, file_name, content_type, size, sha256,
                 uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(id)

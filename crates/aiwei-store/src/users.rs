@@ -617,7 +617,7 @@ impl Store {
             return Ok(None);
         };
         if last_used.is_none_or(|t| t < now_ms - 3_600_000) {
-            on_pool!(&self.db, p => sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            write_once!(&self.db, p => sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(now_ms)
                 .bind(token)
                 .execute(p)

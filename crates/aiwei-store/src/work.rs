@@ -466,7 +466,7 @@ impl Store {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let found = on_pool!(&self.db, p => sqlx::query(
+        let found = write_once!(&self.db, p => sqlx::query(
             "UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND user_id = $3")
             .bind(to_millis(now))
             .bind(id)
@@ -490,7 +490,7 @@ impl Store {
 
     /// Marks all of `user`'s notifications read; returns how many.
     pub async fn mark_read(&self, user: UserId, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        Ok(on_pool!(&self.db, p => sqlx::query(
+        Ok(write_once!(&self.db, p => sqlx::query(
             "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
             .bind(to_millis(now))
             .bind(user.0)
@@ -590,6 +590,52 @@ pub(crate) async fn notify_in(
         clock,
     };
     crate::outbox::enqueue(tx, &notice, users, department, now).await?;
+    Ok(())
+}
+
+/// [`notify_users`] for many notices at once (the sweeper's): the
+/// notifications in a statement per few thousand, and the outgoing
+/// messages of the rules that match, when any rule is about these kinds.
+pub(crate) async fn notify_each(
+    tx: &mut Tx,
+    notices: &[(crate::outbox::Notice, Vec<Uuid>)],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let rows: Vec<(&crate::outbox::Notice, Uuid)> = notices
+        .iter()
+        .flat_map(|(n, users)| users.iter().map(move |u| (n, *u)))
+        .collect();
+    // Seven values a row, within SQLite's 32,766 bound values.
+    for chunk in rows.chunks(4_000) {
+        on_tx!(&mut *tx, c => {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO notifications (id, user_id, matter_id, kind, deadline, due_at, created_at) ",
+            );
+            q.push_values(chunk, |mut b, (n, u)| {
+                b.push_bind(Uuid::now_v7())
+                    .push_bind(*u)
+                    .push_bind(n.matter.0)
+                    .push_bind(n.kind.as_str())
+                    .push_bind(n.clock.map(|(k, _)| k.as_str()))
+                    .push_bind(n.clock.map(|(_, d)| to_millis(d)))
+                    .push_bind(to_millis(now));
+            });
+            q.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    let mut kinds: Vec<NotificationKind> = notices.iter().map(|(n, _)| n.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    for kind in kinds {
+        // the same transaction queues what leaves the building. Most
+        // offices have rules for few kinds: skipped unless one matches.
+        if !crate::outbox::any_rule_for(tx, kind).await? {
+            continue;
+        }
+        for (n, users) in notices.iter().filter(|(n, _)| n.kind == kind) {
+            crate::outbox::enqueue(tx, n, users, None, now).await?;
+        }
+    }
     Ok(())
 }
 
