@@ -26,7 +26,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::Store;
-use crate::db::{Backend, Tx};
+use crate::db::{Backend, Db, Tx};
 use crate::error::StoreError;
 use crate::events::digest;
 use crate::matters::Sealed;
@@ -184,6 +184,19 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Gathers the planner's statistics after a bulk load. PostgreSQL's
+    /// planner chooses by them, and autovacuum gathers them only some time
+    /// after a load: until then a page of the ledger export read every clock
+    /// instead of its page's (0.5 s a page at 1,000,000 matters). SQLite
+    /// keeps none unless asked, in production as here, and is left as it
+    /// would be.
+    pub async fn analyze_after_load(&self) -> Result<(), StoreError> {
+        if let Db::Postgres(p) = &self.db {
+            sqlx::query("ANALYZE").execute(p).await?;
+        }
         Ok(())
     }
 

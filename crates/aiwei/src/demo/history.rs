@@ -107,6 +107,7 @@ pub async fn write(
     for (year, last) in numbers.last {
         store.raise_sequence(prefix, year, last as i64).await?;
     }
+    store.analyze_after_load().await?;
     Ok(HistoryReport {
         copies: written,
         templates: templates.len(),
