@@ -95,6 +95,28 @@ both_backends!(
         assert_eq!(s, 422);
         let (s, _) = upload(&app, &handler, &n, "x.jpg", JPEG.to_vec(), "someday").await;
         assert_eq!(s, 422);
+        // A part the form does not have, or no stage: refused, naming it.
+        let post = |form: Form| {
+            app.client
+                .post(app.url(&format!("/api/v1/matters/{n}/attachments")))
+                .bearer_auth(&handler)
+                .multipart(form)
+                .send()
+        };
+        let jpeg = || Part::bytes(JPEG.to_vec()).file_name("x.jpg");
+        let r = post(
+            Form::new()
+                .text("stage", "after")
+                .text("note", "extra")
+                .part("file", jpeg()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 422);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["field"], "note", "{e}");
+        let r = post(Form::new().part("file", jpeg())).await.unwrap();
+        assert_eq!(r.status(), 422);
         // Too large: 11 MiB.
         let mut big = JPEG.to_vec();
         big.resize(11 * 1024 * 1024, 0);
