@@ -568,42 +568,27 @@ pub(crate) async fn notify_in(
     department: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    for u in users {
-        on_tx!(&mut *tx, c => sqlx::query(
-            "INSERT INTO notifications (id, user_id, matter_id, kind, deadline, due_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(Uuid::now_v7())
-            .bind(*u)
-            .bind(matter.0)
-            .bind(kind.as_str())
-            .bind(clock.map(|(k, _)| k.as_str()))
-            .bind(clock.map(|(_, d)| to_millis(d)))
-            .bind(to_millis(now))
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-    }
-    // R-3.3: the same transaction queues what leaves the building.
     let notice = crate::outbox::Notice {
         matter,
         kind,
         clock,
     };
+    insert_notifications(tx, &[(&notice, users)], now).await?;
+    // R-3.3: the same transaction queues what leaves the building.
     crate::outbox::enqueue(tx, &notice, users, department, now).await?;
     Ok(())
 }
 
-/// [`notify_users`] for many notices at once (the sweeper's): the
-/// notifications in a statement per few thousand, and the outgoing
-/// messages of the rules that match, when any rule is about these kinds.
-pub(crate) async fn notify_each(
+/// The in-app notifications of `notices`, one row per recipient, in a
+/// statement per few thousand rows.
+async fn insert_notifications(
     tx: &mut Tx,
-    notices: &[(crate::outbox::Notice, Vec<Uuid>)],
+    notices: &[(&crate::outbox::Notice, &[Uuid])],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let rows: Vec<(&crate::outbox::Notice, Uuid)> = notices
         .iter()
-        .flat_map(|(n, users)| users.iter().map(move |u| (n, *u)))
+        .flat_map(|(n, users)| users.iter().map(move |u| (*n, *u)))
         .collect();
     // Seven values a row, within SQLite's 32,766 bound values.
     for chunk in rows.chunks(4_000) {
@@ -623,6 +608,20 @@ pub(crate) async fn notify_each(
             q.build().execute(c).await.map(|r| r.rows_affected())
         })?;
     }
+    Ok(())
+}
+
+/// [`notify_users`] for many notices at once (the sweeper's): the
+/// notifications in a statement per few thousand, and the outgoing
+/// messages of the rules that match, when any rule is about these kinds.
+pub(crate) async fn notify_each(
+    tx: &mut Tx,
+    notices: &[(crate::outbox::Notice, Vec<Uuid>)],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let refs: Vec<(&crate::outbox::Notice, &[Uuid])> =
+        notices.iter().map(|(n, u)| (n, u.as_slice())).collect();
+    insert_notifications(tx, &refs, now).await?;
     let mut kinds: Vec<NotificationKind> = notices.iter().map(|(n, _)| n.kind).collect();
     kinds.sort();
     kinds.dedup();
