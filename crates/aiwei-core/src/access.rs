@@ -215,6 +215,21 @@ impl Cond {
         }
     }
 
+    /// Whether the condition holds for every matter that is not sensitive,
+    /// whatever else is true of it: then what a reader sees of the ordinary
+    /// matters is all of them, and a count of them may come from the
+    /// ledger's tally instead of the rows (only the sensitive ones need
+    /// checking one by one). Conservative: `false` when unsure.
+    pub fn covers_ordinary(&self) -> bool {
+        match self {
+            Cond::True => true,
+            Cond::Not(c) => matches!(**c, Cond::Sensitive),
+            Cond::All(cs) => cs.iter().all(Cond::covers_ordinary),
+            Cond::Any(cs) => cs.iter().any(Cond::covers_ordinary),
+            _ => false,
+        }
+    }
+
     /// Whether the condition holds for `m`.
     pub fn holds(&self, m: &MatterFacts, ties: &Ties) -> bool {
         match self {
@@ -941,6 +956,56 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_condition_covers_the_ordinary_matters_only_when_it_holds_for_each() {
+        let wide = [
+            Role::Intake,
+            Role::Supervisor,
+            Role::Auditor,
+            Role::Admin,
+            Role::LeadingGroup,
+        ];
+        let narrow = [Role::Handler, Role::DeptLead];
+        let at = 0;
+        let ordinary = |status, lead: Option<&str>, received: &str| {
+            let mut m = matter(status, lead, false);
+            m.received_by = Some(received.to_owned());
+            m
+        };
+        let samples: Vec<MatterFacts> = [MatterStatus::Received, MatterStatus::Closed]
+            .into_iter()
+            .flat_map(|s| {
+                [
+                    ordinary(s, None, "AWB"),
+                    ordinary(s, Some("HJWS"), "AWB"),
+                    ordinary(s, Some("WJW"), "QX"),
+                ]
+            })
+            .collect();
+        for role in wide.iter().chain(narrow.iter()) {
+            let who = Who::new(&[*role], &["HJWS"]);
+            let cond = visibility(&who.actor(), at);
+            let covers = cond.covers_ordinary();
+            assert_eq!(covers, wide.contains(role), "{role:?}: {cond:?}");
+            // Whenever it says so, it is so.
+            if covers {
+                for m in &samples {
+                    assert!(cond.holds(m, &Ties::default()), "{role:?} {m:?}");
+                }
+            }
+        }
+        assert!(!Cond::Sensitive.covers_ordinary());
+        assert!(!Cond::Not(Box::new(Cond::CallerToBeTold)).covers_ordinary());
+        assert!(!Cond::TypeIn(vec![MatterType::Complaint]).covers_ordinary());
+        assert!(
+            !Cond::All(vec![
+                Cond::Not(Box::new(Cond::Sensitive)),
+                Cond::StatusIn(vec![MatterStatus::Closed])
+            ])
+            .covers_ordinary()
+        );
     }
 
     #[test]

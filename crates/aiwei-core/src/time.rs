@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Offset, TimeZone, Timelike, Utc};
 
 /// Where "now" comes from: the one place the program reads the system
 /// clock, so tests can move time through everything that asks. Cheap to
@@ -65,6 +65,21 @@ pub fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
     from_millis(to_millis(t))
 }
 
+/// The local (China) month `t` falls in, as `YYYYMM`: the key by which
+/// the ledger's tally counts matters (the database computes the same from
+/// the stored milliseconds, in its migrations).
+pub fn month_key(t: DateTime<Utc>) -> i32 {
+    let local = t.with_timezone(&china());
+    local.year() * 100 + local.month() as i32
+}
+
+/// Whether `t` is the first instant of a local (China) month: a bound the
+/// tally can count up to exactly.
+pub fn is_month_start(t: DateTime<Utc>) -> bool {
+    let local = t.with_timezone(&china());
+    local.day() == 1 && local.num_seconds_from_midnight() == 0 && local.nanosecond() == 0
+}
+
 /// The instant a local calendar day begins (00:00 in China).
 pub fn local_day_start(d: NaiveDate) -> Option<DateTime<Utc>> {
     china()
@@ -103,6 +118,21 @@ pub fn local_second(t: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn months_are_local_and_their_first_instant_is_known() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // 16:00 UTC on the last day of a month is already the next month in China.
+        assert_eq!(month_key(at("2026-01-31T15:59:59Z")), 202601);
+        assert_eq!(month_key(at("2026-01-31T16:00:00Z")), 202602);
+        assert_eq!(month_key(at("2026-12-31T16:00:00Z")), 202701);
+        assert!(is_month_start(at("2026-01-31T16:00:00Z")));
+        assert!(!is_month_start(at("2026-02-01T00:00:00Z")));
+        assert!(!is_month_start(at("2026-01-31T16:00:00.001Z")));
+        let day = local_day_start(NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()).unwrap();
+        assert!(is_month_start(day));
+        assert_eq!(month_key(day), 202603);
+    }
 
     #[test]
     fn local_time_is_utc_plus_eight() {

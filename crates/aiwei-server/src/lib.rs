@@ -199,6 +199,10 @@ async fn sweep_once(state: &AppState) {
     {
         tracing::error!(error = %e, "purging old rate-limit counters failed");
     }
+    // The ledger's totals read the deltas too; folding keeps them few.
+    if let Err(e) = state.store.fold_tally().await {
+        tracing::error!(error = %e, "folding the ledger's tally failed");
+    }
     match state.store.sweep(now, 1000).await {
         Ok(r) if r.due_soon + r.overdue > 0 => {
             tracing::info!(

@@ -44,6 +44,7 @@ pub mod search;
 pub mod sessions;
 pub mod status;
 pub mod suggest;
+mod tally;
 pub mod throttle;
 pub mod trail;
 pub mod training;

@@ -245,6 +245,26 @@ impl Default for DriveBounds {
 pub struct Drives {
     pub page: Drive,
     pub count: Drive,
+    /// The documents holding every phrase, counted up to `bound + 1`
+    /// (`None`: not counted, the search has no phrase or a number or
+    /// phone).
+    pub found: Option<Found>,
+}
+
+/// Documents counted up to a bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    pub n: i64,
+    pub bound: i64,
+}
+
+impl Found {
+    /// The total of the matters these documents belong to, as a count up
+    /// to `limit` would give it, when the count tells it: exactly up to
+    /// the bound, and "more" beyond the limit.
+    pub(crate) fn tally(self, limit: i64) -> Option<crate::matters::Tally> {
+        (self.n <= self.bound || self.n > limit).then(|| crate::matters::Tally::of(self.n, limit))
+    }
 }
 
 impl Drives {
@@ -254,6 +274,7 @@ impl Drives {
     pub const MATCHES: Drives = Drives {
         page: Drive::Matches,
         count: Drive::Matches,
+        found: None,
     };
 }
 
@@ -374,9 +395,14 @@ impl Store {
     /// count: counts the documents holding every phrase, up to the bounds (on
     /// SQLite from the FTS5 doclists alone, a few milliseconds for 50,000;
     /// on PostgreSQL from the GIN index and the documents it points to, so
-    /// only as far as a page's choice needs). A matter number or a phone
-    /// finds a handful: the matches.
-    pub async fn text_drives(&self, conds: &[TextCond]) -> Result<Drives, StoreError> {
+    /// only as far as a page's choice needs, or as the total that follows
+    /// it, `count_limit`, does: that count may then be the total). A
+    /// matter number or a phone finds a handful: the matches.
+    pub async fn text_drives(
+        &self,
+        conds: &[TextCond],
+        count_limit: Option<i64>,
+    ) -> Result<Drives, StoreError> {
         let mut runs = Vec::new();
         for c in conds {
             match c {
@@ -393,7 +419,8 @@ impl Store {
         let bound = match backend {
             Backend::Sqlite => bounds.page.max(bounds.count),
             Backend::Postgres => bounds.page,
-        };
+        }
+        .max(count_limit.unwrap_or(0));
         let n: i64 = on_pool!(&self.db, p => {
             let sql = match backend {
                 Backend::Sqlite => "SELECT COUNT(*) FROM (SELECT rowid FROM matter_search \
@@ -416,6 +443,7 @@ impl Store {
                 Backend::Sqlite => side(bounds.count),
                 Backend::Postgres => Drive::Matches,
             },
+            found: Some(Found { n, bound }),
         })
     }
 }

@@ -49,6 +49,17 @@ pub struct LedgerFilter {
     pub text: Vec<crate::search::TextCond>,
 }
 
+impl LedgerFilter {
+    /// Whether the filter has no condition beside its text.
+    fn text_only(&self) -> bool {
+        *self
+            == LedgerFilter {
+                text: self.text.clone(),
+                ..Default::default()
+            }
+    }
+}
+
 /// A count that stops at a limit: exact up to it, "more than" beyond.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tally {
@@ -111,7 +122,7 @@ impl FromStr for Cursor {
 
 /// Adds `visible` and the filters to a query over `matters m` whose `WHERE`
 /// is open.
-fn push_filters<DB>(
+pub(crate) fn push_filters<DB>(
     q: &mut sqlx::QueryBuilder<DB>,
     backend: crate::db::Backend,
     filter: &LedgerFilter,
@@ -126,22 +137,7 @@ fn push_filters<DB>(
 {
     crate::scope::push_and(q, visible);
     crate::search::push_texts(q, backend, &filter.text, drive);
-    if let Some(t) = filter.matter_type {
-        q.push(" AND m.matter_type = ")
-            .push_bind(t.as_str().to_owned());
-    }
-    if let Some(s) = filter.status {
-        q.push(" AND m.status = ").push_bind(s.as_str().to_owned());
-    }
-    if let Some(c) = filter.channel {
-        q.push(" AND m.channel = ").push_bind(c.as_str().to_owned());
-    }
-    if let Some(d) = &filter.department {
-        q.push(" AND m.department = ").push_bind(d.clone());
-    }
-    if let Some(d) = &filter.lead_department {
-        q.push(" AND m.lead_department = ").push_bind(d.clone());
-    }
+    push_plain(q, "m", filter);
     if let Some(d) = &filter.co_department {
         q.push(" AND EXISTS (SELECT 1 FROM matter_departments md WHERE md.matter_id = m.id AND md.department_code = ")
             .push_bind(d.clone())
@@ -150,26 +146,10 @@ fn push_filters<DB>(
     if let Some(u) = filter.intake_user {
         q.push(" AND m.intake_user = ").push_bind(u.0);
     }
-    if let Some(u) = filter.urgent {
-        q.push(" AND m.urgent = ").push_bind(u);
-    }
-    if let Some(s) = filter.satisfaction {
-        q.push(" AND m.satisfaction = ")
-            .push_bind(s.as_str().to_owned());
-    }
     if let Some(at) = filter.overdue_at {
         q.push(" AND EXISTS (SELECT 1 FROM deadlines dl WHERE dl.matter_id = m.id AND dl.ended_at IS NULL AND dl.due_at <= ")
             .push_bind(to_millis(at))
             .push(")");
-    }
-    if let Some(c) = &filter.category {
-        q.push(" AND (m.category = ").push_bind(c.clone());
-        // Children share the parent's code as a prefix; `_` and `%`
-        // in a code are literal, not wildcards.
-        q.push(" OR m.category LIKE ")
-            .push_bind(crate::like_prefix(&format!("{c}.")));
-        q.push(" ESCAPE '\\'");
-        q.push(")");
     }
     if let Some(f) = filter.received_from {
         q.push(" AND m.received_at >= ").push_bind(to_millis(f));
@@ -187,6 +167,51 @@ fn push_filters<DB>(
     }
 }
 
+/// Adds the filters on a matter's own plain columns, which the matters
+/// (`m`) and the ledger's tally (`t`) both have under the same names.
+pub(crate) fn push_plain<DB>(q: &mut sqlx::QueryBuilder<DB>, at: &str, filter: &LedgerFilter)
+where
+    DB: sqlx::Database,
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> bool: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut eq = |column: &str, value: String| {
+        q.push(format_args!(" AND {at}.{column} = "))
+            .push_bind(value);
+    };
+    if let Some(t) = filter.matter_type {
+        eq("matter_type", t.as_str().to_owned());
+    }
+    if let Some(s) = filter.status {
+        eq("status", s.as_str().to_owned());
+    }
+    if let Some(c) = filter.channel {
+        eq("channel", c.as_str().to_owned());
+    }
+    if let Some(d) = &filter.department {
+        eq("department", d.clone());
+    }
+    if let Some(d) = &filter.lead_department {
+        eq("lead_department", d.clone());
+    }
+    if let Some(s) = filter.satisfaction {
+        eq("satisfaction", s.as_str().to_owned());
+    }
+    if let Some(u) = filter.urgent {
+        q.push(format_args!(" AND {at}.urgent = ")).push_bind(u);
+    }
+    if let Some(c) = &filter.category {
+        q.push(format_args!(" AND ({at}.category = "))
+            .push_bind(c.clone());
+        // Children share the parent's code as a prefix; `_` and `%`
+        // in a code are literal, not wildcards.
+        q.push(format_args!(" OR {at}.category LIKE "))
+            .push_bind(crate::like_prefix(&format!("{c}.")));
+        q.push(" ESCAPE '\\'");
+        q.push(")");
+    }
+}
+
 impl Store {
     /// One page of the ledger, newest first, and the cursor of the next page
     /// when there is one. Keyset pagination: the cost of a page does not grow
@@ -198,7 +223,7 @@ impl Store {
         after: Option<Cursor>,
         limit: u32,
     ) -> Result<(Vec<Matter>, Option<Cursor>), StoreError> {
-        let drives = self.text_drives(&filter.text).await?;
+        let drives = self.text_drives(&filter.text, None).await?;
         self.ledger_from(filter, visible, after, limit, drives.page)
             .await
     }
@@ -214,12 +239,12 @@ impl Store {
         limit: u32,
         count_limit: i64,
     ) -> Result<(Vec<Matter>, Option<Cursor>, Tally), StoreError> {
-        let drives = self.text_drives(&filter.text).await?;
+        let drives = self.text_drives(&filter.text, Some(count_limit)).await?;
         let (rows, next) = self
             .ledger_from(filter, visible, after, limit, drives.page)
             .await?;
         let total = self
-            .count_from(filter, visible, count_limit, drives.count)
+            .count_from(filter, visible, count_limit, drives)
             .await?;
         Ok((rows, next, total))
     }
@@ -306,14 +331,16 @@ impl Store {
     /// proportion to the matches (a common character is in a quarter of
     /// the ledger) while the page itself stops at its last row; beyond a
     /// few thousand, "more than" is all a reader of a list can use.
+    /// Totals the ledger's tally can answer (plain filters, whole months, a
+    /// reader who sees every ordinary matter) are exact whatever their size.
     pub async fn ledger_count(
         &self,
         filter: &LedgerFilter,
         visible: &Cond,
         limit: i64,
     ) -> Result<Tally, StoreError> {
-        let drives = self.text_drives(&filter.text).await?;
-        self.count_from(filter, visible, limit, drives.count).await
+        let drives = self.text_drives(&filter.text, Some(limit)).await?;
+        self.count_from(filter, visible, limit, drives).await
     }
 
     async fn count_from(
@@ -321,13 +348,29 @@ impl Store {
         filter: &LedgerFilter,
         visible: &Cond,
         limit: i64,
-        drive: Drive,
+        drives: crate::search::Drives,
     ) -> Result<Tally, StoreError> {
         let limit = limit.max(1);
+        if let Some(n) = self.tally_total(filter, visible).await? {
+            return Ok(Tally {
+                count: n,
+                more: false,
+            });
+        }
+        // Words alone, for a reader who sees every ordinary matter: each
+        // document is an ordinary matter's (a sensitive one has none), so
+        // the documents counted to choose the sides are the total.
+        if let Some(found) = drives.found
+            && visible.covers_ordinary()
+            && filter.text_only()
+            && let Some(total) = found.tally(limit)
+        {
+            return Ok(total);
+        }
         let backend = self.backend();
         let n = on_pool!(&self.db, p => {
             let mut q = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM matters m WHERE 1=1");
-            push_filters(&mut q, backend, filter, visible, drive);
+            push_filters(&mut q, backend, filter, visible, drives.count);
             q.push(" LIMIT ").push_bind(limit + 1).push(") c");
             q.build_query_scalar::<i64>().fetch_one(p).await
         })?;

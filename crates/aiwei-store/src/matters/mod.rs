@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 pub use crate::events::Event;
 pub use intake::IntakeContext;
 pub use ledger::{CURSOR_PATTERN, Cursor, LedgerFilter, Tally};
+pub(crate) use ledger::{push_filters, push_plain};
 pub use progress::Progress;
 pub use rows::Sealed;
 pub(crate) use rows::{MATTER_SELECT, MatterRow};

@@ -262,3 +262,122 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    totals_from_the_tally_are_exact_and_match_the_rows_for_every_reader,
+    |backend: Backend| async move {
+        use chrono::Datelike;
+        // A low limit: a total counted over the matters stops at 5 and
+        // says "more"; one from the tally is exact whatever its size.
+        let app = TestApp::spawn_with(backend, |c| c.count_limit = 5).await;
+        app.seed_demo(60).await;
+        let token = |name: &'static str| {
+            let app = &app;
+            async move {
+                let user = app
+                    .store
+                    .user_by_name(&aiwei_core::Username::parse(name).unwrap())
+                    .await
+                    .unwrap();
+                app.token_for(&user).await
+            }
+        };
+        // Readers who see every ordinary matter (the supervisor sees the
+        // sensitive ones too; intake only some), and one who does not.
+        let wide = [
+            token("duban").await,
+            token("jieting").await,
+            token("lingdao").await,
+        ];
+        let handler = token("jingban").await;
+
+        let local = app
+            .now()
+            .with_timezone(&aiwei_core::time::china())
+            .date_naive();
+        let first = local.with_day(1).unwrap();
+        let last = (first + chrono::Months::new(1)).pred_opt().unwrap();
+        let earlier = first - chrono::Months::new(2);
+        let plain = [
+            String::new(),
+            "&type=complaint".into(),
+            "&status=closed".into(),
+            "&channel=phone&urgent=false".into(),
+            "&department=AWB".into(),
+            "&lead_department=HJWS".into(),
+            "&type=complaint&lead_department=HJWS&status=closed".into(),
+            "&category=vector".into(),
+            "&satisfaction=satisfied".into(),
+            format!("&received_from={first}&received_to={last}"),
+            format!("&received_from={earlier}&received_to={last}&type=complaint"),
+        ];
+        // What the tally cannot answer: counted over the matters.
+        let counted = [
+            "&co_department=HJWS".to_owned(),
+            format!("&received_from={}", first.succ_opt().unwrap()),
+            "&overdue=true".into(),
+        ];
+        let total = |v: &Value| {
+            (
+                v["total"].as_i64().unwrap(),
+                v["total_more"].as_bool().unwrap(),
+            )
+        };
+        let check = || async {
+            let mut beyond_the_limit = 0;
+            for t in &wide {
+                for q in &plain {
+                    let (s, v) = app
+                        .get_json(t, &format!("/api/v1/matters?limit=500{q}"))
+                        .await;
+                    assert_eq!(s, 200, "{q}: {v}");
+                    let rows = v["items"].as_array().unwrap().len() as i64;
+                    assert_eq!(total(&v), (rows, false), "{q}");
+                    beyond_the_limit += usize::from(rows > 5);
+                }
+                for q in &counted {
+                    let (_, v) = app
+                        .get_json(t, &format!("/api/v1/matters?limit=500{q}"))
+                        .await;
+                    let rows = v["items"].as_array().unwrap().len() as i64;
+                    assert_eq!(total(&v), (rows.min(5), rows > 5), "{q}");
+                }
+            }
+            assert!(beyond_the_limit > 10, "{beyond_the_limit}");
+            for q in &plain {
+                let (_, v) = app
+                    .get_json(&handler, &format!("/api/v1/matters?limit=500{q}"))
+                    .await;
+                let rows = v["items"].as_array().unwrap().len() as i64;
+                assert_eq!(total(&v), (rows.min(5), rows > 5), "{q}");
+            }
+        };
+        check().await;
+        // The supervisor sees the sensitive matters the others do not, and
+        // they are in its total.
+        let (_, all) = app.get_json(&wide[0], "/api/v1/matters?limit=500").await;
+        let (_, some) = app.get_json(&wide[1], "/api/v1/matters?limit=500").await;
+        assert!(
+            total(&all).0 > total(&some).0,
+            "{} {}",
+            total(&all).0,
+            total(&some).0
+        );
+
+        // PostgreSQL's pending deltas fold into the tally; totals stay.
+        let folded = app.store.fold_tally().await.unwrap();
+        assert_eq!(folded > 0, backend == Backend::Postgres);
+        assert_eq!(
+            app.raw_count("SELECT COUNT(*) FROM matter_tally_delta")
+                .await,
+            0
+        );
+        check().await;
+        // New writes after a fold count at once.
+        let (_, desk) = app.token_user("tally", &[Role::Intake], Some("AWB")).await;
+        let number = app.dispatched(&desk, "13900001111", "HJWS").await;
+        assert!(!number.is_empty());
+        check().await;
+        app.stop().await;
+    }
+);

@@ -500,9 +500,19 @@ both_backends!(
         let (_, v) = app.get_json(&token, &search).await;
         assert_eq!(total(&v), (Some(2), Some(true)), "{v}");
         assert_eq!(numbers(&v).len(), 3, "{v}");
-        let (_, v) = app.get_json(&token, "/api/v1/matters").await;
+        let mine = format!("/api/v1/matters?intake_user={}", user.id.0);
+        let (_, v) = app.get_json(&token, &mine).await;
         assert_eq!(total(&v), (Some(2), Some(true)), "{v}");
-        assert!(app.html("/ledger").await.contains("超过 2 件"));
+        assert!(
+            app.html(&format!("/ledger?intake_user={}", user.id.0))
+                .await
+                .contains("超过 2 件")
+        );
+        // The plain ledger's total comes from its tally, exact beyond the
+        // limit.
+        let (_, v) = app.get_json(&token, "/api/v1/matters").await;
+        assert_eq!(total(&v), (Some(3), Some(false)), "{v}");
+        assert!(app.html("/ledger").await.contains("共 3 件"));
         let page = app.html(&format!("/search?q={}", urlencode("垃圾"))).await;
         assert!(page.contains("找到超过 2 件事项"), "{page}");
         // A filter that leaves fewer is counted exactly again.
@@ -578,7 +588,7 @@ both_backends!(
                 .store
                 .search_conds(&aiwei_core::search::Query::parse(q).unwrap())
                 .unwrap();
-            let drives = ledger_side.text_drives(&text).await.unwrap();
+            let drives = ledger_side.text_drives(&text, None).await.unwrap();
             let found = matches_side
                 .ledger_count(
                     &LedgerFilter {
@@ -602,7 +612,7 @@ both_backends!(
                 );
             }
             assert_eq!(
-                matches_side.text_drives(&text).await.unwrap().page,
+                matches_side.text_drives(&text, None).await.unwrap().page,
                 Drive::Matches
             );
             for lead in [None, Some("HJWS")] {

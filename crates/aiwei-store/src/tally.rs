@@ -1,0 +1,210 @@
+//! The ledger's tally (migration 0033): how many ordinary matters there are
+//! per month of receipt and combination of the ledger's plain filters, kept
+//! by triggers. A total the tally can answer is a sum over a few thousand
+//! rows whatever the years of history, and exact; the capped count over
+//! the matters themselves is left for what it cannot answer (text, phone,
+//! co-handling, recorder, overdue clocks, bounds inside a month, and
+//! readers who do not see every ordinary matter).
+
+use aiwei_core::access::Cond;
+use aiwei_core::time::{is_month_start, month_key};
+use chrono::{DateTime, Utc};
+
+use crate::Store;
+use crate::db::Backend;
+use crate::error::StoreError;
+use crate::matters::LedgerFilter;
+
+/// Months of receipt (`YYYYMM`), from (inclusive) and to (exclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Months {
+    from: Option<i32>,
+    to: Option<i32>,
+}
+
+/// The months `filter` covers, when the tally can count it: it has only
+/// the plain filters (no text, phone, co-handling department, recorder or
+/// overdue clock) and its bounds, if any, fall on the first instant of a
+/// local month.
+pub(crate) fn months(filter: &LedgerFilter) -> Option<Months> {
+    let LedgerFilter {
+        matter_type: _,
+        status: _,
+        channel: _,
+        department,
+        lead_department,
+        co_department,
+        intake_user,
+        urgent: _,
+        satisfaction: _,
+        overdue_at,
+        category,
+        received_from,
+        received_to,
+        phone_index,
+        text,
+    } = filter;
+    // The tally writes an absent value as ''; a filter for '' finds
+    // nothing among the matters and must not find those.
+    let empty = |s: &Option<String>| s.as_deref().is_some_and(str::is_empty);
+    if co_department.is_some()
+        || intake_user.is_some()
+        || overdue_at.is_some()
+        || !phone_index.is_empty()
+        || !text.is_empty()
+        || empty(department)
+        || empty(lead_department)
+        || empty(category)
+    {
+        return None;
+    }
+    let bound = |t: &Option<DateTime<Utc>>| match t {
+        None => Some(None),
+        Some(t) if is_month_start(*t) => Some(Some(month_key(*t))),
+        Some(_) => None,
+    };
+    Some(Months {
+        from: bound(received_from)?,
+        to: bound(received_to)?,
+    })
+}
+
+/// The tally's columns, the same in both tables.
+const COLUMNS: &str = "month, matter_type, status, channel, department, lead_department, \
+                       category, satisfaction, urgent";
+
+impl Store {
+    /// The ledger's total for `filter` within `visible`, exactly, when the
+    /// tally can answer it: the ordinary matters from the tally, and the
+    /// sensitive ones the reader may see counted one by one (they are few,
+    /// and found through their own index). `None`: count the matters.
+    pub(crate) async fn tally_total(
+        &self,
+        filter: &LedgerFilter,
+        visible: &Cond,
+    ) -> Result<Option<i64>, StoreError> {
+        if !visible.covers_ordinary() {
+            return Ok(None);
+        }
+        let Some(months) = months(filter) else {
+            return Ok(None);
+        };
+        let backend = self.backend();
+        let (ordinary, sensitive): (i64, i64) = on_pool!(&self.db, p => {
+            let mut q = sqlx::QueryBuilder::new(format!(
+                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM (SELECT {COLUMNS}, n FROM matter_tally \
+                 UNION ALL SELECT {COLUMNS}, n FROM matter_tally_delta) t WHERE 1=1"
+            ));
+            crate::matters::push_plain(&mut q, "t", filter);
+            if let Some(m) = months.from {
+                q.push(" AND t.month >= ").push_bind(m);
+            }
+            if let Some(m) = months.to {
+                q.push(" AND t.month < ").push_bind(m);
+            }
+            let ordinary = q.build_query_scalar::<i64>().fetch_one(p).await?;
+            // SQLite keeps no statistics and would walk a filter's index
+            // over every matter instead; the few sensitive ones are listed
+            // in their own.
+            let mut q = sqlx::QueryBuilder::new(match backend {
+                Backend::Sqlite => {
+                    "SELECT COUNT(*) FROM matters m INDEXED BY matters_sensitive WHERE m.sensitive = TRUE"
+                }
+                Backend::Postgres => "SELECT COUNT(*) FROM matters m WHERE m.sensitive = TRUE",
+            });
+            crate::matters::push_filters(&mut q, backend, filter, visible, crate::search::Drive::Matches);
+            let sensitive = q.build_query_scalar::<i64>().fetch_one(p).await?;
+            Ok::<_, sqlx::Error>((ordinary, sensitive))
+        })?;
+        Ok(Some(ordinary + sensitive))
+    }
+
+    /// Folds the tally's pending deltas into it (PostgreSQL; SQLite's
+    /// triggers add into the tally directly, so there is nothing to fold).
+    /// Each batch is one statement: readers see the deltas or their sum,
+    /// never both or neither. Keys are written in order, so two instances
+    /// folding at once wait for each other instead of deadlocking, and a
+    /// delta row another fold has claimed is skipped. Returns the deltas
+    /// folded.
+    pub async fn fold_tally(&self) -> Result<u64, StoreError> {
+        if self.backend() == Backend::Sqlite {
+            return Ok(0);
+        }
+        const BATCH: i64 = 50_000;
+        // A data-modifying `WITH` runs whether or not the query reads it;
+        // the query counts the deltas moved.
+        let sql = format!(
+            "WITH moved AS (
+                 DELETE FROM matter_tally_delta WHERE id IN (
+                     SELECT id FROM matter_tally_delta ORDER BY id LIMIT $1
+                     FOR UPDATE SKIP LOCKED)
+                 RETURNING {COLUMNS}, n),
+             added AS (
+                 INSERT INTO matter_tally ({COLUMNS}, n)
+                 SELECT {COLUMNS}, SUM(n) FROM moved
+                 GROUP BY {COLUMNS} ORDER BY {COLUMNS}
+                 ON CONFLICT ({COLUMNS}) DO UPDATE SET n = matter_tally.n + EXCLUDED.n)
+             SELECT COUNT(*) FROM moved"
+        );
+        let mut folded = 0;
+        loop {
+            // Built from constants only.
+            let moved: i64 = write_once!(&self.db, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(BATCH)
+                .fetch_one(c)
+                .await)?;
+            folded += moved.unsigned_abs();
+            if moved < BATCH {
+                break;
+            }
+        }
+        Ok(folded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aiwei_core::time::local_day_start;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn the_tally_answers_plain_filters_over_whole_months_only() {
+        let day = |y, m, d| local_day_start(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        let plain = LedgerFilter {
+            lead_department: Some("HJWS".into()),
+            received_from: day(2026, 3, 1),
+            received_to: day(2026, 5, 1),
+            ..Default::default()
+        };
+        assert_eq!(
+            months(&plain),
+            Some(Months {
+                from: Some(202603),
+                to: Some(202605)
+            })
+        );
+        assert_eq!(
+            months(&LedgerFilter::default()),
+            Some(Months {
+                from: None,
+                to: None
+            })
+        );
+        let inside = LedgerFilter {
+            received_from: day(2026, 3, 2),
+            ..plain.clone()
+        };
+        assert_eq!(months(&inside), None);
+        let co = LedgerFilter {
+            co_department: Some("HJWS".into()),
+            ..Default::default()
+        };
+        assert_eq!(months(&co), None);
+        let blank = LedgerFilter {
+            category: Some(String::new()),
+            ..Default::default()
+        };
+        assert_eq!(months(&blank), None);
+    }
+}
