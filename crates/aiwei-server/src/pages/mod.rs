@@ -374,6 +374,24 @@ pub fn roles_zh(roles: &[Role]) -> String {
         .join("、")
 }
 
+/// A count as pages print it, thousands grouped by commas (共 1,016,000
+/// 件): totals from the ledger's tally run into the millions.
+pub fn grouped(n: impl std::borrow::Borrow<i64>) -> String {
+    let n = *n.borrow();
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A matter number from a page's address (a notice after a redirect),
 /// echoed only when it is one: the address is the client's to write.
 pub fn echoed_number(raw: Option<&str>) -> Option<String> {
@@ -566,4 +584,20 @@ async fn js() -> impl IntoResponse {
 /// A fragment of HTML (for script-driven partial updates).
 pub fn fragment(html: String) -> Html<String> {
     Html(html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_000), "1,000");
+        assert_eq!(grouped(10_000), "10,000");
+        assert_eq!(grouped(1_016_000), "1,016,000");
+        assert_eq!(grouped(-12_345), "-12,345");
+        assert_eq!(grouped(i64::MIN), "-9,223,372,036,854,775,808");
+    }
 }

@@ -28,8 +28,10 @@ pub struct LedgerPage {
     pub items: Vec<MatterView>,
     /// Cursor of the next page; null on the last page.
     pub next: Option<String>,
-    /// How many matters match the filters, on all pages, counted up to the
-    /// server's count limit (10,000 unless configured otherwise).
+    /// How many matters match the filters, on all pages: exact for the
+    /// plain filters over whole months (kept in a tally), otherwise
+    /// counted up to the server's count limit (10,000 unless configured
+    /// otherwise).
     pub total: i64,
     /// More than `total` match: counting stopped at the limit.
     pub total_more: bool,
