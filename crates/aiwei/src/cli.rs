@@ -225,8 +225,12 @@ enum TokenCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute every matter's event chain and the audit trail's chain.
+    /// Recompute every matter's event chain and the audit trail's chain,
+    /// and check the ledger's tally against the matters.
     Verify,
+    /// Rebuild the ledger's tally (the totals of its plain filters) from
+    /// the matters, when `verify` finds it wrong.
+    RebuildTally,
 }
 
 #[derive(Subcommand)]
@@ -393,6 +397,14 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {
+            command: AuditCommand::RebuildTally,
+        } => {
+            let store = open_store(&settings).await?;
+            store.rebuild_tally().await?;
+            println!("tally rebuilt; drift now: {}", store.tally_drift().await?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
             command: AuditCommand::Verify,
         } => {
             // Verification changes nothing: no migration, no key file, a
@@ -403,14 +415,27 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                 .await
                 .with_context(|| format!("opening database {}", url.redacted()))?;
             let report = store.verify_chains().await?;
+            let drift = store.tally_drift().await?;
             let (head_seq, head_hash) = &report.audit_head;
+            if drift == 0 {
+                println!("tally: ok");
+            } else {
+                println!(
+                    "TALLY: {drift} combinations differ from the matters; \
+                     `aiwei audit rebuild-tally` rebuilds it"
+                );
+            }
             if report.ok() {
                 println!(
                     "ok: {} matters, {} events, {} audit records verified",
                     report.matters, report.events, report.audit_records
                 );
                 println!("audit trail head: #{head_seq} {head_hash}");
-                Ok(ExitCode::SUCCESS)
+                Ok(if drift == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                })
             } else {
                 for b in &report.broken {
                     println!("BROKEN {}: {}", b.number, b.reason);

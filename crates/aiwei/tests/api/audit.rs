@@ -292,6 +292,7 @@ both_backends!(
         let (ok, out) = verify_with(elsewhere.path().to_str().unwrap(), &url);
         assert!(ok, "{out}");
         assert!(out.contains("ok: 1 matters"), "{out}");
+        assert!(out.contains("tally: ok"), "{out}");
         assert!(
             !elsewhere.path().join("secret.key").exists(),
             "verify created a key file"

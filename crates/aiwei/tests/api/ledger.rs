@@ -378,6 +378,22 @@ both_backends!(
         let number = app.dispatched(&desk, "13900001111", "HJWS").await;
         assert!(!number.is_empty());
         check().await;
+        assert_eq!(app.store.tally_drift().await.unwrap(), 0);
+
+        // A tally gone wrong is found and rebuilt from the matters.
+        app.raw_execute(
+            "UPDATE matter_tally SET n = n + 5 WHERE month = (SELECT MIN(month) FROM matter_tally)",
+        )
+        .await;
+        assert!(app.store.tally_drift().await.unwrap() > 0);
+        app.store.rebuild_tally().await.unwrap();
+        assert_eq!(app.store.tally_drift().await.unwrap(), 0);
+        assert_eq!(
+            app.raw_count("SELECT COUNT(*) FROM matter_tally_delta")
+                .await,
+            0
+        );
+        check().await;
         app.stop().await;
     }
 );
