@@ -80,6 +80,19 @@ pub fn is_month_start(t: DateTime<Utc>) -> bool {
     local.day() == 1 && local.num_seconds_from_midnight() == 0 && local.nanosecond() == 0
 }
 
+/// Milliseconds in a day; China keeps no summer time, so every local day
+/// is this long.
+const DAY_MILLIS: i64 = 86_400_000;
+/// China's offset from UTC in milliseconds.
+const CHINA_MILLIS: i64 = 8 * 3_600_000;
+
+/// The local (China) day `t` falls in, as days since 1970-01-01: the key by
+/// which the clocks' tally counts ended clocks. The migrations compute the
+/// same from the stored milliseconds as `(ms + 28800000) / 86400000`.
+pub fn day_key(t: DateTime<Utc>) -> i64 {
+    (to_millis(t) + CHINA_MILLIS).div_euclid(DAY_MILLIS)
+}
+
 /// The instant a local calendar day begins (00:00 in China).
 pub fn local_day_start(d: NaiveDate) -> Option<DateTime<Utc>> {
     china()
@@ -132,6 +145,19 @@ mod tests {
         let day = local_day_start(NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()).unwrap();
         assert!(is_month_start(day));
         assert_eq!(month_key(day), 202603);
+    }
+
+    #[test]
+    fn days_are_local() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let start = local_day_start(NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()).unwrap();
+        assert_eq!(start, at("2026-02-28T16:00:00Z"));
+        assert_eq!(day_key(start), day_key(at("2026-03-01T15:59:59.999Z")));
+        assert_eq!(day_key(start) + 1, day_key(at("2026-03-01T16:00:00Z")));
+        assert_eq!(day_key(start) - 1, day_key(at("2026-02-28T15:59:59.999Z")));
+        // The same number the database computes from the milliseconds.
+        let ms = to_millis(at("2026-03-01T15:59:59.999Z"));
+        assert_eq!(day_key(start), (ms + 28_800_000) / 86_400_000);
     }
 
     #[test]

@@ -1,10 +1,18 @@
-//! The ledger's tally (migration 0033): how many ordinary matters there are
-//! per month of receipt and combination of the ledger's plain filters, kept
-//! by triggers. A total the tally can answer is a sum over a few thousand
-//! rows whatever the years of history, and exact; the capped count over
-//! the matters themselves is left for what it cannot answer (text, phone,
-//! co-handling, recorder, overdue clocks, bounds inside a month, and
-//! readers who do not see every ordinary matter).
+//! The tallies: counts kept by triggers so that totals do not grow with
+//! history (issue 13).
+//!
+//! - The ledger's tally (migration 0033): how many ordinary matters there
+//!   are per month of receipt and combination of the ledger's plain
+//!   filters. A total it can answer is a sum over a few thousand rows
+//!   whatever the years of history, and exact; the capped count over the
+//!   matters themselves is left for what it cannot answer (text, phone,
+//!   co-handling, recorder, overdue clocks, bounds inside a month, and
+//!   readers who do not see every ordinary matter).
+//! - The clocks' tally (migration 0034): how many clocks ended per local
+//!   day, kind, state and owners, which the figures of a period read
+//!   ([`crate::kpi`]).
+//!
+//! Both are folded, checked and rebuilt here alike.
 
 use aiwei_core::access::Cond;
 use aiwei_core::time::{is_month_start, month_key};
@@ -69,9 +77,60 @@ pub(crate) fn months(filter: &LedgerFilter) -> Option<Months> {
     })
 }
 
-/// The tally's columns, the same in both tables.
+/// The ledger's tally's columns, the same in both tables.
 const COLUMNS: &str = "month, matter_type, status, channel, department, lead_department, \
                        category, satisfaction, urgent";
+
+/// A table of counts kept by triggers (migrations 0033 and 0034), with
+/// what folding, checking and rebuilding it need to know.
+struct Tally {
+    table: &'static str,
+    /// Where PostgreSQL's triggers append (empty on SQLite).
+    delta: &'static str,
+    /// The key columns, the same in both tables.
+    columns: &'static str,
+    /// The key columns computed from the data itself, as the triggers
+    /// compute them, in the order of `columns`.
+    keys: fn(Backend) -> &'static str,
+    /// The rows counted: `FROM … WHERE …`.
+    from: &'static str,
+}
+
+/// The ledger's tally: ordinary matters by month of receipt and plain
+/// filters.
+const LEDGER: Tally = Tally {
+    table: "matter_tally",
+    delta: "matter_tally_delta",
+    columns: COLUMNS,
+    keys: keys_of_matters,
+    from: "FROM matters WHERE NOT sensitive",
+};
+
+/// The clocks' tally: ended clocks by local day, kind, state and owners.
+const CLOCKS: Tally = Tally {
+    table: "clock_tally",
+    delta: "clock_tally_delta",
+    columns: "day, kind, state, intake_user, department, lead_department",
+    keys: |_| {
+        "CAST((d.ended_at + 28800000) / 86400000 AS INTEGER), d.kind, d.state, \
+         m.intake_user, COALESCE(m.department, ''), COALESCE(m.lead_department, '')"
+    },
+    from: "FROM deadlines d JOIN matters m ON m.id = d.matter_id WHERE d.ended_at IS NOT NULL",
+};
+
+const TALLIES: [Tally; 2] = [LEDGER, CLOCKS];
+
+impl Tally {
+    /// Its rows counted from the data itself, as the triggers count them;
+    /// `sign` is `""`, or `"-"` to subtract them.
+    fn counted(&self, backend: Backend, sign: &str) -> String {
+        let keys = (self.keys)(backend);
+        format!(
+            "SELECT {keys}, {sign}COUNT(*) {} GROUP BY {keys}",
+            self.from
+        )
+    }
+}
 
 impl Store {
     /// The ledger's total for `filter` within `visible`, exactly, when the
@@ -119,31 +178,45 @@ impl Store {
         Ok(Some(ordinary + sensitive))
     }
 
-    /// Folds the tally's pending deltas into it (PostgreSQL; SQLite's
-    /// triggers add into the tally directly, so there is nothing to fold).
-    /// Each batch is one statement: readers see the deltas or their sum,
-    /// never both or neither. Keys are written in order, so two instances
-    /// folding at once wait for each other instead of deadlocking, and a
-    /// delta row another fold has claimed is skipped. Returns the deltas
-    /// folded.
+    /// Folds the tallies' pending deltas into them (PostgreSQL; SQLite's
+    /// triggers add into the tallies directly, so there is nothing to
+    /// fold). Each batch is one statement: readers see the deltas or their
+    /// sum, never both or neither. Keys are written in order, so two
+    /// instances folding at once wait for each other instead of
+    /// deadlocking, and a delta row another fold has claimed is skipped.
+    /// Returns the deltas folded.
     pub async fn fold_tally(&self) -> Result<u64, StoreError> {
         if self.backend() == Backend::Sqlite {
             return Ok(0);
         }
+        let mut folded = 0;
+        for tally in &TALLIES {
+            folded += self.fold(tally).await?;
+        }
+        Ok(folded)
+    }
+
+    async fn fold(&self, tally: &Tally) -> Result<u64, StoreError> {
         const BATCH: i64 = 50_000;
+        let Tally {
+            table,
+            delta,
+            columns,
+            ..
+        } = tally;
         // A data-modifying `WITH` runs whether or not the query reads it;
         // the query counts the deltas moved.
         let sql = format!(
             "WITH moved AS (
-                 DELETE FROM matter_tally_delta WHERE id IN (
-                     SELECT id FROM matter_tally_delta ORDER BY id LIMIT $1
+                 DELETE FROM {delta} WHERE id IN (
+                     SELECT id FROM {delta} ORDER BY id LIMIT $1
                      FOR UPDATE SKIP LOCKED)
-                 RETURNING {COLUMNS}, n),
+                 RETURNING {columns}, n),
              added AS (
-                 INSERT INTO matter_tally ({COLUMNS}, n)
-                 SELECT {COLUMNS}, SUM(n) FROM moved
-                 GROUP BY {COLUMNS} ORDER BY {COLUMNS}
-                 ON CONFLICT ({COLUMNS}) DO UPDATE SET n = matter_tally.n + EXCLUDED.n)
+                 INSERT INTO {table} ({columns}, n)
+                 SELECT {columns}, SUM(n) FROM moved
+                 GROUP BY {columns} ORDER BY {columns}
+                 ON CONFLICT ({columns}) DO UPDATE SET n = {table}.n + EXCLUDED.n)
              SELECT COUNT(*) FROM moved"
         );
         let mut folded = 0;
@@ -165,7 +238,10 @@ impl Store {
         if folded > 0
             && let Db::Postgres(p) = &self.db
         {
-            sqlx::query("VACUUM matter_tally_delta").execute(p).await?;
+            // Built from constants only.
+            sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM {delta}")))
+                .execute(p)
+                .await?;
         }
         Ok(folded)
     }
@@ -190,56 +266,63 @@ fn keys_of_matters(backend: Backend) -> &'static str {
 }
 
 impl Store {
-    /// How many of the tally's combinations disagree with a count of the
-    /// matters themselves: 0 when the tally is true. Read-only; 2.2 s on
-    /// SQLite and 2.5 s on PostgreSQL at 1,000,000 matters. The tally is
-    /// derived data, so `aiwei audit verify` checks it beside the chains.
+    /// How many of the tallies' combinations disagree with a count of the
+    /// data itself: 0 when they are true. Read-only; the ledger's takes
+    /// 2.2 s on SQLite and 2.5 s on PostgreSQL at 1,000,000 matters. The
+    /// tallies are derived data, so `aiwei audit verify` checks them beside
+    /// the chains.
     pub async fn tally_drift(&self) -> Result<u64, StoreError> {
-        let keys = keys_of_matters(self.backend());
-        let sql = format!(
-            "SELECT COUNT(*) FROM (
-                 SELECT {COLUMNS}, SUM(n) AS n FROM (
-                     SELECT {COLUMNS}, n FROM matter_tally
-                     UNION ALL SELECT {COLUMNS}, n FROM matter_tally_delta
-                     UNION ALL SELECT {keys}, -COUNT(*) FROM matters WHERE NOT sensitive
-                         GROUP BY {keys}
-                 ) x
-                 GROUP BY {COLUMNS} HAVING SUM(n) <> 0
-             ) d"
-        );
-        // Built from constants only.
-        let n: i64 = on_pool!(&self.db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
-            .fetch_one(p)
-            .await)?;
-        Ok(n.unsigned_abs())
+        let mut drift = 0;
+        for t in &TALLIES {
+            let (table, delta, columns) = (t.table, t.delta, t.columns);
+            let counted = t.counted(self.backend(), "-");
+            let sql = format!(
+                "SELECT COUNT(*) FROM (
+                     SELECT {columns}, SUM(n) AS n FROM (
+                         SELECT {columns}, n FROM {table}
+                         UNION ALL SELECT {columns}, n FROM {delta}
+                         UNION ALL {counted}
+                     ) x
+                     GROUP BY {columns} HAVING SUM(n) <> 0
+                 ) d"
+            );
+            // Built from constants only.
+            let n: i64 = on_pool!(&self.db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+                .fetch_one(p)
+                .await)?;
+            drift += n.unsigned_abs();
+        }
+        Ok(drift)
     }
 
-    /// Rebuilds the tally from the matters, in one transaction. On
-    /// PostgreSQL the delta table is locked first, so that a write
+    /// Rebuilds the tallies from the data, in one transaction. On
+    /// PostgreSQL the delta tables are locked first, so that a write
     /// committing meanwhile is either in the count or appends its delta
     /// after it, never both.
     pub async fn rebuild_tally(&self) -> Result<(), StoreError> {
-        let keys = keys_of_matters(self.backend());
-        let insert = format!(
-            "INSERT INTO matter_tally ({COLUMNS}, n)
-             SELECT {keys}, COUNT(*) FROM matters WHERE NOT sensitive GROUP BY {keys}"
-        );
         let postgres = self.backend() == Backend::Postgres;
         let mut tx = self.db.begin().await?;
-        on_tx!(&mut tx, c => {
-            if postgres {
-                sqlx::query("LOCK TABLE matter_tally_delta IN EXCLUSIVE MODE")
-                    .execute(&mut *c)
-                    .await?;
-            }
-            sqlx::query("DELETE FROM matter_tally_delta").execute(&mut *c).await?;
-            sqlx::query("DELETE FROM matter_tally").execute(&mut *c).await?;
+        for t in &TALLIES {
+            let (table, delta, columns) = (t.table, t.delta, t.columns);
+            let insert = format!(
+                "INSERT INTO {table} ({columns}, n) {}",
+                t.counted(self.backend(), "")
+            );
             // Built from constants only.
-            sqlx::query(sqlx::AssertSqlSafe(insert.clone()))
-                .execute(&mut *c)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
+            on_tx!(&mut tx, c => {
+                if postgres {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("LOCK TABLE {delta} IN EXCLUSIVE MODE")))
+                        .execute(&mut *c)
+                        .await?;
+                }
+                sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {delta}"))).execute(&mut *c).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *c).await?;
+                sqlx::query(sqlx::AssertSqlSafe(insert.clone()))
+                    .execute(&mut *c)
+                    .await
+                    .map(|r| r.rows_affected())
+            })?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -226,10 +226,11 @@ enum TokenCommand {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute every matter's event chain and the audit trail's chain,
-    /// and check the ledger's tally against the matters.
+    /// and check the tallies (the ledger's totals, the clocks ended per
+    /// day) against the matters and clocks.
     Verify,
-    /// Rebuild the ledger's tally (the totals of its plain filters) from
-    /// the matters, when `verify` finds it wrong.
+    /// Rebuild the tallies from the matters and clocks, when `verify`
+    /// finds them wrong.
     RebuildTally,
 }
 
@@ -421,8 +422,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                 println!("tally: ok");
             } else {
                 println!(
-                    "TALLY: {drift} combinations differ from the matters; \
-                     `aiwei audit rebuild-tally` rebuilds it"
+                    "TALLY: {drift} combinations differ from the matters and clocks; \
+                     `aiwei audit rebuild-tally` rebuilds them"
                 );
             }
             if report.ok() {

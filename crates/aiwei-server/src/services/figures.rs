@@ -201,8 +201,7 @@ pub async fn scope(
 
 /// The facts of `period`.
 pub async fn facts(state: &AppState, period: Period) -> Result<Facts, ApiError> {
-    let (start, end) = period.span();
-    Ok(state.store.kpi_facts(start, end, state.clock.now()).await?)
+    Ok(state.store.kpi_facts(period, state.clock.now()).await?)
 }
 
 /// Figures with the facts they were computed from.
@@ -221,9 +220,11 @@ pub async fn figures(
 ) -> Result<Computed, ApiError> {
     let scope = scope(state, staff, q).await?;
     let (_, policy) = state.store.policy().await?;
-    let now_facts = facts(state, scope.period).await?;
     let before = scope.period.previous();
-    let before_facts = facts(state, before).await?;
+    // Two independent reads of hundreds of milliseconds each for a month at
+    // city scale: side by side, on two of the pool's connections.
+    let (now_facts, before_facts) =
+        tokio::try_join!(facts(state, scope.period), facts(state, before))?;
     let figures = Figures {
         period: scope.period.into(),
         previous_period: before.into(),

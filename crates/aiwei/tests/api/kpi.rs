@@ -442,6 +442,45 @@ both_backends!(
         let c = figures(&app, &supervisor, "from=2026-10-13&to=2026-10-13").await;
         assert_eq!(c["indicators"]["received"], 0);
         assert_eq!(ratio(&c["indicators"]["satisfaction"]), (2, 3));
+
+        // The clocks ended in a period are read from their tally (migration
+        // 0034), which agrees with the clocks themselves, and PostgreSQL's
+        // fold of its deltas changes no figure.
+        assert_eq!(app.store.tally_drift().await.unwrap(), 0);
+        app.store.fold_tally().await.unwrap();
+        assert_eq!(
+            app.raw_count("SELECT COUNT(*) FROM clock_tally_delta")
+                .await,
+            0
+        );
+        let again = figures(&app, &supervisor, "period=2026-10").await;
+        assert_eq!(again["indicators"], f["indicators"]);
+        // A matter whose lead department changes takes its ended clocks
+        // along.
+        let sign = |v: &Value| {
+            v["indicators"]["on_time"]
+                .get("sign_due")
+                .map_or((0, 0), ratio)
+        };
+        let hjws = "period=2026-10&department=HJWS";
+        let bmfz = "period=2026-10&department=BMFZ";
+        let before = sign(&figures(&app, &supervisor, bmfz).await);
+        assert_eq!(sign(&figures(&app, &supervisor, hjws).await), (5, 6));
+        app.raw_execute(
+            "UPDATE matters SET lead_department = 'BMFZ' WHERE lead_department = 'HJWS'",
+        )
+        .await;
+        assert_eq!(app.store.tally_drift().await.unwrap(), 0);
+        assert_eq!(sign(&figures(&app, &supervisor, hjws).await), (0, 0));
+        assert_eq!(
+            sign(&figures(&app, &supervisor, bmfz).await),
+            (before.0 + 5, before.1 + 6)
+        );
+        // A tally gone wrong is found and rebuilt from the clocks.
+        app.raw_execute("UPDATE clock_tally SET n = n + 1").await;
+        assert!(app.store.tally_drift().await.unwrap() > 0);
+        app.store.rebuild_tally().await.unwrap();
+        assert_eq!(app.store.tally_drift().await.unwrap(), 0);
         app.stop().await;
     }
 );
