@@ -219,17 +219,19 @@ impl Store {
                     ("m.closed_at", Col::Plain),
                     ("(m.return_count > 0)", Col::Plain),
                     ("(m.redo_count > 0)", Col::Plain),
+                    // Sets read once through the kind index, not probes per
+                    // matter: PostgreSQL probed the kind index and filtered
+                    // by matter, a scan of every such event per matter.
                     (
-                        "EXISTS (SELECT 1 FROM matter_events r
-                                 WHERE r.matter_id = m.id AND r.kind = $3
-                                   AND EXISTS (SELECT 1 FROM matter_events d
-                                               WHERE d.matter_id = m.id AND d.kind = $4
-                                                 AND d.seq < r.seq))",
+                        "(m.id IN (SELECT r.matter_id FROM matter_events r
+                                   WHERE r.kind = $3
+                                     AND EXISTS (SELECT 1 FROM matter_events d
+                                                 WHERE d.matter_id = r.matter_id AND d.kind = $4
+                                                   AND d.seq < r.seq)))",
                         Col::Plain
                     ),
                     (
-                        "EXISTS (SELECT 1 FROM matter_events c
-                                 WHERE c.matter_id = m.id AND c.kind = $5)",
+                        "(m.id IN (SELECT c.matter_id FROM matter_events c WHERE c.kind = $5))",
                         Col::Plain
                     ),
                 ])
