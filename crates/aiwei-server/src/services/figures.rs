@@ -266,6 +266,16 @@ impl RateRow {
         ratio_text(self.before)
     }
 
+    /// The counts apart from the rates, for a page to break between them:
+    /// a city's counts (`90.4%（20946/23179）`) are too wide for one line.
+    pub fn now_count(&self) -> String {
+        count_text(self.now)
+    }
+
+    pub fn before_count(&self) -> String {
+        count_text(self.before)
+    }
+
     pub fn target_text(&self) -> String {
         kpi::percent_text(self.target)
     }
@@ -294,7 +304,16 @@ fn ratio_text(r: kpi::Ratio) -> String {
     if r.den == 0 {
         "—".to_owned()
     } else {
-        format!("{}（{}/{}）", r.shown(), r.num, r.den)
+        format!("{}{}", r.shown(), count_text(r))
+    }
+}
+
+/// `（5/6）` beside a rate, or nothing when nothing was counted.
+fn count_text(r: kpi::Ratio) -> String {
+    if r.den == 0 {
+        String::new()
+    } else {
+        format!("（{}/{}）", r.num, r.den)
     }
 }
 
