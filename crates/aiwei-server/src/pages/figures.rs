@@ -136,7 +136,9 @@ fn href(base: &str, q: &FiguresQuery) -> String {
 }
 
 /// The periods offered: this and the eleven months before, this and the
-/// three quarters before, this and the two years before.
+/// three quarters before, this and the two years before; and first the
+/// chosen period when it is older, so the picker names the period shown
+/// rather than falling back to its first entry.
 pub(super) fn periods(today: chrono::NaiveDate, chosen: &str) -> Vec<Choice> {
     let mut out = Vec::new();
     for kind in [PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year] {
@@ -151,6 +153,11 @@ pub(super) fn periods(today: chrono::NaiveDate, chosen: &str) -> Vec<Choice> {
             out.push((key.clone(), p.title(), key == chosen));
             p = p.previous();
         }
+    }
+    if !out.iter().any(|c| c.2)
+        && let Ok(p) = Period::parse(chosen)
+    {
+        out.insert(0, (p.key(), p.title(), true));
     }
     out
 }
@@ -247,4 +254,34 @@ pub async fn print(
         printed: aiwei_core::time::local_minute(state.clock.now()),
         r,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_picker_names_the_period_shown_even_an_old_one() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let picked = |c: &[Choice]| {
+            c.iter()
+                .filter(|c| c.2)
+                .map(|c| (c.0.clone(), c.1.clone()))
+                .collect::<Vec<_>>()
+        };
+        let recent = periods(today, "2026-10");
+        assert_eq!(recent.len(), 19);
+        assert_eq!(picked(&recent), [("2026-10".into(), "2026年10月".into())]);
+        let old = periods(today, "2025-12");
+        assert_eq!(old.len(), 20);
+        assert_eq!(old[0].0, "2025-12");
+        assert_eq!(picked(&old), [("2025-12".into(), "2025年12月".into())]);
+        let quarter = periods(today, "2024-Q2");
+        assert_eq!(
+            picked(&quarter),
+            [("2024-Q2".into(), "2024年第二季度".into())]
+        );
+        // A custom range is in the date fields, not the picker.
+        assert!(picked(&periods(today, "")).is_empty());
+    }
 }
