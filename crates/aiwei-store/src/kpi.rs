@@ -146,12 +146,11 @@ fn owned<'a>(cols: &[(&'a str, Col)]) -> Vec<(&'a str, Col)> {
     OWNERS.iter().chain(cols).copied().collect()
 }
 
+/// Clocks alike, counted.
 #[derive(sqlx::FromRow)]
 struct ClockRow {
     kind: String,
     state: String,
-    /// 1: open at the period's end and past due; 0: ended in the period.
-    open: i64,
     intake_user: Uuid,
     department: Option<String>,
     lead_department: Option<String>,
@@ -334,20 +333,21 @@ impl Store {
             })
             .collect();
 
-        let clocks = self
-            .ended_clocks(day_key(start), day_key(end))
-            .await?
-            .into_iter()
-            .chain(self.overdue_clocks(e, until).await?)
-            .map(|r| {
-                let late = (r.open == 0).then(|| r.state == ClockState::Late.as_str());
-                Ok(Clock {
-                    kind: DeadlineKind::from_code(&r.kind).ok_or_else(|| corrupt("clock"))?,
-                    owners: owners(r.intake_user, r.department, r.lead_department),
-                    late,
-                    n: u64::try_from(r.n).map_err(|_| corrupt("clock count"))?,
-                })
+        // Ended clocks say whether they were late; open ones do not.
+        let clock = |r: ClockRow, ended: bool| {
+            Ok(Clock {
+                kind: DeadlineKind::from_code(&r.kind).ok_or_else(|| corrupt("clock"))?,
+                owners: owners(r.intake_user, r.department, r.lead_department),
+                late: ended.then(|| r.state == ClockState::Late.as_str()),
+                n: u64::try_from(r.n).map_err(|_| corrupt("clock count"))?,
             })
+        };
+        let ended = self.ended_clocks(day_key(start), day_key(end)).await?;
+        let open = self.overdue_clocks(e, until).await?;
+        let clocks = ended
+            .into_iter()
+            .map(|r| clock(r, true))
+            .chain(open.into_iter().map(|r| clock(r, false)))
             .collect::<Result<Vec<_>, StoreError>>()?;
 
         let returns = self
@@ -394,7 +394,7 @@ impl Store {
     /// few rows a day, instead of the clocks.
     async fn ended_clocks(&self, first: i64, end: i64) -> Result<Vec<ClockRow>, StoreError> {
         Ok(on_pool!(&self.db, p => sqlx::query_as::<_, ClockRow>(
-            "SELECT kind, state, CAST(0 AS BIGINT) AS open, intake_user,
+            "SELECT kind, state, intake_user,
                     NULLIF(department, '') AS department,
                     NULLIF(lead_department, '') AS lead_department,
                     CAST(SUM(n) AS BIGINT) AS n
@@ -436,7 +436,7 @@ impl Store {
             Backend::Postgres => "",
         };
         let sql = format!(
-            "SELECT kind, state, CAST(1 AS BIGINT) AS open, intake_user, department,
+            "SELECT kind, state, intake_user, department,
                     lead_department, COUNT(*) AS n
              FROM (
                  SELECT d.kind, d.state, m.intake_user, m.department, m.lead_department
