@@ -35,9 +35,6 @@ use crate::matters::Sealed;
 /// payload holds (seconds of ringing, versions, counts) comes near it.
 const INSTANTS: std::ops::Range<i64> = 1_000_000_000_000..10_000_000_000_000;
 
-/// SQLite binds at most 32,766 parameters per statement.
-const SQLITE_ROWS_PER_INSERT: usize = 3_000;
-
 /// A matter that copies are made of.
 #[derive(Debug, Clone)]
 pub struct Template {
@@ -396,121 +393,75 @@ fn copy_statements(backend: Backend) -> Vec<String> {
 /// Fills this transaction's `bulk_map` with `rows` (a temporary table, made
 /// on first use by the connection and emptied here).
 async fn put_map(tx: &mut Tx, rows: &[MapRow]) -> Result<(), StoreError> {
-    match tx {
-        Tx::Sqlite(t) => {
-            let c = t.conn();
-            sqlx::query(
-                "CREATE TEMP TABLE IF NOT EXISTS bulk_map (ord INTEGER PRIMARY KEY, id BLOB,
-                    template BLOB, number TEXT, shift INTEGER, caller_key TEXT,
-                    caller_sealed BLOB, phone_index TEXT, last_hash TEXT)",
-            )
-            .execute(&mut *c)
-            .await?;
-            sqlx::query("DELETE FROM bulk_map").execute(&mut *c).await?;
-            for chunk in rows.chunks(SQLITE_ROWS_PER_INSERT) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO bulk_map (ord, id, template, number, shift, caller_key,
-                        caller_sealed, phone_index, last_hash) ",
-                );
-                q.push_values(chunk, |mut b, r| {
-                    b.push_bind(r.ord)
-                        .push_bind(r.id)
-                        .push_bind(r.template)
-                        .push_bind(r.number.clone())
-                        .push_bind(r.shift)
-                        .push_bind(r.caller_key.clone())
-                        .push_bind(r.caller_sealed.clone())
-                        .push_bind(r.phone_index.clone())
-                        .push_bind(r.last_hash.clone());
-                });
-                q.build().execute(&mut *c).await?;
-            }
-        }
-        Tx::Postgres(t) => {
-            let c = &mut **t;
-            sqlx::query(
-                "CREATE TEMP TABLE IF NOT EXISTS bulk_map (ord BIGINT PRIMARY KEY, id UUID,
-                    template UUID, number TEXT, shift BIGINT, caller_key TEXT,
-                    caller_sealed BYTEA, phone_index TEXT, last_hash TEXT)",
-            )
-            .execute(&mut *c)
-            .await?;
-            sqlx::query("TRUNCATE bulk_map").execute(&mut *c).await?;
-            sqlx::query(
-                "INSERT INTO bulk_map SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::uuid[],
-                    $4::text[], $5::bigint[], $6::text[], $7::bytea[], $8::text[], $9::text[])",
-            )
-            .bind(rows.iter().map(|r| r.ord).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.template).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.number.clone()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.shift).collect::<Vec<_>>())
-            .bind(
-                rows.iter()
-                    .map(|r| r.caller_key.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                rows.iter()
-                    .map(|r| r.caller_sealed.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                rows.iter()
-                    .map(|r| r.phone_index.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(rows.iter().map(|r| r.last_hash.clone()).collect::<Vec<_>>())
-            .execute(&mut *c)
-            .await?;
-            // The planner would otherwise guess at an empty temporary table.
-            sqlx::query("ANALYZE bulk_map").execute(&mut *c).await?;
-        }
+    use crate::rows::{Column, Rows};
+    // Dialect: the temporary table's column types.
+    let (create, empty) = match tx.backend() {
+        Backend::Sqlite => (
+            "CREATE TEMP TABLE IF NOT EXISTS bulk_map (ord INTEGER PRIMARY KEY, id BLOB,
+                template BLOB, number TEXT, shift INTEGER, caller_key TEXT,
+                caller_sealed BLOB, phone_index TEXT, last_hash TEXT)",
+            "DELETE FROM bulk_map",
+        ),
+        Backend::Postgres => (
+            "CREATE TEMP TABLE IF NOT EXISTS bulk_map (ord BIGINT PRIMARY KEY, id UUID,
+                template UUID, number TEXT, shift BIGINT, caller_key TEXT,
+                caller_sealed BYTEA, phone_index TEXT, last_hash TEXT)",
+            "TRUNCATE bulk_map",
+        ),
+    };
+    for sql in [create, empty] {
+        on_tx!(&mut *tx, c => sqlx::query(sql).execute(c).await.map(|_| ()))?;
+    }
+    Rows::new(
+        "ord, id, template, number, shift, caller_key, caller_sealed, phone_index, last_hash",
+        vec![
+            Column::Int(rows.iter().map(|r| r.ord).collect()),
+            Column::Uuid(rows.iter().map(|r| r.id).collect()),
+            Column::Uuid(rows.iter().map(|r| r.template).collect()),
+            Column::Text(rows.iter().map(|r| r.number.as_str()).collect()),
+            Column::Int(rows.iter().map(|r| r.shift).collect()),
+            Column::Text(rows.iter().map(|r| r.caller_key.as_str()).collect()),
+            Column::Bytes(rows.iter().map(|r| r.caller_sealed.as_slice()).collect()),
+            Column::Text(rows.iter().map(|r| r.phone_index.as_str()).collect()),
+            Column::Text(rows.iter().map(|r| r.last_hash.as_str()).collect()),
+        ],
+    )?
+    .execute(
+        tx,
+        "INSERT INTO bulk_map (ord, id, template, number, shift, caller_key, caller_sealed,
+            phone_index, last_hash)
+         SELECT ord, id, template, number, shift, caller_key, caller_sealed, phone_index,
+            last_hash FROM v",
+    )
+    .await?;
+    if tx.backend() == Backend::Postgres {
+        // The planner would otherwise guess at an empty temporary table.
+        on_tx!(&mut *tx, c => sqlx::query("ANALYZE bulk_map").execute(c).await.map(|_| ()))?;
     }
     Ok(())
 }
 
 /// Writes the copies' events.
 async fn put_events(tx: &mut Tx, rows: &[EventRow]) -> Result<(), StoreError> {
-    match tx {
-        Tx::Sqlite(t) => {
-            let c = t.conn();
-            for chunk in rows.chunks(SQLITE_ROWS_PER_INSERT) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO matter_events (matter_id, seq, at, actor, kind, payload,
-                        prev_hash, hash) ",
-                );
-                q.push_values(chunk, |mut b, r| {
-                    b.push_bind(r.matter)
-                        .push_bind(r.seq)
-                        .push_bind(r.at)
-                        .push_bind(r.actor)
-                        .push_bind(r.kind.clone())
-                        .push_bind(r.payload.clone())
-                        .push_bind(r.prev.clone())
-                        .push_bind(r.hash.clone());
-                });
-                q.build().execute(&mut *c).await?;
-            }
-        }
-        Tx::Postgres(t) => {
-            sqlx::query(
-                "INSERT INTO matter_events (matter_id, seq, at, actor, kind, payload, prev_hash,
-                    hash)
-                 SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::bigint[], $4::uuid[],
-                    $5::text[], $6::text[], $7::text[], $8::text[])",
-            )
-            .bind(rows.iter().map(|r| r.matter).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.seq).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.at).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.actor).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.kind.clone()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.payload.clone()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.prev.clone()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.hash.clone()).collect::<Vec<_>>())
-            .execute(&mut **t)
-            .await?;
-        }
-    }
+    use crate::rows::{Column, Rows};
+    Rows::new(
+        "matter_id, seq, at, actor, kind, payload, prev_hash, hash",
+        vec![
+            Column::Uuid(rows.iter().map(|r| r.matter).collect()),
+            Column::Int(rows.iter().map(|r| r.seq).collect()),
+            Column::Int(rows.iter().map(|r| r.at).collect()),
+            Column::OptUuid(rows.iter().map(|r| r.actor).collect()),
+            Column::Text(rows.iter().map(|r| r.kind.as_str()).collect()),
+            Column::Text(rows.iter().map(|r| r.payload.as_str()).collect()),
+            Column::Text(rows.iter().map(|r| r.prev.as_str()).collect()),
+            Column::Text(rows.iter().map(|r| r.hash.as_str()).collect()),
+        ],
+    )?
+    .execute(
+        tx,
+        "INSERT INTO matter_events (matter_id, seq, at, actor, kind, payload, prev_hash, hash)
+         SELECT matter_id, seq, at, actor, kind, payload, prev_hash, hash FROM v",
+    )
+    .await?;
     Ok(())
 }

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::Store;
 use crate::db::{Backend, Tx};
 use crate::error::StoreError;
+use crate::rows::{Column, Rows};
 use crate::trail::{AuditActor, append_audit, sha256_hex};
 
 /// One clock of a matter.
@@ -462,38 +463,44 @@ impl Store {
         matters.sort();
         matters.dedup();
         if tx.backend() == Backend::Postgres {
-            on_tx!(&mut tx, c => {
-                let mut q = sqlx::QueryBuilder::new("SELECT id FROM matters WHERE id IN (");
-                let mut sep = q.separated(", ");
-                for m in &matters {
-                    sep.push_bind(*m);
-                }
-                q.push(") ORDER BY id FOR UPDATE");
-                q.build().fetch_all(c).await.map(|r| r.len())
-            })?;
+            let _: Vec<(Uuid,)> = Rows::new("id", vec![Column::Uuid(matters)])?
+                .fetch_all(
+                    &mut tx,
+                    "SELECT id FROM matters WHERE id IN (SELECT id FROM v) ORDER BY id FOR UPDATE",
+                )
+                .await?;
         }
         // A clock turns due soon only while running; overdue also from due
-        // soon.
+        // soon. The states are the vocabulary's, never input.
         let from = if overdue {
             ClockState::DueSoon
         } else {
             ClockState::Running
         };
-        let marked: Vec<(Uuid, Uuid, String, i64)> = on_tx!(&mut tx, c => {
-            let mut q = sqlx::QueryBuilder::new("UPDATE deadlines SET state = ");
-            q.push_bind(to.as_str());
-            q.push(" WHERE id IN (");
-            let mut sep = q.separated(", ");
-            for (id, _) in batch {
-                sep.push_bind(*id);
-            }
-            q.push(") AND ended_at IS NULL AND (state = ");
-            q.push_bind(ClockState::Running.as_str());
-            q.push(" OR state = ");
-            q.push_bind(from.as_str());
-            q.push(") RETURNING id, matter_id, kind, due_at");
-            q.build_query_as().fetch_all(c).await
-        })?;
+        // Dialect: each planner is led to find the batch's clocks by id.
+        // With the states written out, PostgreSQL given `id IN (…)` walked
+        // the open clocks' partial index and probed the whole batch for
+        // each (40 ms for 500), and SQLite given a join from `v` walked
+        // the open clocks too.
+        let by_id = match tx.backend() {
+            Backend::Postgres => "FROM v WHERE deadlines.id = v.id",
+            Backend::Sqlite => "WHERE deadlines.id IN (SELECT id FROM v)",
+        };
+        let marked: Vec<(Uuid, Uuid, String, i64)> = Rows::new(
+            "id",
+            vec![Column::Uuid(batch.iter().map(|(id, _)| *id).collect())],
+        )?
+        .fetch_all(
+            &mut tx,
+            &format!(
+                "UPDATE deadlines SET state = {} {by_id}
+                 AND deadlines.ended_at IS NULL AND deadlines.state IN {}
+                 RETURNING deadlines.id, deadlines.matter_id, deadlines.kind, deadlines.due_at",
+                sql_codes(&[to.as_str()]),
+                sql_states(&[ClockState::Running, from]),
+            ),
+        )
+        .await?;
         // In the batch's order (most overdue first), whatever order the
         // database returned them in.
         let order: std::collections::HashMap<Uuid, usize> = batch
@@ -602,29 +609,25 @@ async fn responsible(
     if !led.is_empty() {
         // The clocks' matters first, read by id: left to itself, a planner
         // may walk every matter of each department instead.
-        let rows: Vec<(Uuid, Uuid)> = on_tx!(&mut *tx, c => {
-            let mut q = sqlx::QueryBuilder::new(
-                "WITH clocked AS MATERIALIZED (SELECT id, lead_department, sensitive FROM matters
-                    WHERE id IN (",
-            );
-            let mut sep = q.separated(", ");
-            for m in &led {
-                sep.push_bind(*m);
-            }
-            q.push(
-                ")) SELECT m.id, ud.user_id FROM clocked m
-                 JOIN user_departments ud ON ud.department_code = m.lead_department
-                 JOIN users u ON u.id = ud.user_id
-                 WHERE u.active
-                   AND (m.sensitive = FALSE
-                        OR EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = ",
-            );
-            q.push_bind(Role::DeptLead.as_str());
-            q.push(
-                ") OR EXISTS (SELECT 1 FROM matter_people mp WHERE mp.matter_id = m.id AND mp.user_id = u.id))",
-            );
-            q.build_query_as().fetch_all(c).await
-        })?;
+        let rows: Vec<(Uuid, Uuid)> = Rows::new("id", vec![Column::Uuid(led)])?
+            .fetch_all(
+                tx,
+                &format!(
+                    ", clocked AS MATERIALIZED (SELECT id, lead_department, sensitive FROM matters
+                        WHERE id IN (SELECT id FROM v))
+                     SELECT m.id, ud.user_id FROM clocked m
+                     JOIN user_departments ud ON ud.department_code = m.lead_department
+                     JOIN users u ON u.id = ud.user_id
+                     WHERE u.active
+                       AND (m.sensitive = FALSE
+                            OR EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id
+                                       AND r.role = {})
+                            OR EXISTS (SELECT 1 FROM matter_people mp
+                                       WHERE mp.matter_id = m.id AND mp.user_id = u.id))",
+                    sql_codes(&[Role::DeptLead.as_str()])
+                ),
+            )
+            .await?;
         for (m, u) in rows {
             department.entry(m).or_default().push(u);
         }
@@ -632,15 +635,12 @@ async fn responsible(
     let mut desk: HashMap<Uuid, Uuid> = HashMap::new();
     let desk_clocks = of(ClockOwner::IntakeDesk);
     if !desk_clocks.is_empty() {
-        let rows: Vec<(Uuid, Uuid)> = on_tx!(&mut *tx, c => {
-            let mut q = sqlx::QueryBuilder::new("SELECT id, intake_user FROM matters WHERE id IN (");
-            let mut sep = q.separated(", ");
-            for m in &desk_clocks {
-                sep.push_bind(*m);
-            }
-            q.push(")");
-            q.build_query_as().fetch_all(c).await
-        })?;
+        let rows: Vec<(Uuid, Uuid)> = Rows::new("id", vec![Column::Uuid(desk_clocks)])?
+            .fetch_all(
+                tx,
+                "SELECT id, intake_user FROM matters WHERE id IN (SELECT id FROM v)",
+            )
+            .await?;
         desk.extend(rows);
     }
     let leading_group = if of(ClockOwner::LeadingGroup).is_empty() {

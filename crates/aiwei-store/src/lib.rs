@@ -39,6 +39,7 @@ pub mod merges;
 pub mod open311;
 pub mod outbox;
 pub mod public;
+mod rows;
 mod scope;
 pub mod search;
 pub mod sessions;

@@ -590,24 +590,35 @@ async fn insert_notifications(
         .iter()
         .flat_map(|(n, users)| users.iter().map(move |u| (*n, *u)))
         .collect();
-    // Seven values a row, within SQLite's 32,766 bound values.
-    for chunk in rows.chunks(4_000) {
-        on_tx!(&mut *tx, c => {
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO notifications (id, user_id, matter_id, kind, deadline, due_at, created_at) ",
-            );
-            q.push_values(chunk, |mut b, (n, u)| {
-                b.push_bind(Uuid::now_v7())
-                    .push_bind(*u)
-                    .push_bind(n.matter.0)
-                    .push_bind(n.kind.as_str())
-                    .push_bind(n.clock.map(|(k, _)| k.as_str()))
-                    .push_bind(n.clock.map(|(_, d)| to_millis(d)))
-                    .push_bind(to_millis(now));
-            });
-            q.build().execute(c).await.map(|r| r.rows_affected())
-        })?;
-    }
+    use crate::rows::{Column, Rows};
+    let at = to_millis(now);
+    let batch = Rows::new(
+        "id, user_id, matter_id, kind, deadline, due_at, created_at",
+        vec![
+            Column::Uuid(rows.iter().map(|_| Uuid::now_v7()).collect()),
+            Column::Uuid(rows.iter().map(|(_, u)| *u).collect()),
+            Column::Uuid(rows.iter().map(|(n, _)| n.matter.0).collect()),
+            Column::Text(rows.iter().map(|(n, _)| n.kind.as_str()).collect()),
+            Column::OptText(
+                rows.iter()
+                    .map(|(n, _)| n.clock.map(|(k, _)| k.as_str()))
+                    .collect(),
+            ),
+            Column::OptInt(
+                rows.iter()
+                    .map(|(n, _)| n.clock.map(|(_, d)| to_millis(d)))
+                    .collect(),
+            ),
+            Column::Int(vec![at; rows.len()]),
+        ],
+    )?;
+    batch
+        .execute(
+            tx,
+            "INSERT INTO notifications (id, user_id, matter_id, kind, deadline, due_at, created_at)
+             SELECT id, user_id, matter_id, kind, deadline, due_at, created_at FROM v",
+        )
+        .await?;
     Ok(())
 }
 
