@@ -28,6 +28,9 @@
 //! - `size`: the database's size per matter.
 //!
 //! The server's peak RSS (`VmHWM` of the child) is printed at the end.
+//! The server runs with the environment `deploy/aiwei.service` gives it
+//! (its `Environment=` lines: the allocator's settings);
+//! `--malloc-defaults` runs it without them, for comparison.
 //! PostgreSQL comes from `AIWEI_TEST_PG_URL` (default
 //! postgres://postgres@127.0.0.1:5432/postgres); a database is created and
 //! dropped. Only loopback is contacted.
@@ -56,6 +59,8 @@ struct Args {
     matters: u64,
     /// Run on this data set instead (`--data-dir`, `--database-url`).
     existing: Option<(std::path::PathBuf, String)>,
+    /// The server's environment from the systemd unit (`Environment=`).
+    deployed_env: Vec<(String, String)>,
 }
 
 fn args() -> Args {
@@ -66,6 +71,7 @@ fn args() -> Args {
         levels: vec![1, 8, 32, 128],
         matters: 0,
         existing: None,
+        deployed_env: deployed_env(),
     };
     let v: Vec<String> = std::env::args().collect();
     let value = |name: &str| v.windows(2).find(|w| w[0] == name).map(|w| w[1].clone());
@@ -77,6 +83,9 @@ fn args() -> Args {
             "sqlite".into()
         };
         a.existing = Some((dir.into(), url));
+    }
+    if v.iter().any(|a| a == "--malloc-defaults") {
+        a.deployed_env.clear();
     }
     for w in v.windows(2) {
         match w[0].as_str() {
@@ -138,6 +147,19 @@ impl Row {
             self.note
         );
     }
+}
+
+/// The `Environment=` settings of `deploy/aiwei.service`, so that the
+/// server is measured as it is deployed.
+fn deployed_env() -> Vec<(String, String)> {
+    let unit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/aiwei.service");
+    std::fs::read_to_string(&unit)
+        .expect("deploy/aiwei.service")
+        .lines()
+        .filter_map(|l| l.strip_prefix("Environment="))
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 /// The `aiwei` binary with the bench's data directory and database.
@@ -212,7 +234,7 @@ struct Server {
 }
 
 impl Server {
-    async fn start(dir: &Path, url: &str) -> Self {
+    async fn start(dir: &Path, url: &str, env: &[(String, String)]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -222,6 +244,7 @@ impl Server {
             child: aiwei(dir, url)
                 .arg("serve")
                 .env("AIWEI_BIND", format!("127.0.0.1:{port}"))
+                .envs(env.iter().map(|(k, v)| (k, v)))
                 .stdout(Stdio::null())
                 .spawn()
                 .unwrap(),
@@ -709,7 +732,7 @@ async fn main() {
     } else {
         None
     };
-    let server = Server::start(dir, &url).await;
+    let server = Server::start(dir, &url, &a.deployed_env).await;
     if on("reads") {
         rows.extend(read_rows(&server.base, &token).await);
         eprintln!("(reads done)");
@@ -742,7 +765,19 @@ async fn main() {
         p50: None,
         p99: None,
         errors: None,
-        note: format!("{:.0} MiB", server.mib("VmHWM")),
+        note: format!(
+            "{:.0} MiB ({})",
+            server.mib("VmHWM"),
+            if a.deployed_env.is_empty() {
+                "allocator's defaults".to_owned()
+            } else {
+                a.deployed_env
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
+        ),
     });
     drop(server);
     if on("sweep") {
