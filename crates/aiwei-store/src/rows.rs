@@ -156,7 +156,9 @@ impl<'a> Rows<'a> {
     /// (`INSERT INTO t (a, b) SELECT a, b FROM v`, `UPDATE t SET … FROM v
     /// WHERE t.id = v.id`), and returns the rows it affected. On SQLite a
     /// large batch runs as several statements, in the same transaction.
-    /// `statement` is the program's own SQL, never input.
+    /// `statement` is the program's own SQL, never input. It follows
+    /// `WITH v (…) AS (…)`, so it may begin with `, name AS (…)` to add
+    /// common tables of its own.
     pub(crate) async fn execute(&self, tx: &mut Tx, statement: &str) -> Result<u64, StoreError> {
         if self.len() == 0 {
             return Ok(0);
