@@ -402,10 +402,16 @@ async fn put_map(tx: &mut Tx, rows: &[MapRow]) -> Result<(), StoreError> {
                 caller_sealed BLOB, phone_index TEXT, last_hash TEXT)",
             "DELETE FROM bulk_map",
         ),
+        // `IF NOT EXISTS` would send a notice for every batch after the
+        // first, which the builder's output would show.
         Backend::Postgres => (
-            "CREATE TEMP TABLE IF NOT EXISTS bulk_map (ord BIGINT PRIMARY KEY, id UUID,
-                template UUID, number TEXT, shift BIGINT, caller_key TEXT,
-                caller_sealed BYTEA, phone_index TEXT, last_hash TEXT)",
+            "DO $$ BEGIN
+               IF to_regclass('pg_temp.bulk_map') IS NULL THEN
+                 CREATE TEMP TABLE bulk_map (ord BIGINT PRIMARY KEY, id UUID,
+                   template UUID, number TEXT, shift BIGINT, caller_key TEXT,
+                   caller_sealed BYTEA, phone_index TEXT, last_hash TEXT);
+               END IF;
+             END $$",
             "TRUNCATE bulk_map",
         ),
     };
