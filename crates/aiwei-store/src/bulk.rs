@@ -449,25 +449,16 @@ async fn put_map(tx: &mut Tx, rows: &[MapRow]) -> Result<(), StoreError> {
 
 /// Writes the copies' events.
 async fn put_events(tx: &mut Tx, rows: &[EventRow]) -> Result<(), StoreError> {
-    use crate::rows::{Column, Rows};
-    Rows::new(
-        "matter_id, seq, at, actor, kind, payload, prev_hash, hash",
-        vec![
-            Column::Uuid(rows.iter().map(|r| r.matter).collect()),
-            Column::Int(rows.iter().map(|r| r.seq).collect()),
-            Column::Int(rows.iter().map(|r| r.at).collect()),
-            Column::OptUuid(rows.iter().map(|r| r.actor).collect()),
-            Column::Text(rows.iter().map(|r| r.kind.as_str()).collect()),
-            Column::Text(rows.iter().map(|r| r.payload.as_str()).collect()),
-            Column::Text(rows.iter().map(|r| r.prev.as_str()).collect()),
-            Column::Text(rows.iter().map(|r| r.hash.as_str()).collect()),
-        ],
-    )?
-    .execute(
-        tx,
-        "INSERT INTO matter_events (matter_id, seq, at, actor, kind, payload, prev_hash, hash)
-         SELECT matter_id, seq, at, actor, kind, payload, prev_hash, hash FROM v",
-    )
-    .await?;
-    Ok(())
+    crate::events::EventColumns {
+        matter: rows.iter().map(|r| r.matter).collect(),
+        seq: rows.iter().map(|r| r.seq).collect(),
+        at: rows.iter().map(|r| r.at).collect(),
+        actor: rows.iter().map(|r| r.actor).collect(),
+        kind: rows.iter().map(|r| r.kind.as_str()).collect(),
+        payload: rows.iter().map(|r| r.payload.as_str()).collect(),
+        prev: rows.iter().map(|r| r.prev.as_str()).collect(),
+        hash: rows.iter().map(|r| r.hash.as_str()).collect(),
+    }
+    .insert(tx)
+    .await
 }

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::db::{Backend, Tx};
 use crate::error::StoreError;
+use crate::rows::{Column, Rows};
 use crate::{Keys, Store};
 
 /// One event of a matter's timeline.
@@ -273,29 +274,59 @@ async fn move_head(
     Ok(())
 }
 
-/// Writes linked events, all in one statement on PostgreSQL.
+/// Events given column by column, one entry per event in each: what the
+/// sweeper's chains and the bulk builder's copies write.
+pub(crate) struct EventColumns<'a> {
+    pub matter: Vec<Uuid>,
+    pub seq: Vec<i64>,
+    pub at: Vec<i64>,
+    pub actor: Vec<Option<Uuid>>,
+    pub kind: Vec<&'a str>,
+    pub payload: Vec<&'a str>,
+    pub prev: Vec<&'a str>,
+    pub hash: Vec<&'a str>,
+}
+
+impl EventColumns<'_> {
+    /// Writes the events, all in one statement on PostgreSQL.
+    pub(crate) async fn insert(self, tx: &mut Tx) -> Result<(), StoreError> {
+        Rows::new(
+            "matter_id, seq, at, actor, kind, payload, prev_hash, hash",
+            vec![
+                Column::Uuid(self.matter),
+                Column::Int(self.seq),
+                Column::Int(self.at),
+                Column::OptUuid(self.actor),
+                Column::Text(self.kind),
+                Column::Text(self.payload),
+                Column::Text(self.prev),
+                Column::Text(self.hash),
+            ],
+        )?
+        .execute(
+            tx,
+            "INSERT INTO matter_events (matter_id, seq, at, actor, kind, payload, prev_hash, hash)
+             SELECT matter_id, seq, at, actor, kind, payload, prev_hash, hash FROM v",
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// Writes linked events.
 async fn insert_links(tx: &mut Tx, links: &[(MatterId, Linked)]) -> Result<(), StoreError> {
-    use crate::rows::{Column, Rows};
-    let rows = Rows::new(
-        "matter_id, seq, at, actor, kind, payload, prev_hash, hash",
-        vec![
-            Column::Uuid(links.iter().map(|(m, _)| m.0).collect()),
-            Column::Int(links.iter().map(|(_, r)| r.seq).collect()),
-            Column::Int(links.iter().map(|(_, r)| r.at_ms).collect()),
-            Column::OptUuid(links.iter().map(|(_, r)| r.actor.map(|a| a.0)).collect()),
-            Column::Text(links.iter().map(|(_, r)| r.kind.as_str()).collect()),
-            Column::Text(links.iter().map(|(_, r)| r.payload.as_str()).collect()),
-            Column::Text(links.iter().map(|(_, r)| r.prev.as_str()).collect()),
-            Column::Text(links.iter().map(|(_, r)| r.hash.as_str()).collect()),
-        ],
-    )?;
-    rows.execute(
-        tx,
-        "INSERT INTO matter_events (matter_id, seq, at, actor, kind, payload, prev_hash, hash)
-         SELECT matter_id, seq, at, actor, kind, payload, prev_hash, hash FROM v",
-    )
-    .await?;
-    Ok(())
+    EventColumns {
+        matter: links.iter().map(|(m, _)| m.0).collect(),
+        seq: links.iter().map(|(_, r)| r.seq).collect(),
+        at: links.iter().map(|(_, r)| r.at_ms).collect(),
+        actor: links.iter().map(|(_, r)| r.actor.map(|a| a.0)).collect(),
+        kind: links.iter().map(|(_, r)| r.kind.as_str()).collect(),
+        payload: links.iter().map(|(_, r)| r.payload.as_str()).collect(),
+        prev: links.iter().map(|(_, r)| r.prev.as_str()).collect(),
+        hash: links.iter().map(|(_, r)| r.hash.as_str()).collect(),
+    }
+    .insert(tx)
+    .await
 }
 
 /// Appends one event without an actor to each of several matters, in the
@@ -318,7 +349,7 @@ pub(crate) async fn append_system_events(
         Backend::Postgres => " FOR UPDATE",
         Backend::Sqlite => "",
     };
-    let ids = crate::rows::Rows::new("id", vec![crate::rows::Column::Uuid(ids)])?;
+    let ids = Rows::new("id", vec![Column::Uuid(ids)])?;
     let rows: Vec<(Uuid, i64, String)> = ids
         .fetch_all(
             tx,
@@ -346,13 +377,13 @@ pub(crate) async fn append_system_events(
     }
     insert_links(tx, &links).await?;
     let at_ms = to_millis(now);
-    let rows = crate::rows::Rows::new(
+    let rows = Rows::new(
         "id, seq, hash, at",
         vec![
-            crate::rows::Column::Uuid(heads.keys().copied().collect()),
-            crate::rows::Column::Int(heads.values().map(|(seq, _)| *seq).collect()),
-            crate::rows::Column::Text(heads.values().map(|(_, h)| h.as_str()).collect()),
-            crate::rows::Column::Int(vec![at_ms; heads.len()]),
+            Column::Uuid(heads.keys().copied().collect()),
+            Column::Int(heads.values().map(|(seq, _)| *seq).collect()),
+            Column::Text(heads.values().map(|(_, h)| h.as_str()).collect()),
+            Column::Int(vec![at_ms; heads.len()]),
         ],
     )?;
     // Dialect: SQLite, given only the join, walked every matter and
